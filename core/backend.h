@@ -1,0 +1,54 @@
+// Backend: the small interface each database engine implements.
+//
+// A backend owns one connection and knows its engine's SQL dialect; it knows nothing of scripts,
+// revisions, sockets or jobs. Statements use $1, $2 ... placeholders on every engine. The version
+// tables, the runner and the lock logic above it are engine-neutral and written once.
+// A Backend is used by one thread at a time (the job that owns it); Interrupt() alone may be
+// called from another thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/database_url.h"
+#include "core/status.h"
+
+namespace migrationd {
+
+using SqlValue = std::optional<std::string>;  // nullopt is SQL NULL
+using SqlRow = std::vector<SqlValue>;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string_view dialect() const = 0;
+  // The database as it may be shown to anyone (no password).
+  virtual std::string Describe() const = 0;
+
+  // Starts a transaction that takes the engine's write lock at once (SQLite: BEGIN IMMEDIATE).
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  // Never fails from the caller's point of view: a failed rollback drops the connection's
+  // transaction state and is logged by the engine.
+  virtual void Rollback() = 0;
+  virtual bool InTransaction() const = 0;
+
+  // Runs one statement (in the open transaction, else in autocommit mode).
+  virtual Status Execute(const std::string& sql) = 0;
+  // Runs one statement with $N parameters and returns its rows as text.
+  virtual Result<std::vector<SqlRow>> Query(const std::string& sql,
+                                            const std::vector<SqlValue>& params = {}) = 0;
+
+  // Engine capabilities the engine-neutral code asks for instead of testing the dialect.
+  // The DDL of the daemon's own tables (idempotent: CREATE TABLE IF NOT EXISTS ...).
+  virtual std::vector<std::string> VersionTablesDdl() const = 0;
+};
+
+// Opens a connection to the database the URL names. SQLite creates the file if it is missing.
+Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url);
+
+}  // namespace migrationd

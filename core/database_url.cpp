@@ -1,0 +1,55 @@
+#include "core/database_url.h"
+
+#include <filesystem>
+#include <regex>
+
+#include "core/script.h"
+
+namespace migrationd {
+
+std::string RedactPasswords(std::string_view text) {
+  // scheme://user:password@host  and  password=value  (query parameter or keyword form)
+  static const std::regex kUserInfo(R"(((?:postgres|postgresql)://[^:/@\s]*):[^@\s]*@)");
+  static const std::regex kKeyword(R"((password\s*=\s*)('[^']*'|[^&\s]*))", std::regex::icase);
+  std::string redacted = std::regex_replace(std::string(text), kUserInfo, "$1:***@");
+  return std::regex_replace(redacted, kKeyword, "$1***");
+}
+
+Result<DatabaseUrl> DatabaseUrl::Parse(std::string_view url) {
+  DatabaseUrl parsed;
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (url.starts_with(kSqlite)) {
+    std::string path(url.substr(kSqlite.size()));
+    if (path.empty() || path == "/") {
+      return Status::InvalidArgument("database URL '" + std::string(url) +
+                                     "' names no file; use sqlite:///absolute/path.db or "
+                                     "sqlite://relative/path.db");
+    }
+    parsed.dialect_ = std::string(kDialectSqlite);
+    parsed.target_ = path;
+    parsed.redacted_ = std::string(url);
+    return parsed;
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    parsed.dialect_ = std::string(kDialectPostgresql);
+    parsed.target_ = std::string(url);
+    parsed.redacted_ = RedactPasswords(url);
+    return parsed;
+  }
+  return Status::InvalidArgument("database URL '" + RedactPasswords(url) +
+                                 "' has an unknown scheme; use sqlite://... or postgresql://...");
+}
+
+std::string DatabaseUrl::DatabaseName() const {
+  if (dialect_ == kDialectSqlite) return std::filesystem::path(target_).stem().string();
+  // postgresql://user@host:port/dbname?params
+  std::string_view rest = target_;
+  rest.remove_prefix(rest.find("://") + 3);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return "postgres";
+  std::string_view name = rest.substr(slash + 1);
+  name = name.substr(0, name.find('?'));
+  return name.empty() ? "postgres" : std::string(name);
+}
+
+}  // namespace migrationd

@@ -1,0 +1,58 @@
+// MigrationRunner: plans and runs migrations of one ScriptDirectory on one Backend.
+//
+// Each step runs in its own transaction with its version rows and history row, so a failed step
+// leaves the database exactly as before it. A `transaction: none` script runs statement by
+// statement in autocommit mode; a failure names the statement, and the version rows are only
+// moved once every statement succeeded. The runner takes no locks: the caller (the daemon's job,
+// or a local tool) holds the migration lock around it. Not thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/revision_graph.h"
+#include "core/script_directory.h"
+#include "core/version_store.h"
+
+namespace migrationd {
+
+// Callbacks a caller may set to follow a job (the daemon turns them into protocol events).
+struct RunObserver {
+  std::function<void(const PlannedStep& step, size_t index, size_t total)> step_started;
+  std::function<void(const PlannedStep& step, double duration_ms)> step_finished;
+};
+
+class MigrationRunner {
+ public:
+  MigrationRunner(const ScriptDirectory& scripts, Backend& backend);
+
+  // Creates the version tables if needed (call once per connection, under the lock).
+  Status Prepare();
+  // The database's heads, checked against the scripts (unknown revision: integrity error).
+  Result<std::vector<std::string>> CurrentHeads();
+  Result<MigrationPlan> PlanUpgrade(std::string_view target);
+  Result<MigrationPlan> PlanDowngrade(std::string_view target);
+  // The statements a step would run, for --dry-run and for messages.
+  std::vector<SqlStatement> StatementsOf(const PlannedStep& step) const;
+
+  // Runs the plan's steps in order; stops at the first failure.
+  Status Execute(const MigrationPlan& plan, const RequestIdentity& requester,
+                 const RunObserver& observer = {});
+  // Sets the version rows to `revisions` (ids, prefixes, head, heads or base) without running
+  // SQL, and records it in history.
+  Status Stamp(const std::vector<std::string>& revisions, const RequestIdentity& requester);
+
+ private:
+  Status CheckPlanRunnable(const MigrationPlan& plan) const;
+  Status RunStep(const PlannedStep& step, const RequestIdentity& requester);
+  Status RunStatements(const Script& script, const PlannedStep& step);
+  void RecordFailure(const HistoryEntry& base, const Status& error);
+
+  const ScriptDirectory& scripts_;
+  Backend& backend_;
+  VersionStore store_;
+};
+
+}  // namespace migrationd

@@ -1,0 +1,147 @@
+#include "core/postgres_backend.h"
+
+#include <pqxx/pqxx>
+
+#include "core/script.h"
+
+namespace migrationd {
+namespace {
+
+// libpq messages end with a newline and may quote a connection string.
+Status DatabaseError(const std::exception& e) {
+  std::string message = RedactPasswords(e.what());
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return Status::Database(message);
+}
+
+}  // namespace
+
+// Swallows server notices ("NOTICE: table does not exist, skipping") that libpq would print.
+class NoticeSink final : public pqxx::errorhandler {
+ public:
+  explicit NoticeSink(pqxx::connection_base& connection) : pqxx::errorhandler(connection) {}
+  bool operator()(const char*) noexcept override { return false; }
+};
+
+// Members in destruction order: the transaction aborts, then the handler unregisters, then the
+// connection closes.
+struct PostgresBackend::Connection {
+  explicit Connection(const std::string& uri) : connection(uri), notices(connection) {}
+  pqxx::connection connection;
+  NoticeSink notices;
+  std::unique_ptr<pqxx::work> transaction;
+};
+
+PostgresBackend::PostgresBackend(std::unique_ptr<Connection> connection, std::string description)
+    : db_(std::move(connection)), description_(std::move(description)) {}
+
+PostgresBackend::~PostgresBackend() = default;
+
+bool PostgresBackend::InTransaction() const { return db_->transaction != nullptr; }
+
+Result<std::unique_ptr<Backend>> PostgresBackend::Open(const DatabaseUrl& url) {
+  try {
+    auto connection = std::make_unique<Connection>(url.target());
+    return std::unique_ptr<Backend>(new PostgresBackend(std::move(connection), url.Redacted()));
+  } catch (const std::exception& e) {
+    return DatabaseError(e).WithContext("cannot connect to " + url.Redacted());
+  }
+}
+
+std::string_view PostgresBackend::dialect() const { return kDialectPostgresql; }
+
+Status PostgresBackend::Begin() {
+  try {
+    db_->transaction = std::make_unique<pqxx::work>(db_->connection);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return DatabaseError(e);
+  }
+}
+
+Status PostgresBackend::Commit() {
+  try {
+    db_->transaction->commit();
+    db_->transaction.reset();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    db_->transaction.reset();
+    return DatabaseError(e);
+  }
+}
+
+void PostgresBackend::Rollback() {
+  if (!db_->transaction) return;
+  try {
+    db_->transaction->abort();
+  } catch (const std::exception&) {
+    // The transaction is gone with the connection's state either way.
+  }
+  db_->transaction.reset();
+}
+
+Status PostgresBackend::Execute(const std::string& sql) {
+  try {
+    if (db_->transaction) {
+      db_->transaction->exec(sql);
+    } else {
+      pqxx::nontransaction autocommit(db_->connection);
+      autocommit.exec(sql);
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return DatabaseError(e);
+  }
+}
+
+Result<std::vector<SqlRow>> PostgresBackend::Query(const std::string& sql,
+                                                   const std::vector<SqlValue>& params) {
+  try {
+    auto run = [&](pqxx::transaction_base& tx) {
+      return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+    };
+    pqxx::result result;
+    if (db_->transaction) {
+      result = run(*db_->transaction);
+    } else {
+      pqxx::nontransaction autocommit(db_->connection);
+      result = run(autocommit);
+    }
+    std::vector<SqlRow> rows;
+    rows.reserve(result.size());
+    for (const auto& row : result) {
+      SqlRow values;
+      for (const auto& field : row) {
+        values.push_back(field.is_null() ? SqlValue() : SqlValue(field.c_str()));
+      }
+      rows.push_back(std::move(values));
+    }
+    return rows;
+  } catch (const std::exception& e) {
+    return DatabaseError(e);
+  }
+}
+
+std::vector<std::string> PostgresBackend::VersionTablesDdl() const {
+  return {
+      "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS migrationd_history ("
+      " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+      " revision TEXT NOT NULL,"
+      " direction TEXT NOT NULL,"
+      " checksum TEXT,"
+      " started_at TEXT NOT NULL,"
+      " finished_at TEXT NOT NULL,"
+      " duration_ms DOUBLE PRECISION NOT NULL,"
+      " outcome TEXT NOT NULL,"
+      " error TEXT,"
+      " heads_after TEXT,"
+      " user_uid BIGINT,"
+      " user_name TEXT,"
+      " host TEXT,"
+      " daemon_pid BIGINT,"
+      " backup_id TEXT)",
+  };
+}
+
+}  // namespace migrationd

@@ -1,0 +1,38 @@
+// PostgresBackend: the Backend for PostgreSQL, through libpqxx 6.
+//
+// One libpq connection. Credentials follow libpq's rules (URI, PGPASSFILE, PG* variables);
+// passwords never appear in messages. Server notices are kept out of stderr. DDL is
+// transactional, so each migration is atomic. Owned by one job at a time; not thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "core/backend.h"
+
+namespace migrationd {
+
+class PostgresBackend final : public Backend {
+ public:
+  static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url);
+  ~PostgresBackend() override;
+
+  std::string_view dialect() const override;
+  std::string Describe() const override { return description_; }
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+  bool InTransaction() const override;
+  Status Execute(const std::string& sql) override;
+  Result<std::vector<SqlRow>> Query(const std::string& sql,
+                                    const std::vector<SqlValue>& params) override;
+  std::vector<std::string> VersionTablesDdl() const override;
+
+ private:
+  struct Connection;  // libpqxx's objects, kept out of this header
+  PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
+
+  std::unique_ptr<Connection> db_;
+  std::string description_;
+};
+
+}  // namespace migrationd

@@ -1,0 +1,275 @@
+#include "core/script.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/sha256.h"
+
+namespace migrationd {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  size_t begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  size_t end = s.find_last_not_of(" \t\r");
+  return s.substr(begin, end + 1 - begin);
+}
+
+std::vector<std::string> SplitParents(std::string_view value) {
+  std::vector<std::string> parents;
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t comma = value.find_first_of(", ", pos);
+    if (comma == std::string_view::npos) comma = value.size();
+    std::string_view item = Trim(value.substr(pos, comma - pos));
+    if (!item.empty()) parents.emplace_back(item);
+    pos = comma + 1;
+  }
+  return parents;
+}
+
+// Returns the section marker's direction and dialect if `body` (the text after "--") is one.
+struct Marker {
+  Direction direction;
+  std::string dialect;
+};
+std::optional<Marker> ParseMarker(std::string_view body) {
+  body = Trim(body);
+  if (body.empty() || body[0] != '+') return std::nullopt;
+  std::string_view rest = body.substr(1);
+  size_t space = rest.find_first_of(" \t");
+  std::string_view word = rest.substr(0, space);
+  std::string_view dialect = space == std::string_view::npos ? "" : Trim(rest.substr(space));
+  if (word == "upgrade") return Marker{Direction::kUpgrade, std::string(dialect)};
+  if (word == "downgrade") return Marker{Direction::kDowngrade, std::string(dialect)};
+  return Marker{Direction::kStamp, std::string(word)};  // kStamp flags an unknown marker word
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The header field `key` is probably a misspelling of, or nullptr.
+const char* NearestHeaderKey(const std::string& key) {
+  for (const char* known : {"revision", "parents", "message", "transaction"}) {
+    if (EditDistance(key, known) <= 2) return known;
+  }
+  return nullptr;
+}
+
+class ScriptParser {
+ public:
+  ScriptParser(std::string_view text, const std::string& path) : text_(text), path_(path) {
+    script_.path = path;
+  }
+
+  Result<Script> Parse() {
+    int line_number = 0;
+    size_t pos = 0;
+    while (pos < text_.size()) {
+      size_t end = text_.find('\n', pos);
+      if (end == std::string_view::npos) end = text_.size();
+      ++line_number;
+      MIGRATIOND_RETURN_IF_ERROR(OnLine(text_.substr(pos, end - pos), line_number, pos));
+      pos = end + 1;
+    }
+    CloseSection(text_.size());
+    return Finish();
+  }
+
+ private:
+  Status Error(int line, const std::string& what) const {
+    return Status::ParseError(path_ + ":" + std::to_string(line) + ": " + what);
+  }
+
+  Status OnLine(std::string_view line, int number, size_t offset) {
+    std::string_view trimmed = Trim(line);
+    if (trimmed.substr(0, 2) == "--") {
+      if (auto marker = ParseMarker(trimmed.substr(2))) return OnMarker(*marker, number, offset, line);
+      if (!in_sections_) return OnHeaderComment(Trim(trimmed.substr(2)), number);
+      return Status::Ok();
+    }
+    if (!in_sections_ && !trimmed.empty()) {
+      return Error(number, "SQL before the first '-- +upgrade' marker; put statements in a section");
+    }
+    return Status::Ok();
+  }
+
+  Status OnHeaderComment(std::string_view body, int number) {
+    size_t colon = body.find(':');
+    if (colon == std::string_view::npos) return Status::Ok();  // a plain comment
+    std::string key(Trim(body.substr(0, colon)));
+    std::string_view value = Trim(body.substr(colon + 1));
+    if (key.empty() || key.find(' ') != std::string::npos) return Status::Ok();  // prose
+    bool known = key == "revision" || key == "parents" || key == "message" || key == "transaction";
+    if (known && !seen_keys_.insert(key).second) {
+      return Error(number, "header field '" + key + "' given twice");
+    }
+    if (key == "revision") {
+      if (!IsValidRevisionId(value)) {
+        return Error(number, "revision id '" + std::string(value) +
+                                 "' is invalid: use only letters, digits and '_'");
+      }
+      script_.id = std::string(value);
+    } else if (key == "parents") {
+      script_.parents = SplitParents(value);
+      script_.parents_line = number;
+      for (const auto& parent : script_.parents) {
+        if (!IsValidRevisionId(parent)) {
+          return Error(number, "parent '" + parent + "' is not a valid revision id");
+        }
+      }
+    } else if (key == "message") {
+      script_.message = std::string(value);
+    } else if (key == "transaction") {
+      if (value == "per-migration") {
+        script_.transaction = TransactionMode::kPerMigration;
+      } else if (value == "none") {
+        script_.transaction = TransactionMode::kNone;
+      } else {
+        return Error(number, "transaction must be 'per-migration' or 'none', not '" +
+                                 std::string(value) + "'");
+      }
+    } else if (const char* nearest = NearestHeaderKey(key)) {
+      // Close to a real field: almost certainly a typo that would silently change the graph.
+      return Error(number, "unknown header field '" + key + "'; did you mean '" + nearest + "'?");
+    }  // anything else is a prose comment such as "-- Note: ..."
+    return Status::Ok();
+  }
+
+  Status OnMarker(const Marker& marker, int number, size_t offset, std::string_view line) {
+    if (marker.direction == Direction::kStamp) {
+      return Error(number, "unknown section marker '+" + marker.dialect +
+                               "' (expected '-- +upgrade' or '-- +downgrade')");
+    }
+    if (!marker.dialect.empty() && !IsKnownDialect(marker.dialect)) {
+      return Error(number, "unknown dialect '" + marker.dialect +
+                               "' (expected sqlite or postgresql)");
+    }
+    CloseSection(offset);
+    auto& sections = marker.direction == Direction::kUpgrade ? script_.upgrade : script_.downgrade;
+    if (sections.count(marker.dialect)) {
+      return Error(number, std::string("a second '") + std::string(Trim(line)) + "' section");
+    }
+    in_sections_ = true;
+    open_ = &sections[marker.dialect];
+    open_->first_line = number + 1;
+    open_start_ = offset + line.size() + 1;
+    return Status::Ok();
+  }
+
+  void CloseSection(size_t end_offset) {
+    if (open_ == nullptr) return;
+    size_t start = std::min(open_start_, text_.size());
+    open_->sql = std::string(text_.substr(start, std::max(end_offset, start) - start));
+    open_ = nullptr;
+  }
+
+  Result<Script> Finish() {
+    if (!seen_keys_.count("revision")) {
+      return Error(1, "missing '-- revision: <id>' header");
+    }
+    if (!seen_keys_.count("parents")) {
+      return Error(1, "missing '-- parents:' header (leave it empty for a base revision)");
+    }
+    if (script_.upgrade.empty()) {
+      return Error(1, "no '-- +upgrade' section: every revision needs one (it may be empty)");
+    }
+    std::vector<std::string> sorted = script_.parents;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+      return Error(script_.parents_line, "a parent is listed twice");
+    }
+    if (std::find(sorted.begin(), sorted.end(), script_.id) != sorted.end()) {
+      return Error(script_.parents_line, "revision '" + script_.id + "' lists itself as parent");
+    }
+    return std::move(script_);
+  }
+
+  std::string_view text_;
+  const std::string& path_;
+  Script script_;
+  std::set<std::string> seen_keys_;
+  bool in_sections_ = false;
+  ScriptSection* open_ = nullptr;
+  size_t open_start_ = 0;
+};
+
+}  // namespace
+
+bool IsKnownDialect(std::string_view dialect) {
+  return dialect == kDialectSqlite || dialect == kDialectPostgresql;
+}
+
+const char* DirectionName(Direction direction) {
+  switch (direction) {
+    case Direction::kUpgrade: return "upgrade";
+    case Direction::kDowngrade: return "downgrade";
+    case Direction::kStamp: return "stamp";
+  }
+  return "unknown";
+}
+
+bool IsValidRevisionId(std::string_view id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '_';
+         });
+}
+
+const ScriptSection* Script::EffectiveSection(Direction direction, std::string_view dialect) const {
+  const auto& sections = direction == Direction::kDowngrade ? downgrade : upgrade;
+  if (auto it = sections.find(std::string(dialect)); it != sections.end()) return &it->second;
+  if (auto it = sections.find(""); it != sections.end()) return &it->second;
+  return nullptr;
+}
+
+bool Script::HasUpgradeFor(std::string_view dialect) const {
+  return EffectiveSection(Direction::kUpgrade, dialect) != nullptr;
+}
+
+bool Script::HasDowngradeFor(std::string_view dialect) const {
+  return EffectiveSection(Direction::kDowngrade, dialect) != nullptr;
+}
+
+std::vector<SqlStatement> Script::Statements(Direction direction, std::string_view dialect) const {
+  const ScriptSection* section = EffectiveSection(direction, dialect);
+  if (section == nullptr) return {};
+  return SplitSqlStatements(section->sql, section->first_line);
+}
+
+std::string Script::Checksum(std::string_view dialect) const {
+  Sha256 hasher;
+  for (Direction direction : {Direction::kUpgrade, Direction::kDowngrade}) {
+    hasher.Update(direction == Direction::kUpgrade ? "-- +upgrade\n" : "-- +downgrade\n");
+    if (const ScriptSection* section = EffectiveSection(direction, dialect)) {
+      hasher.Update(section->sql);
+    }
+  }
+  return hasher.HexDigest();
+}
+
+Result<Script> ParseScript(std::string_view text, const std::string& path) {
+  return ScriptParser(text, path).Parse();
+}
+
+std::string RenderNewScript(const std::string& id, const std::vector<std::string>& parents,
+                            const std::string& message) {
+  std::string joined;
+  for (const auto& parent : parents) joined += (joined.empty() ? "" : ", ") + parent;
+  return "-- revision: " + id + "\n-- parents: " + joined + "\n-- message: " + message +
+         "\n-- transaction: per-migration\n\n-- +upgrade\n\n-- +downgrade\n";
+}
+
+}  // namespace migrationd

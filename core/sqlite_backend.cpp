@@ -1,0 +1,118 @@
+#include "core/sqlite_backend.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+
+#include "core/script.h"
+
+namespace migrationd {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+Status FromException(const SQLite::Exception& e) { return Status::Database(e.what()); }
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(
+        url.target(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+        kBusyTimeoutMs);
+    // Scripts rely on declared foreign keys; SQLite ignores them unless asked per connection.
+    db->exec("PRAGMA foreign_keys = ON");
+    return std::unique_ptr<Backend>(new SqliteBackend(std::move(db), url.Redacted()));
+  } catch (const SQLite::Exception& e) {
+    return Status::Database("cannot open SQLite database '" + url.target() + "': " + e.what());
+  }
+}
+
+std::string_view SqliteBackend::dialect() const { return kDialectSqlite; }
+
+Status SqliteBackend::Begin() {
+  MIGRATIOND_RETURN_IF_ERROR(Execute("BEGIN IMMEDIATE"));
+  in_transaction_ = true;
+  return Status::Ok();
+}
+
+Status SqliteBackend::Commit() {
+  Status status = Execute("COMMIT");
+  if (!status.ok()) {
+    Rollback();
+    return status;
+  }
+  in_transaction_ = false;
+  return Status::Ok();
+}
+
+void SqliteBackend::Rollback() {
+  in_transaction_ = false;
+  if (sqlite3_get_autocommit(db_->getHandle())) return;  // SQLite already rolled back
+  try {
+    db_->exec("ROLLBACK");
+  } catch (const SQLite::Exception&) {
+    // The connection is left in autocommit mode either way; nothing more can be done here.
+  }
+}
+
+Status SqliteBackend::Execute(const std::string& sql) {
+  try {
+    db_->exec(sql);
+    return Status::Ok();
+  } catch (const SQLite::Exception& e) {
+    return FromException(e);
+  }
+}
+
+Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
+                                                 const std::vector<SqlValue>& params) {
+  try {
+    SQLite::Statement statement(*db_, sql);
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::string name = "$" + std::to_string(i + 1);
+      if (statement.getIndex(name.c_str()) == 0) continue;  // not used by this statement
+      if (params[i]) {
+        statement.bind(name.c_str(), *params[i]);
+      } else {
+        statement.bind(name.c_str());
+      }
+    }
+    std::vector<SqlRow> rows;
+    while (statement.executeStep()) {
+      SqlRow row;
+      for (int column = 0; column < statement.getColumnCount(); ++column) {
+        SQLite::Column value = statement.getColumn(column);
+        row.push_back(value.isNull() ? SqlValue() : SqlValue(value.getString()));
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    return FromException(e);
+  }
+}
+
+std::vector<std::string> SqliteBackend::VersionTablesDdl() const {
+  return {
+      "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS migrationd_history ("
+      " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " revision TEXT NOT NULL,"
+      " direction TEXT NOT NULL,"
+      " checksum TEXT,"
+      " started_at TEXT NOT NULL,"
+      " finished_at TEXT NOT NULL,"
+      " duration_ms REAL NOT NULL,"
+      " outcome TEXT NOT NULL,"
+      " error TEXT,"
+      " heads_after TEXT,"
+      " user_uid INTEGER,"
+      " user_name TEXT,"
+      " host TEXT,"
+      " daemon_pid INTEGER,"
+      " backup_id TEXT)",
+  };
+}
+
+}  // namespace migrationd

@@ -1,0 +1,40 @@
+// SqliteBackend: the Backend for SQLite files, through SQLiteCpp.
+//
+// Opens the file read-write (creating it), turns foreign keys on, and waits up to a busy
+// timeout for other writers. DDL is transactional in SQLite, so each migration is atomic.
+// Owned by one job at a time; not thread-safe.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+
+#include "core/backend.h"
+
+namespace migrationd {
+
+class SqliteBackend final : public Backend {
+ public:
+  static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url);
+
+  std::string_view dialect() const override;
+  std::string Describe() const override { return description_; }
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+  bool InTransaction() const override { return in_transaction_; }
+  Status Execute(const std::string& sql) override;
+  Result<std::vector<SqlRow>> Query(const std::string& sql,
+                                    const std::vector<SqlValue>& params) override;
+  std::vector<std::string> VersionTablesDdl() const override;
+
+ private:
+  SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description)
+      : db_(std::move(db)), description_(std::move(description)) {}
+
+  std::unique_ptr<SQLite::Database> db_;
+  std::string description_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace migrationd

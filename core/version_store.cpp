@@ -1,0 +1,121 @@
+#include "core/version_store.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace migrationd {
+namespace {
+
+std::string Text(const SqlValue& value) { return value.value_or(""); }
+
+int64_t Integer(const SqlValue& value, int64_t fallback) {
+  if (!value || value->empty()) return fallback;
+  return std::stoll(*value);
+}
+
+SqlValue OrNull(const std::string& text) { return text.empty() ? SqlValue() : SqlValue(text); }
+
+}  // namespace
+
+RequestIdentity RequestIdentity::OfThisProcess() {
+  RequestIdentity identity;
+  identity.uid = getuid();
+  if (const passwd* entry = getpwuid(getuid())) identity.user_name = entry->pw_name;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) == 0) identity.host = host;
+  identity.daemon_pid = getpid();
+  return identity;
+}
+
+std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time) {
+  auto since_epoch = time.time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
+  std::time_t as_time_t = seconds.count();
+  std::tm utc{};
+  gmtime_r(&as_time_t, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &utc);
+  char result[48];
+  std::snprintf(result, sizeof(result), "%s.%03dZ", buffer, static_cast<int>(millis.count()));
+  return result;
+}
+
+Status VersionStore::EnsureTables() {
+  for (const auto& ddl : backend_.VersionTablesDdl()) {
+    MIGRATIOND_RETURN_IF_ERROR(
+        backend_.Execute(ddl).WithContext("cannot create migrationd's version tables"));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> VersionStore::ReadHeads() {
+  auto rows = backend_.Query("SELECT revision FROM migrationd_version ORDER BY revision");
+  if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_version");
+  std::vector<std::string> heads;
+  for (const auto& row : *rows) heads.push_back(Text(row[0]));
+  return heads;
+}
+
+Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
+  std::string sql =
+      "SELECT id, revision, direction, checksum, started_at, finished_at, duration_ms, outcome,"
+      " error, heads_after, user_uid, user_name, host, daemon_pid, backup_id"
+      " FROM migrationd_history ORDER BY id DESC";
+  if (limit > 0) sql += " LIMIT " + std::to_string(limit);
+  auto rows = backend_.Query(sql);
+  if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_history");
+  std::vector<HistoryEntry> history;
+  for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
+    const SqlRow& row = *it;
+    HistoryEntry entry;
+    entry.id = Integer(row[0], 0);
+    entry.revision = Text(row[1]);
+    entry.direction = Text(row[2]);
+    entry.checksum = Text(row[3]);
+    entry.started_at = Text(row[4]);
+    entry.finished_at = Text(row[5]);
+    entry.duration_ms = row[6] ? std::stod(*row[6]) : 0.0;
+    entry.outcome = Text(row[7]);
+    entry.error = Text(row[8]);
+    entry.heads_after = Text(row[9]);
+    entry.requester.uid = Integer(row[10], -1);
+    entry.requester.user_name = Text(row[11]);
+    entry.requester.host = Text(row[12]);
+    entry.requester.daemon_pid = Integer(row[13], 0);
+    entry.requester.backup_id = Text(row[14]);
+    history.push_back(std::move(entry));
+  }
+  return history;
+}
+
+Status VersionStore::WriteHeads(const std::vector<std::string>& heads) {
+  MIGRATIOND_RETURN_IF_ERROR(backend_.Execute("DELETE FROM migrationd_version"));
+  for (const auto& head : heads) {
+    auto inserted = backend_.Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {head});
+    if (!inserted.ok()) return inserted.status().WithContext("cannot write migrationd_version");
+  }
+  return Status::Ok();
+}
+
+Status VersionStore::AppendHistory(const HistoryEntry& entry) {
+  const RequestIdentity& who = entry.requester;
+  auto inserted = backend_.Query(
+      "INSERT INTO migrationd_history (revision, direction, checksum, started_at, finished_at,"
+      " duration_ms, outcome, error, heads_after, user_uid, user_name, host, daemon_pid,"
+      " backup_id) VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, $9,"
+      " CAST($10 AS BIGINT), $11, $12, CAST($13 AS BIGINT), $14)",
+      {entry.revision, entry.direction, OrNull(entry.checksum), entry.started_at,
+       entry.finished_at, std::to_string(entry.duration_ms), entry.outcome, OrNull(entry.error),
+       entry.heads_after, who.uid < 0 ? SqlValue() : SqlValue(std::to_string(who.uid)),
+       OrNull(who.user_name), OrNull(who.host),
+       who.daemon_pid == 0 ? SqlValue() : SqlValue(std::to_string(who.daemon_pid)),
+       OrNull(who.backup_id)});
+  if (!inserted.ok()) return inserted.status().WithContext("cannot write migrationd_history");
+  return Status::Ok();
+}
+
+}  // namespace migrationd

@@ -1,0 +1,67 @@
+// VersionStore: the daemon's own tables in the migrated database, on any engine.
+//
+//   migrationd_version  one row per current head (no rows: nothing applied)
+//   migrationd_history  append-only: every upgrade, downgrade and stamp, failed ones included
+//
+// Writes happen inside the caller's transaction, so a migration's DDL, its version rows and its
+// history row commit or roll back together. Uses the Backend it is given; not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/script.h"
+
+namespace migrationd {
+
+// Who asked for a change, recorded in every history row.
+struct RequestIdentity {
+  int64_t uid = -1;  // -1: unknown
+  std::string user_name;
+  std::string host;
+  int64_t daemon_pid = 0;
+  std::string backup_id;  // the backup taken before the job, or "" (none / --no-backup)
+
+  // The identity of the current process and user, for local tools and scheduled jobs.
+  static RequestIdentity OfThisProcess();
+};
+
+struct HistoryEntry {
+  int64_t id = 0;
+  std::string revision;
+  std::string direction;  // upgrade | downgrade | stamp
+  std::string checksum;
+  std::string started_at;   // ISO 8601 UTC, e.g. 2026-11-25T17:32:23.123Z
+  std::string finished_at;
+  double duration_ms = 0;
+  std::string outcome;  // success | failed
+  std::string error;
+  std::string heads_after;  // comma-separated version rows after the step ("" for base)
+  RequestIdentity requester;
+};
+
+class VersionStore {
+ public:
+  explicit VersionStore(Backend& backend) : backend_(backend) {}
+
+  // Creates the tables if they do not exist (idempotent).
+  Status EnsureTables();
+  // The version rows as recorded, sorted.
+  Result<std::vector<std::string>> ReadHeads();
+  // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
+  Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
+  // Replaces the version rows (call inside a transaction).
+  Status WriteHeads(const std::vector<std::string>& heads);
+  Status AppendHistory(const HistoryEntry& entry);
+
+ private:
+  Backend& backend_;
+};
+
+// "2026-11-25T17:32:23.123Z" for `time` (UTC).
+std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time);
+
+}  // namespace migrationd
