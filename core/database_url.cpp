@@ -9,7 +9,7 @@ namespace migrationd {
 
 std::string RedactPasswords(std::string_view text) {
   // scheme://user:password@host  and  password=value  (query parameter or keyword form)
-  static const std::regex kUserInfo(R"(((?:postgres|postgresql)://[^:/@\s]*):[^@\s]*@)");
+  static const std::regex kUserInfo(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@\s]*@)");
   static const std::regex kKeyword(R"((password\s*=\s*)('[^']*'|[^&\s]*))", std::regex::icase);
   std::string redacted = std::regex_replace(std::string(text), kUserInfo, "$1:***@");
   return std::regex_replace(redacted, kKeyword, "$1***");

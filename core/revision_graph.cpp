@@ -39,7 +39,7 @@ Result<RevisionGraph> RevisionGraph::Build(std::vector<RevisionNode> nodes) {
     auto [it, inserted] = graph.index_.emplace(nodes[i].id, static_cast<int>(i));
     if (!inserted) {
       return Status::ParseError("duplicate revision id '" + nodes[i].id + "' in " +
-                                nodes[static_cast<size_t>(it->second)].origin + " and " +
+                                graph.origins_[static_cast<size_t>(it->second)] + " and " +
                                 nodes[i].origin + "; every revision needs its own id");
     }
     graph.ids_.push_back(nodes[i].id);

@@ -1,0 +1,340 @@
+// The backend conformance suite: every case runs on a real SQLite file and on the real
+// PostgreSQL server of the test command, so the two engines cannot drift apart. Outcomes are
+// checked through the engine's own catalog, not through migrationd's code.
+#include <catch2/catch.hpp>
+#include <memory>
+#include <set>
+
+#include "core/backend.h"
+#include "core/migration_runner.h"
+#include "core/script_directory.h"
+#include "tests/test_support.h"
+
+namespace migrationd {
+namespace {
+
+using testing::PostgresDatabase;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+using testing::WriteFile;
+
+// A runner on a fresh connection to `url`, with the scripts of `dir`.
+struct Engine {
+  Engine(const std::string& url, const std::string& dir)
+      : scripts(std::make_unique<ScriptDirectory>(MustLoad(dir))) {
+    auto parsed = DatabaseUrl::Parse(url);
+    REQUIRE(parsed.ok());
+    auto opened = OpenBackend(*parsed);
+    REQUIRE(opened.ok());
+    backend = std::move(opened).value();
+    runner = std::make_unique<MigrationRunner>(*scripts, *backend);
+    Status prepared = runner->Prepare();
+    REQUIRE(prepared.ok());
+  }
+  static ScriptDirectory MustLoad(const std::string& dir) {
+    auto loaded = ScriptDirectory::Load(dir);
+    if (!loaded.ok()) FAIL(loaded.status().ToString());
+    return std::move(loaded).value();
+  }
+  Status Upgrade(const std::string& target) {
+    auto plan = runner->PlanUpgrade(target);
+    if (!plan.ok()) return plan.status();
+    return runner->Execute(*plan, RequestIdentity::OfThisProcess());
+  }
+  Status Downgrade(const std::string& target) {
+    auto plan = runner->PlanDowngrade(target);
+    if (!plan.ok()) return plan.status();
+    return runner->Execute(*plan, RequestIdentity::OfThisProcess());
+  }
+
+  std::unique_ptr<ScriptDirectory> scripts;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<MigrationRunner> runner;
+};
+
+Rows VersionRows(testing::TestDatabase& db) {
+  return db.Query("SELECT revision FROM migrationd_version ORDER BY revision");
+}
+
+Rows SeedRows(testing::TestDatabase& db) {
+  return db.Query(
+      "SELECT u.id, u.username, u.email, s.id, s.script_id, s.name, s.content, s.version "
+      "FROM users u JOIN group_ai_scripts s ON s.created_by = u.id ORDER BY s.id");
+}
+
+void InsertSeedRows(testing::TestDatabase& db) {
+  db.Exec(
+      "INSERT INTO users (username, email, password_hash) VALUES ('alice', 'a@example.com', 'x');"
+      "INSERT INTO group_ai_scripts (script_id, name, content, created_by) "
+      "VALUES ('welcome', 'Welcome', 'scene: hello', 1), ('faq', 'FAQ', 'q: a', 1);");
+}
+
+const std::map<std::string, std::set<std::string>>& ExpectedSeedTables() {
+  static const std::map<std::string, std::set<std::string>> tables = {
+      {"users", {"id", "username", "email", "password_hash", "full_name", "is_active",
+                 "is_superuser", "last_login_at", "created_at", "updated_at"}},
+      {"roles", {"id", "name", "description", "created_at"}},
+      {"permissions", {"id", "code", "description", "created_at"}},
+      {"user_roles", {"user_id", "role_id", "assigned_at"}},
+      {"role_permissions", {"role_id", "permission_id"}},
+      {"group_ai_accounts", {"id", "account_id", "display_name", "phone_number", "session_name",
+                             "status", "owner_user_id", "config", "last_active_at", "created_at",
+                             "updated_at"}},
+      {"group_ai_scripts", {"id", "script_id", "name", "description", "content", "version",
+                            "created_by", "created_at", "updated_at", "status", "submitted_at",
+                            "reviewed_by", "reviewed_at", "review_comment"}},
+      {"group_ai_dialogue_history", {"id", "account_id", "group_id", "message_id", "sender_id",
+                                     "role", "content", "script_id", "created_at"}},
+      {"group_ai_redpacket_logs", {"id", "account_id", "group_id", "redpacket_id", "strategy",
+                                   "amount", "success", "error", "created_at"}},
+      {"group_ai_metrics", {"id", "account_id", "metric_type", "value", "details",
+                            "recorded_at"}},
+      {"group_ai_script_versions", {"id", "script_id", "version", "content", "change_summary",
+                                    "created_by", "created_at"}},
+  };
+  return tables;
+}
+
+std::map<std::string, std::set<std::string>> AsSets(
+    const std::map<std::string, std::vector<std::string>>& tables) {
+  std::map<std::string, std::set<std::string>> sets;
+  for (const auto& [table, columns] : tables) sets[table] = {columns.begin(), columns.end()};
+  return sets;
+}
+
+bool HasIndex(testing::TestDatabase& db, const std::string& name) {
+  for (const auto& line : db.SchemaSnapshot()) {
+    if (line.find(" " + name + " ") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEMPLATE_TEST_CASE("the seed chain upgrades from empty to head", "[backend]", SqliteDatabase,
+                   PostgresDatabase) {
+  TestType db;
+  Engine engine(db.url(), testing::SeedMigrationsDir());
+  REQUIRE(engine.Upgrade("head").ok());
+
+  CHECK(AsSets(db.TableColumns()) == ExpectedSeedTables());
+  CHECK(VersionRows(db) == Rows{{"003_add_script_version_management"}});
+  CHECK(HasIndex(db, "ix_group_ai_dialogue_history_account_group_created"));
+  CHECK(HasIndex(db, "ix_group_ai_scripts_status"));
+
+  Rows history = db.Query(
+      "SELECT revision, direction, outcome, checksum, user_name, daemon_pid, heads_after "
+      "FROM migrationd_history ORDER BY id");
+  REQUIRE(history.size() == 4);
+  const auto order = engine.scripts->graph().TopologicalOrder();
+  for (size_t i = 0; i < history.size(); ++i) {
+    INFO("history row " << i);
+    CHECK(history[i][0] == order[i]);
+    CHECK(history[i][1] == "upgrade");
+    CHECK(history[i][2] == "success");
+    CHECK(history[i][3] == engine.scripts->script(order[i]).Checksum(db.dialect()));
+    CHECK(history[i][4] != "<null>");
+    CHECK(history[i][5] != "<null>");
+    CHECK(history[i][6] == order[i]);
+  }
+
+  // The constraints the admin backend relies on are enforced by the engine.
+  InsertSeedRows(db);
+  CHECK_THROWS(db.Exec("INSERT INTO users (username, email, password_hash) "
+                       "VALUES ('alice', 'other@example.com', 'x')"));
+  CHECK_THROWS(db.Exec("INSERT INTO group_ai_scripts (script_id, name, content, status) "
+                       "VALUES ('s', 'n', 'c', 'no-such-status')"));
+  CHECK_THROWS(db.Exec("INSERT INTO user_roles (user_id, role_id) VALUES (999, 999)"));
+
+  // A second upgrade finds nothing to do and writes no history.
+  REQUIRE(engine.Upgrade("head").ok());
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history") == Rows{{"4"}});
+}
+
+TEMPLATE_TEST_CASE("-1 and base downgrades leave exactly the expected schema", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  Engine engine(db.url(), testing::SeedMigrationsDir());
+  REQUIRE(engine.Upgrade("002_add_indexes").ok());
+  const auto at_002 = db.SchemaSnapshot();
+  REQUIRE(engine.Upgrade("head").ok());
+  const auto at_head = db.SchemaSnapshot();
+  REQUIRE(at_head != at_002);
+
+  InsertSeedRows(db);
+  const Rows rows_before = SeedRows(db);
+  REQUIRE(rows_before.size() == 2);
+
+  Status down_one = engine.Downgrade("-1");
+  REQUIRE(down_one.ok());
+  CHECK(db.SchemaSnapshot() == at_002);
+  CHECK(VersionRows(db) == Rows{{"002_add_indexes"}});
+  CHECK(SeedRows(db) == rows_before);  // rows of the rebuilt table survive the downgrade
+
+  Status down_base = engine.Downgrade("base");
+  REQUIRE(down_base.ok());
+  CHECK(db.SchemaSnapshot().empty());
+  CHECK(db.TableColumns().empty());
+  CHECK(VersionRows(db).empty());
+
+  REQUIRE(engine.Upgrade("head").ok());
+  CHECK(db.SchemaSnapshot() == at_head);
+  CHECK(VersionRows(db) == Rows{{"003_add_script_version_management"}});
+  Rows directions = db.Query("SELECT direction, count(*) FROM migrationd_history "
+                             "WHERE outcome = 'success' GROUP BY direction ORDER BY direction");
+  CHECK(directions == Rows{{"downgrade", "4"}, {"upgrade", "8"}});
+}
+
+// A fourth revision whose third statement fails.
+constexpr const char* kBrokenRevision =
+    "-- revision: 004_broken\n"                                                  // 1
+    "-- parents: 003_add_script_version_management\n"                            // 2
+    "-- message: fails half-way\n"                                               // 3
+    "\n"                                                                         // 4
+    "-- +upgrade\n"                                                              // 5
+    "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);\n"    // 6
+    "UPDATE users SET full_name = 'changed';\n"                                  // 7
+    "\n"                                                                         // 8
+    "INSERT INTO no_such_table VALUES (1);\n"                                    // 9
+    "-- +downgrade\n"                                                            // 10
+    "DROP TABLE audit_log;\n";                                                   // 11
+
+TEMPLATE_TEST_CASE("a migration that fails half-way leaves everything as before", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  testing::CopySeedMigrations(dir.path().string());
+  WriteFile(dir / "004_broken.sql", kBrokenRevision);
+  Engine engine(db.url(), dir.path().string());
+  REQUIRE(engine.Upgrade("003").ok());
+  InsertSeedRows(db);
+  const auto schema_before = db.SchemaSnapshot();
+  const Rows users_before = db.Query("SELECT id, username, full_name FROM users");
+  const Rows scripts_before = SeedRows(db);
+
+  Status failed = engine.Upgrade("head");
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.code() == ErrorCode::kDatabase);
+  CHECK_THAT(failed.message(), Catch::Contains("'004_broken'") &&
+                                   Catch::Contains("rolled back") &&
+                                   Catch::Contains(dir / "004_broken.sql" + ":9") &&
+                                   Catch::Contains("no_such_table"));
+
+  CHECK(db.SchemaSnapshot() == schema_before);
+  CHECK(db.Query("SELECT id, username, full_name FROM users") == users_before);
+  CHECK(SeedRows(db) == scripts_before);
+  CHECK(VersionRows(db) == Rows{{"003_add_script_version_management"}});
+  Rows last = db.Query(
+      "SELECT revision, outcome, error, heads_after FROM migrationd_history "
+      "ORDER BY id DESC LIMIT 1");
+  REQUIRE(last.size() == 1);
+  CHECK(last[0][0] == "004_broken");
+  CHECK(last[0][1] == "failed");
+  CHECK_THAT(last[0][2], Catch::Contains("004_broken.sql:9"));
+  CHECK(last[0][3] == "003_add_script_version_management");
+}
+
+TEMPLATE_TEST_CASE("each revision commits on its own", "[backend]", SqliteDatabase,
+                   PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  testing::CopySeedMigrations(dir.path().string());
+  WriteFile(dir / "004_good.sql",
+            "-- revision: 004_good\n-- parents: 003_add_script_version_management\n"
+            "-- +upgrade\nCREATE TABLE feature_flags (name TEXT PRIMARY KEY);\n"
+            "-- +downgrade\nDROP TABLE feature_flags;\n");
+  WriteFile(dir / "005_bad.sql",
+            "-- revision: 005_bad\n-- parents: 004_good\n"
+            "-- +upgrade\nALTER TABLE no_such_table ADD COLUMN x INTEGER;\n"
+            "-- +downgrade\nSELECT 1;\n");
+  Engine engine(db.url(), dir.path().string());
+  Status status = engine.Upgrade("head");
+  REQUIRE_FALSE(status.ok());
+  CHECK_THAT(status.message(), Catch::Contains("005_bad.sql:4"));
+  CHECK(VersionRows(db) == Rows{{"004_good"}});
+  CHECK(db.TableColumns().count("feature_flags") == 1);
+}
+
+TEMPLATE_TEST_CASE("transaction: none scripts run statement by statement", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  testing::CopySeedMigrations(dir.path().string());
+  // Statements that refuse to run inside a transaction block on each engine.
+  WriteFile(dir / "004_concurrent.sql",
+            "-- revision: 004_concurrent\n-- parents: 003_add_script_version_management\n"
+            "-- transaction: none\n"
+            "-- +upgrade sqlite\nCREATE INDEX ix_users_full_name ON users (full_name);\nVACUUM;\n"
+            "-- +upgrade postgresql\n"
+            "CREATE INDEX CONCURRENTLY ix_users_full_name ON users (full_name);\n"
+            "-- +downgrade\nDROP INDEX ix_users_full_name;\n");
+  WriteFile(dir / "005_half.sql",
+            "-- revision: 005_half\n-- parents: 004_concurrent\n-- transaction: none\n"
+            "-- +upgrade\nCREATE TABLE half_done (id INTEGER);\n"
+            "INSERT INTO missing_table VALUES (1);\n"
+            "-- +downgrade\nDROP TABLE half_done;\n");
+  Engine engine(db.url(), dir.path().string());
+  REQUIRE(engine.Upgrade("004").ok());
+  CHECK(HasIndex(db, "ix_users_full_name"));
+  CHECK(VersionRows(db) == Rows{{"004_concurrent"}});
+
+  Status half = engine.Upgrade("head");
+  REQUIRE_FALSE(half.ok());
+  CHECK_THAT(half.message(), Catch::Contains("transaction: none") &&
+                                 Catch::Contains("005_half.sql:6") && Catch::Contains("stamp"));
+  CHECK(VersionRows(db) == Rows{{"004_concurrent"}});
+  CHECK(db.TableColumns().count("half_done") == 1);  // documented: not rolled back
+}
+
+TEMPLATE_TEST_CASE("downgrades through a revision without a downgrade are refused up front",
+                   "[backend]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  testing::CopySeedMigrations(dir.path().string());
+  WriteFile(dir / "004_one_way.sql",
+            "-- revision: 004_one_way\n-- parents: 003_add_script_version_management\n"
+            "-- +upgrade\nCREATE TABLE one_way (id INTEGER);\n");
+  WriteFile(dir / "005_after.sql",
+            "-- revision: 005_after\n-- parents: 004_one_way\n"
+            "-- +upgrade\nCREATE TABLE after_one_way (id INTEGER);\n"
+            "-- +downgrade\nDROP TABLE after_one_way;\n");
+  Engine engine(db.url(), dir.path().string());
+  REQUIRE(engine.Upgrade("head").ok());
+  Status status = engine.Downgrade("base");
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.code() == ErrorCode::kInvalidArgument);
+  CHECK_THAT(status.message(), Catch::Contains("004_one_way.sql") &&
+                                   Catch::Contains("no '-- +downgrade' section"));
+  // Nothing ran: 005 is still applied.
+  CHECK(VersionRows(db) == Rows{{"005_after"}});
+  CHECK(db.TableColumns().count("after_one_way") == 1);
+}
+
+TEMPLATE_TEST_CASE("stamp sets the version rows without running SQL", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  Engine engine(db.url(), testing::SeedMigrationsDir());
+  REQUIRE(engine.runner->Stamp({"001"}, RequestIdentity::OfThisProcess()).ok());
+  CHECK(VersionRows(db) == Rows{{"001_group_ai"}});
+  CHECK(db.TableColumns().empty());
+  CHECK(db.Query("SELECT direction, revision FROM migrationd_history") ==
+        Rows{{"stamp", "001_group_ai"}});
+  REQUIRE(engine.runner->Stamp({"base"}, RequestIdentity::OfThisProcess()).ok());
+  CHECK(VersionRows(db).empty());
+  CHECK(engine.runner->Stamp({"nope"}, {}).code() == ErrorCode::kNotFound);
+}
+
+TEMPLATE_TEST_CASE("a database at a revision no script defines is an integrity error",
+                   "[backend]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  Engine engine(db.url(), testing::SeedMigrationsDir());
+  db.Exec("INSERT INTO migrationd_version (revision) VALUES ('999_from_the_future')");
+  auto heads = engine.runner->CurrentHeads();
+  REQUIRE_FALSE(heads.ok());
+  CHECK(heads.status().code() == ErrorCode::kIntegrity);
+  CHECK_THAT(heads.status().message(), Catch::Contains("999_from_the_future"));
+  CHECK(engine.Upgrade("head").code() == ErrorCode::kIntegrity);
+  CHECK(db.TableColumns().empty());
+}
+
+}  // namespace
+}  // namespace migrationd

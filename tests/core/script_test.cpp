@@ -1,0 +1,155 @@
+// The script file format: parsing, rejections with file and line, dialect sections, checksums,
+// statement splitting.
+#include "core/script.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/sha256.h"
+#include "core/sql_splitter.h"
+
+namespace migrationd {
+namespace {
+
+Status ParseError(const std::string& text) { return ParseScript(text, "m/x.sql").status(); }
+
+TEST_CASE("a full script parses into its fields and sections", "[script]") {
+  const std::string text =
+      "-- revision: 003_add_versions\n"       // 1
+      "-- parents: 002_a, 002_b\n"            // 2
+      "-- message: add script versions\n"     // 3
+      "-- transaction: none\n"                // 4
+      "-- Note: prose comments are allowed\n" // 5
+      "\n"                                    // 6
+      "-- +upgrade\n"                         // 7
+      "CREATE TABLE t (id INT);\n"            // 8
+      "\n"                                    // 9
+      "CREATE INDEX i ON t (id);\n"           // 10
+      "-- +upgrade postgresql\n"              // 11
+      "CREATE TABLE t (id BIGINT);\n"         // 12
+      "-- +downgrade\n"                       // 13
+      "DROP TABLE t;\n";                      // 14
+  auto script = ParseScript(text, "m/003.sql");
+  REQUIRE(script.ok());
+  CHECK(script->id == "003_add_versions");
+  CHECK(script->parents == std::vector<std::string>{"002_a", "002_b"});
+  CHECK(script->message == "add script versions");
+  CHECK(script->transaction == TransactionMode::kNone);
+  CHECK(script->parents_line == 2);
+
+  auto sqlite = script->Statements(Direction::kUpgrade, "sqlite");
+  REQUIRE(sqlite.size() == 2);
+  CHECK(sqlite[0].text == "CREATE TABLE t (id INT)");
+  CHECK(sqlite[0].line == 8);
+  CHECK(sqlite[1].line == 10);
+  auto postgres = script->Statements(Direction::kUpgrade, "postgresql");
+  REQUIRE(postgres.size() == 1);
+  CHECK(postgres[0].text == "CREATE TABLE t (id BIGINT)");
+  CHECK(postgres[0].line == 12);
+  auto down = script->Statements(Direction::kDowngrade, "postgresql");
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].line == 14);
+
+  // Different effective text per dialect gives different checksums; same text, same checksum.
+  CHECK(script->Checksum("sqlite") != script->Checksum("postgresql"));
+  CHECK(script->Checksum("sqlite") == ParseScript(text, "elsewhere.sql")->Checksum("sqlite"));
+}
+
+TEST_CASE("a base revision has an empty parents line; transaction defaults per-migration",
+          "[script]") {
+  auto script = ParseScript("-- revision: base1\n-- parents:\n-- +upgrade\n", "b.sql");
+  REQUIRE(script.ok());
+  CHECK(script->parents.empty());
+  CHECK(script->transaction == TransactionMode::kPerMigration);
+  CHECK(script->Statements(Direction::kUpgrade, "sqlite").empty());
+  CHECK_FALSE(script->HasDowngradeFor("sqlite"));
+}
+
+TEST_CASE("parse errors name the file and the line", "[script]") {
+  struct Case {
+    std::string text;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"-- parents:\n-- +upgrade\n", "m/x.sql:1: missing '-- revision: <id>'"},
+      {"-- revision: a\n-- +upgrade\n", "m/x.sql:1: missing '-- parents:'"},
+      {"-- revision: a\n-- parents:\n", "m/x.sql:1: no '-- +upgrade' section"},
+      {"-- revision: a\n-- parents:\n-- +downgrade\nDROP TABLE t;\n",
+       "m/x.sql:1: no '-- +upgrade' section"},
+      {"-- revision: bad-id\n", "m/x.sql:1: revision id 'bad-id' is invalid"},
+      {"-- revision: a b\n", "m/x.sql:1: revision id 'a b' is invalid"},
+      {"-- revision: a\n-- parents: ok, no-good\n", "m/x.sql:2: parent 'no-good'"},
+      {"-- revision: a\n-- parents: b, b\n-- +upgrade\n", "m/x.sql:2: a parent is listed twice"},
+      {"-- revision: a\n-- parents: a\n-- +upgrade\n", "m/x.sql:2: revision 'a' lists itself"},
+      {"-- revision: a\n-- revision: b\n", "m/x.sql:2: header field 'revision' given twice"},
+      {"-- revision: a\n-- parent: b\n", "m/x.sql:2: unknown header field 'parent'; did you mean "
+                                         "'parents'?"},
+      {"-- revision: a\n-- parents:\n-- transaction: sometimes\n",
+       "m/x.sql:3: transaction must be 'per-migration' or 'none'"},
+      {"-- revision: a\n-- parents:\nCREATE TABLE t (id INT);\n",
+       "m/x.sql:3: SQL before the first '-- +upgrade' marker"},
+      {"-- revision: a\n-- parents:\n-- +upgrade mysql\n", "m/x.sql:3: unknown dialect 'mysql'"},
+      {"-- revision: a\n-- parents:\n-- +upgrad\n", "m/x.sql:3: unknown section marker '+upgrad'"},
+      {"-- revision: a\n-- parents:\n-- +upgrade\n-- +upgrade\n",
+       "m/x.sql:4: a second '-- +upgrade' section"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    Status status = ParseError(c.text);
+    CHECK(status.code() == ErrorCode::kParseError);
+    CHECK_THAT(status.message(), Catch::StartsWith(c.expected));
+  }
+}
+
+TEST_CASE("a rendered new script parses back", "[script]") {
+  std::string text = RenderNewScript("004_add_audit", {"003_x"}, "add audit log");
+  auto script = ParseScript(text, "004.sql");
+  REQUIRE(script.ok());
+  CHECK(script->id == "004_add_audit");
+  CHECK(script->parents == std::vector<std::string>{"003_x"});
+  CHECK(script->message == "add audit log");
+}
+
+TEST_CASE("statement splitting keeps semicolons inside quotes, comments and bodies", "[sql]") {
+  const std::string sql =
+      "INSERT INTO t VALUES ('a;b', \"c;d\");\n"                       // 10
+      "-- a comment; with a semicolon\n"                               // 11
+      "/* block; comment */ UPDATE t SET x = 'it''s; fine';\n"         // 12
+      "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n"  // 13
+      "CREATE FUNCTION g() RETURNS int AS $body$ BEGIN RETURN 1; END; $body$ LANGUAGE plpgsql;\n"
+      "CREATE TRIGGER trg AFTER INSERT ON t BEGIN\n"                   // 15
+      "  UPDATE t SET x = CASE WHEN 1 THEN 'y' END;\n"                 // 16
+      "  DELETE FROM u;\n"                                             // 17
+      "END;\n"                                                         // 18
+      ";;\n"                                                           // 19
+      "SELECT 1";                                                      // 20
+  auto statements = SplitSqlStatements(sql, 10);
+  REQUIRE(statements.size() == 6);
+  CHECK(statements[0].text == "INSERT INTO t VALUES ('a;b', \"c;d\")");
+  CHECK(statements[0].line == 10);
+  CHECK(statements[1].text == "/* block; comment */ UPDATE t SET x = 'it''s; fine'");
+  CHECK(statements[1].line == 12);
+  CHECK(statements[2].line == 13);
+  CHECK(statements[3].line == 14);
+  CHECK_THAT(statements[3].text, Catch::EndsWith("LANGUAGE plpgsql"));
+  CHECK(statements[4].line == 15);
+  CHECK_THAT(statements[4].text, Catch::EndsWith("END"));
+  CHECK(statements[5].text == "SELECT 1");
+  CHECK(statements[5].line == 20);
+}
+
+TEST_CASE("sha256 matches the FIPS 180-4 test vectors", "[sha256]") {
+  CHECK(Sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(Sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  Sha256 incremental;
+  std::string million_a(1000000, 'a');
+  for (size_t i = 0; i < million_a.size(); i += 999) {
+    incremental.Update(std::string_view(million_a).substr(i, 999));
+  }
+  CHECK(incremental.HexDigest() ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+}  // namespace
+}  // namespace migrationd

@@ -1,0 +1,221 @@
+#include "tests/test_support.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <stdexcept>
+
+namespace migrationd::testing {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "migrationd-test.XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string SeedMigrationsDir() { return MIGRATIOND_SOURCE_DIR "/migrations"; }
+
+void CopySeedMigrations(const std::string& dir) {
+  for (const auto& entry : fs::directory_iterator(SeedMigrationsDir())) {
+    fs::copy_file(entry.path(), fs::path(dir) / entry.path().filename());
+  }
+}
+
+namespace {
+
+bool IsOwnTable(const std::string& name) {
+  return name.starts_with("migrationd_") || name.starts_with("sqlite_");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------- SQLite
+
+SqliteDatabase::SqliteDatabase() : path_(dir_ / "test.db") {}
+
+void SqliteDatabase::Exec(const std::string& sql) {
+  SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec(sql);
+}
+
+Rows SqliteDatabase::Query(const std::string& sql) {
+  SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  SQLite::Statement statement(db, sql);
+  Rows rows;
+  while (statement.executeStep()) {
+    std::vector<std::string> row;
+    for (int i = 0; i < statement.getColumnCount(); ++i) {
+      auto column = statement.getColumn(i);
+      row.push_back(column.isNull() ? "<null>" : column.getString());
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::map<std::string, std::vector<std::string>> SqliteDatabase::TableColumns() {
+  std::map<std::string, std::vector<std::string>> tables;
+  for (const auto& table : Query("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+    if (IsOwnTable(table[0])) continue;
+    auto& columns = tables[table[0]];
+    for (const auto& column : Query("SELECT name FROM pragma_table_info('" + table[0] + "')")) {
+      columns.push_back(column[0]);
+    }
+  }
+  return tables;
+}
+
+std::vector<std::string> SqliteDatabase::SchemaSnapshot() {
+  std::vector<std::string> lines;
+  for (const auto& table : Query("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+    const std::string& t = table[0];
+    if (IsOwnTable(t)) continue;
+    for (const auto& c : Query("SELECT name, type, \"notnull\", dflt_value, pk FROM "
+                               "pragma_table_info('" + t + "')")) {
+      lines.push_back("column " + t + "." + c[0] + " " + c[1] + " notnull=" + c[2] +
+                      " default=" + c[3] + " pk=" + c[4]);
+    }
+    for (const auto& index : Query("SELECT name, \"unique\", origin FROM pragma_index_list('" +
+                                   t + "')")) {
+      std::string columns;
+      for (const auto& c : Query("SELECT name FROM pragma_index_info('" + index[0] + "')")) {
+        columns += c[0] + ",";
+      }
+      // Automatic indexes are named by position; name them by what they index instead.
+      std::string name = index[0].starts_with("sqlite_autoindex") ? "(auto)" : index[0];
+      lines.push_back("index " + t + " " + name + " unique=" + index[1] + " origin=" + index[2] +
+                      " (" + columns + ")");
+    }
+    for (const auto& fk : Query("SELECT \"table\", \"from\", \"to\", on_delete FROM "
+                                "pragma_foreign_key_list('" + t + "')")) {
+      lines.push_back("foreign key " + t + "." + fk[1] + " -> " + fk[0] + "." + fk[2] +
+                      " on delete " + fk[3]);
+    }
+    // CHECK constraints live only in the CREATE text; keep the parenthesized CHECK clauses.
+    std::string sql = Query("SELECT sql FROM sqlite_master WHERE name = '" + t + "'")[0][0];
+    for (size_t at = sql.find("CHECK"); at != std::string::npos; at = sql.find("CHECK", at + 1)) {
+      size_t close = sql.find(')', sql.find('(', at));
+      lines.push_back("check " + t + " " + sql.substr(at, close + 1 - at));
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// ------------------------------------------------------------------------------ PostgreSQL
+
+std::string PostgresDatabase::ClusterUrl() {
+  const char* url = std::getenv("MIGRATIOND_TEST_PG_URL");
+  if (url == nullptr || *url == '\0') {
+    throw std::runtime_error(
+        "MIGRATIOND_TEST_PG_URL is not set: PostgreSQL tests need a server; run the suite "
+        "through scripts/test (or scripts/with-postgres ctest ...)");
+  }
+  return url;
+}
+
+PostgresDatabase::PostgresDatabase() {
+  static std::atomic<int> counter{0};
+  name_ = "mdtest_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  std::string cluster = ClusterUrl();
+  {
+    pqxx::connection connection(cluster);
+    pqxx::nontransaction tx(connection);
+    tx.exec("DROP DATABASE IF EXISTS " + name_);
+    tx.exec("CREATE DATABASE " + name_);
+  }
+  // postgresql://user@/postgres?host=... -> same with this database's name.
+  size_t slash = cluster.find('/', cluster.find("://") + 3);
+  size_t query = cluster.find('?', slash);
+  url_ = cluster.substr(0, slash + 1) + name_ +
+         (query == std::string::npos ? "" : cluster.substr(query));
+}
+
+PostgresDatabase::~PostgresDatabase() {
+  try {
+    pqxx::connection connection(ClusterUrl());
+    pqxx::nontransaction tx(connection);
+    tx.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // The cluster is thrown away at the end of the run anyway.
+  }
+}
+
+void PostgresDatabase::Exec(const std::string& sql) {
+  pqxx::connection connection(url_);
+  pqxx::work tx(connection);
+  tx.exec(sql);
+  tx.commit();
+}
+
+Rows PostgresDatabase::Query(const std::string& sql) {
+  pqxx::connection connection(url_);
+  pqxx::nontransaction tx(connection);
+  Rows rows;
+  for (const auto& row : tx.exec(sql)) {
+    std::vector<std::string> values;
+    for (const auto& field : row) values.push_back(field.is_null() ? "<null>" : field.c_str());
+    rows.push_back(std::move(values));
+  }
+  return rows;
+}
+
+std::map<std::string, std::vector<std::string>> PostgresDatabase::TableColumns() {
+  std::map<std::string, std::vector<std::string>> tables;
+  for (const auto& row : Query("SELECT table_name, column_name FROM information_schema.columns "
+                               "WHERE table_schema = 'public' "
+                               "ORDER BY table_name, ordinal_position")) {
+    if (!IsOwnTable(row[0])) tables[row[0]].push_back(row[1]);
+  }
+  return tables;
+}
+
+std::vector<std::string> PostgresDatabase::SchemaSnapshot() {
+  std::vector<std::string> lines;
+  for (const auto& c : Query("SELECT table_name, column_name, data_type, is_nullable,"
+                             " coalesce(column_default, '<none>'), is_identity"
+                             " FROM information_schema.columns WHERE table_schema = 'public'")) {
+    if (IsOwnTable(c[0])) continue;
+    lines.push_back("column " + c[0] + "." + c[1] + " " + c[2] + " nullable=" + c[3] +
+                    " default=" + c[4] + " identity=" + c[5]);
+  }
+  for (const auto& i : Query("SELECT tablename, indexdef FROM pg_indexes"
+                             " WHERE schemaname = 'public'")) {
+    if (!IsOwnTable(i[0])) lines.push_back("index " + i[0] + " " + i[1]);
+  }
+  for (const auto& k : Query("SELECT conrelid::regclass::text, conname,"
+                             " pg_get_constraintdef(oid) FROM pg_constraint"
+                             " WHERE connamespace = 'public'::regnamespace")) {
+    if (!IsOwnTable(k[0])) lines.push_back("constraint " + k[0] + " " + k[1] + " " + k[2]);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+}  // namespace migrationd::testing
