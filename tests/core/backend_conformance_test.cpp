@@ -150,7 +150,7 @@ TEMPLATE_TEST_CASE("the seed chain upgrades from empty to head", "[backend]", Sq
   CHECK(db.Query("SELECT count(*) FROM migrationd_history") == Rows{{"4"}});
 }
 
-TEMPLATE_TEST_CASE("-1 and base downgrades leave exactly the expected schema", "[backend]",
+TEMPLATE_TEST_CASE("downgrades by -1 and to base leave exactly the expected schema", "[backend]",
                    SqliteDatabase, PostgresDatabase) {
   TestType db;
   Engine engine(db.url(), testing::SeedMigrationsDir());
