@@ -43,6 +43,17 @@ class Backend {
   virtual Result<std::vector<SqlRow>> Query(const std::string& sql,
                                             const std::vector<SqlValue>& params = {}) = 0;
 
+  // Whether a table exists (read-only requests must not create migrationd's tables).
+  virtual Result<bool> TableExists(const std::string& table) = 0;
+
+  // Aborts the statement running on this connection (it then fails, and its transaction rolls
+  // back). The one method that may be called from another thread.
+  virtual void Interrupt() = 0;
+
+  // Limits for the statements of a migration: how long to wait for a table lock held by live
+  // traffic, and how long one statement may run. 0 leaves the engine's default.
+  virtual Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) = 0;
+
   // Engine capabilities the engine-neutral code asks for instead of testing the dialect.
   // The DDL of the daemon's own tables (idempotent: CREATE TABLE IF NOT EXISTS ...).
   virtual std::vector<std::string> VersionTablesDdl() const = 0;

@@ -28,6 +28,10 @@ Status MigrationRunner::Prepare() {
 }
 
 Result<std::vector<std::string>> MigrationRunner::CurrentHeads() {
+  // A database migrationd never touched is at base; reading it must not create anything.
+  auto exists = backend_.TableExists("migrationd_version");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::vector<std::string>();
   auto recorded = store_.ReadHeads();
   if (!recorded.ok()) return recorded.status();
   return scripts_.graph().NormalizeHeads(*recorded);
@@ -78,6 +82,11 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
   }
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlannedStep& step = plan.steps[i];
+    if (observer.should_stop && observer.should_stop()) {
+      return Status::Cancelled("cancelled before '" + step.revision + "'; " + std::to_string(i) +
+                               " of " + std::to_string(plan.steps.size()) +
+                               " revision(s) were applied");
+    }
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
     auto started = Clock::now();
     MIGRATIOND_RETURN_IF_ERROR(RunStep(step, requester));

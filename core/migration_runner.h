@@ -22,6 +22,9 @@ namespace migrationd {
 struct RunObserver {
   std::function<void(const PlannedStep& step, size_t index, size_t total)> step_started;
   std::function<void(const PlannedStep& step, double duration_ms)> step_finished;
+  // Polled before each step; true stops the job there (a running step is stopped by
+  // Backend::Interrupt instead).
+  std::function<bool()> should_stop;
 };
 
 class MigrationRunner {

@@ -122,6 +122,25 @@ Result<std::vector<SqlRow>> PostgresBackend::Query(const std::string& sql,
   }
 }
 
+Result<bool> PostgresBackend::TableExists(const std::string& table) {
+  auto rows = Query("SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = ANY (current_schemas(false))", {table});
+  if (!rows.ok()) return rows.status();
+  return rows->front()[0].value_or("0") != "0";
+}
+
+void PostgresBackend::Interrupt() {
+  try {
+    db_->connection.cancel_query();
+  } catch (const std::exception&) {
+    // Nothing is running, or the connection is gone: either way nothing is left to stop.
+  }
+}
+
+Status PostgresBackend::SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) {
+  MIGRATIOND_RETURN_IF_ERROR(Execute("SET lock_timeout = " + std::to_string(lock_timeout_ms)));
+  return Execute("SET statement_timeout = " + std::to_string(statement_timeout_ms));
+}
+
 std::vector<std::string> PostgresBackend::VersionTablesDdl() const {
   return {
       "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",

@@ -25,6 +25,9 @@ class PostgresBackend final : public Backend {
   Status Execute(const std::string& sql) override;
   Result<std::vector<SqlRow>> Query(const std::string& sql,
                                     const std::vector<SqlValue>& params) override;
+  Result<bool> TableExists(const std::string& table) override;
+  void Interrupt() override;
+  Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   std::vector<std::string> VersionTablesDdl() const override;
 
  private:

@@ -246,6 +246,28 @@ Result<std::vector<std::string>> RevisionGraph::Pending(
   return pending;
 }
 
+Result<std::vector<std::string>> RevisionGraph::Between(std::string_view from,
+                                                        std::string_view to) const {
+  std::vector<char> below(ids_.size(), 1);
+  if (!to.empty()) {
+    auto top = ResolveRevision(to);
+    if (!top.ok()) return top.status();
+    below = AncestorsOf({IndexOf(*top)});
+  }
+  std::vector<char> above(ids_.size(), 1);
+  if (!from.empty()) {
+    auto bottom = ResolveRevision(from);
+    if (!bottom.ok()) return bottom.status();
+    above = DescendantsOf(IndexOf(*bottom));
+    above[IndexOf(*bottom)] = 1;
+  }
+  std::vector<std::string> result;
+  for (int i : topological_) {
+    if (below[i] && above[i]) result.push_back(ids_[i]);
+  }
+  return result;
+}
+
 MigrationPlan RevisionGraph::MakePlan(Direction direction, std::vector<char> applied,
                                       const std::vector<int>& order) const {
   MigrationPlan plan;

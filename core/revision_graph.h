@@ -62,6 +62,10 @@ class RevisionGraph {
   // Revisions not yet applied when the database is at `current_heads` (in topological order).
   Result<std::vector<std::string>> Pending(const std::vector<std::string>& current_heads) const;
 
+  // Revisions that descend from `from` and lead to `to` (both inclusive), in topological order.
+  // Empty `from` means every base, empty `to` every head (history -r A:B).
+  Result<std::vector<std::string>> Between(std::string_view from, std::string_view to) const;
+
   // Plans `upgrade TARGET` (head, heads, +N, an id or prefix) from `current_heads`.
   Result<MigrationPlan> PlanUpgrade(const std::vector<std::string>& current_heads,
                                     std::string_view target) const;

@@ -93,6 +93,21 @@ Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
   }
 }
 
+Result<bool> SqliteBackend::TableExists(const std::string& table) {
+  auto rows = Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1", {table});
+  if (!rows.ok()) return rows.status();
+  return rows->front()[0].value_or("0") != "0";
+}
+
+void SqliteBackend::Interrupt() { sqlite3_interrupt(db_->getHandle()); }
+
+Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_ms*/) {
+  // SQLite has one lock for the whole file: the busy timeout is its lock timeout. It has no
+  // statement timeout; a runaway statement is stopped by cancel (Interrupt).
+  if (lock_timeout_ms > 0) db_->setBusyTimeout(lock_timeout_ms);
+  return Status::Ok();
+}
+
 std::vector<std::string> SqliteBackend::VersionTablesDdl() const {
   return {
       "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",

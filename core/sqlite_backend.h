@@ -26,6 +26,9 @@ class SqliteBackend final : public Backend {
   Status Execute(const std::string& sql) override;
   Result<std::vector<SqlRow>> Query(const std::string& sql,
                                     const std::vector<SqlValue>& params) override;
+  Result<bool> TableExists(const std::string& table) override;
+  void Interrupt() override;
+  Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   std::vector<std::string> VersionTablesDdl() const override;
 
  private:

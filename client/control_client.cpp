@@ -1,0 +1,118 @@
+#include "client/control_client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proto/frame.h"
+
+namespace migrationd {
+namespace {
+
+Status WriteAll(int fd, const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Unavailable(std::string("lost the daemon: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status ReadAll(int fd, char* data, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = recv(fd, data + done, size - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return Status::Unavailable("the daemon closed the connection");
+    if (n < 0) return Status::Unavailable(std::string("lost the daemon: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ControlClient> ControlClient::Connect(const std::string& socket_path) {
+  sockaddr_un address{};
+  if (socket_path.size() >= sizeof(address.sun_path)) {
+    return Status::InvalidArgument("socket path '" + socket_path + "' is too long");
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Unavailable(std::string("socket: ") + std::strerror(errno));
+  ControlClient client(fd);
+  client.socket_path_ = socket_path;
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return Status::Unavailable("cannot reach migrationd on " + socket_path + ": " +
+                               std::strerror(errno) +
+                               "; is the daemon running? (--socket or MIGCTL_SOCKET)");
+  }
+  proto::ClientMessage hello;
+  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
+  hello.mutable_hello()->set_software("migctl");
+  MIGRATIOND_RETURN_IF_ERROR(client.Send(hello));
+  auto reply = client.Receive();
+  if (!reply.ok()) return reply.status();
+  if (reply->has_result()) {
+    return Status::Unavailable("the daemon refused the handshake: " + reply->result().message());
+  }
+  if (!reply->has_hello()) return Status::Unavailable("the daemon did not answer the handshake");
+  client.daemon_software_ = reply->hello().software();
+  return client;
+}
+
+ControlClient::ControlClient(ControlClient&& other) noexcept
+    : fd_(other.fd_),
+      socket_path_(std::move(other.socket_path_)),
+      daemon_software_(std::move(other.daemon_software_)) {
+  other.fd_ = -1;
+}
+
+ControlClient::~ControlClient() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Status ControlClient::Send(const proto::ClientMessage& message) {
+  return WriteAll(fd_, EncodeFrame(message));
+}
+
+Result<proto::ServerMessage> ControlClient::Receive() {
+  std::array<uint8_t, kFrameHeaderBytes> header{};
+  MIGRATIOND_RETURN_IF_ERROR(ReadAll(fd_, reinterpret_cast<char*>(header.data()), header.size()));
+  uint32_t length = DecodeFrameLength(header);
+  if (length > kMaxFrameBytes) {
+    return Status::Unavailable("the daemon sent a frame of " + std::to_string(length) + " bytes");
+  }
+  std::string payload(length, '\0');
+  MIGRATIOND_RETURN_IF_ERROR(ReadAll(fd_, payload.data(), payload.size()));
+  proto::ServerMessage message;
+  if (!message.ParseFromString(payload)) return Status::Unavailable("unparsable frame from the daemon");
+  return message;
+}
+
+Result<proto::Result> ControlClient::Call(const proto::Request& request,
+                                          const std::function<void(const proto::Event&)>& on_event) {
+  proto::ClientMessage message;
+  *message.mutable_request() = request;
+  MIGRATIOND_RETURN_IF_ERROR(Send(message));
+  while (true) {
+    auto reply = Receive();
+    if (!reply.ok()) return reply.status();
+    if (reply->has_event()) {
+      if (on_event) on_event(reply->event());
+      continue;
+    }
+    if (reply->has_result() && (reply->result().request_id() == request.request_id() ||
+                                reply->result().code() == proto::PROTOCOL_ERROR)) {
+      return reply->result();
+    }
+  }
+}
+
+}  // namespace migrationd

@@ -1,0 +1,239 @@
+#include "client/render.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "proto/frame.h"
+
+namespace migrationd {
+namespace {
+
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& items,
+                   const char* empty = "base (nothing applied)") {
+  std::string joined;
+  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
+  return joined.empty() ? empty : joined;
+}
+
+std::string Duration(double seconds) {
+  auto s = static_cast<long>(seconds);
+  char text[64];
+  if (s < 60) {
+    std::snprintf(text, sizeof(text), "%lds", s);
+  } else if (s < 3600) {
+    std::snprintf(text, sizeof(text), "%ldm%02lds", s / 60, s % 60);
+  } else {
+    std::snprintf(text, sizeof(text), "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  }
+  return text;
+}
+
+std::string Holder(const proto::LockHolder& lock) {
+  std::string text = "held by " + (lock.user_name().empty() ? "uid " + std::to_string(lock.uid())
+                                                            : lock.user_name()) +
+                     " on " + lock.host();
+  if (lock.daemon_pid() > 0) text += ", daemon pid " + std::to_string(lock.daemon_pid());
+  if (!lock.request().empty()) text += ", '" + lock.request() + "'";
+  if (!lock.since().empty()) text += " since " + lock.since();
+  if (!lock.revision().empty()) text += ", at " + lock.revision();
+  return text;
+}
+
+}  // namespace
+
+int ExitCodeFor(proto::ErrorCode code) {
+  switch (code) {
+    case proto::OK: return 0;
+    case proto::INVALID_ARGUMENT: return 2;
+    case proto::NOT_AT_HEAD: return 3;
+    case proto::BUSY: return 4;
+    case proto::PERMISSION_DENIED: return 6;
+    case proto::INTEGRITY: return 7;
+    default: return 1;
+  }
+}
+
+void Renderer::ClearBar() {
+  if (!bar_drawn_) return;
+  std::printf("\r\033[K");
+  bar_drawn_ = false;
+}
+
+void Renderer::Event(const proto::Event& event) {
+  if (options_.json) {
+    proto::ServerMessage message;
+    *message.mutable_event() = event;
+    std::printf("%s\n", ToJsonLine(message).c_str());
+    std::fflush(stdout);
+    return;
+  }
+  switch (event.kind()) {
+    case proto::REVISION_STARTED:
+      if (options_.terminal) {
+        ClearBar();
+        constexpr int kWidth = 30;
+        int filled = event.total() ? static_cast<int>(kWidth * (event.index() - 1) / event.total()) : 0;
+        std::printf("[%s%s] %u/%u %s %s", std::string(static_cast<size_t>(filled), '#').c_str(),
+                    std::string(static_cast<size_t>(kWidth - filled), '.').c_str(),
+                    event.index() - 1, event.total(), event.direction().c_str(),
+                    event.revision().c_str());
+        bar_drawn_ = true;
+      } else {
+        std::printf("%s %s ...\n", event.direction().c_str(), event.revision().c_str());
+      }
+      break;
+    case proto::REVISION_FINISHED:
+      ClearBar();
+      std::printf("  %-9s %-44s done in %.1f ms\n", event.direction().c_str(),
+                  event.revision().c_str(), event.duration_ms());
+      break;
+    case proto::JOB_QUEUED:
+    case proto::LOCK_WAIT:
+    case proto::LOG_LINE:
+      ClearBar();
+      std::printf("%s\n", event.message().c_str());
+      break;
+    default:
+      break;
+  }
+  std::fflush(stdout);
+}
+
+void Renderer::ClientError(const std::string& message, int exit_code) {
+  if (options_.json) {
+    std::string escaped;
+    for (char c : message) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      if (c == '\n') {
+        escaped += "\\n";
+        continue;
+      }
+      escaped += c;
+    }
+    std::printf("{\"client_error\":{\"exit_code\":%d,\"message\":\"%s\"}}\n", exit_code,
+                escaped.c_str());
+  }
+  std::fprintf(stderr, "migctl: %s\n", message.c_str());
+}
+
+void Renderer::Result(proto::Command command, const proto::Result& result) {
+  ClearBar();
+  if (options_.json) {
+    proto::ServerMessage message;
+    *message.mutable_result() = result;
+    std::printf("%s\n", ToJsonLine(message).c_str());
+    return;
+  }
+  if (result.code() != proto::OK && result.code() != proto::NOT_AT_HEAD &&
+      !(command == proto::CHECK && result.code() == proto::INTEGRITY)) {
+    std::fprintf(stderr, "migctl: %s\n", result.message().c_str());
+    if (result.holder().held()) std::fprintf(stderr, "lock: %s\n", Holder(result.holder()).c_str());
+    return;
+  }
+  switch (command) {
+    case proto::STATUS: return Status(result.status());
+    case proto::CURRENT:
+      for (const auto& head : result.current()) std::printf("%s\n", head.c_str());
+      if (result.current().empty()) std::printf("base (nothing applied)\n");
+      return;
+    case proto::HEADS:
+    case proto::HISTORY: return Revisions(result, false);
+    case proto::SHOW: return Revisions(result, true);
+    case proto::LOG: return Log(result);
+    case proto::CHECK: return Check(result);
+    case proto::UPGRADE:
+    case proto::DOWNGRADE:
+      if (!result.plan().empty() && !result.plan(0).statements().empty()) Plan(result);
+      std::printf("%s\n", result.message().c_str());
+      return;
+    default:
+      std::printf("%s\n", result.message().c_str());
+  }
+}
+
+void Renderer::Status(const proto::StatusInfo& s) {
+  std::printf("daemon:     migrationd %s, up %s\n", s.daemon_version().c_str(),
+              Duration(s.uptime_seconds()).c_str());
+  std::printf("database:   %s (%s)\n", s.database().c_str(), s.dialect().c_str());
+  std::printf("migrations: %s\n", s.migrations().c_str());
+  if (!s.error().empty()) std::printf("error:      %s\n", s.error().c_str());
+  std::printf("current:    %s\n", Joined(s.current()).c_str());
+  std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());
+  std::printf("pending:    %u\n", s.pending());
+  std::printf("lock:       %s\n", s.lock().held() ? Holder(s.lock()).c_str() : "free");
+  if (s.has_job()) {
+    const proto::JobInfo& job = s.job();
+    std::printf("job:        #%llu '%s' by %s since %s, %u/%u done%s%s\n",
+                static_cast<unsigned long long>(job.job_id()), job.request().c_str(),
+                job.user_name().c_str(), job.started_at().c_str(), job.done(), job.total(),
+                job.revision().empty() ? "" : ", running ", job.revision().c_str());
+  } else {
+    std::printf("job:        none\n");
+  }
+  std::printf("queued:     %u\n", s.queued());
+  std::printf("backups:    last %s, next %s\n",
+              s.last_backup().empty() ? "none" : s.last_backup().c_str(),
+              s.next_backup().empty() ? "none scheduled" : s.next_backup().c_str());
+}
+
+void Renderer::Revisions(const proto::Result& result, bool with_sql) {
+  for (const auto& r : result.revisions()) {
+    std::string parents = Joined(r.parents(), "<base>");
+    std::string marks = std::string(r.is_head() ? " (head)" : "") +
+                        (r.is_current() ? " (current)" : "") +
+                        (r.applied() ? "" : " (pending)");
+    if (!options_.verbose && !with_sql) {
+      std::printf("%s -> %s%s, %s\n", parents.c_str(), r.revision().c_str(), marks.c_str(),
+                  r.message().c_str());
+      continue;
+    }
+    std::printf("Rev: %s%s\n", r.revision().c_str(), marks.c_str());
+    std::printf("Parent: %s\n", parents.c_str());
+    if (!r.children().empty()) std::printf("Children: %s\n", Joined(r.children()).c_str());
+    std::printf("Path: %s\nTransaction: %s\nChecksum: %s\n", r.path().c_str(),
+                r.transaction().c_str(), r.checksum().c_str());
+    if (r.applied()) {
+      std::printf("Applied: %s\n", r.applied_at().empty() ? "yes (stamped)" : r.applied_at().c_str());
+      if (!r.applied_checksum().empty() && r.applied_checksum() != r.checksum()) {
+        std::printf("Warning: the script changed after it was applied (applied %s)\n",
+                    r.applied_checksum().c_str());
+      }
+    }
+    std::printf("\n    %s\n\n", r.message().c_str());
+    if (with_sql) {
+      std::printf("-- +upgrade\n%s\n-- +downgrade\n%s\n", r.upgrade_sql().c_str(),
+                  r.downgrade_sql().empty() ? "-- (none)" : r.downgrade_sql().c_str());
+    }
+  }
+}
+
+void Renderer::Log(const proto::Result& result) {
+  for (const auto& e : result.log()) {
+    std::printf("%s  %-9s %-40s %-7s %9.1f ms  %s (uid %lld) on %s\n", e.started_at().c_str(),
+                e.direction().c_str(), e.revision().c_str(), e.outcome().c_str(), e.duration_ms(),
+                e.user_name().c_str(), static_cast<long long>(e.uid()), e.host().c_str());
+    if (!e.error().empty()) std::printf("    error: %s\n", e.error().c_str());
+  }
+  if (result.log().empty()) std::printf("no migrations recorded yet\n");
+}
+
+void Renderer::Plan(const proto::Result& result) {
+  for (const auto& step : result.plan()) {
+    std::printf("-- %s %s (%s)\n", step.direction().c_str(), step.revision().c_str(),
+                step.path().c_str());
+    for (const auto& statement : step.statements()) {
+      std::printf("-- line %d\n%s;\n", statement.line(), statement.sql().c_str());
+    }
+    std::printf("\n");
+  }
+}
+
+void Renderer::Check(const proto::Result& result) {
+  for (const auto& problem : result.problems()) {
+    std::printf("%s%s%s: %s\n", problem.kind().c_str(), problem.revision().empty() ? "" : " ",
+                problem.revision().c_str(), problem.detail().c_str());
+  }
+  std::printf("%s\n", result.message().c_str());
+}
+
+}  // namespace migrationd

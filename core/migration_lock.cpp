@@ -1,0 +1,268 @@
+#include "core/migration_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/backend.h"
+#include "core/script.h"
+
+namespace migrationd {
+namespace {
+
+using std::chrono::milliseconds;
+
+// "migrat" in ASCII: one key for every migrationd, so that daemons of different hosts meet.
+constexpr int64_t kAdvisoryLockKey = 0x6d6967726174;
+
+// Polls `try_once` until it succeeds, fails hard, or the wait is over; backoff 50 ms .. 1 s.
+template <typename TryOnce, typename ReadHolder>
+Status WaitFor(TryOnce try_once, ReadHolder read_holder, const LockWaitOptions& options) {
+  auto deadline = std::chrono::steady_clock::now() + options.max_wait;
+  milliseconds pause{50};
+  bool told = false;
+  while (true) {
+    Result<bool> taken = try_once();
+    if (!taken.ok()) return taken.status();
+    if (*taken) return Status::Ok();
+    auto holder = read_holder();
+    std::optional<LockHolderInfo> who = holder.ok() ? *holder : std::nullopt;
+    if (std::chrono::steady_clock::now() + pause > deadline) {
+      return Status::Busy("the migration lock is held by " +
+                          (who ? who->Describe() : std::string("another session")) +
+                          "; try again later, or pass --wait");
+    }
+    if (!told && options.on_waiting) options.on_waiting(who);
+    told = true;
+    if (options.should_stop && options.should_stop()) {
+      return Status::Cancelled("cancelled while waiting for the migration lock");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, milliseconds(1000));
+  }
+}
+
+// ----------------------------------------------------------------------------------- SQLite
+
+std::string LockFilePath(const DatabaseUrl& url) { return url.target() + ".migrationd-lock"; }
+
+std::string Serialize(const LockHolderInfo& info) {
+  std::ostringstream out;
+  out << "host=" << info.host << "\ndaemon_pid=" << info.daemon_pid << "\nuid=" << info.uid
+      << "\nuser_name=" << info.user_name << "\nrequest=" << info.request
+      << "\nsince=" << info.since << "\nrevision=" << info.revision << "\n";
+  return out.str();
+}
+
+LockHolderInfo Deserialize(const std::string& text) {
+  std::map<std::string, std::string> fields;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (auto eq = line.find('='); eq != std::string::npos) {
+      fields[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+  }
+  auto number = [&](const char* key, int64_t fallback) -> int64_t {
+    try {
+      return fields.count(key) ? static_cast<int64_t>(std::stoll(fields[key])) : fallback;
+    } catch (const std::exception&) {
+      return fallback;
+    }
+  };
+  return {fields["host"], number("daemon_pid", 0), number("uid", -1), fields["user_name"],
+          fields["request"], fields["since"], fields["revision"]};
+}
+
+class FileLock final : public MigrationLock {
+ public:
+  FileLock(int fd, LockHolderInfo me) : fd_(fd), me_(std::move(me)) { Write(); }
+  ~FileLock() override {
+    if (ftruncate(fd_, 0) != 0) {
+      // The contents only describe the holder; the flock below is what matters.
+    }
+    flock(fd_, LOCK_UN);
+    close(fd_);
+  }
+  void SetRevision(const std::string& revision) override {
+    me_.revision = revision;
+    Write();
+  }
+
+ private:
+  void Write() {
+    std::string text = Serialize(me_);
+    if (ftruncate(fd_, 0) == 0 && pwrite(fd_, text.data(), text.size(), 0) < 0) {
+      // Best effort: readers then see a holder without details.
+    }
+  }
+  int fd_;
+  LockHolderInfo me_;
+};
+
+Result<std::optional<LockHolderInfo>> ReadFileLockHolder(const DatabaseUrl& url) {
+  int fd = open(LockFilePath(url).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<LockHolderInfo>();
+    return Status::Io("cannot open " + LockFilePath(url) + ": " + std::strerror(errno));
+  }
+  std::optional<LockHolderInfo> holder;
+  if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    flock(fd, LOCK_UN);
+  } else {
+    std::string text(4096, '\0');
+    ssize_t n = pread(fd, text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    holder = Deserialize(text);
+  }
+  close(fd);
+  return holder;
+}
+
+Result<std::unique_ptr<MigrationLock>> AcquireFileLock(const DatabaseUrl& url,
+                                                       const LockHolderInfo& me,
+                                                       const LockWaitOptions& options) {
+  const std::string path = LockFilePath(url);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+  if (fd < 0) {
+    return Status::Io("cannot open the lock file " + path + ": " + std::strerror(errno) +
+                      "; the daemon needs write access to the database's directory");
+  }
+  auto try_once = [&]() -> Result<bool> {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno == EWOULDBLOCK || errno == EINTR) return false;
+    return Status::Io("flock " + path + ": " + std::strerror(errno));
+  };
+  Status status = WaitFor(try_once, [&] { return ReadFileLockHolder(url); }, options);
+  if (!status.ok()) {
+    close(fd);
+    return status;
+  }
+  return std::unique_ptr<MigrationLock>(std::make_unique<FileLock>(fd, me));
+}
+
+// ------------------------------------------------------------------------------- PostgreSQL
+
+constexpr const char* kHolderTableDdl =
+    "CREATE TABLE IF NOT EXISTS migrationd_lock (lock_key BIGINT PRIMARY KEY,"
+    " backend_pid INTEGER NOT NULL, host TEXT, daemon_pid BIGINT, uid BIGINT, user_name TEXT,"
+    " request TEXT, since TEXT, revision TEXT)";
+
+class AdvisoryLock final : public MigrationLock {
+ public:
+  explicit AdvisoryLock(std::unique_ptr<Backend> connection) : connection_(std::move(connection)) {}
+  ~AdvisoryLock() override {
+    // Closing the connection would release the lock as well; unlocking first keeps the holder
+    // row and the lock in step for readers.
+    (void)connection_->Query("DELETE FROM migrationd_lock WHERE lock_key = CAST($1 AS BIGINT)"
+                             " AND backend_pid = pg_backend_pid()", {Key()});
+    (void)connection_->Query("SELECT pg_advisory_unlock(CAST($1 AS BIGINT))", {Key()});
+  }
+  void SetRevision(const std::string& revision) override {
+    (void)connection_->Query("UPDATE migrationd_lock SET revision = $2 WHERE lock_key = "
+                             "CAST($1 AS BIGINT) AND backend_pid = pg_backend_pid()",
+                             {Key(), revision});
+  }
+  Status Describe(const LockHolderInfo& me) {
+    MIGRATIOND_RETURN_IF_ERROR(connection_->Execute(kHolderTableDdl));
+    auto upsert = connection_->Query(
+        "INSERT INTO migrationd_lock (lock_key, backend_pid, host, daemon_pid, uid, user_name,"
+        " request, since, revision) VALUES (CAST($1 AS BIGINT), pg_backend_pid(), $2,"
+        " CAST($3 AS BIGINT), CAST($4 AS BIGINT), $5, $6, $7, $8) ON CONFLICT (lock_key) DO"
+        " UPDATE SET backend_pid = EXCLUDED.backend_pid, host = EXCLUDED.host,"
+        " daemon_pid = EXCLUDED.daemon_pid, uid = EXCLUDED.uid, user_name = EXCLUDED.user_name,"
+        " request = EXCLUDED.request, since = EXCLUDED.since, revision = EXCLUDED.revision",
+        {Key(), me.host, std::to_string(me.daemon_pid), std::to_string(me.uid), me.user_name,
+         me.request, me.since, me.revision});
+    return upsert.status();
+  }
+  static std::string Key() { return std::to_string(kAdvisoryLockKey); }
+
+ private:
+  std::unique_ptr<Backend> connection_;
+};
+
+Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection) {
+  // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+  auto holders = connection.Query(
+      "SELECT l.pid, to_regclass('migrationd_lock') IS NOT NULL FROM pg_locks l"
+      " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+      " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+      " AND CAST(l.classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
+      " AND CAST(l.objid AS BIGINT) = CAST($1 AS BIGINT) & 4294967295",
+      {AdvisoryLock::Key()});
+  if (!holders.ok()) return holders.status();
+  if (holders->empty()) return std::optional<LockHolderInfo>();
+  LockHolderInfo info;
+  info.host = "PostgreSQL backend pid " + holders->front()[0].value_or("?");
+  if (holders->front()[1].value_or("f") == "t") {
+    auto rows = connection.Query(
+        "SELECT host, daemon_pid, uid, user_name, request, since, revision FROM migrationd_lock"
+        " WHERE lock_key = CAST($1 AS BIGINT) AND backend_pid = CAST($2 AS INTEGER)",
+        {AdvisoryLock::Key(), holders->front()[0]});
+    if (rows.ok() && !rows->empty()) {
+      const SqlRow& row = rows->front();
+      info.host = row[0].value_or("");
+      info.daemon_pid = std::stoll(row[1].value_or("0"));
+      info.uid = std::stoll(row[2].value_or("-1"));
+      info.user_name = row[3].value_or("");
+      info.request = row[4].value_or("");
+      info.since = row[5].value_or("");
+      info.revision = row[6].value_or("");
+    }
+  }
+  return std::optional<LockHolderInfo>(info);
+}
+
+Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& url,
+                                                           const LockHolderInfo& me,
+                                                           const LockWaitOptions& options) {
+  auto opened = OpenBackend(url);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Backend> connection = std::move(opened).value();
+  auto try_once = [&]() -> Result<bool> {
+    auto rows = connection->Query("SELECT pg_try_advisory_lock(CAST($1 AS BIGINT))",
+                                  {AdvisoryLock::Key()});
+    if (!rows.ok()) return rows.status();
+    return rows->front()[0].value_or("f") == "t";
+  };
+  Status status = WaitFor(try_once, [&] { return ReadAdvisoryLockHolder(*connection); }, options);
+  if (!status.ok()) return status;
+  auto lock = std::make_unique<AdvisoryLock>(std::move(connection));
+  MIGRATIOND_RETURN_IF_ERROR(lock->Describe(me));
+  return std::unique_ptr<MigrationLock>(std::move(lock));
+}
+
+}  // namespace
+
+std::string LockHolderInfo::Describe() const {
+  std::string text = user_name.empty() ? "uid " + std::to_string(uid)
+                                       : user_name + " (uid " + std::to_string(uid) + ")";
+  text += " on " + (host.empty() ? std::string("an unknown host") : host);
+  if (daemon_pid > 0) text += ", daemon pid " + std::to_string(daemon_pid);
+  if (!request.empty()) text += ", '" + request + "'";
+  if (!since.empty()) text += " since " + since;
+  if (!revision.empty()) text += ", at " + revision;
+  return text;
+}
+
+Result<std::unique_ptr<MigrationLock>> AcquireMigrationLock(const DatabaseUrl& url,
+                                                            const LockHolderInfo& me,
+                                                            const LockWaitOptions& options) {
+  if (url.dialect() == kDialectSqlite) return AcquireFileLock(url, me, options);
+  return AcquireAdvisoryLock(url, me, options);
+}
+
+Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url) {
+  if (url.dialect() == kDialectSqlite) return ReadFileLockHolder(url);
+  auto opened = OpenBackend(url);
+  if (!opened.ok()) return opened.status();
+  return ReadAdvisoryLockHolder(**opened);
+}
+
+}  // namespace migrationd

@@ -1,0 +1,59 @@
+// MigrationLock: the lock that lets only one migration run at a time on a database, across
+// daemons and hosts.
+//
+//   PostgreSQL: a session-level advisory lock on a dedicated connection (pg_try_advisory_lock in
+//     a bounded wait loop). The server releases it when the connection dies, so a crashed daemon
+//     never leaves it behind. The holder's details go into migrationd_lock, and are trusted only
+//     while pg_locks shows that row's backend holding the lock.
+//   SQLite: an exclusive flock on "<database>.migrationd-lock" beside the file (the kernel
+//     releases it when the process dies); the holder's details are the file's contents.
+//
+// Acquire returns an RAII handle: destroying it releases the lock. A handle is owned by one job;
+// ReadMigrationLockHolder may be called from any thread at any time, also by another daemon.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/database_url.h"
+#include "core/status.h"
+
+namespace migrationd {
+
+struct LockHolderInfo {
+  std::string host;
+  int64_t daemon_pid = 0;
+  int64_t uid = -1;
+  std::string user_name;
+  std::string request;   // what the job does: "upgrade head"
+  std::string since;     // ISO 8601 UTC
+  std::string revision;  // the revision being applied now, if any
+
+  std::string Describe() const;  // "alice (uid 1000) on host1, pid 42, 'upgrade head' since ..."
+};
+
+class MigrationLock {
+ public:
+  virtual ~MigrationLock() = default;
+  // Records the revision being applied, for `migctl status` on any daemon. Best effort.
+  virtual void SetRevision(const std::string& revision) = 0;
+};
+
+struct LockWaitOptions {
+  std::chrono::milliseconds max_wait{0};     // 0: try once
+  std::function<bool()> should_stop;         // polled while waiting; true gives up (cancelled)
+  std::function<void(const std::optional<LockHolderInfo>&)> on_waiting;  // called once
+};
+
+// Takes the lock for `me`, or fails with Busy (naming the holder) after `max_wait`.
+Result<std::unique_ptr<MigrationLock>> AcquireMigrationLock(const DatabaseUrl& url,
+                                                            const LockHolderInfo& me,
+                                                            const LockWaitOptions& options);
+
+// The current holder, or nullopt if the lock is free.
+Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url);
+
+}  // namespace migrationd

@@ -1,0 +1,174 @@
+#include "daemon/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+
+namespace migrationd {
+
+const char* const kDaemonUsage =
+    "usage: migrationd [--config FILE] [options]\n"
+    "\n"
+    "Runs in the foreground; logs go to stderr. Options override the config file.\n"
+    "  --config FILE          INI file with a [migrationd] section (keys as below, with '_')\n"
+    "  --database URL         sqlite:///abs/path.db, sqlite://rel.db, postgresql://...\n"
+    "  --migrations DIR       the migration scripts\n"
+    "  --socket PATH          control socket (default /run/migrationd/migrationd.sock)\n"
+    "  --socket-mode OCTAL    socket file mode (default 0660)\n"
+    "  --socket-group NAME    socket file group (default: the daemon's)\n"
+    "  --backup-dir DIR       where backups go\n"
+    "  --admin-group NAME     a group allowed to change the database (repeatable)\n"
+    "  --lock-wait SECONDS    longest wait for another daemon's lock with --wait (default 60)\n"
+    "  --shutdown-grace SECONDS  on SIGTERM, let a running job finish this long (default 30)\n"
+    "  --lock-timeout MS      PostgreSQL lock_timeout for migration DDL (default 5000)\n"
+    "  --statement-timeout MS PostgreSQL statement_timeout for migrations (default 0: none)\n"
+    "  --log-level LEVEL      trace, debug, info, warn, error (default info)\n"
+    "  --version, --help\n";
+
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t\r") + 1 - begin);
+}
+
+Status ParseInt(const std::string& value, int& out, const std::string& where) {
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (error != std::errc() || end != value.data() + value.size() || out < 0) {
+    return Status::InvalidArgument(where + ": '" + value + "' is not a non-negative integer");
+  }
+  return Status::Ok();
+}
+
+// Applies one setting by its key (file keys use '_', flags '-'; both are accepted here).
+Status Apply(DaemonConfig& config, std::string key, const std::string& value,
+             const std::string& where) {
+  for (char& c : key) c = c == '-' ? '_' : c;
+  if (key == "database") {
+    config.database = value;
+  } else if (key == "migrations") {
+    config.migrations = value;
+  } else if (key == "socket") {
+    config.socket_path = value;
+  } else if (key == "socket_mode") {
+    unsigned mode = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), mode, 8);
+    if (error != std::errc() || end != value.data() + value.size() || mode > 0777) {
+      return Status::InvalidArgument(where + ": socket mode '" + value +
+                                     "' is not an octal mode such as 0660");
+    }
+    config.socket_mode = static_cast<mode_t>(mode);
+  } else if (key == "socket_group") {
+    config.socket_group = value;
+  } else if (key == "backup_dir") {
+    config.backup_dir = value;
+  } else if (key == "admin_group") {
+    config.admin_groups.push_back(value);
+  } else if (key == "admin_groups") {
+    size_t pos = 0;
+    while (pos <= value.size()) {
+      size_t comma = value.find(',', pos);
+      if (comma == std::string::npos) comma = value.size();
+      if (std::string group = Trim(value.substr(pos, comma - pos)); !group.empty()) {
+        config.admin_groups.push_back(group);
+      }
+      pos = comma + 1;
+    }
+  } else if (key == "lock_wait") {
+    return ParseInt(value, config.lock_wait_seconds, where);
+  } else if (key == "shutdown_grace") {
+    return ParseInt(value, config.shutdown_grace_seconds, where);
+  } else if (key == "lock_timeout") {
+    return ParseInt(value, config.lock_timeout_ms, where);
+  } else if (key == "statement_timeout") {
+    return ParseInt(value, config.statement_timeout_ms, where);
+  } else if (key == "log_level") {
+    config.log_level = value;
+  } else {
+    return Status::InvalidArgument(where + ": unknown setting '" + key +
+                                   "'; 'migrationd --help' lists them");
+  }
+  return Status::Ok();
+}
+
+Status LoadFile(const std::string& path, DaemonConfig& config) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read config file '" + path + "'");
+  std::string line;
+  int number = 0;
+  std::string section;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string where = path + ":" + std::to_string(number);
+    line = Trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[') {
+      if (line.back() != ']') return Status::ParseError(where + ": unterminated section header");
+      section = Trim(line.substr(1, line.size() - 2));
+      if (section != "migrationd") {
+        return Status::ParseError(where + ": unknown section [" + section +
+                                  "]; settings go in [migrationd]");
+      }
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      return Status::ParseError(where + ": expected 'key = value'");
+    }
+    MIGRATIOND_RETURN_IF_ERROR(Apply(config, Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)),
+                                     where));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
+  ParsedArgs parsed;
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string config_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      return parsed;
+    }
+    if (arg == "--version") {
+      parsed.version = true;
+      return parsed;
+    }
+    if (!arg.starts_with("--")) {
+      return Status::InvalidArgument("unexpected argument '" + arg + "'");
+    }
+    std::string key = arg.substr(2), value;
+    if (auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return Status::InvalidArgument("option --" + key + " needs a value");
+    }
+    if (key == "config") {
+      config_file = value;
+    } else {
+      flags.emplace_back(key, value);
+    }
+  }
+  if (!config_file.empty()) MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));
+  for (const auto& [key, value] : flags) {
+    MIGRATIOND_RETURN_IF_ERROR(Apply(parsed.config, key, value, "--" + key));
+  }
+  if (parsed.config.database.empty()) {
+    return Status::InvalidArgument("no database: give --database URL or 'database =' in the config");
+  }
+  if (parsed.config.migrations.empty()) {
+    return Status::InvalidArgument(
+        "no migrations directory: give --migrations DIR or 'migrations =' in the config");
+  }
+  return parsed;
+}
+
+}  // namespace migrationd

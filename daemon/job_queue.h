@@ -1,0 +1,93 @@
+// JobQueue: the one queue through which every change to the database goes.
+//
+// One worker thread runs one job at a time, so within a daemon two migrations (or a migration
+// and a backup) never overlap; the migration lock extends that across daemons. A job submitted
+// while another runs is refused as busy, or queued when the client asked to wait.
+// Thread-safe: submit, inspect and cancel from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/backend.h"
+#include "core/status.h"
+
+namespace migrationd {
+
+// What `status` shows of a job, and what a busy reply names.
+struct JobSnapshot {
+  uint64_t id = 0;
+  std::string description;  // "upgrade head"
+  int64_t uid = -1;
+  std::string user_name;
+  std::string started_at;   // empty while queued
+  uint32_t done = 0;
+  uint32_t total = 0;
+  std::string revision;
+};
+
+// Handed to a running job: cancellation, and progress for `status`.
+class JobControl {
+ public:
+  bool cancelled() const { return cancelled_.load(); }
+  // The connection running the job's SQL, so that a cancel can interrupt it (nullptr: none).
+  void SetActiveBackend(Backend* backend);
+  void Progress(uint32_t done, uint32_t total, const std::string& revision);
+
+ private:
+  friend class JobQueue;
+  void Cancel();
+
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+  Backend* backend_ = nullptr;  // guarded by mutex_
+  std::function<void(uint32_t, uint32_t, const std::string&)> on_progress_;
+};
+
+class JobQueue {
+ public:
+  struct Job {
+    JobSnapshot info;
+    std::function<void(JobControl&)> run;
+    // Called instead of run when the queue shuts down before the job started.
+    std::function<void(const Status&)> abandon;
+  };
+
+  JobQueue();
+  ~JobQueue();
+  JobQueue(const JobQueue&) = delete;
+  JobQueue& operator=(const JobQueue&) = delete;
+
+  // Accepts the job, or returns the snapshot of the job in the way (busy). With `wait`, a job
+  // is queued behind others instead. After Shutdown() every job is refused.
+  Result<std::optional<JobSnapshot>> Submit(Job job, bool wait);
+  std::optional<JobSnapshot> Running() const;
+  size_t QueuedCount() const;
+  // Cancels the running job; false if none runs.
+  bool CancelRunning();
+  // Stops accepting, abandons queued jobs, lets the running one finish for `grace`, then
+  // cancels it and waits for it to end. Idempotent.
+  void Shutdown(std::chrono::seconds grace);
+  uint64_t NextId() { return next_id_++; }
+
+ private:
+  void WorkerLoop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Job> queue_;                // guarded by mutex_
+  std::optional<JobSnapshot> running_;   // guarded by mutex_
+  JobControl* running_control_ = nullptr;  // guarded by mutex_
+  bool stopping_ = false;                // guarded by mutex_
+  std::atomic<uint64_t> next_id_{1};
+  std::thread worker_;
+};
+
+}  // namespace migrationd

@@ -1,0 +1,95 @@
+// migrationd: the migration daemon. Parses flags and config, binds the control socket, runs
+// the I/O loop, and shuts down cleanly on SIGTERM/SIGINT.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <thread>
+
+#include "daemon/asio.h"
+#include "daemon/config.h"
+#include "daemon/control_server.h"
+#include "daemon/service.h"
+
+namespace migrationd {
+namespace {
+
+int Main(int argc, char** argv) {
+  auto args = ParseDaemonArgs(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "migrationd: %s\n%s", args.status().message().c_str(), kDaemonUsage);
+    return 2;
+  }
+  if (args->help) {
+    std::fputs(kDaemonUsage, stdout);
+    return 0;
+  }
+  if (args->version) {
+    std::printf("migrationd %s\n", kMigrationdVersion);
+    return 0;
+  }
+  auto logger = spdlog::stderr_color_mt("migrationd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(args->config.log_level));
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto service = Service::Create(args->config);
+  if (!service.ok()) {
+    spdlog::critical("{}", service.status().message());
+    return 1;
+  }
+  boost::asio::io_context io;
+  ControlServer server(io, **service);
+  const DaemonConfig& config = (*service)->config();
+  Status listening = server.Listen(config.socket_path, config.socket_mode, config.socket_group);
+  if (!listening.ok()) {
+    spdlog::critical("{}", listening.message());
+    return listening.code() == ErrorCode::kBusy ? 4 : 1;
+  }
+  spdlog::info("migrationd {} (pid {}) on {}: database {}, migrations {}", kMigrationdVersion,
+               getpid(), config.socket_path, (*service)->database_description(),
+               config.migrations);
+  (*service)->LogStartupCheck();
+
+  std::thread stopper;
+  boost::asio::steady_timer final_timer(io);
+  std::function<void()> poll_closed;
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: no new requests; a running job gets {} s to finish", signal,
+                 config.shutdown_grace_seconds);
+    server.StopAccepting();
+    // Waiting for the job must not block the I/O thread: its events still have to go out.
+    stopper = std::thread([&] {
+      (*service)->Shutdown();
+      boost::asio::post(io, [&] {
+        // io.run() returns once the last session has flushed its results and closed; a client
+        // that does not read its answer gets a few seconds.
+        server.CloseSessions();
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        poll_closed = [&, deadline] {
+          if (server.SessionCount() == 0 || std::chrono::steady_clock::now() > deadline) {
+            return io.stop();
+          }
+          final_timer.expires_after(std::chrono::milliseconds(20));
+          final_timer.async_wait([&](const boost::system::error_code&) { poll_closed(); });
+        };
+        poll_closed();
+      });
+    });
+  });
+  server.Start();
+  io.run();
+  if (stopper.joinable()) stopper.join();
+  spdlog::info("migrationd stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace migrationd
+
+int main(int argc, char** argv) { return migrationd::Main(argc, argv); }

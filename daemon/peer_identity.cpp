@@ -1,0 +1,77 @@
+#include "daemon/peer_identity.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace migrationd {
+
+std::string PeerIdentity::Describe() const {
+  return user_name + " (uid " + std::to_string(uid) + ", pid " + std::to_string(pid) + ")";
+}
+
+Result<PeerIdentity> ReadPeerIdentity(int socket_fd) {
+  ucred credentials{};
+  socklen_t length = sizeof(credentials);
+  if (getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
+    return Status::Io(std::string("SO_PEERCRED: ") + std::strerror(errno));
+  }
+  PeerIdentity peer;
+  peer.pid = credentials.pid;
+  peer.uid = credentials.uid;
+  peer.gid = credentials.gid;
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (getpwuid_r(peer.uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+    peer.user_name = found->pw_name;
+  } else {
+    peer.user_name = "uid " + std::to_string(peer.uid);
+  }
+  return peer;
+}
+
+Result<AdminPolicy> AdminPolicy::Create(const std::vector<std::string>& admin_groups) {
+  AdminPolicy policy;
+  policy.daemon_uid_ = geteuid();
+  for (const auto& name : admin_groups) {
+    group entry{};
+    group* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+      return Status::InvalidArgument("admin group '" + name + "' does not exist");
+    }
+    policy.admin_gids_.push_back(found->gr_gid);
+  }
+  return policy;
+}
+
+bool AdminPolicy::IsAdmin(const PeerIdentity& peer) const {
+  if (peer.uid == 0 || peer.uid == daemon_uid_) return true;
+  auto is_admin_gid = [this](gid_t gid) {
+    return std::find(admin_gids_.begin(), admin_gids_.end(), gid) != admin_gids_.end();
+  };
+  if (is_admin_gid(peer.gid)) return true;
+  // Supplementary groups come from the group database for the peer's user name.
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (getpwuid_r(peer.uid, &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return false;
+  }
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(count));
+  if (getgrouplist(found->pw_name, found->pw_gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<size_t>(count));
+    getgrouplist(found->pw_name, found->pw_gid, groups.data(), &count);
+  }
+  groups.resize(static_cast<size_t>(std::max(count, 0)));
+  return std::any_of(groups.begin(), groups.end(), is_admin_gid);
+}
+
+}  // namespace migrationd

@@ -1,0 +1,317 @@
+#include "daemon/queries.h"
+
+#include <map>
+
+#include "core/migration_lock.h"
+#include "core/migration_runner.h"
+
+namespace migrationd {
+namespace {
+
+// A connection and a runner for one read-only request.
+struct Reader {
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<MigrationRunner> runner;
+};
+
+Result<Reader> OpenReader(const QueryContext& context) {
+  auto backend = OpenBackend(context.url);
+  if (!backend.ok()) return backend.status();
+  Reader reader{std::move(backend).value(), nullptr};
+  reader.runner = std::make_unique<MigrationRunner>(context.scripts, *reader.backend);
+  return reader;
+}
+
+Result<std::vector<HistoryEntry>> ReadLog(Backend& backend, uint32_t limit) {
+  auto exists = backend.TableExists("migrationd_history");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::vector<HistoryEntry>();
+  return VersionStore(backend).ReadHistory(limit);
+}
+
+// The last successful upgrade of each revision still applied, replayed from the audit log.
+std::map<std::string, HistoryEntry> AppliedEntries(const std::vector<HistoryEntry>& log) {
+  std::map<std::string, HistoryEntry> applied;
+  for (const auto& entry : log) {
+    if (entry.outcome != "success") continue;
+    if (entry.direction == "upgrade") applied[entry.revision] = entry;
+    if (entry.direction == "downgrade") applied.erase(entry.revision);
+  }
+  return applied;
+}
+
+void Fill(proto::RevisionInfo& info, const ScriptDirectory& scripts, std::string_view dialect,
+          const std::string& id) {
+  const Script& script = scripts.script(id);
+  const RevisionGraph& graph = scripts.graph();
+  info.set_revision(id);
+  for (const auto& parent : script.parents) info.add_parents(parent);
+  for (const auto& child : graph.Children(id)) info.add_children(child);
+  info.set_message(script.message);
+  info.set_path(script.path);
+  info.set_transaction(script.transaction == TransactionMode::kNone ? "none" : "per-migration");
+  info.set_checksum(script.Checksum(dialect));
+  const auto& heads = graph.Heads();
+  info.set_is_head(std::find(heads.begin(), heads.end(), id) != heads.end());
+}
+
+// Revision infos with applied/current flags from the database, in the given order.
+Status FillRevisions(const QueryContext& context, const std::vector<std::string>& ids,
+                     proto::Result& result) {
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return reader.status();
+  auto current = reader->runner->CurrentHeads();
+  if (!current.ok()) return current.status();
+  auto log = ReadLog(*reader->backend, 0);
+  if (!log.ok()) return log.status();
+  auto pending = context.scripts.graph().Pending(*current);
+  if (!pending.ok()) return pending.status();
+  std::map<std::string, HistoryEntry> applied = AppliedEntries(*log);
+  for (const auto& id : ids) {
+    proto::RevisionInfo* info = result.add_revisions();
+    Fill(*info, context.scripts, context.url.dialect(), id);
+    info->set_applied(std::find(pending->begin(), pending->end(), id) == pending->end());
+    info->set_is_current(std::find(current->begin(), current->end(), id) != current->end());
+    if (auto it = applied.find(id); it != applied.end()) {
+      info->set_applied_at(it->second.finished_at);
+      info->set_applied_checksum(it->second.checksum);
+    }
+  }
+  for (const auto& head : *current) result.add_current(head);
+  return Status::Ok();
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
+  return joined.empty() ? "base" : joined;
+}
+
+}  // namespace
+
+proto::ErrorCode ToProtoCode(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return proto::OK;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kNotFound: return proto::INVALID_ARGUMENT;
+    case ErrorCode::kIntegrity: return proto::INTEGRITY;
+    case ErrorCode::kBusy: return proto::BUSY;
+    case ErrorCode::kPermissionDenied: return proto::PERMISSION_DENIED;
+    default: return proto::FAILED;
+  }
+}
+
+proto::Result ErrorResult(const Status& status) {
+  proto::Result result;
+  result.set_code(ToProtoCode(status.code()));
+  result.set_message(status.message());
+  return result;
+}
+
+proto::Result QueryCurrent(const QueryContext& context) {
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return ErrorResult(reader.status());
+  auto current = reader->runner->CurrentHeads();
+  if (!current.ok()) return ErrorResult(current.status());
+  proto::Result result;
+  for (const auto& head : *current) result.add_current(head);
+  for (const auto& head : context.scripts.graph().Heads()) result.add_heads(head);
+  result.set_message(Joined(*current));
+  return result;
+}
+
+proto::Result QueryHeads(const QueryContext& context) {
+  proto::Result result;
+  const auto& heads = context.scripts.graph().Heads();
+  Status status = FillRevisions(context, heads, result);
+  if (!status.ok()) return ErrorResult(status);
+  for (const auto& head : heads) result.add_heads(head);
+  return result;
+}
+
+proto::Result QueryHistory(const QueryContext& context, const std::string& range) {
+  std::string from, to;
+  if (!range.empty()) {
+    size_t colon = range.find(':');
+    if (colon == std::string::npos) {
+      return ErrorResult(Status::InvalidArgument("range '" + range + "' must be FROM:TO "
+                                                 "(either side may be empty)"));
+    }
+    from = range.substr(0, colon);
+    to = range.substr(colon + 1);
+  }
+  auto ids = context.scripts.graph().Between(from == "base" ? "" : from,
+                                             to == "head" || to == "heads" ? "" : to);
+  if (!ids.ok()) return ErrorResult(ids.status());
+  std::reverse(ids->begin(), ids->end());  // newest first, as Alembic prints it
+  proto::Result result;
+  Status status = FillRevisions(context, *ids, result);
+  if (!status.ok()) return ErrorResult(status);
+  for (const auto& head : context.scripts.graph().Heads()) result.add_heads(head);
+  return result;
+}
+
+proto::Result QueryShow(const QueryContext& context, const std::string& revision) {
+  auto id = context.scripts.graph().ResolveRevision(revision);
+  if (!id.ok()) return ErrorResult(id.status());
+  proto::Result result;
+  Status status = FillRevisions(context, {*id}, result);
+  if (!status.ok()) return ErrorResult(status);
+  const Script& script = context.scripts.script(*id);
+  proto::RevisionInfo* info = result.mutable_revisions(0);
+  if (auto* up = script.EffectiveSection(Direction::kUpgrade, context.url.dialect())) {
+    info->set_upgrade_sql(up->sql);
+  }
+  if (auto* down = script.EffectiveSection(Direction::kDowngrade, context.url.dialect())) {
+    info->set_downgrade_sql(down->sql);
+  }
+  return result;
+}
+
+proto::Result QueryCheck(const QueryContext& context) {
+  proto::Result result;
+  bool integrity = false;
+  auto add = [&](const char* kind, const std::string& revision, const std::string& detail) {
+    proto::CheckProblem* problem = result.add_problems();
+    problem->set_kind(kind);
+    problem->set_revision(revision);
+    problem->set_detail(detail);
+    if (std::string_view(kind) != "not_at_head") integrity = true;
+  };
+  const RevisionGraph& graph = context.scripts.graph();
+  for (const auto& head : graph.Heads()) result.add_heads(head);
+  if (graph.Heads().size() > 1) {
+    add("multiple_heads", Joined(graph.Heads()),
+        "the scripts have several heads; create a merge revision that names them as parents");
+  }
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return ErrorResult(reader.status());
+  auto current = reader->runner->CurrentHeads();
+  if (!current.ok()) {
+    if (current.status().code() != ErrorCode::kIntegrity) return ErrorResult(current.status());
+    add("unknown_revision", "", current.status().message());
+  } else {
+    for (const auto& head : *current) result.add_current(head);
+    auto log = ReadLog(*reader->backend, 0);
+    if (!log.ok()) return ErrorResult(log.status());
+    for (const auto& [id, entry] : AppliedEntries(*log)) {
+      if (!graph.Contains(id) || entry.checksum.empty()) continue;
+      std::string now = context.scripts.script(id).Checksum(context.url.dialect());
+      if (now != entry.checksum) {
+        add("checksum_mismatch", id,
+            context.scripts.script(id).path + " changed after it was applied (recorded sha256 " +
+                entry.checksum.substr(0, 12) + ", now " + now.substr(0, 12) +
+                "); restore the applied text and put the change in a new revision");
+      }
+    }
+    auto pending = graph.Pending(*current);
+    if (pending.ok() && !pending->empty()) {
+      add("not_at_head", Joined(*current),
+          std::to_string(pending->size()) + " revision(s) pending: run 'migctl upgrade'");
+    }
+  }
+  if (integrity) {
+    result.set_code(proto::INTEGRITY);
+    result.set_message("integrity problems found");
+  } else if (result.problems_size() > 0) {
+    result.set_code(proto::NOT_AT_HEAD);
+    result.set_message("the database is not at head");
+  } else {
+    result.set_message("the database is at head and every applied script is unchanged");
+  }
+  return result;
+}
+
+proto::Result QueryLog(const QueryContext& context, uint32_t limit) {
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return ErrorResult(reader.status());
+  auto log = ReadLog(*reader->backend, limit);
+  if (!log.ok()) return ErrorResult(log.status());
+  proto::Result result;
+  for (const auto& entry : *log) {
+    proto::HistoryEntry* out = result.add_log();
+    out->set_id(entry.id);
+    out->set_revision(entry.revision);
+    out->set_direction(entry.direction);
+    out->set_checksum(entry.checksum);
+    out->set_started_at(entry.started_at);
+    out->set_finished_at(entry.finished_at);
+    out->set_duration_ms(entry.duration_ms);
+    out->set_outcome(entry.outcome);
+    out->set_error(entry.error);
+    out->set_heads_after(entry.heads_after);
+    out->set_uid(entry.requester.uid);
+    out->set_user_name(entry.requester.user_name);
+    out->set_host(entry.requester.host);
+    out->set_daemon_pid(entry.requester.daemon_pid);
+    out->set_backup_id(entry.requester.backup_id);
+  }
+  return result;
+}
+
+void AddPlanSteps(const ScriptDirectory& scripts, std::string_view dialect,
+                  const MigrationPlan& plan, bool with_sql, proto::Result& result) {
+  for (const auto& step : plan.steps) {
+    const Script& script = scripts.script(step.revision);
+    proto::PlannedStep* out = result.add_plan();
+    out->set_revision(step.revision);
+    out->set_direction(DirectionName(step.direction));
+    out->set_path(script.path);
+    if (!with_sql) continue;
+    for (const auto& statement : script.Statements(step.direction, dialect)) {
+      proto::PlannedStatement* planned = out->add_statements();
+      planned->set_line(statement.line);
+      planned->set_sql(statement.text);
+    }
+  }
+}
+
+proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
+                          const std::string& target) {
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return ErrorResult(reader.status());
+  auto plan = command == proto::UPGRADE ? reader->runner->PlanUpgrade(target)
+                                        : reader->runner->PlanDowngrade(target);
+  if (!plan.ok()) return ErrorResult(plan.status());
+  proto::Result result;
+  AddPlanSteps(context.scripts, context.url.dialect(), *plan, true, result);
+  for (const auto& head : plan->heads_before) result.add_current(head);
+  result.set_message(plan->steps.empty()
+                         ? "nothing to do: the database is at " + Joined(plan->heads_before)
+                         : "dry run: " + std::to_string(plan->steps.size()) +
+                               " revision(s) would run; nothing was changed");
+  return result;
+}
+
+void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) {
+  for (const auto& head : context.scripts.graph().Heads()) status.add_heads(head);
+  auto holder = ReadMigrationLockHolder(context.url);
+  if (holder.ok() && *holder) {
+    proto::LockHolder* lock = status.mutable_lock();
+    lock->set_held(true);
+    lock->set_host((*holder)->host);
+    lock->set_daemon_pid((*holder)->daemon_pid);
+    lock->set_uid((*holder)->uid);
+    lock->set_user_name((*holder)->user_name);
+    lock->set_request((*holder)->request);
+    lock->set_since((*holder)->since);
+    lock->set_revision((*holder)->revision);
+  } else {
+    status.mutable_lock()->set_held(false);
+  }
+  auto reader = OpenReader(context);
+  if (!reader.ok()) {
+    status.set_error(reader.status().message());
+    return;
+  }
+  auto current = reader->runner->CurrentHeads();
+  if (!current.ok()) {
+    status.set_error(current.status().message());
+    return;
+  }
+  for (const auto& head : *current) status.add_current(head);
+  auto pending = context.scripts.graph().Pending(*current);
+  if (pending.ok()) status.set_pending(static_cast<uint32_t>(pending->size()));
+}
+
+}  // namespace migrationd

@@ -1,0 +1,367 @@
+#include "daemon/service.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+
+#include "core/migration_lock.h"
+#include "core/migration_runner.h"
+#include "daemon/queries.h"
+
+namespace migrationd {
+
+const char* const kMigrationdVersion = "0.1.0";
+
+namespace {
+
+std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }
+
+bool IsMutating(const proto::Request& request) {
+  switch (request.command()) {
+    case proto::UPGRADE:
+    case proto::DOWNGRADE:
+      return !request.dry_run();
+    case proto::STAMP:
+    case proto::CANCEL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Describe(const proto::Request& request) {
+  std::string text = proto::Command_Name(request.command());
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!request.target().empty()) text += " " + request.target();
+  if (request.dry_run()) text += " --dry-run";
+  return text;
+}
+
+proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message) {
+  proto::Event event;
+  event.set_request_id(request_id);
+  event.set_kind(kind);
+  event.set_message(message);
+  event.set_time(Now());
+  return event;
+}
+
+void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::string& host) {
+  holder.set_held(true);
+  holder.set_host(host);
+  holder.set_daemon_pid(getpid());
+  holder.set_uid(job.uid);
+  holder.set_user_name(job.user_name);
+  holder.set_request(job.description);
+  holder.set_since(job.started_at);
+  holder.set_revision(job.revision);
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
+  return joined.empty() ? "base" : joined;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::Create(DaemonConfig config) {
+  auto url = DatabaseUrl::Parse(config.database);
+  if (!url.ok()) return url.status();
+  auto admins = AdminPolicy::Create(config.admin_groups);
+  if (!admins.ok()) return admins.status();
+  return std::unique_ptr<Service>(
+      new Service(std::move(config), std::move(url).value(), std::move(admins).value()));
+}
+
+Service::Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins)
+    : config_(std::move(config)),
+      url_(std::move(url)),
+      admins_(std::move(admins)),
+      started_(std::chrono::steady_clock::now()) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  host_ = host;
+}
+
+Service::~Service() {
+  Shutdown();
+  readers_.join();
+}
+
+Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
+  // Read on every request: deploying new scripts needs no daemon restart.
+  auto scripts = ScriptDirectory::Load(config_.migrations);
+  if (!scripts.ok()) return scripts.status();
+  MIGRATIOND_RETURN_IF_ERROR(scripts->CheckDialect(url_.dialect()));
+  return std::make_shared<const ScriptDirectory>(std::move(scripts).value());
+}
+
+void Service::LogStartupCheck() {
+  auto scripts = LoadScripts();
+  if (!scripts.ok()) {
+    spdlog::error("migration scripts in {} cannot be used: {}", config_.migrations,
+                  scripts.status().message());
+    return;
+  }
+  proto::StatusInfo status;
+  FillDatabaseStatus({config_, url_, **scripts}, status);
+  if (!status.error().empty()) {
+    spdlog::error("cannot read the database's revision: {}", status.error());
+    return;
+  }
+  std::vector<std::string> current(status.current().begin(), status.current().end());
+  std::vector<std::string> heads(status.heads().begin(), status.heads().end());
+  if (status.pending() == 0) {
+    spdlog::info("database is at {}, the scripts' head", Joined(current));
+  } else {
+    spdlog::warn("database is at {} but the scripts' head is {}: {} revision(s) pending; run "
+                 "'migctl upgrade' to apply them",
+                 Joined(current), Joined(heads), status.pending());
+  }
+}
+
+void Service::Shutdown() { jobs_.Shutdown(std::chrono::seconds(config_.shutdown_grace_seconds)); }
+
+void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
+                     std::shared_ptr<Responder> responder) {
+  spdlog::info("request {} '{}' from {}", request.request_id(), Describe(request),
+               peer.Describe());
+  if (IsMutating(request) && !admins_.IsAdmin(peer)) {
+    spdlog::warn("refused '{}' from {}: not an admin", Describe(request), peer.Describe());
+    proto::Result result = ErrorResult(Status::PermissionDenied(
+        peer.user_name + " may not " + Describe(request) +
+        ": changes are allowed to root, the daemon's user and the admin groups"));
+    result.set_request_id(request.request_id());
+    responder->SendResult(std::move(result));
+    return;
+  }
+  if (request.command() == proto::CANCEL) {
+    proto::Result result;
+    result.set_request_id(request.request_id());
+    if (jobs_.CancelRunning()) {
+      result.set_message("cancel requested: the running job stops, its current revision rolls "
+                         "back");
+    } else {
+      result.set_code(proto::INVALID_ARGUMENT);
+      result.set_message("no job is running");
+    }
+    responder->SendResult(std::move(result));
+    return;
+  }
+  if (IsMutating(request)) {
+    SubmitJob(request, peer, std::move(responder));
+    return;
+  }
+  boost::asio::post(readers_, [this, request, responder = std::move(responder)] {
+    HandleReadOnly(request, responder);
+  });
+}
+
+proto::Result Service::Status(const ScriptDirectory* scripts, const std::string& error) const {
+  proto::Result result;
+  proto::StatusInfo* status = result.mutable_status();
+  status->set_daemon_version(kMigrationdVersion);
+  status->set_uptime_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  status->set_database(url_.Redacted());
+  status->set_dialect(url_.dialect());
+  status->set_migrations(config_.migrations);
+  if (scripts != nullptr) FillDatabaseStatus({config_, url_, *scripts}, *status);
+  if (!error.empty()) status->set_error(error);
+  if (auto job = jobs_.Running()) {
+    proto::JobInfo* info = status->mutable_job();
+    info->set_job_id(job->id);
+    info->set_request(job->description);
+    info->set_uid(job->uid);
+    info->set_user_name(job->user_name);
+    info->set_started_at(job->started_at);
+    info->set_done(job->done);
+    info->set_total(job->total);
+    info->set_revision(job->revision);
+  }
+  status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
+  return result;
+}
+
+void Service::HandleReadOnly(const proto::Request& request, std::shared_ptr<Responder> responder) {
+  proto::Result result;
+  auto scripts = LoadScripts();
+  if (request.command() == proto::STATUS) {
+    // Status answers even when the scripts or the database are broken: that is when it matters.
+    result = Status(scripts.ok() ? scripts->get() : nullptr,
+                    scripts.ok() ? "" : scripts.status().message());
+  } else if (!scripts.ok()) {
+    result = ErrorResult(scripts.status());
+  } else {
+    QueryContext context{config_, url_, **scripts};
+    switch (request.command()) {
+      case proto::CURRENT: result = QueryCurrent(context); break;
+      case proto::HEADS: result = QueryHeads(context); break;
+      case proto::HISTORY: result = QueryHistory(context, request.range()); break;
+      case proto::SHOW: result = QueryShow(context, request.target()); break;
+      case proto::CHECK: result = QueryCheck(context); break;
+      case proto::LOG: result = QueryLog(context, request.limit()); break;
+      case proto::UPGRADE:
+      case proto::DOWNGRADE:
+        result = QueryDryRun(context, request.command(), request.target());
+        break;
+      default:
+        result = ErrorResult(Status::InvalidArgument(
+            "unknown command " + std::to_string(request.command()) +
+            "; this daemon speaks protocol version " + std::to_string(1)));
+    }
+  }
+  result.set_request_id(request.request_id());
+  responder->SendResult(std::move(result));
+}
+
+void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
+                        std::shared_ptr<Responder> responder) {
+  JobQueue::Job job;
+  job.info.id = jobs_.NextId();
+  job.info.description = Describe(request);
+  job.info.uid = peer.uid;
+  job.info.user_name = peer.user_name;
+  job.run = [this, request, peer, responder](JobControl& control) {
+    RunJob(request, peer, control, *responder);
+  };
+  job.abandon = [request, responder](const migrationd::Status& why) {
+    proto::Result result = ErrorResult(why);
+    result.set_request_id(request.request_id());
+    responder->SendResult(std::move(result));
+  };
+  auto submitted = jobs_.Submit(job, request.wait());
+  if (!submitted.ok()) {
+    job.abandon(submitted.status());
+    return;
+  }
+  if (const std::optional<JobSnapshot>& busy = *submitted) {
+    proto::Result result;
+    result.set_request_id(request.request_id());
+    result.set_code(proto::BUSY);
+    result.set_message("busy: '" + busy->description + "' by " + busy->user_name +
+                       (busy->started_at.empty() ? " is queued" : " runs since " + busy->started_at) +
+                       "; try again later, or pass --wait to queue behind it");
+    FillHolder(*busy, *result.mutable_holder(), host_);
+    responder->SendResult(std::move(result));
+    return;
+  }
+  if (jobs_.Running() && jobs_.Running()->id != job.info.id) {
+    responder->SendEvent(MakeEvent(request.request_id(), proto::JOB_QUEUED,
+                                   "queued behind '" + jobs_.Running()->description + "'"));
+  }
+}
+
+void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
+                     Responder& responder) {
+  const uint64_t id = request.request_id();
+  auto finish = [&](proto::Result result) {
+    result.set_request_id(id);
+    if (result.code() == proto::OK) {
+      spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
+    } else {
+      spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(),
+                    result.message());
+    }
+    responder.SendResult(std::move(result));
+  };
+  auto fail = [&](const migrationd::Status& status) {
+    finish(ErrorResult(control.cancelled() && status.code() == ErrorCode::kDatabase
+                           ? Status::Cancelled("cancelled: " + status.message())
+                           : status));
+  };
+  responder.SendEvent(MakeEvent(id, proto::JOB_STARTED, Describe(request)));
+
+  auto scripts = LoadScripts();
+  if (!scripts.ok()) return fail(scripts.status());
+
+  LockHolderInfo me{host_, getpid(), static_cast<int64_t>(peer.uid), peer.user_name,
+                    Describe(request), Now(), ""};
+  LockWaitOptions wait;
+  wait.max_wait = request.wait() ? std::chrono::seconds(config_.lock_wait_seconds)
+                                 : std::chrono::seconds(0);
+  wait.should_stop = [&] { return control.cancelled(); };
+  wait.on_waiting = [&](const std::optional<LockHolderInfo>& holder) {
+    responder.SendEvent(MakeEvent(id, proto::LOCK_WAIT,
+                                  "waiting for the migration lock held by " +
+                                      (holder ? holder->Describe() : "another session")));
+  };
+  auto lock = AcquireMigrationLock(url_, me, wait);
+  if (!lock.ok()) return fail(lock.status());
+  responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
+
+  auto opened = OpenBackend(url_);
+  if (!opened.ok()) return fail(opened.status());
+  std::unique_ptr<Backend> backend = std::move(opened).value();
+  MigrationRunner runner(**scripts, *backend);
+  migrationd::Status status = runner.Prepare();
+  if (status.ok()) status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
+  if (!status.ok()) return fail(status);
+
+  RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
+  if (request.command() == proto::STAMP) {
+    status = runner.Stamp({request.target()}, requester);
+    if (!status.ok()) return fail(status);
+    auto now = runner.CurrentHeads();
+    proto::Result result;
+    if (now.ok()) {
+      for (const auto& head : *now) result.add_current(head);
+    }
+    result.set_message("stamped: the database is now at " + (now.ok() ? Joined(*now) : "?"));
+    return finish(std::move(result));
+  }
+
+  auto plan = request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
+                                                  : runner.PlanDowngrade(request.target());
+  if (!plan.ok()) return fail(plan.status());
+  proto::Result result;
+  AddPlanSteps(**scripts, url_.dialect(), *plan, false, result);
+  if (plan->steps.empty()) {
+    for (const auto& head : plan->heads_before) result.add_current(head);
+    result.set_message("nothing to do: the database is at " + Joined(plan->heads_before));
+    return finish(std::move(result));
+  }
+
+  control.SetActiveBackend(backend.get());
+  const auto total = static_cast<uint32_t>(plan->steps.size());
+  RunObserver observer;
+  observer.should_stop = [&] { return control.cancelled(); };
+  observer.step_started = [&](const PlannedStep& step, size_t index, size_t) {
+    (*lock)->SetRevision(step.revision);
+    control.Progress(static_cast<uint32_t>(index), total, step.revision);
+    proto::Event event = MakeEvent(id, proto::REVISION_STARTED, "");
+    event.set_revision(step.revision);
+    event.set_direction(DirectionName(step.direction));
+    event.set_index(static_cast<uint32_t>(index + 1));
+    event.set_total(total);
+    responder.SendEvent(std::move(event));
+  };
+  size_t finished = 0;
+  observer.step_finished = [&](const PlannedStep& step, double ms) {
+    ++finished;
+    control.Progress(static_cast<uint32_t>(finished), total, "");
+    proto::Event event = MakeEvent(id, proto::REVISION_FINISHED, "");
+    event.set_revision(step.revision);
+    event.set_direction(DirectionName(step.direction));
+    event.set_index(static_cast<uint32_t>(finished));
+    event.set_total(total);
+    event.set_duration_ms(ms);
+    responder.SendEvent(std::move(event));
+  };
+  auto started = std::chrono::steady_clock::now();
+  status = runner.Execute(*plan, requester, observer);
+  control.SetActiveBackend(nullptr);
+  if (!status.ok()) return fail(status);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto& after = plan->steps.back().heads_after;
+  for (const auto& head : after) result.add_current(head);
+  char summary[64];
+  std::snprintf(summary, sizeof(summary), " (%u revision(s) in %.1f ms)", total, ms);
+  result.set_message(std::string(request.command() == proto::UPGRADE ? "upgraded" : "downgraded") +
+                     " to " + Joined(after) + summary);
+  finish(std::move(result));
+}
+
+}  // namespace migrationd

@@ -1,0 +1,28 @@
+// Framing of the control protocol: a 4-byte big-endian length, then one protobuf message.
+//
+// Pure functions over bytes, shared by migrationd (Asio) and migctl (blocking sockets).
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "migrationd.pb.h"
+
+namespace migrationd {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr size_t kMaxFrameBytes = 1 << 20;  // 1 MiB, the payload after the header
+inline constexpr size_t kFrameHeaderBytes = 4;
+
+// The header and payload of `message`, ready to write.
+std::string EncodeFrame(const google::protobuf::Message& message);
+uint32_t DecodeFrameLength(const std::array<uint8_t, kFrameHeaderBytes>& header);
+
+// The proto3 JSON of `message` on one line, with the .proto field names (migctl --json).
+std::string ToJsonLine(const google::protobuf::Message& message);
+
+}  // namespace migrationd
