@@ -37,6 +37,8 @@ PostgresBackend::PostgresBackend(std::unique_ptr<Connection> connection, std::st
 
 PostgresBackend::~PostgresBackend() = default;
 
+int PostgresBackend::connection_version() const { return db_->connection.server_version(); }
+
 bool PostgresBackend::InTransaction() const { return db_->transaction != nullptr; }
 
 Result<std::unique_ptr<Backend>> PostgresBackend::Open(const DatabaseUrl& url) {
@@ -138,6 +140,11 @@ void PostgresBackend::Interrupt() {
 
 Status PostgresBackend::SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) {
   MIGRATIOND_RETURN_IF_ERROR(Execute("SET lock_timeout = " + std::to_string(lock_timeout_ms)));
+  // If the daemon dies mid-statement, the server notices within a second and rolls the
+  // migration back, instead of holding its table locks until the statement ends (PG 14+).
+  if (connection_version() >= 140000) {
+    MIGRATIOND_RETURN_IF_ERROR(Execute("SET client_connection_check_interval = 1000"));
+  }
   return Execute("SET statement_timeout = " + std::to_string(statement_timeout_ms));
 }
 

@@ -31,6 +31,7 @@ class PostgresBackend final : public Backend {
   std::vector<std::string> VersionTablesDdl() const override;
 
  private:
+  int connection_version() const;  // the server's version number, e.g. 150018
   struct Connection;  // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 

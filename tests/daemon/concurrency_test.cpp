@@ -1,0 +1,227 @@
+// One migration at a time: many clients on one daemon, two daemons on one database, and a daemon
+// killed in the middle of a migration. Real processes, real databases.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <thread>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::PostgresDatabase;
+using testing::Process;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+constexpr const char* kHead = "003_add_script_version_management";
+
+std::vector<std::string> List(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  return {items.begin(), items.end()};
+}
+
+// The seed chain plus a slow fifth revision, in `dir`/migrations.
+std::string SlowMigrations(const TempDir& dir, int seconds) {
+  std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::CopySeedMigrations(migrations);
+  testing::WriteFile(migrations + "/004_slow.sql", testing::SlowRevision("004_slow", kHead, seconds));
+  return migrations;
+}
+
+// How many successful upgrades each revision has in the history table.
+Rows UpgradeCounts(testing::TestDatabase& db) {
+  return db.Query("SELECT revision, count(*) FROM migrationd_history WHERE direction = 'upgrade'"
+                  " AND outcome = 'success' GROUP BY revision ORDER BY revision");
+}
+
+const Rows kEachOnce = {{"000_initial_base", "1"}, {"001_group_ai", "1"},
+                        {"002_add_indexes", "1"}, {kHead, "1"}, {"004_slow", "1"}};
+
+// Starts `count` migctl processes at once against `socket` and returns their runs.
+std::vector<MigctlRun> StartTogether(const std::vector<std::string>& sockets, int count,
+                                     const std::vector<std::string>& args, const TempDir& dir) {
+  std::vector<std::unique_ptr<Process>> processes;
+  for (int i = 0; i < count; ++i) {
+    std::vector<std::string> argv = {testing::MigctlBinary(), "--socket",
+                                     sockets[static_cast<size_t>(i) % sockets.size()], "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    processes.push_back(std::make_unique<Process>(argv, dir / ("client" + std::to_string(i))));
+  }
+  std::vector<MigctlRun> runs;
+  for (auto& process : processes) {
+    int code = process->Wait();
+    runs.push_back(testing::ParseMigctl(code, process->Stdout(), process->Stderr()));
+  }
+  return runs;
+}
+
+TEMPLATE_TEST_CASE("32 clients upgrading at once: the chain is applied exactly once",
+                   "[daemon][concurrency]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 1));
+
+  std::vector<MigctlRun> runs = StartTogether({daemon.socket()}, 32, {"upgrade"}, dir);
+  int applied = 0, busy = 0, nothing = 0;
+  for (const auto& run : runs) {
+    INFO(run.out << run.err);
+    REQUIRE((run.exit_code == 0 || run.exit_code == 4));
+    if (run.exit_code == 4) {
+      ++busy;
+      CHECK(run.result().code() == proto::BUSY);
+      CHECK(run.result().holder().held());
+      CHECK(run.result().holder().request() == "upgrade head");
+    } else if (run.result().message().find("nothing to do") != std::string::npos) {
+      ++nothing;
+    } else {
+      ++applied;
+    }
+  }
+  CHECK(applied == 1);
+  CHECK(busy >= 1);  // the slow revision keeps the job running while the others arrive
+  CHECK(applied + busy + nothing == 32);
+  CHECK(UpgradeCounts(db) == kEachOnce);
+
+  // With --wait everyone queues and finishes; there is nothing left to do.
+  REQUIRE(daemon.Migctl({"downgrade", "-1"}).exit_code == 0);
+  std::vector<MigctlRun> waiting = StartTogether({daemon.socket()}, 8, {"upgrade", "--wait"}, dir);
+  int reapplied = 0;
+  for (const auto& run : waiting) {
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    if (run.result().message().find("nothing to do") == std::string::npos) ++reapplied;
+  }
+  CHECK(reapplied == 1);
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE revision = '004_slow' AND "
+                 "direction = 'upgrade'") == Rows{{"2"}});
+}
+
+TEMPLATE_TEST_CASE("two daemons on one database never migrate at the same time",
+                   "[daemon][concurrency]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  std::string migrations = SlowMigrations(dir, 2);
+  Daemon first(dir, "first", db.url(), migrations);
+  Daemon second(dir, "second", db.url(), migrations);
+
+  // Start an upgrade on the first; while it runs, the second sees the holder.
+  Process running({testing::MigctlBinary(), "--socket", first.socket(), "--json", "upgrade"},
+                  dir / "running");
+  REQUIRE(testing::WaitForStatus(second.socket(), [](const proto::StatusInfo& status) {
+    return status.lock().held() && status.lock().revision() == "004_slow";
+  }));
+  MigctlRun seen = second.Migctl({"status"});
+  const proto::LockHolder& holder = seen.result().status().lock();
+  CHECK(holder.daemon_pid() == first.pid());
+  CHECK(holder.request() == "upgrade head");
+  CHECK(holder.uid() == getuid());
+  CHECK_FALSE(holder.since().empty());
+
+  MigctlRun refused = second.Migctl({"upgrade"});
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.result().message(), Catch::Contains("migration lock is held"));
+  MigctlRun waited = second.Migctl({"upgrade", "--wait"});
+  CHECK(waited.exit_code == 0);
+  CHECK_THAT(waited.result().message(), Catch::Contains("nothing to do"));
+  CHECK(running.Wait() == 0);
+  CHECK(UpgradeCounts(db) == kEachOnce);
+
+  // Both at once from the start.
+  REQUIRE(first.Migctl({"downgrade", "base"}).exit_code == 0);
+  std::vector<MigctlRun> both =
+      StartTogether({first.socket(), second.socket()}, 2, {"upgrade", "--wait"}, dir);
+  CHECK(both[0].exit_code == 0);
+  CHECK(both[1].exit_code == 0);
+  CHECK(db.Query("SELECT revision, count(*) FROM migrationd_history WHERE direction = 'upgrade'"
+                 " GROUP BY revision HAVING count(*) <> 2").empty());
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
+  CHECK_FALSE(second.Migctl({"status"}).result().status().lock().held());
+}
+
+TEMPLATE_TEST_CASE("a daemon killed mid-migration leaves nothing half-applied",
+                   "[daemon][concurrency]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  std::string migrations = SlowMigrations(dir, 3);
+  {
+    Daemon daemon(dir, "victim", db.url(), migrations);
+    REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
+    Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade"},
+                    dir / "running");
+    REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+      return status.has_job() && status.job().revision() == "004_slow";
+    }));
+    daemon.Kill();
+    CHECK(running.Wait() == 5);  // the client lost its daemon
+  }
+  // The kernel (flock) or the server (advisory lock) released the lock with the process.
+  Daemon restarted(dir, "restarted", db.url(), migrations);
+  MigctlRun status = restarted.Migctl({"status"});
+  CHECK_FALSE(status.result().status().lock().held());
+  CHECK(List(status.result().status().current()) == std::vector<std::string>{kHead});
+  CHECK(db.TableColumns().count("slow_marker") == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+
+  MigctlRun up = restarted.Migctl({"upgrade"});
+  CHECK(up.exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
+  CHECK(db.TableColumns().count("slow_marker") == 1);
+}
+
+TEST_CASE("cancel stops a running migration and rolls its revision back", "[daemon][concurrency]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 10));
+  REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
+  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade"},
+                  dir / "running");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_slow";
+  }));
+  CHECK(daemon.Migctl({"cancel"}).exit_code == 0);
+  CHECK(running.Wait() == 1);
+  CHECK_THAT(running.Stdout(), Catch::Contains("cancelled"));
+  CHECK(db.TableColumns().count("slow_marker") == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+}
+
+TEST_CASE("SIGTERM lets a running migration finish within the grace period",
+          "[daemon][concurrency]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 1), {"--shutdown-grace", "20"});
+  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade"},
+                  dir / "running");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_slow";
+  }));
+  CHECK(daemon.Stop() == 0);
+  CHECK(running.Wait() == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
+  CHECK_FALSE(std::filesystem::exists(daemon.socket()));
+}
+
+TEST_CASE("SIGTERM past the grace period cancels the migration", "[daemon][concurrency]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 10), {"--shutdown-grace", "0"});
+  REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
+  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade"},
+                  dir / "running");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_slow";
+  }));
+  CHECK(daemon.Stop() == 0);
+  CHECK(running.Wait() == 1);
+  CHECK(db.TableColumns().count("slow_marker") == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+}
+
+}  // namespace
+}  // namespace migrationd

@@ -1,0 +1,179 @@
+#include "tests/daemon/daemon_harness.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+namespace migrationd::testing {
+
+std::string MigrationdBinary() { return MIGRATIOND_BIN; }
+std::string MigctlBinary() { return MIGCTL_BIN; }
+
+const proto::Result& MigctlRun::result() const {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (it->has_result()) return it->result();
+  }
+  FAIL("migctl printed no result; exit " << exit_code << "\nstdout: " << out << "\nstderr: " << err);
+  static proto::Result none;
+  return none;
+}
+
+std::vector<proto::Event> MigctlRun::events() const {
+  std::vector<proto::Event> events;
+  for (const auto& message : messages) {
+    if (message.has_event()) events.push_back(message.event());
+  }
+  return events;
+}
+
+MigctlRun ParseMigctl(int exit_code, std::string out, std::string err) {
+  MigctlRun run{exit_code, std::move(out), std::move(err), {}};
+  std::istringstream lines(run.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] != '{' || line.starts_with("{\"client_error\"") ||
+        line.starts_with("{\"revision\"")) {
+      continue;
+    }
+    proto::ServerMessage message;
+    auto status = google::protobuf::util::JsonStringToMessage(line, &message);
+    if (!status.ok()) FAIL("unparsable --json line: " << line);
+    run.messages.push_back(std::move(message));
+  }
+  return run;
+}
+
+Process::Process(const std::vector<std::string>& argv, const std::string& output_prefix,
+                 std::optional<uid_t> as_uid)
+    : out_path_(output_prefix + ".out"), err_path_(output_prefix + ".err") {
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  // fork + execv rather than posix_spawn: the child may have to drop to another uid first.
+  pid_ = fork();
+  REQUIRE(pid_ >= 0);
+  if (pid_ == 0) {
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    if (as_uid) {
+      if (setgroups(0, nullptr) != 0 || setgid(*as_uid) != 0 || setuid(*as_uid) != 0) _exit(120);
+    }
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (!status_) {
+    Signal(SIGKILL);
+    Wait();
+  }
+}
+
+int Process::Wait() {
+  if (!status_) {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    status_ = status;
+  }
+  return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
+}
+
+bool Process::Running() {
+  if (status_) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    status_ = status;
+    return false;
+  }
+  return true;
+}
+
+void Process::Signal(int signal) {
+  if (!status_) kill(pid_, signal);
+}
+
+std::string Process::Stdout() const { return ReadFile(out_path_); }
+std::string Process::Stderr() const { return ReadFile(err_path_); }
+
+MigctlRun RunMigctl(const std::string& socket, std::vector<std::string> args,
+                    std::optional<uid_t> as_uid) {
+  static std::atomic<int> counter{0};
+  TempDir out;
+  chmod(out.path().c_str(), 0777);
+  std::vector<std::string> argv = {MigctlBinary(), "--socket", socket, "--json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process process(argv, out / ("migctl" + std::to_string(counter++)), as_uid);
+  int code = process.Wait();
+  return ParseMigctl(code, process.Stdout(), process.Stderr());
+}
+
+Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
+               const std::string& migrations, std::vector<std::string> extra_args)
+    : socket_(dir / (name + ".sock")) {
+  std::vector<std::string> argv = {MigrationdBinary(), "--database", database_url, "--migrations",
+                                   migrations, "--socket", socket_};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(argv, dir / name);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!process_->Running()) FAIL("migrationd exited at start:\n" << process_->Stderr());
+    if (access(socket_.c_str(), F_OK) == 0 && RunMigctl(socket_, {"status"}).exit_code == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  FAIL("migrationd did not answer on " << socket_ << ":\n" << process_->Stderr());
+}
+
+Daemon::~Daemon() {
+  process_->Signal(SIGKILL);
+  process_->Wait();
+}
+
+int Daemon::Stop() {
+  process_->Signal(SIGTERM);
+  return process_->Wait();
+}
+
+void Daemon::Kill() {
+  process_->Signal(SIGKILL);
+  process_->Wait();
+}
+
+std::string SlowRevision(const std::string& id, const std::string& parent, int seconds) {
+  // A recursive count keeps SQLite busy (about 10 million rows a second here, on one core);
+  // PostgreSQL simply sleeps. Both run inside the migration's transaction, after the CREATE.
+  const long rows = 8'000'000L * seconds;
+  return "-- revision: " + id + "\n-- parents: " + parent + "\n-- message: slow on purpose\n" +
+         "-- +upgrade sqlite\nCREATE TABLE slow_marker (id INTEGER);\n"
+         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
+         std::to_string(rows) + ") SELECT count(*) FROM c;\n" +
+         "-- +upgrade postgresql\nCREATE TABLE slow_marker (id INTEGER);\nSELECT pg_sleep(" +
+         std::to_string(seconds) + ");\n" + "-- +downgrade\nDROP TABLE slow_marker;\n";
+}
+
+bool WaitForStatus(const std::string& socket,
+                   const std::function<bool(const proto::StatusInfo&)>& predicate,
+                   double seconds) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    MigctlRun run = RunMigctl(socket, {"status"});
+    if (run.exit_code == 0 && predicate(run.result().status())) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace migrationd::testing

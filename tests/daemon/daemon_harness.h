@@ -1,0 +1,91 @@
+// Real processes for the end-to-end tests: migrationd daemons on temp sockets and migctl runs
+// whose --json output is parsed back into protocol messages.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrationd.pb.h"
+#include "tests/test_support.h"
+
+namespace migrationd::testing {
+
+struct MigctlRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::vector<proto::ServerMessage> messages;  // parsed --json lines
+
+  // The final result (fails the test if there is none).
+  const proto::Result& result() const;
+  std::vector<proto::Event> events() const;
+};
+
+// A child process with its stdout and stderr captured to files.
+class Process {
+ public:
+  // Starts `argv` (argv[0] is a path). With `as_uid`, the child drops to that uid/gid first.
+  Process(const std::vector<std::string>& argv, const std::string& output_prefix,
+          std::optional<uid_t> as_uid = std::nullopt);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Waits for the exit; returns the exit code, or 128+signal.
+  int Wait();
+  bool Running();
+  void Signal(int signal);
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+// Starts migctl and waits for it.
+MigctlRun RunMigctl(const std::string& socket, std::vector<std::string> args,
+                    std::optional<uid_t> as_uid = std::nullopt);
+// Parses migctl --json output.
+MigctlRun ParseMigctl(int exit_code, std::string out, std::string err);
+
+class Daemon {
+ public:
+  // Starts migrationd on `socket` for `database_url` and waits until it answers.
+  Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
+         const std::string& migrations, std::vector<std::string> extra_args = {});
+  ~Daemon();
+  const std::string& socket() const { return socket_; }
+  pid_t pid() const { return process_->pid(); }
+  MigctlRun Migctl(std::vector<std::string> args, std::optional<uid_t> as_uid = std::nullopt) const {
+    return RunMigctl(socket_, std::move(args), as_uid);
+  }
+  // SIGTERM and wait: the exit code.
+  int Stop();
+  void Kill();  // SIGKILL and wait
+  std::string Log() const { return process_->Stderr(); }
+
+ private:
+  std::string socket_;
+  std::unique_ptr<Process> process_;
+};
+
+// A revision (parent 003) whose upgrade creates table `slow_marker` and then computes for about
+// `seconds` inside the same transaction, so that tests can act while it runs.
+std::string SlowRevision(const std::string& id, const std::string& parent, int seconds);
+
+// Polls `status --json` until `predicate` holds or `seconds` pass.
+bool WaitForStatus(const std::string& socket,
+                   const std::function<bool(const proto::StatusInfo&)>& predicate,
+                   double seconds = 15);
+
+std::string MigrationdBinary();
+std::string MigctlBinary();
+
+}  // namespace migrationd::testing
