@@ -79,13 +79,14 @@ void Renderer::Event(const proto::Event& event) {
                     event.revision().c_str());
         bar_drawn_ = true;
       } else {
-        std::printf("%s %s ...\n", event.direction().c_str(), event.revision().c_str());
+        std::printf("[%u/%u] %s %s ...\n", event.index(), event.total(),
+                    event.direction().c_str(), event.revision().c_str());
       }
       break;
     case proto::REVISION_FINISHED:
       ClearBar();
-      std::printf("  %-9s %-44s done in %.1f ms\n", event.direction().c_str(),
-                  event.revision().c_str(), event.duration_ms());
+      std::printf("[%u/%u] %s %s: done in %.1f ms\n", event.index(), event.total(),
+                  event.direction().c_str(), event.revision().c_str(), event.duration_ms());
       break;
     case proto::JOB_QUEUED:
     case proto::LOCK_WAIT:

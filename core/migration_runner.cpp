@@ -1,6 +1,7 @@
 #include "core/migration_runner.h"
 
 #include <chrono>
+#include <thread>
 
 namespace migrationd {
 namespace {
@@ -89,11 +90,36 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
     }
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
     auto started = Clock::now();
-    MIGRATIOND_RETURN_IF_ERROR(RunStep(step, requester));
+    MIGRATIOND_RETURN_IF_ERROR(RunStepWithRetries(step, requester, observer));
     std::chrono::duration<double, std::milli> elapsed = Clock::now() - started;
     if (observer.step_finished) observer.step_finished(step, elapsed.count());
   }
   return Status::Ok();
+}
+
+Status MigrationRunner::RunStepWithRetries(const PlannedStep& step,
+                                           const RequestIdentity& requester,
+                                           const RunObserver& observer) {
+  std::chrono::milliseconds delay = retry_.first_delay;
+  for (int attempt = 1;; ++attempt) {
+    Status status = RunStep(step, requester);
+    if (status.code() != ErrorCode::kBusy || attempt > retry_.lock_retries) {
+      if (status.code() == ErrorCode::kBusy) {
+        return status.WithContext("gave up after " + std::to_string(attempt) +
+                                  " attempts: live traffic kept a table lock each time; retry "
+                                  "in a quieter moment or raise lock_timeout");
+      }
+      return status;
+    }
+    if (observer.step_retrying) observer.step_retrying(step, attempt, delay, status);
+    // Sleep in small slices so that a cancel is honoured promptly.
+    for (auto waited = std::chrono::milliseconds(0); waited < delay;
+         waited += std::chrono::milliseconds(50)) {
+      if (observer.should_stop && observer.should_stop()) return status;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    delay = std::min(delay * 2, retry_.max_delay);
+  }
 }
 
 Status MigrationRunner::RunStep(const PlannedStep& step, const RequestIdentity& requester) {

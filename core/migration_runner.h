@@ -7,6 +7,7 @@
 // or a local tool) holds the migration lock around it. Not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,11 +26,25 @@ struct RunObserver {
   // Polled before each step; true stops the job there (a running step is stopped by
   // Backend::Interrupt instead).
   std::function<bool()> should_stop;
+  // A step hit a table-lock timeout, was rolled back, and runs again after `delay`.
+  std::function<void(const PlannedStep& step, int attempt, std::chrono::milliseconds delay,
+                     const Status& why)>
+      step_retrying;
+};
+
+// How a step that times out on a table lock (live traffic holds it) is retried: the lock
+// timeout keeps a migration from queueing in front of the application for long, and the
+// retries give it several chances at a quiet moment.
+struct RetryPolicy {
+  int lock_retries = 5;                                 // further attempts after the first
+  std::chrono::milliseconds first_delay{500};           // doubled each time
+  std::chrono::milliseconds max_delay{8000};
 };
 
 class MigrationRunner {
  public:
   MigrationRunner(const ScriptDirectory& scripts, Backend& backend);
+  void set_retry_policy(RetryPolicy policy) { retry_ = policy; }
 
   // Creates the version tables if needed (call once per connection, under the lock).
   Status Prepare();
@@ -49,6 +64,8 @@ class MigrationRunner {
 
  private:
   Status CheckPlanRunnable(const MigrationPlan& plan) const;
+  Status RunStepWithRetries(const PlannedStep& step, const RequestIdentity& requester,
+                            const RunObserver& observer);
   Status RunStep(const PlannedStep& step, const RequestIdentity& requester);
   Status RunStatements(const Script& script, const PlannedStep& step);
   void RecordFailure(const HistoryEntry& base, const Status& error);
@@ -56,6 +73,7 @@ class MigrationRunner {
   const ScriptDirectory& scripts_;
   Backend& backend_;
   VersionStore store_;
+  RetryPolicy retry_;
 };
 
 }  // namespace migrationd

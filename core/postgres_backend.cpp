@@ -7,10 +7,17 @@
 namespace migrationd {
 namespace {
 
+// SQLSTATE 55P03: lock_timeout expired waiting for a table lock held by live traffic.
+constexpr const char* kLockNotAvailable = "55P03";
+
 // libpq messages end with a newline and may quote a connection string.
 Status DatabaseError(const std::exception& e) {
   std::string message = RedactPasswords(e.what());
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+      sql != nullptr && sql->sqlstate() == kLockNotAvailable) {
+    return Status::Busy(message);
+  }
   return Status::Database(message);
 }
 

@@ -11,7 +11,12 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 
-Status FromException(const SQLite::Exception& e) { return Status::Database(e.what()); }
+Status FromException(const SQLite::Exception& e) {
+  // The busy timeout expired: another connection holds the write lock. Retried like a
+  // PostgreSQL lock timeout.
+  if (e.getErrorCode() == SQLITE_BUSY) return Status::Busy(e.what());
+  return Status::Database(e.what());
+}
 
 }  // namespace
 

@@ -23,6 +23,7 @@ const char* const kDaemonUsage =
     "  --shutdown-grace SECONDS  on SIGTERM, let a running job finish this long (default 30)\n"
     "  --lock-timeout MS      PostgreSQL lock_timeout for migration DDL (default 5000)\n"
     "  --statement-timeout MS PostgreSQL statement_timeout for migrations (default 0: none)\n"
+    "  --lock-retries N       retries of a revision that hit the lock timeout (default 5)\n"
     "  --log-level LEVEL      trace, debug, info, warn, error (default info)\n"
     "  --version, --help\n";
 
@@ -84,6 +85,8 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     return ParseInt(value, config.lock_timeout_ms, where);
   } else if (key == "statement_timeout") {
     return ParseInt(value, config.statement_timeout_ms, where);
+  } else if (key == "lock_retries") {
+    return ParseInt(value, config.lock_retries, where);
   } else if (key == "log_level") {
     config.log_level = value;
   } else {

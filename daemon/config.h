@@ -27,6 +27,7 @@ struct DaemonConfig {
   int shutdown_grace_seconds = 30;      // SIGTERM: let a running job finish this long
   int lock_timeout_ms = 5000;           // PostgreSQL lock_timeout for a migration's DDL
   int statement_timeout_ms = 0;         // PostgreSQL statement_timeout (0: none)
+  int lock_retries = 5;                 // attempts after a lock timeout, with doubling backoff
   std::string log_level = "info";
 };
 

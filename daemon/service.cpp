@@ -296,6 +296,9 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   if (!opened.ok()) return fail(opened.status());
   std::unique_ptr<Backend> backend = std::move(opened).value();
   MigrationRunner runner(**scripts, *backend);
+  RetryPolicy retry;
+  retry.lock_retries = config_.lock_retries;
+  runner.set_retry_policy(retry);
   migrationd::Status status = runner.Prepare();
   if (status.ok()) status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
   if (!status.ok()) return fail(status);
@@ -337,6 +340,14 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
     event.set_index(static_cast<uint32_t>(index + 1));
     event.set_total(total);
     responder.SendEvent(std::move(event));
+  };
+  observer.step_retrying = [&](const PlannedStep& step, int attempt,
+                               std::chrono::milliseconds delay, const migrationd::Status& why) {
+    std::string text = step.revision + " timed out waiting for a table lock (attempt " +
+                       std::to_string(attempt) + "), rolled back; retrying in " +
+                       std::to_string(delay.count()) + " ms: " + why.message();
+    spdlog::warn("{}", text);
+    responder.SendEvent(MakeEvent(id, proto::LOG_LINE, text));
   };
   size_t finished = 0;
   observer.step_finished = [&](const PlannedStep& step, double ms) {

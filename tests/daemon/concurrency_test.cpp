@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "tests/daemon/daemon_harness.h"
@@ -221,6 +222,75 @@ TEST_CASE("SIGTERM past the grace period cancels the migration", "[daemon][concu
   CHECK(running.Wait() == 1);
   CHECK(db.TableColumns().count("slow_marker") == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// Live traffic holding a lock on `users`: an open transaction that has read the table.
+class TrafficOnUsers {
+ public:
+  explicit TrafficOnUsers(PostgresDatabase& db) : connection_(db.url()), tx_(connection_) {
+    tx_.exec("SELECT count(*) FROM users");
+  }
+  void Finish() { tx_.commit(); }
+
+ private:
+  pqxx::connection connection_;
+  pqxx::work tx_;
+};
+
+TEST_CASE("a migration blocked by live traffic times out, rolls back and retries",
+          "[daemon][concurrency][postgresql]") {
+  PostgresDatabase db;
+  TempDir dir;
+  std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::CopySeedMigrations(migrations);
+  testing::WriteFile(migrations + "/004_nickname.sql",
+                     std::string("-- revision: 004_nickname\n-- parents: ") + kHead +
+                         "\n-- +upgrade\nALTER TABLE users ADD COLUMN nickname TEXT;\n"
+                         "-- +downgrade\nALTER TABLE users DROP COLUMN nickname;\n");
+  Daemon daemon(dir, "d", db.url(), migrations,
+                {"--lock-timeout", "200", "--lock-retries", "3"});
+  REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
+
+  SECTION("the traffic ends: a retry succeeds") {
+    TrafficOnUsers traffic(db);
+    std::thread finisher([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(700));
+      traffic.Finish();
+    });
+    MigctlRun run = daemon.Migctl({"upgrade"});
+    finisher.join();
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    bool told = false;
+    for (const auto& event : run.events()) {
+      told = told || (event.kind() == proto::LOG_LINE &&
+                      event.message().find("timed out waiting for a table lock") != std::string::npos);
+    }
+    CHECK(told);
+    CHECK(db.Query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
+                   " AND column_name = 'nickname'") == Rows{{"1"}});
+    Rows attempts = db.Query("SELECT outcome FROM migrationd_history WHERE revision = "
+                             "'004_nickname' ORDER BY id");
+    REQUIRE(attempts.size() >= 2);
+    CHECK(attempts.front() == std::vector<std::string>{"failed"});
+    CHECK(attempts.back() == std::vector<std::string>{"success"});
+  }
+  SECTION("the traffic never ends: busy, nothing changed") {
+    TrafficOnUsers traffic(db);
+    MigctlRun run = daemon.Migctl({"upgrade"});
+    CHECK(run.exit_code == 4);
+    CHECK_THAT(run.result().message(), Catch::Contains("gave up after 4 attempts") &&
+                                           Catch::Contains("lock timeout"));
+    traffic.Finish();
+    CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  }
 }
 
 }  // namespace
