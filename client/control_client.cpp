@@ -92,12 +92,13 @@ Result<proto::ServerMessage> ControlClient::Receive() {
   std::string payload(length, '\0');
   MIGRATIOND_RETURN_IF_ERROR(ReadAll(fd_, payload.data(), payload.size()));
   proto::ServerMessage message;
-  if (!message.ParseFromString(payload)) return Status::Unavailable("unparsable frame from the daemon");
+  if (!message.ParseFromString(payload))
+    return Status::Unavailable("unparsable frame from the daemon");
   return message;
 }
 
-Result<proto::Result> ControlClient::Call(const proto::Request& request,
-                                          const std::function<void(const proto::Event&)>& on_event) {
+Result<proto::Result> ControlClient::Call(
+    const proto::Request& request, const std::function<void(const proto::Event&)>& on_event) {
   proto::ClientMessage message;
   *message.mutable_request() = request;
   MIGRATIOND_RETURN_IF_ERROR(Send(message));

@@ -62,10 +62,9 @@ constexpr CommandSpec kCommands[] = {
      "roll back to TARGET: -N, a revision or prefix, base", 1, 1},
     {"stamp", proto::STAMP, "stamp REV [--wait]",
      "set the version rows to REV (or base, head, heads) without running SQL", 1, 1},
-    {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)",
-     0, 0},
-    {"revision", proto::COMMAND_UNSPECIFIED,
-     "revision -m MESSAGE [--migrations DIR] [--id ID]",
+    {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)", 0,
+     0},
+    {"revision", proto::COMMAND_UNSPECIFIED, "revision -m MESSAGE [--migrations DIR] [--id ID]",
      "write a new revision file whose parent is the current head (local, no daemon)", 0, 0},
 };
 
@@ -135,12 +134,11 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
         if (n.empty() || *end != '\0') return "-n needs a number, not '" + n + "'";
         options.limit = static_cast<uint32_t>(parsed);
       }
-    } else if (arg.size() > 1 && arg[0] == '-' && arg[1] == '-') {
-      return "unknown option " + arg;
-    } else if (arg.size() > 1 && arg[0] == '-' && !std::isdigit(static_cast<unsigned char>(arg[1]))) {
-      return "unknown option " + arg;
+    } else if (arg.size() > 1 && arg[0] == '-' &&
+               !std::isdigit(static_cast<unsigned char>(arg[1]))) {
+      return "unknown option " + arg;  // "-1" is a downgrade target, not a flag
     } else {
-      options.positional.push_back(arg);  // "-1" is a downgrade target, not a flag
+      options.positional.push_back(arg);
     }
     if (!error.empty()) return error;
   }
@@ -188,8 +186,8 @@ int Main(int argc, char** argv) {
   }
   const CommandSpec* spec = FindCommand(options.positional[0]);
   if (spec == nullptr) {
-    renderer.ClientError("unknown command '" + options.positional[0] + "' ('migctl --help' lists them)",
-                         kExitUsage);
+    renderer.ClientError(
+        "unknown command '" + options.positional[0] + "' ('migctl --help' lists them)", kExitUsage);
     return kExitUsage;
   }
   if (options.help) {

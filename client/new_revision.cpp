@@ -52,7 +52,8 @@ Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
     if (!head.ok()) return head.status();
     parents.push_back(*head);
   }
-  std::string id = request.id.empty() ? NextNumber(graph) + "_" + Slug(request.message) : request.id;
+  std::string id =
+      request.id.empty() ? NextNumber(graph) + "_" + Slug(request.message) : request.id;
   if (!IsValidRevisionId(id)) {
     return Status::InvalidArgument("revision id '" + id + "' is invalid: use letters, digits, '_'");
   }
@@ -61,7 +62,8 @@ Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
   if (std::filesystem::exists(path)) return Status::InvalidArgument(path + " already exists");
   std::string text = RenderNewScript(id, parents, request.message);
   auto parsed = ParseScript(text, path);  // the template must be a valid script
-  if (!parsed.ok()) return Status::Internal("template does not parse: " + parsed.status().message());
+  if (!parsed.ok())
+    return Status::Internal("template does not parse: " + parsed.status().message());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();

@@ -29,9 +29,10 @@ std::string Duration(double seconds) {
 }
 
 std::string Holder(const proto::LockHolder& lock) {
-  std::string text = "held by " + (lock.user_name().empty() ? "uid " + std::to_string(lock.uid())
-                                                            : lock.user_name()) +
-                     " on " + lock.host();
+  std::string text =
+      "held by " +
+      (lock.user_name().empty() ? "uid " + std::to_string(lock.uid()) : lock.user_name()) + " on " +
+      lock.host();
   if (lock.daemon_pid() > 0) text += ", daemon pid " + std::to_string(lock.daemon_pid());
   if (!lock.request().empty()) text += ", '" + lock.request() + "'";
   if (!lock.since().empty()) text += " since " + lock.since();
@@ -43,13 +44,20 @@ std::string Holder(const proto::LockHolder& lock) {
 
 int ExitCodeFor(proto::ErrorCode code) {
   switch (code) {
-    case proto::OK: return 0;
-    case proto::INVALID_ARGUMENT: return 2;
-    case proto::NOT_AT_HEAD: return 3;
-    case proto::BUSY: return 4;
-    case proto::PERMISSION_DENIED: return 6;
-    case proto::INTEGRITY: return 7;
-    default: return 1;
+    case proto::OK:
+      return 0;
+    case proto::INVALID_ARGUMENT:
+      return 2;
+    case proto::NOT_AT_HEAD:
+      return 3;
+    case proto::BUSY:
+      return 4;
+    case proto::PERMISSION_DENIED:
+      return 6;
+    case proto::INTEGRITY:
+      return 7;
+    default:
+      return 1;
   }
 }
 
@@ -72,15 +80,16 @@ void Renderer::Event(const proto::Event& event) {
       if (options_.terminal) {
         ClearBar();
         constexpr int kWidth = 30;
-        int filled = event.total() ? static_cast<int>(kWidth * (event.index() - 1) / event.total()) : 0;
+        int filled =
+            event.total() ? static_cast<int>(kWidth * (event.index() - 1) / event.total()) : 0;
         std::printf("[%s%s] %u/%u %s %s", std::string(static_cast<size_t>(filled), '#').c_str(),
                     std::string(static_cast<size_t>(kWidth - filled), '.').c_str(),
                     event.index() - 1, event.total(), event.direction().c_str(),
                     event.revision().c_str());
         bar_drawn_ = true;
       } else {
-        std::printf("[%u/%u] %s %s ...\n", event.index(), event.total(),
-                    event.direction().c_str(), event.revision().c_str());
+        std::printf("[%u/%u] %s %s ...\n", event.index(), event.total(), event.direction().c_str(),
+                    event.revision().c_str());
       }
       break;
     case proto::REVISION_FINISHED:
@@ -132,16 +141,21 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
     return;
   }
   switch (command) {
-    case proto::STATUS: return Status(result.status());
+    case proto::STATUS:
+      return Status(result.status());
     case proto::CURRENT:
       for (const auto& head : result.current()) std::printf("%s\n", head.c_str());
       if (result.current().empty()) std::printf("base (nothing applied)\n");
       return;
     case proto::HEADS:
-    case proto::HISTORY: return Revisions(result, false);
-    case proto::SHOW: return Revisions(result, true);
-    case proto::LOG: return Log(result);
-    case proto::CHECK: return Check(result);
+    case proto::HISTORY:
+      return Revisions(result, false);
+    case proto::SHOW:
+      return Revisions(result, true);
+    case proto::LOG:
+      return Log(result);
+    case proto::CHECK:
+      return Check(result);
     case proto::UPGRADE:
     case proto::DOWNGRADE:
       if (!result.plan().empty() && !result.plan(0).statements().empty()) Plan(result);
@@ -181,8 +195,7 @@ void Renderer::Revisions(const proto::Result& result, bool with_sql) {
   for (const auto& r : result.revisions()) {
     std::string parents = Joined(r.parents(), "<base>");
     std::string marks = std::string(r.is_head() ? " (head)" : "") +
-                        (r.is_current() ? " (current)" : "") +
-                        (r.applied() ? "" : " (pending)");
+                        (r.is_current() ? " (current)" : "") + (r.applied() ? "" : " (pending)");
     if (!options_.verbose && !with_sql) {
       std::printf("%s -> %s%s, %s\n", parents.c_str(), r.revision().c_str(), marks.c_str(),
                   r.message().c_str());
@@ -194,7 +207,8 @@ void Renderer::Revisions(const proto::Result& result, bool with_sql) {
     std::printf("Path: %s\nTransaction: %s\nChecksum: %s\n", r.path().c_str(),
                 r.transaction().c_str(), r.checksum().c_str());
     if (r.applied()) {
-      std::printf("Applied: %s\n", r.applied_at().empty() ? "yes (stamped)" : r.applied_at().c_str());
+      std::printf("Applied: %s\n",
+                  r.applied_at().empty() ? "yes (stamped)" : r.applied_at().c_str());
       if (!r.applied_checksum().empty() && r.applied_checksum() != r.checksum()) {
         std::printf("Warning: the script changed after it was applied (applied %s)\n",
                     r.applied_checksum().c_str());

@@ -75,8 +75,8 @@ LockHolderInfo Deserialize(const std::string& text) {
       return fallback;
     }
   };
-  return {fields["host"], number("daemon_pid", 0), number("uid", -1), fields["user_name"],
-          fields["request"], fields["since"], fields["revision"]};
+  return {fields["host"],    number("daemon_pid", 0), number("uid", -1), fields["user_name"],
+          fields["request"], fields["since"],         fields["revision"]};
 }
 
 class FileLock final : public MigrationLock {
@@ -138,7 +138,8 @@ Result<std::unique_ptr<MigrationLock>> AcquireFileLock(const DatabaseUrl& url,
     if (errno == EWOULDBLOCK || errno == EINTR) return false;
     return Status::Io("flock " + path + ": " + std::strerror(errno));
   };
-  Status status = WaitFor(try_once, [&] { return ReadFileLockHolder(url); }, options);
+  Status status = WaitFor(
+      try_once, [&] { return ReadFileLockHolder(url); }, options);
   if (!status.ok()) {
     close(fd);
     return status;
@@ -159,14 +160,17 @@ class AdvisoryLock final : public MigrationLock {
   ~AdvisoryLock() override {
     // Closing the connection would release the lock as well; unlocking first keeps the holder
     // row and the lock in step for readers.
-    (void)connection_->Query("DELETE FROM migrationd_lock WHERE lock_key = CAST($1 AS BIGINT)"
-                             " AND backend_pid = pg_backend_pid()", {Key()});
+    (void)connection_->Query(
+        "DELETE FROM migrationd_lock WHERE lock_key = CAST($1 AS BIGINT)"
+        " AND backend_pid = pg_backend_pid()",
+        {Key()});
     (void)connection_->Query("SELECT pg_advisory_unlock(CAST($1 AS BIGINT))", {Key()});
   }
   void SetRevision(const std::string& revision) override {
-    (void)connection_->Query("UPDATE migrationd_lock SET revision = $2 WHERE lock_key = "
-                             "CAST($1 AS BIGINT) AND backend_pid = pg_backend_pid()",
-                             {Key(), revision});
+    (void)connection_->Query(
+        "UPDATE migrationd_lock SET revision = $2 WHERE lock_key = "
+        "CAST($1 AS BIGINT) AND backend_pid = pg_backend_pid()",
+        {Key(), revision});
   }
   Status Describe(const LockHolderInfo& me) {
     MIGRATIOND_RETURN_IF_ERROR(connection_->Execute(kHolderTableDdl));
@@ -226,12 +230,13 @@ Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& ur
   if (!opened.ok()) return opened.status();
   std::unique_ptr<Backend> connection = std::move(opened).value();
   auto try_once = [&]() -> Result<bool> {
-    auto rows = connection->Query("SELECT pg_try_advisory_lock(CAST($1 AS BIGINT))",
-                                  {AdvisoryLock::Key()});
+    auto rows =
+        connection->Query("SELECT pg_try_advisory_lock(CAST($1 AS BIGINT))", {AdvisoryLock::Key()});
     if (!rows.ok()) return rows.status();
     return rows->front()[0].value_or("f") == "t";
   };
-  Status status = WaitFor(try_once, [&] { return ReadAdvisoryLockHolder(*connection); }, options);
+  Status status = WaitFor(
+      try_once, [&] { return ReadAdvisoryLockHolder(*connection); }, options);
   if (!status.ok()) return status;
   auto lock = std::make_unique<AdvisoryLock>(std::move(connection));
   MIGRATIOND_RETURN_IF_ERROR(lock->Describe(me));

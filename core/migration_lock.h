@@ -43,8 +43,8 @@ class MigrationLock {
 };
 
 struct LockWaitOptions {
-  std::chrono::milliseconds max_wait{0};     // 0: try once
-  std::function<bool()> should_stop;         // polled while waiting; true gives up (cancelled)
+  std::chrono::milliseconds max_wait{0};  // 0: try once
+  std::function<bool()> should_stop;      // polled while waiting; true gives up (cancelled)
   std::function<void(const std::optional<LockHolderInfo>&)> on_waiting;  // called once
 };
 

@@ -153,8 +153,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step, const RequestIdentity& 
   entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   RecordFailure(entry, status);
   if (transactional) {
-    return status.WithContext(std::string(DirectionName(step.direction)) + " of '" +
-                              step.revision + "' failed and was rolled back");
+    return status.WithContext(std::string(DirectionName(step.direction)) + " of '" + step.revision +
+                              "' failed and was rolled back");
   }
   return status.WithContext(std::string(DirectionName(step.direction)) + " of '" + step.revision +
                             "' (transaction: none) failed; the statements before the failing one "

@@ -36,8 +36,8 @@ struct RunObserver {
 // timeout keeps a migration from queueing in front of the application for long, and the
 // retries give it several chances at a quiet moment.
 struct RetryPolicy {
-  int lock_retries = 5;                                 // further attempts after the first
-  std::chrono::milliseconds first_delay{500};           // doubled each time
+  int lock_retries = 5;                        // further attempts after the first
+  std::chrono::milliseconds first_delay{500};  // doubled each time
   std::chrono::milliseconds max_delay{8000};
 };
 

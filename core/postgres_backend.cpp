@@ -132,7 +132,10 @@ Result<std::vector<SqlRow>> PostgresBackend::Query(const std::string& sql,
 }
 
 Result<bool> PostgresBackend::TableExists(const std::string& table) {
-  auto rows = Query("SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = ANY (current_schemas(false))", {table});
+  auto rows = Query(
+      "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = ANY "
+      "(current_schemas(false))",
+      {table});
   if (!rows.ok()) return rows.status();
   return rows->front()[0].value_or("0") != "0";
 }

@@ -32,7 +32,7 @@ class PostgresBackend final : public Backend {
 
  private:
   int connection_version() const;  // the server's version number, e.g. 150018
-  struct Connection;  // libpqxx's objects, kept out of this header
+  struct Connection;               // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 
   std::unique_ptr<Connection> db_;

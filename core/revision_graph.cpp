@@ -159,7 +159,7 @@ Result<std::string> RevisionGraph::ResolveRevision(std::string_view spec) const 
   if (matches.size() > 1) {
     if (matches.size() > 10) {
       matches.resize(10);
-      matches.push_back("...");
+      matches.emplace_back("...");
     }
     return Status::InvalidArgument("revision prefix '" + std::string(spec) +
                                    "' is ambiguous; it matches " + Join(matches) +
@@ -176,7 +176,8 @@ Result<std::string> RevisionGraph::SingleHead() const {
                            "one target ('heads' upgrades all of them)");
 }
 
-Result<std::vector<int>> RevisionGraph::CurrentIndexes(const std::vector<std::string>& heads) const {
+Result<std::vector<int>> RevisionGraph::CurrentIndexes(
+    const std::vector<std::string>& heads) const {
   std::vector<int> indexes;
   for (const auto& head : heads) {
     int i = IndexOf(head);
@@ -319,7 +320,8 @@ Result<MigrationPlan> RevisionGraph::PlanUpgrade(const std::vector<std::string>&
   } else if (target == "heads" || relative) {
     for (const auto& head : heads_) wanted_tops.push_back(IndexOf(head));
   } else if (target.starts_with('+')) {
-    return Status::InvalidArgument("'" + std::string(target) + "' is not a valid relative target; "
+    return Status::InvalidArgument("'" + std::string(target) +
+                                   "' is not a valid relative target; "
                                    "use +N with N >= 1");
   } else {
     auto resolved = ResolveRevision(target);
@@ -366,7 +368,8 @@ Result<MigrationPlan> RevisionGraph::PlanDowngrade(const std::vector<std::string
     }
     order.resize(*relative);
   } else if (target.starts_with('-')) {
-    return Status::InvalidArgument("'" + std::string(target) + "' is not a valid relative target; "
+    return Status::InvalidArgument("'" + std::string(target) +
+                                   "' is not a valid relative target; "
                                    "use -N with N >= 1");
   } else {
     auto resolved = ResolveRevision(target);

@@ -97,12 +97,14 @@ class ScriptParser {
   Status OnLine(std::string_view line, int number, size_t offset) {
     std::string_view trimmed = Trim(line);
     if (trimmed.substr(0, 2) == "--") {
-      if (auto marker = ParseMarker(trimmed.substr(2))) return OnMarker(*marker, number, offset, line);
+      if (auto marker = ParseMarker(trimmed.substr(2)))
+        return OnMarker(*marker, number, offset, line);
       if (!in_sections_) return OnHeaderComment(Trim(trimmed.substr(2)), number);
       return Status::Ok();
     }
     if (!in_sections_ && !trimmed.empty()) {
-      return Error(number, "SQL before the first '-- +upgrade' marker; put statements in a section");
+      return Error(number,
+                   "SQL before the first '-- +upgrade' marker; put statements in a section");
     }
     return Status::Ok();
   }
@@ -155,8 +157,8 @@ class ScriptParser {
                                "' (expected '-- +upgrade' or '-- +downgrade')");
     }
     if (!marker.dialect.empty() && !IsKnownDialect(marker.dialect)) {
-      return Error(number, "unknown dialect '" + marker.dialect +
-                               "' (expected sqlite or postgresql)");
+      return Error(number,
+                   "unknown dialect '" + marker.dialect + "' (expected sqlite or postgresql)");
     }
     CloseSection(offset);
     auto& sections = marker.direction == Direction::kUpgrade ? script_.upgrade : script_.downgrade;
@@ -215,17 +217,19 @@ bool IsKnownDialect(std::string_view dialect) {
 
 const char* DirectionName(Direction direction) {
   switch (direction) {
-    case Direction::kUpgrade: return "upgrade";
-    case Direction::kDowngrade: return "downgrade";
-    case Direction::kStamp: return "stamp";
+    case Direction::kUpgrade:
+      return "upgrade";
+    case Direction::kDowngrade:
+      return "downgrade";
+    case Direction::kStamp:
+      return "stamp";
   }
   return "unknown";
 }
 
 bool IsValidRevisionId(std::string_view id) {
-  return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '_';
-         });
+  return !id.empty() && std::all_of(id.begin(), id.end(),
+                                    [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
 const ScriptSection* Script::EffectiveSection(Direction direction, std::string_view dialect) const {

@@ -42,7 +42,7 @@ struct Script {
   std::vector<std::string> parents;
   std::string message;
   TransactionMode transaction = TransactionMode::kPerMigration;
-  std::string path;     // the file it came from, for messages
+  std::string path;      // the file it came from, for messages
   int parents_line = 0;  // line of the `parents:` header, for messages about parents
 
   // Key "" is the common section; other keys are dialect names.

@@ -17,7 +17,8 @@ Result<ScriptDirectory> ScriptDirectory::Load(const std::string& directory) {
   }
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(directory, error)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".sql")
+      files.push_back(entry.path());
   }
   if (error) return Status::Io("cannot list '" + directory + "': " + error.message());
   std::sort(files.begin(), files.end());

@@ -29,8 +29,7 @@ class ScriptDirectory {
   Status CheckDialect(std::string_view dialect) const;
 
  private:
-  ScriptDirectory(std::string directory, std::map<std::string, Script> scripts,
-                  RevisionGraph graph)
+  ScriptDirectory(std::string directory, std::map<std::string, Script> scripts, RevisionGraph graph)
       : directory_(std::move(directory)), scripts_(std::move(scripts)), graph_(std::move(graph)) {}
 
   std::string directory_;

@@ -100,8 +100,8 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_lin
         }
       }
       size_t last = text.find_last_not_of(" \t\r\n");
-      statements.push_back({std::string(text.substr(first, last + 1 - first)),
-                            start_line + lines_before});
+      statements.push_back(
+          {std::string(text.substr(first, last + 1 - first)), start_line + lines_before});
     }
     blocks.Reset();
   };
@@ -119,7 +119,8 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_lin
         if (sql[close] == c) ++close;  // a doubled quote is an escaped quote
         ++close;
       }
-      line += static_cast<int>(std::count(sql.begin() + i, sql.begin() + std::min(close, sql.size()), '\n'));
+      line += static_cast<int>(
+          std::count(sql.begin() + i, sql.begin() + std::min(close, sql.size()), '\n'));
       i = close + 1;
     } else if (sql.substr(i, 2) == "--") {
       i = sql.find('\n', i);

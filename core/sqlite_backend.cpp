@@ -3,7 +3,6 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
-
 #include "core/script.h"
 
 namespace migrationd {
@@ -99,7 +98,8 @@ Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
 }
 
 Result<bool> SqliteBackend::TableExists(const std::string& table) {
-  auto rows = Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1", {table});
+  auto rows =
+      Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1", {table});
   if (!rows.ok()) return rows.status();
   return rows->front()[0].value_or("0") != "0";
 }

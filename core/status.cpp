@@ -4,18 +4,30 @@ namespace migrationd {
 
 const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kParseError: return "parse error";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kIntegrity: return "integrity error";
-    case ErrorCode::kDatabase: return "database error";
-    case ErrorCode::kBusy: return "busy";
-    case ErrorCode::kPermissionDenied: return "permission denied";
-    case ErrorCode::kIo: return "i/o error";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kParseError:
+      return "parse error";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kIntegrity:
+      return "integrity error";
+    case ErrorCode::kDatabase:
+      return "database error";
+    case ErrorCode::kBusy:
+      return "busy";
+    case ErrorCode::kPermissionDenied:
+      return "permission denied";
+    case ErrorCode::kIo:
+      return "i/o error";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal error";
   }
   return "unknown error";
 }

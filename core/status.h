@@ -34,7 +34,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {ErrorCode::kInvalidArgument, std::move(m)};
+  }
   static Status ParseError(std::string m) { return {ErrorCode::kParseError, std::move(m)}; }
   static Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
   static Status Integrity(std::string m) { return {ErrorCode::kIntegrity, std::move(m)}; }
@@ -67,7 +69,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(data_).ok() && "a Result built from a Status needs an error");
   }
@@ -89,8 +91,8 @@ class [[nodiscard]] Result {
 }  // namespace migrationd
 
 // Returns early from the enclosing function with the error of a Status-returning expression.
-#define MIGRATIOND_RETURN_IF_ERROR(expr)            \
-  do {                                              \
-    ::migrationd::Status status_macro_ = (expr);    \
-    if (!status_macro_.ok()) return status_macro_;  \
+#define MIGRATIOND_RETURN_IF_ERROR(expr)           \
+  do {                                             \
+    ::migrationd::Status status_macro_ = (expr);   \
+    if (!status_macro_.ok()) return status_macro_; \
   } while (false)

@@ -108,10 +108,10 @@ Status VersionStore::AppendHistory(const HistoryEntry& entry) {
       " duration_ms, outcome, error, heads_after, user_uid, user_name, host, daemon_pid,"
       " backup_id) VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, $9,"
       " CAST($10 AS BIGINT), $11, $12, CAST($13 AS BIGINT), $14)",
-      {entry.revision, entry.direction, OrNull(entry.checksum), entry.started_at,
-       entry.finished_at, std::to_string(entry.duration_ms), entry.outcome, OrNull(entry.error),
-       entry.heads_after, who.uid < 0 ? SqlValue() : SqlValue(std::to_string(who.uid)),
-       OrNull(who.user_name), OrNull(who.host),
+      {entry.revision, entry.direction, OrNull(entry.checksum), entry.started_at, entry.finished_at,
+       std::to_string(entry.duration_ms), entry.outcome, OrNull(entry.error), entry.heads_after,
+       who.uid < 0 ? SqlValue() : SqlValue(std::to_string(who.uid)), OrNull(who.user_name),
+       OrNull(who.host),
        who.daemon_pid == 0 ? SqlValue() : SqlValue(std::to_string(who.daemon_pid)),
        OrNull(who.backup_id)});
   if (!inserted.ok()) return inserted.status().WithContext("cannot write migrationd_history");

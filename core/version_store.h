@@ -34,7 +34,7 @@ struct HistoryEntry {
   std::string revision;
   std::string direction;  // upgrade | downgrade | stamp
   std::string checksum;
-  std::string started_at;   // ISO 8601 UTC, e.g. 2026-11-25T17:32:23.123Z
+  std::string started_at;  // ISO 8601 UTC, e.g. 2026-11-25T17:32:23.123Z
   std::string finished_at;
   double duration_ms = 0;
   std::string outcome;  // success | failed

@@ -120,8 +120,8 @@ Status LoadFile(const std::string& path, DaemonConfig& config) {
     if (eq == std::string::npos) {
       return Status::ParseError(where + ": expected 'key = value'");
     }
-    MIGRATIOND_RETURN_IF_ERROR(Apply(config, Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)),
-                                     where));
+    MIGRATIOND_RETURN_IF_ERROR(
+        Apply(config, Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)), where));
   }
   return Status::Ok();
 }
@@ -165,7 +165,8 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
     MIGRATIOND_RETURN_IF_ERROR(Apply(parsed.config, key, value, "--" + key));
   }
   if (parsed.config.database.empty()) {
-    return Status::InvalidArgument("no database: give --database URL or 'database =' in the config");
+    return Status::InvalidArgument(
+        "no database: give --database URL or 'database =' in the config");
   }
   if (parsed.config.migrations.empty()) {
     return Status::InvalidArgument(

@@ -209,8 +209,9 @@ Status ControlServer::Listen(const std::string& path, mode_t mode, const std::st
   struct stat existing {};
   if (lstat(path.c_str(), &existing) == 0) {
     if (!S_ISSOCK(existing.st_mode)) {
-      return Status::InvalidArgument(path + " exists and is not a socket; remove it or choose "
-                                            "another --socket");
+      return Status::InvalidArgument(path +
+                                     " exists and is not a socket; remove it or choose "
+                                     "another --socket");
     }
     if (SomeoneListens(path)) {
       return Status::Busy("another migrationd is already serving on " + path +
@@ -227,7 +228,8 @@ Status ControlServer::Listen(const std::string& path, mode_t mode, const std::st
   path_ = path;
   if (!group_name.empty()) {
     struct group* entry = getgrnam(group_name.c_str());
-    if (entry == nullptr) return Status::InvalidArgument("socket group '" + group_name + "' does not exist");
+    if (entry == nullptr)
+      return Status::InvalidArgument("socket group '" + group_name + "' does not exist");
     if (chown(path.c_str(), static_cast<uid_t>(-1), entry->gr_gid) != 0) {
       return Status::Io("cannot chgrp " + path + ": " + std::strerror(errno));
     }

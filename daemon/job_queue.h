@@ -27,7 +27,7 @@ struct JobSnapshot {
   std::string description;  // "upgrade head"
   int64_t uid = -1;
   std::string user_name;
-  std::string started_at;   // empty while queued
+  std::string started_at;  // empty while queued
   uint32_t done = 0;
   uint32_t total = 0;
   std::string revision;
@@ -82,10 +82,10 @@ class JobQueue {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<Job> queue_;                // guarded by mutex_
-  std::optional<JobSnapshot> running_;   // guarded by mutex_
+  std::deque<Job> queue_;                  // guarded by mutex_
+  std::optional<JobSnapshot> running_;     // guarded by mutex_
   JobControl* running_control_ = nullptr;  // guarded by mutex_
-  bool stopping_ = false;                // guarded by mutex_
+  bool stopping_ = false;                  // guarded by mutex_
   std::atomic<uint64_t> next_id_{1};
   std::thread worker_;
 };

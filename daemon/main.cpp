@@ -50,8 +50,7 @@ int Main(int argc, char** argv) {
     return listening.code() == ErrorCode::kBusy ? 4 : 1;
   }
   spdlog::info("migrationd {} (pid {}) on {}: database {}, migrations {}", kMigrationdVersion,
-               getpid(), config.socket_path, (*service)->database_description(),
-               config.migrations);
+               getpid(), config.socket_path, (*service)->database_description(), config.migrations);
   (*service)->LogStartupCheck();
 
   std::thread stopper;

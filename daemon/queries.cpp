@@ -91,13 +91,19 @@ std::string Joined(const std::vector<std::string>& items) {
 
 proto::ErrorCode ToProtoCode(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return proto::OK;
+    case ErrorCode::kOk:
+      return proto::OK;
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kNotFound: return proto::INVALID_ARGUMENT;
-    case ErrorCode::kIntegrity: return proto::INTEGRITY;
-    case ErrorCode::kBusy: return proto::BUSY;
-    case ErrorCode::kPermissionDenied: return proto::PERMISSION_DENIED;
-    default: return proto::FAILED;
+    case ErrorCode::kNotFound:
+      return proto::INVALID_ARGUMENT;
+    case ErrorCode::kIntegrity:
+      return proto::INTEGRITY;
+    case ErrorCode::kBusy:
+      return proto::BUSY;
+    case ErrorCode::kPermissionDenied:
+      return proto::PERMISSION_DENIED;
+    default:
+      return proto::FAILED;
   }
 }
 
@@ -134,7 +140,8 @@ proto::Result QueryHistory(const QueryContext& context, const std::string& range
   if (!range.empty()) {
     size_t colon = range.find(':');
     if (colon == std::string::npos) {
-      return ErrorResult(Status::InvalidArgument("range '" + range + "' must be FROM:TO "
+      return ErrorResult(Status::InvalidArgument("range '" + range +
+                                                 "' must be FROM:TO "
                                                  "(either side may be empty)"));
     }
     from = range.substr(0, colon);

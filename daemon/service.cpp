@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
-
 #include "core/migration_lock.h"
 #include "core/migration_runner.h"
 #include "daemon/queries.h"
@@ -116,9 +114,10 @@ void Service::LogStartupCheck() {
   if (status.pending() == 0) {
     spdlog::info("database is at {}, the scripts' head", Joined(current));
   } else {
-    spdlog::warn("database is at {} but the scripts' head is {}: {} revision(s) pending; run "
-                 "'migctl upgrade' to apply them",
-                 Joined(current), Joined(heads), status.pending());
+    spdlog::warn(
+        "database is at {} but the scripts' head is {}: {} revision(s) pending; run "
+        "'migctl upgrade' to apply them",
+        Joined(current), Joined(heads), status.pending());
   }
 }
 
@@ -126,8 +125,7 @@ void Service::Shutdown() { jobs_.Shutdown(std::chrono::seconds(config_.shutdown_
 
 void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
                      std::shared_ptr<Responder> responder) {
-  spdlog::info("request {} '{}' from {}", request.request_id(), Describe(request),
-               peer.Describe());
+  spdlog::info("request {} '{}' from {}", request.request_id(), Describe(request), peer.Describe());
   if (IsMutating(request) && !admins_.IsAdmin(peer)) {
     spdlog::warn("refused '{}' from {}: not an admin", Describe(request), peer.Describe());
     proto::Result result = ErrorResult(Status::PermissionDenied(
@@ -141,8 +139,9 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     proto::Result result;
     result.set_request_id(request.request_id());
     if (jobs_.CancelRunning()) {
-      result.set_message("cancel requested: the running job stops, its current revision rolls "
-                         "back");
+      result.set_message(
+          "cancel requested: the running job stops, its current revision rolls "
+          "back");
     } else {
       result.set_code(proto::INVALID_ARGUMENT);
       result.set_message("no job is running");
@@ -151,7 +150,7 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     return;
   }
   if (IsMutating(request)) {
-    SubmitJob(request, peer, std::move(responder));
+    SubmitJob(request, peer, responder);
     return;
   }
   boost::asio::post(readers_, [this, request, responder = std::move(responder)] {
@@ -185,7 +184,8 @@ proto::Result Service::Status(const ScriptDirectory* scripts, const std::string&
   return result;
 }
 
-void Service::HandleReadOnly(const proto::Request& request, std::shared_ptr<Responder> responder) {
+void Service::HandleReadOnly(const proto::Request& request,
+                             const std::shared_ptr<Responder>& responder) {
   proto::Result result;
   auto scripts = LoadScripts();
   if (request.command() == proto::STATUS) {
@@ -197,20 +197,32 @@ void Service::HandleReadOnly(const proto::Request& request, std::shared_ptr<Resp
   } else {
     QueryContext context{config_, url_, **scripts};
     switch (request.command()) {
-      case proto::CURRENT: result = QueryCurrent(context); break;
-      case proto::HEADS: result = QueryHeads(context); break;
-      case proto::HISTORY: result = QueryHistory(context, request.range()); break;
-      case proto::SHOW: result = QueryShow(context, request.target()); break;
-      case proto::CHECK: result = QueryCheck(context); break;
-      case proto::LOG: result = QueryLog(context, request.limit()); break;
+      case proto::CURRENT:
+        result = QueryCurrent(context);
+        break;
+      case proto::HEADS:
+        result = QueryHeads(context);
+        break;
+      case proto::HISTORY:
+        result = QueryHistory(context, request.range());
+        break;
+      case proto::SHOW:
+        result = QueryShow(context, request.target());
+        break;
+      case proto::CHECK:
+        result = QueryCheck(context);
+        break;
+      case proto::LOG:
+        result = QueryLog(context, request.limit());
+        break;
       case proto::UPGRADE:
       case proto::DOWNGRADE:
         result = QueryDryRun(context, request.command(), request.target());
         break;
       default:
-        result = ErrorResult(Status::InvalidArgument(
-            "unknown command " + std::to_string(request.command()) +
-            "; this daemon speaks protocol version " + std::to_string(1)));
+        result = ErrorResult(
+            Status::InvalidArgument("unknown command " + std::to_string(request.command()) +
+                                    "; this daemon speaks protocol version " + std::to_string(1)));
     }
   }
   result.set_request_id(request.request_id());
@@ -218,7 +230,7 @@ void Service::HandleReadOnly(const proto::Request& request, std::shared_ptr<Resp
 }
 
 void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                        std::shared_ptr<Responder> responder) {
+                        const std::shared_ptr<Responder>& responder) {
   JobQueue::Job job;
   job.info.id = jobs_.NextId();
   job.info.description = Describe(request);
@@ -241,9 +253,10 @@ void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
     proto::Result result;
     result.set_request_id(request.request_id());
     result.set_code(proto::BUSY);
-    result.set_message("busy: '" + busy->description + "' by " + busy->user_name +
-                       (busy->started_at.empty() ? " is queued" : " runs since " + busy->started_at) +
-                       "; try again later, or pass --wait to queue behind it");
+    result.set_message(
+        "busy: '" + busy->description + "' by " + busy->user_name +
+        (busy->started_at.empty() ? " is queued" : " runs since " + busy->started_at) +
+        "; try again later, or pass --wait to queue behind it");
     FillHolder(*busy, *result.mutable_holder(), host_);
     responder->SendResult(std::move(result));
     return;
@@ -262,8 +275,7 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
     if (result.code() == proto::OK) {
       spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
     } else {
-      spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(),
-                    result.message());
+      spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
     }
     responder.SendResult(std::move(result));
   };
@@ -277,11 +289,12 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   auto scripts = LoadScripts();
   if (!scripts.ok()) return fail(scripts.status());
 
-  LockHolderInfo me{host_, getpid(), static_cast<int64_t>(peer.uid), peer.user_name,
-                    Describe(request), Now(), ""};
+  LockHolderInfo me{
+      host_, getpid(), static_cast<int64_t>(peer.uid), peer.user_name, Describe(request),
+      Now(), ""};
   LockWaitOptions wait;
-  wait.max_wait = request.wait() ? std::chrono::seconds(config_.lock_wait_seconds)
-                                 : std::chrono::seconds(0);
+  wait.max_wait =
+      request.wait() ? std::chrono::seconds(config_.lock_wait_seconds) : std::chrono::seconds(0);
   wait.should_stop = [&] { return control.cancelled(); };
   wait.on_waiting = [&](const std::optional<LockHolderInfo>& holder) {
     responder.SendEvent(MakeEvent(id, proto::LOCK_WAIT,
@@ -300,7 +313,8 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   retry.lock_retries = config_.lock_retries;
   runner.set_retry_policy(retry);
   migrationd::Status status = runner.Prepare();
-  if (status.ok()) status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
+  if (status.ok())
+    status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
   if (!status.ok()) return fail(status);
 
   RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
@@ -365,7 +379,8 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   status = runner.Execute(*plan, requester, observer);
   control.SetActiveBackend(nullptr);
   if (!status.ok()) return fail(status);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto& after = plan->steps.back().heads_after;
   for (const auto& head : after) result.add_current(head);
   char summary[64];

@@ -6,12 +6,12 @@
 // pool. Thread-safe; Handle() is called from the I/O thread.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
 
 #include "core/database_url.h"
 #include "core/script_directory.h"
+#include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
 #include "daemon/peer_identity.h"
@@ -40,10 +40,10 @@ class Service {
  private:
   Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins);
   Result<std::shared_ptr<const ScriptDirectory>> LoadScripts() const;
-  void HandleReadOnly(const proto::Request& request, std::shared_ptr<Responder> responder);
+  void HandleReadOnly(const proto::Request& request, const std::shared_ptr<Responder>& responder);
   proto::Result Status(const ScriptDirectory* scripts, const std::string& error) const;
   void SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                 std::shared_ptr<Responder> responder);
+                 const std::shared_ptr<Responder>& responder);
   void RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
               Responder& responder);
 

@@ -97,12 +97,13 @@ std::vector<std::string> SqliteDatabase::SchemaSnapshot() {
     const std::string& t = table[0];
     if (IsOwnTable(t)) continue;
     for (const auto& c : Query("SELECT name, type, \"notnull\", dflt_value, pk FROM "
-                               "pragma_table_info('" + t + "')")) {
+                               "pragma_table_info('" +
+                               t + "')")) {
       lines.push_back("column " + t + "." + c[0] + " " + c[1] + " notnull=" + c[2] +
                       " default=" + c[3] + " pk=" + c[4]);
     }
-    for (const auto& index : Query("SELECT name, \"unique\", origin FROM pragma_index_list('" +
-                                   t + "')")) {
+    for (const auto& index :
+         Query("SELECT name, \"unique\", origin FROM pragma_index_list('" + t + "')")) {
       std::string columns;
       for (const auto& c : Query("SELECT name FROM pragma_index_info('" + index[0] + "')")) {
         columns += c[0] + ",";
@@ -113,7 +114,8 @@ std::vector<std::string> SqliteDatabase::SchemaSnapshot() {
                       " (" + columns + ")");
     }
     for (const auto& fk : Query("SELECT \"table\", \"from\", \"to\", on_delete FROM "
-                                "pragma_foreign_key_list('" + t + "')")) {
+                                "pragma_foreign_key_list('" +
+                                t + "')")) {
       lines.push_back("foreign key " + t + "." + fk[1] + " -> " + fk[0] + "." + fk[2] +
                       " on delete " + fk[3]);
     }

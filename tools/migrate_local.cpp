@@ -84,8 +84,8 @@ Status History(Context& context) {
 
 Status Dispatch(Context& context, const std::string& command) {
   if (command == "upgrade") {
-    return RunPlan(context, context.runner.PlanUpgrade(
-                                context.argument.empty() ? "head" : context.argument));
+    return RunPlan(
+        context, context.runner.PlanUpgrade(context.argument.empty() ? "head" : context.argument));
   }
   if (command == "downgrade") {
     if (context.argument.empty()) return Status::InvalidArgument("downgrade needs a TARGET");

@@ -72,26 +72,28 @@ void InsertSeedRows(testing::TestDatabase& db) {
 
 const std::map<std::string, std::set<std::string>>& ExpectedSeedTables() {
   static const std::map<std::string, std::set<std::string>> tables = {
-      {"users", {"id", "username", "email", "password_hash", "full_name", "is_active",
-                 "is_superuser", "last_login_at", "created_at", "updated_at"}},
+      {"users",
+       {"id", "username", "email", "password_hash", "full_name", "is_active", "is_superuser",
+        "last_login_at", "created_at", "updated_at"}},
       {"roles", {"id", "name", "description", "created_at"}},
       {"permissions", {"id", "code", "description", "created_at"}},
       {"user_roles", {"user_id", "role_id", "assigned_at"}},
       {"role_permissions", {"role_id", "permission_id"}},
-      {"group_ai_accounts", {"id", "account_id", "display_name", "phone_number", "session_name",
-                             "status", "owner_user_id", "config", "last_active_at", "created_at",
-                             "updated_at"}},
-      {"group_ai_scripts", {"id", "script_id", "name", "description", "content", "version",
-                            "created_by", "created_at", "updated_at", "status", "submitted_at",
-                            "reviewed_by", "reviewed_at", "review_comment"}},
-      {"group_ai_dialogue_history", {"id", "account_id", "group_id", "message_id", "sender_id",
-                                     "role", "content", "script_id", "created_at"}},
-      {"group_ai_redpacket_logs", {"id", "account_id", "group_id", "redpacket_id", "strategy",
-                                   "amount", "success", "error", "created_at"}},
-      {"group_ai_metrics", {"id", "account_id", "metric_type", "value", "details",
-                            "recorded_at"}},
-      {"group_ai_script_versions", {"id", "script_id", "version", "content", "change_summary",
-                                    "created_by", "created_at"}},
+      {"group_ai_accounts",
+       {"id", "account_id", "display_name", "phone_number", "session_name", "status",
+        "owner_user_id", "config", "last_active_at", "created_at", "updated_at"}},
+      {"group_ai_scripts",
+       {"id", "script_id", "name", "description", "content", "version", "created_by", "created_at",
+        "updated_at", "status", "submitted_at", "reviewed_by", "reviewed_at", "review_comment"}},
+      {"group_ai_dialogue_history",
+       {"id", "account_id", "group_id", "message_id", "sender_id", "role", "content", "script_id",
+        "created_at"}},
+      {"group_ai_redpacket_logs",
+       {"id", "account_id", "group_id", "redpacket_id", "strategy", "amount", "success", "error",
+        "created_at"}},
+      {"group_ai_metrics", {"id", "account_id", "metric_type", "value", "details", "recorded_at"}},
+      {"group_ai_script_versions",
+       {"id", "script_id", "version", "content", "change_summary", "created_by", "created_at"}},
   };
   return tables;
 }
@@ -139,10 +141,12 @@ TEMPLATE_TEST_CASE("the seed chain upgrades from empty to head", "[backend]", Sq
 
   // The constraints the admin backend relies on are enforced by the engine.
   InsertSeedRows(db);
-  CHECK_THROWS(db.Exec("INSERT INTO users (username, email, password_hash) "
-                       "VALUES ('alice', 'other@example.com', 'x')"));
-  CHECK_THROWS(db.Exec("INSERT INTO group_ai_scripts (script_id, name, content, status) "
-                       "VALUES ('s', 'n', 'c', 'no-such-status')"));
+  CHECK_THROWS(
+      db.Exec("INSERT INTO users (username, email, password_hash) "
+              "VALUES ('alice', 'other@example.com', 'x')"));
+  CHECK_THROWS(
+      db.Exec("INSERT INTO group_ai_scripts (script_id, name, content, status) "
+              "VALUES ('s', 'n', 'c', 'no-such-status')"));
   CHECK_THROWS(db.Exec("INSERT INTO user_roles (user_id, role_id) VALUES (999, 999)"));
 
   // A second upgrade finds nothing to do and writes no history.
@@ -179,24 +183,25 @@ TEMPLATE_TEST_CASE("downgrades by -1 and to base leave exactly the expected sche
   REQUIRE(engine.Upgrade("head").ok());
   CHECK(db.SchemaSnapshot() == at_head);
   CHECK(VersionRows(db) == Rows{{"003_add_script_version_management"}});
-  Rows directions = db.Query("SELECT direction, count(*) FROM migrationd_history "
-                             "WHERE outcome = 'success' GROUP BY direction ORDER BY direction");
+  Rows directions = db.Query(
+      "SELECT direction, count(*) FROM migrationd_history "
+      "WHERE outcome = 'success' GROUP BY direction ORDER BY direction");
   CHECK(directions == Rows{{"downgrade", "4"}, {"upgrade", "8"}});
 }
 
 // A fourth revision whose third statement fails.
 constexpr const char* kBrokenRevision =
-    "-- revision: 004_broken\n"                                                  // 1
-    "-- parents: 003_add_script_version_management\n"                            // 2
-    "-- message: fails half-way\n"                                               // 3
-    "\n"                                                                         // 4
-    "-- +upgrade\n"                                                              // 5
-    "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);\n"    // 6
-    "UPDATE users SET full_name = 'changed';\n"                                  // 7
-    "\n"                                                                         // 8
-    "INSERT INTO no_such_table VALUES (1);\n"                                    // 9
-    "-- +downgrade\n"                                                            // 10
-    "DROP TABLE audit_log;\n";                                                   // 11
+    "-- revision: 004_broken\n"                                                // 1
+    "-- parents: 003_add_script_version_management\n"                          // 2
+    "-- message: fails half-way\n"                                             // 3
+    "\n"                                                                       // 4
+    "-- +upgrade\n"                                                            // 5
+    "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);\n"  // 6
+    "UPDATE users SET full_name = 'changed';\n"                                // 7
+    "\n"                                                                       // 8
+    "INSERT INTO no_such_table VALUES (1);\n"                                  // 9
+    "-- +downgrade\n"                                                          // 10
+    "DROP TABLE audit_log;\n";                                                 // 11
 
 TEMPLATE_TEST_CASE("a migration that fails half-way leaves everything as before", "[backend]",
                    SqliteDatabase, PostgresDatabase) {
@@ -214,8 +219,7 @@ TEMPLATE_TEST_CASE("a migration that fails half-way leaves everything as before"
   Status failed = engine.Upgrade("head");
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.code() == ErrorCode::kDatabase);
-  CHECK_THAT(failed.message(), Catch::Contains("'004_broken'") &&
-                                   Catch::Contains("rolled back") &&
+  CHECK_THAT(failed.message(), Catch::Contains("'004_broken'") && Catch::Contains("rolled back") &&
                                    Catch::Contains(dir / "004_broken.sql" + ":9") &&
                                    Catch::Contains("no_such_table"));
 
@@ -302,15 +306,15 @@ TEMPLATE_TEST_CASE("downgrades through a revision without a downgrade are refuse
   Status status = engine.Downgrade("base");
   REQUIRE_FALSE(status.ok());
   CHECK(status.code() == ErrorCode::kInvalidArgument);
-  CHECK_THAT(status.message(), Catch::Contains("004_one_way.sql") &&
-                                   Catch::Contains("no '-- +downgrade' section"));
+  CHECK_THAT(status.message(),
+             Catch::Contains("004_one_way.sql") && Catch::Contains("no '-- +downgrade' section"));
   // Nothing ran: 005 is still applied.
   CHECK(VersionRows(db) == Rows{{"005_after"}});
   CHECK(db.TableColumns().count("after_one_way") == 1);
 }
 
-TEMPLATE_TEST_CASE("stamp sets the version rows without running SQL", "[backend]",
-                   SqliteDatabase, PostgresDatabase) {
+TEMPLATE_TEST_CASE("stamp sets the version rows without running SQL", "[backend]", SqliteDatabase,
+                   PostgresDatabase) {
   TestType db;
   Engine engine(db.url(), testing::SeedMigrationsDir());
   REQUIRE(engine.runner->Stamp({"001"}, RequestIdentity::OfThisProcess()).ok());
@@ -323,8 +327,8 @@ TEMPLATE_TEST_CASE("stamp sets the version rows without running SQL", "[backend]
   CHECK(engine.runner->Stamp({"nope"}, {}).code() == ErrorCode::kNotFound);
 }
 
-TEMPLATE_TEST_CASE("a database at a revision no script defines is an integrity error",
-                   "[backend]", SqliteDatabase, PostgresDatabase) {
+TEMPLATE_TEST_CASE("a database at a revision no script defines is an integrity error", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
   TestType db;
   Engine engine(db.url(), testing::SeedMigrationsDir());
   db.Exec("INSERT INTO migrationd_version (revision) VALUES ('999_from_the_future')");

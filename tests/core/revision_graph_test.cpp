@@ -16,7 +16,9 @@ RevisionGraph MustBuild(std::vector<RevisionNode> nodes) {
 }
 
 // a <- b <- c <- d
-RevisionGraph Chain() { return MustBuild({{"a", {}, ""}, {"b", {"a"}, ""}, {"c", {"b"}, ""}, {"d", {"c"}, ""}}); }
+RevisionGraph Chain() {
+  return MustBuild({{"a", {}, ""}, {"b", {"a"}, ""}, {"c", {"b"}, ""}, {"d", {"c"}, ""}});
+}
 
 // base <- x1 <- x2 --+
 //      <- y1 --------+-- merge <- top
@@ -52,8 +54,10 @@ TEST_CASE("graph rejects an unknown parent, naming the file line", "[graph]") {
 }
 
 TEST_CASE("graph rejects cycles and names the revisions on the cycle", "[graph]") {
-  auto graph = RevisionGraph::Build(
-      {{"a", {}, "a.sql"}, {"b", {"a", "d"}, "b.sql"}, {"c", {"b"}, "c.sql"}, {"d", {"c"}, "d.sql"}});
+  auto graph = RevisionGraph::Build({{"a", {}, "a.sql"},
+                                     {"b", {"a", "d"}, "b.sql"},
+                                     {"c", {"b"}, "c.sql"},
+                                     {"d", {"c"}, "d.sql"}});
   REQUIRE_FALSE(graph.ok());
   const std::string& message = graph.status().message();
   CHECK_THAT(message, Catch::Contains("cycle"));
@@ -76,7 +80,8 @@ TEST_CASE("heads, bases and topological order", "[graph]") {
 }
 
 TEST_CASE("several heads are reported until a merge joins them", "[graph]") {
-  RevisionGraph graph = MustBuild({{"base", {}, ""}, {"left", {"base"}, ""}, {"right", {"base"}, ""}});
+  RevisionGraph graph =
+      MustBuild({{"base", {}, ""}, {"left", {"base"}, ""}, {"right", {"base"}, ""}});
   CHECK(graph.Heads() == Ids{"left", "right"});
   auto head = graph.SingleHead();
   REQUIRE_FALSE(head.ok());
@@ -92,8 +97,10 @@ TEST_CASE("several heads are reported until a merge joins them", "[graph]") {
   CHECK(Revisions(*all) == Ids{"base", "left", "right"});
   CHECK(all->steps.back().heads_after == Ids{"left", "right"});
 
-  RevisionGraph merged = MustBuild(
-      {{"base", {}, ""}, {"left", {"base"}, ""}, {"right", {"base"}, ""}, {"m", {"left", "right"}, ""}});
+  RevisionGraph merged = MustBuild({{"base", {}, ""},
+                                    {"left", {"base"}, ""},
+                                    {"right", {"base"}, ""},
+                                    {"m", {"left", "right"}, ""}});
   CHECK(merged.Heads() == Ids{"m"});
   auto from_two_heads = merged.PlanUpgrade({"left", "right"}, "head");
   REQUIRE(from_two_heads.ok());
@@ -102,7 +109,8 @@ TEST_CASE("several heads are reported until a merge joins them", "[graph]") {
 }
 
 TEST_CASE("target resolution: full id, unique prefix, ambiguous prefix, unknown", "[graph]") {
-  RevisionGraph graph = MustBuild({{"001_users", {}, ""}, {"002_groups", {"001_users"}, ""},
+  RevisionGraph graph = MustBuild({{"001_users", {}, ""},
+                                   {"002_groups", {"001_users"}, ""},
                                    {"003_group_index", {"002_groups"}, ""}});
   CHECK(*graph.ResolveRevision("002_groups") == "002_groups");
   CHECK(*graph.ResolveRevision("002") == "002_groups");

@@ -17,9 +17,9 @@ TEST_CASE("the shipped seed chain loads as one linear chain", "[scripts]") {
   auto scripts = ScriptDirectory::Load(testing::SeedMigrationsDir());
   REQUIRE(scripts.ok());
   const RevisionGraph& graph = scripts->graph();
-  CHECK(graph.TopologicalOrder() ==
-        std::vector<std::string>{"000_initial_base", "001_group_ai", "002_add_indexes",
-                                 "003_add_script_version_management"});
+  CHECK(graph.TopologicalOrder() == std::vector<std::string>{"000_initial_base", "001_group_ai",
+                                                             "002_add_indexes",
+                                                             "003_add_script_version_management"});
   CHECK(graph.Heads() == std::vector<std::string>{"003_add_script_version_management"});
   for (const char* dialect : {"sqlite", "postgresql"}) {
     CHECK(scripts->CheckDialect(dialect).ok());

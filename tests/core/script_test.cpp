@@ -14,20 +14,20 @@ Status ParseError(const std::string& text) { return ParseScript(text, "m/x.sql")
 
 TEST_CASE("a full script parses into its fields and sections", "[script]") {
   const std::string text =
-      "-- revision: 003_add_versions\n"       // 1
-      "-- parents: 002_a, 002_b\n"            // 2
-      "-- message: add script versions\n"     // 3
-      "-- transaction: none\n"                // 4
-      "-- Note: prose comments are allowed\n" // 5
-      "\n"                                    // 6
-      "-- +upgrade\n"                         // 7
-      "CREATE TABLE t (id INT);\n"            // 8
-      "\n"                                    // 9
-      "CREATE INDEX i ON t (id);\n"           // 10
-      "-- +upgrade postgresql\n"              // 11
-      "CREATE TABLE t (id BIGINT);\n"         // 12
-      "-- +downgrade\n"                       // 13
-      "DROP TABLE t;\n";                      // 14
+      "-- revision: 003_add_versions\n"        // 1
+      "-- parents: 002_a, 002_b\n"             // 2
+      "-- message: add script versions\n"      // 3
+      "-- transaction: none\n"                 // 4
+      "-- Note: prose comments are allowed\n"  // 5
+      "\n"                                     // 6
+      "-- +upgrade\n"                          // 7
+      "CREATE TABLE t (id INT);\n"             // 8
+      "\n"                                     // 9
+      "CREATE INDEX i ON t (id);\n"            // 10
+      "-- +upgrade postgresql\n"               // 11
+      "CREATE TABLE t (id BIGINT);\n"          // 12
+      "-- +downgrade\n"                        // 13
+      "DROP TABLE t;\n";                       // 14
   auto script = ParseScript(text, "m/003.sql");
   REQUIRE(script.ok());
   CHECK(script->id == "003_add_versions");
@@ -81,8 +81,9 @@ TEST_CASE("parse errors name the file and the line", "[script]") {
       {"-- revision: a\n-- parents: b, b\n-- +upgrade\n", "m/x.sql:2: a parent is listed twice"},
       {"-- revision: a\n-- parents: a\n-- +upgrade\n", "m/x.sql:2: revision 'a' lists itself"},
       {"-- revision: a\n-- revision: b\n", "m/x.sql:2: header field 'revision' given twice"},
-      {"-- revision: a\n-- parent: b\n", "m/x.sql:2: unknown header field 'parent'; did you mean "
-                                         "'parents'?"},
+      {"-- revision: a\n-- parent: b\n",
+       "m/x.sql:2: unknown header field 'parent'; did you mean "
+       "'parents'?"},
       {"-- revision: a\n-- parents:\n-- transaction: sometimes\n",
        "m/x.sql:3: transaction must be 'per-migration' or 'none'"},
       {"-- revision: a\n-- parents:\nCREATE TABLE t (id INT);\n",
@@ -111,17 +112,17 @@ TEST_CASE("a rendered new script parses back", "[script]") {
 
 TEST_CASE("statement splitting keeps semicolons inside quotes, comments and bodies", "[sql]") {
   const std::string sql =
-      "INSERT INTO t VALUES ('a;b', \"c;d\");\n"                       // 10
-      "-- a comment; with a semicolon\n"                               // 11
-      "/* block; comment */ UPDATE t SET x = 'it''s; fine';\n"         // 12
+      "INSERT INTO t VALUES ('a;b', \"c;d\");\n"                            // 10
+      "-- a comment; with a semicolon\n"                                    // 11
+      "/* block; comment */ UPDATE t SET x = 'it''s; fine';\n"              // 12
       "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n"  // 13
       "CREATE FUNCTION g() RETURNS int AS $body$ BEGIN RETURN 1; END; $body$ LANGUAGE plpgsql;\n"
-      "CREATE TRIGGER trg AFTER INSERT ON t BEGIN\n"                   // 15
-      "  UPDATE t SET x = CASE WHEN 1 THEN 'y' END;\n"                 // 16
-      "  DELETE FROM u;\n"                                             // 17
-      "END;\n"                                                         // 18
-      ";;\n"                                                           // 19
-      "SELECT 1";                                                      // 20
+      "CREATE TRIGGER trg AFTER INSERT ON t BEGIN\n"    // 15
+      "  UPDATE t SET x = CASE WHEN 1 THEN 'y' END;\n"  // 16
+      "  DELETE FROM u;\n"                              // 17
+      "END;\n"                                          // 18
+      ";;\n"                                            // 19
+      "SELECT 1";                                       // 20
   auto statements = SplitSqlStatements(sql, 10);
   REQUIRE(statements.size() == 6);
   CHECK(statements[0].text == "INSERT INTO t VALUES ('a;b', \"c;d\")");

@@ -87,8 +87,8 @@ TEMPLATE_TEST_CASE("upgrade, history, show, check, downgrade, stamp and log end 
       CHECK(event.duration_ms() > 0);
     }
   }
-  CHECK(finished == std::vector<std::string>{"000_initial_base", "001_group_ai", "002_add_indexes",
-                                             kHead});
+  CHECK(finished ==
+        std::vector<std::string>{"000_initial_base", "001_group_ai", "002_add_indexes", kHead});
   CHECK(db.TableColumns().count("group_ai_script_versions") == 1);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
   // The requester's identity from SO_PEERCRED is in every history row.
@@ -207,9 +207,9 @@ TEST_CASE("migctl revision writes a script the daemon's parser accepts", "[clien
   std::string migrations = dir / "migrations";
   std::filesystem::create_directory(migrations);
   testing::CopySeedMigrations(migrations);
-  testing::Process run({testing::MigctlBinary(), "revision", "-m", "Add audit log!",
-                        "--migrations", migrations},
-                       dir / "revision");
+  testing::Process run(
+      {testing::MigctlBinary(), "revision", "-m", "Add audit log!", "--migrations", migrations},
+      dir / "revision");
   REQUIRE(run.Wait() == 0);
   std::string path = migrations + "/004_add_audit_log.sql";
   CHECK_THAT(run.Stdout(), Catch::Contains(path));
@@ -221,13 +221,13 @@ TEST_CASE("migctl revision writes a script the daemon's parser accepts", "[clien
   testing::WriteFile(migrations + "/004_other.sql",
                      "-- revision: 004_other\n-- parents: 003_add_script_version_management\n"
                      "-- +upgrade\n");
-  testing::Process two_heads({testing::MigctlBinary(), "revision", "-m", "x", "--migrations",
-                              migrations},
-                             dir / "two_heads");
+  testing::Process two_heads(
+      {testing::MigctlBinary(), "revision", "-m", "x", "--migrations", migrations},
+      dir / "two_heads");
   CHECK(two_heads.Wait() == 7);
-  CHECK_THAT(two_heads.Stderr(),
-             Catch::Contains("004_add_audit_log") && Catch::Contains("004_other") &&
-                 Catch::Contains("merge revision"));
+  CHECK_THAT(two_heads.Stderr(), Catch::Contains("004_add_audit_log") &&
+                                     Catch::Contains("004_other") &&
+                                     Catch::Contains("merge revision"));
 }
 
 TEST_CASE("migctl exits 5 when no daemon answers, and 2 on usage errors", "[client]") {
@@ -240,6 +240,32 @@ TEST_CASE("migctl exits 5 when no daemon answers, and 2 on usage errors", "[clie
   testing::Process help({testing::MigctlBinary(), "upgrade", "--help"}, dir / "help");
   CHECK(help.Wait() == 0);
   CHECK_THAT(help.Stdout(), Catch::Contains("usage: migctl upgrade"));
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("a password in the database URL never reaches a reply or a log line",
+          "[daemon][commands][postgresql]") {
+  testing::PostgresDatabase db;
+  testing::TempDir dir;
+  // The test cluster trusts local connections, so the password is accepted and never checked.
+  std::string url = db.url();
+  url.insert(url.find("@"), ":hunter2secret");
+  REQUIRE_THAT(url, Catch::Contains(":hunter2secret@"));
+  testing::Daemon daemon(dir, "d", url, testing::SeedMigrationsDir());
+  auto status = daemon.Migctl({"status"});
+  REQUIRE(status.exit_code == 0);
+  CHECK_THAT(status.result().status().database(), Catch::Contains(":***@"));
+  auto upgrade = daemon.Migctl({"upgrade"});
+  CHECK(upgrade.exit_code == 0);
+  for (const auto& text : {status.out, status.err, upgrade.out, upgrade.err, daemon.Log(),
+                           daemon.Migctl({"log"}).out}) {
+    CHECK_THAT(text, !Catch::Contains("hunter2secret"));
+  }
 }
 
 }  // namespace

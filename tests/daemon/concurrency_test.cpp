@@ -31,18 +31,23 @@ std::string SlowMigrations(const TempDir& dir, int seconds) {
   std::string migrations = dir / "migrations";
   std::filesystem::create_directories(migrations);
   testing::CopySeedMigrations(migrations);
-  testing::WriteFile(migrations + "/004_slow.sql", testing::SlowRevision("004_slow", kHead, seconds));
+  testing::WriteFile(migrations + "/004_slow.sql",
+                     testing::SlowRevision("004_slow", kHead, seconds));
   return migrations;
 }
 
 // How many successful upgrades each revision has in the history table.
 Rows UpgradeCounts(testing::TestDatabase& db) {
-  return db.Query("SELECT revision, count(*) FROM migrationd_history WHERE direction = 'upgrade'"
-                  " AND outcome = 'success' GROUP BY revision ORDER BY revision");
+  return db.Query(
+      "SELECT revision, count(*) FROM migrationd_history WHERE direction = 'upgrade'"
+      " AND outcome = 'success' GROUP BY revision ORDER BY revision");
 }
 
-const Rows kEachOnce = {{"000_initial_base", "1"}, {"001_group_ai", "1"},
-                        {"002_add_indexes", "1"}, {kHead, "1"}, {"004_slow", "1"}};
+const Rows kEachOnce = {{"000_initial_base", "1"},
+                        {"001_group_ai", "1"},
+                        {"002_add_indexes", "1"},
+                        {kHead, "1"},
+                        {"004_slow", "1"}};
 
 // Starts `count` migctl processes at once against `socket` and returns their runs.
 std::vector<MigctlRun> StartTogether(const std::vector<std::string>& sockets, int count,
@@ -140,7 +145,8 @@ TEMPLATE_TEST_CASE("two daemons on one database never migrate at the same time",
   CHECK(both[0].exit_code == 0);
   CHECK(both[1].exit_code == 0);
   CHECK(db.Query("SELECT revision, count(*) FROM migrationd_history WHERE direction = 'upgrade'"
-                 " GROUP BY revision HAVING count(*) <> 2").empty());
+                 " GROUP BY revision HAVING count(*) <> 2")
+            .empty());
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
   CHECK_FALSE(second.Migctl({"status"}).result().status().lock().held());
 }
@@ -254,8 +260,7 @@ TEST_CASE("a migration blocked by live traffic times out, rolls back and retries
                      std::string("-- revision: 004_nickname\n-- parents: ") + kHead +
                          "\n-- +upgrade\nALTER TABLE users ADD COLUMN nickname TEXT;\n"
                          "-- +downgrade\nALTER TABLE users DROP COLUMN nickname;\n");
-  Daemon daemon(dir, "d", db.url(), migrations,
-                {"--lock-timeout", "200", "--lock-retries", "3"});
+  Daemon daemon(dir, "d", db.url(), migrations, {"--lock-timeout", "200", "--lock-retries", "3"});
   REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
 
   SECTION("the traffic ends: a retry succeeds") {
@@ -270,14 +275,16 @@ TEST_CASE("a migration blocked by live traffic times out, rolls back and retries
     CHECK(run.exit_code == 0);
     bool told = false;
     for (const auto& event : run.events()) {
-      told = told || (event.kind() == proto::LOG_LINE &&
-                      event.message().find("timed out waiting for a table lock") != std::string::npos);
+      told =
+          told || (event.kind() == proto::LOG_LINE &&
+                   event.message().find("timed out waiting for a table lock") != std::string::npos);
     }
     CHECK(told);
     CHECK(db.Query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
                    " AND column_name = 'nickname'") == Rows{{"1"}});
-    Rows attempts = db.Query("SELECT outcome FROM migrationd_history WHERE revision = "
-                             "'004_nickname' ORDER BY id");
+    Rows attempts = db.Query(
+        "SELECT outcome FROM migrationd_history WHERE revision = "
+        "'004_nickname' ORDER BY id");
     REQUIRE(attempts.size() >= 2);
     CHECK(attempts.front() == std::vector<std::string>{"failed"});
     CHECK(attempts.back() == std::vector<std::string>{"success"});
@@ -286,8 +293,8 @@ TEST_CASE("a migration blocked by live traffic times out, rolls back and retries
     TrafficOnUsers traffic(db);
     MigctlRun run = daemon.Migctl({"upgrade"});
     CHECK(run.exit_code == 4);
-    CHECK_THAT(run.result().message(), Catch::Contains("gave up after 4 attempts") &&
-                                           Catch::Contains("lock timeout"));
+    CHECK_THAT(run.result().message(),
+               Catch::Contains("gave up after 4 attempts") && Catch::Contains("lock timeout"));
     traffic.Finish();
     CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
   }

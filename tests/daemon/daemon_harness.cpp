@@ -1,10 +1,10 @@
 #include "tests/daemon/daemon_harness.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <sys/stat.h>
 #include <google/protobuf/util/json_util.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +23,8 @@ const proto::Result& MigctlRun::result() const {
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
     if (it->has_result()) return it->result();
   }
-  FAIL("migctl printed no result; exit " << exit_code << "\nstdout: " << out << "\nstderr: " << err);
+  FAIL("migctl printed no result; exit " << exit_code << "\nstdout: " << out
+                                         << "\nstderr: " << err);
   static proto::Result none;
   return none;
 }
@@ -124,7 +125,7 @@ Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& d
                const std::string& migrations, std::vector<std::string> extra_args)
     : socket_(dir / (name + ".sock")) {
   std::vector<std::string> argv = {MigrationdBinary(), "--database", database_url, "--migrations",
-                                   migrations, "--socket", socket_};
+                                   migrations,         "--socket",   socket_};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, dir / name);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -164,8 +165,7 @@ std::string SlowRevision(const std::string& id, const std::string& parent, int s
 }
 
 bool WaitForStatus(const std::string& socket,
-                   const std::function<bool(const proto::StatusInfo&)>& predicate,
-                   double seconds) {
+                   const std::function<bool(const proto::StatusInfo&)>& predicate, double seconds) {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<long>(seconds * 1000));
   while (std::chrono::steady_clock::now() < deadline) {

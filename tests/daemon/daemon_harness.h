@@ -63,7 +63,8 @@ class Daemon {
   ~Daemon();
   const std::string& socket() const { return socket_; }
   pid_t pid() const { return process_->pid(); }
-  MigctlRun Migctl(std::vector<std::string> args, std::optional<uid_t> as_uid = std::nullopt) const {
+  MigctlRun Migctl(std::vector<std::string> args,
+                   std::optional<uid_t> as_uid = std::nullopt) const {
     return RunMigctl(socket_, std::move(args), as_uid);
   }
   // SIGTERM and wait: the exit code.

@@ -33,7 +33,8 @@ class RawClient {
   }
   ~RawClient() { close(fd_); }
   void Send(const std::string& bytes) {
-    REQUIRE(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+    REQUIRE(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
   }
   // Everything the daemon sends until it closes the connection (or 5 s pass).
   std::string ReadUntilClosed() {
@@ -64,7 +65,8 @@ class RawClient {
 
 std::string Header(uint32_t length) {
   std::string header(4, '\0');
-  for (int i = 0; i < 4; ++i) header[static_cast<size_t>(i)] = static_cast<char>(length >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    header[static_cast<size_t>(i)] = static_cast<char>(length >> (24 - 8 * i));
   return header;
 }
 
@@ -145,15 +147,14 @@ TEST_CASE("a non-admin peer may read but not change", "[daemon][protocol]") {
   CHECK(daemon.Migctl({"cancel"}, nobody).exit_code == 6);
   CHECK(daemon.Migctl({"upgrade", "--dry-run"}, nobody).exit_code == 0);
   CHECK(db.TableColumns().empty());
-  CHECK_THAT(daemon.Log(), Catch::Contains("refused 'upgrade head'") &&
-                               Catch::Contains("uid 65534"));
+  CHECK_THAT(daemon.Log(),
+             Catch::Contains("refused 'upgrade head'") && Catch::Contains("uid 65534"));
 
   // An admin group lets the same peer in.
   Daemon with_group(dir, "g", db.url(), testing::SeedMigrationsDir(),
                     {"--socket-mode", "0666", "--admin-group", "nogroup"});
   CHECK(with_group.Migctl({"upgrade"}, nobody).exit_code == 0);
-  CHECK(db.Query("SELECT DISTINCT user_uid FROM migrationd_history") ==
-        testing::Rows{{"65534"}});
+  CHECK(db.Query("SELECT DISTINCT user_uid FROM migrationd_history") == testing::Rows{{"65534"}});
 }
 
 TEST_CASE("a stale socket is replaced, a live one is not stolen", "[daemon][protocol]") {
@@ -190,13 +191,14 @@ TEST_CASE("bad daemon configuration is refused with the file and line", "[daemon
 
   testing::WriteFile(dir / "good.conf",
                      "[migrationd]\n# comment\ndatabase = sqlite://" + dir / "a.db" +
-                         "\nmigrations = " + testing::SeedMigrationsDir() + "\nsocket = " +
-                         dir / "c.sock" + "\nadmin_groups = root\n");
-  testing::Process good({testing::MigrationdBinary(), "--config", dir / "good.conf", "--socket",
-                         dir / "flag.sock"},
-                        dir / "good");
+                         "\nmigrations = " + testing::SeedMigrationsDir() +
+                         "\nsocket = " + dir / "c.sock" + "\nadmin_groups = root\n");
+  testing::Process good(
+      {testing::MigrationdBinary(), "--config", dir / "good.conf", "--socket", dir / "flag.sock"},
+      dir / "good");
   // The flag overrides the file's socket.
-  for (int i = 0; i < 200 && testing::RunMigctl(dir / "flag.sock", {"status"}).exit_code != 0; ++i) {
+  for (int i = 0; i < 200 && testing::RunMigctl(dir / "flag.sock", {"status"}).exit_code != 0;
+       ++i) {
     usleep(20000);
   }
   CHECK(testing::RunMigctl(dir / "flag.sock", {"status"}).exit_code == 0);
