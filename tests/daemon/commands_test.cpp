@@ -10,6 +10,7 @@ namespace migrationd {
 namespace {
 
 using testing::Daemon;
+using testing::List;
 using testing::MigctlRun;
 using testing::PostgresDatabase;
 using testing::Rows;
@@ -17,10 +18,6 @@ using testing::SqliteDatabase;
 using testing::TempDir;
 
 constexpr const char* kHead = "003_add_script_version_management";
-
-std::vector<std::string> List(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  return {items.begin(), items.end()};
-}
 
 TEMPLATE_TEST_CASE("every read-only command answers on a fresh database", "[daemon][commands]",
                    SqliteDatabase, PostgresDatabase) {

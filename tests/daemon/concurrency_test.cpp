@@ -13,6 +13,7 @@ namespace migrationd {
 namespace {
 
 using testing::Daemon;
+using testing::List;
 using testing::MigctlRun;
 using testing::PostgresDatabase;
 using testing::Process;
@@ -22,10 +23,6 @@ using testing::TempDir;
 
 constexpr const char* kHead = "003_add_script_version_management";
 
-std::vector<std::string> List(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  return {items.begin(), items.end()};
-}
-
 // The seed chain plus a slow fifth revision, in `dir`/migrations.
 std::string SlowMigrations(const TempDir& dir, int seconds) {
   std::string migrations = dir / "migrations";
@@ -34,6 +31,18 @@ std::string SlowMigrations(const TempDir& dir, int seconds) {
   testing::WriteFile(migrations + "/004_slow.sql",
                      testing::SlowRevision("004_slow", kHead, seconds));
   return migrations;
+}
+
+// Starts `migctl upgrade` on `daemon` and returns once the daemon reports 004_slow running.
+std::unique_ptr<Process> StartSlowUpgrade(const Daemon& daemon, const TempDir& dir) {
+  auto running =
+      std::make_unique<Process>(std::vector<std::string>{testing::MigctlBinary(), "--socket",
+                                                         daemon.socket(), "--json", "upgrade"},
+                                dir / "running");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_slow";
+  }));
+  return running;
 }
 
 // How many successful upgrades each revision has in the history table.
@@ -159,13 +168,9 @@ TEMPLATE_TEST_CASE("a daemon killed mid-migration leaves nothing half-applied",
   {
     Daemon daemon(dir, "victim", db.url(), migrations);
     REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
-    Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade"},
-                    dir / "running");
-    REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
-      return status.has_job() && status.job().revision() == "004_slow";
-    }));
+    auto running = StartSlowUpgrade(daemon, dir);
     daemon.Kill();
-    CHECK(running.Wait() == 5);  // the client lost its daemon
+    CHECK(running->Wait() == 5);  // the client lost its daemon
   }
   // The kernel (flock) or the server (advisory lock) released the lock with the process.
   Daemon restarted(dir, "restarted", db.url(), migrations);
@@ -186,14 +191,10 @@ TEST_CASE("cancel stops a running migration and rolls its revision back", "[daem
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 10));
   REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
-  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade"},
-                  dir / "running");
-  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
-    return status.has_job() && status.job().revision() == "004_slow";
-  }));
+  auto running = StartSlowUpgrade(daemon, dir);
   CHECK(daemon.Migctl({"cancel"}).exit_code == 0);
-  CHECK(running.Wait() == 1);
-  CHECK_THAT(running.Stdout(), Catch::Contains("cancelled"));
+  CHECK(running->Wait() == 1);
+  CHECK_THAT(running->Stdout(), Catch::Contains("cancelled"));
   CHECK(db.TableColumns().count("slow_marker") == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }
@@ -203,13 +204,9 @@ TEST_CASE("SIGTERM lets a running migration finish within the grace period",
   SqliteDatabase db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 1), {"--shutdown-grace", "20"});
-  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade"},
-                  dir / "running");
-  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
-    return status.has_job() && status.job().revision() == "004_slow";
-  }));
+  auto running = StartSlowUpgrade(daemon, dir);
   CHECK(daemon.Stop() == 0);
-  CHECK(running.Wait() == 0);
+  CHECK(running->Wait() == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
   CHECK_FALSE(std::filesystem::exists(daemon.socket()));
 }
@@ -219,13 +216,9 @@ TEST_CASE("SIGTERM past the grace period cancels the migration", "[daemon][concu
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 10), {"--shutdown-grace", "0"});
   REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
-  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade"},
-                  dir / "running");
-  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
-    return status.has_job() && status.job().revision() == "004_slow";
-  }));
+  auto running = StartSlowUpgrade(daemon, dir);
   CHECK(daemon.Stop() == 0);
-  CHECK(running.Wait() == 1);
+  CHECK(running->Wait() == 1);
   CHECK(db.TableColumns().count("slow_marker") == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }

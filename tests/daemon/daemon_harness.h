@@ -86,6 +86,11 @@ bool WaitForStatus(const std::string& socket,
                    const std::function<bool(const proto::StatusInfo&)>& predicate,
                    double seconds = 15);
 
+// A repeated protobuf string field as a vector, for comparisons.
+inline std::vector<std::string> List(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  return {items.begin(), items.end()};
+}
+
 std::string MigrationdBinary();
 std::string MigctlBinary();
 
