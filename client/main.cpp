@@ -28,6 +28,8 @@ struct Options {
   bool dry_run = false;
   bool verbose = false;
   bool help = false;
+  bool no_backup = false;
+  std::string label;
   std::string range;
   std::string message;
   std::string migrations;
@@ -56,12 +58,18 @@ constexpr CommandSpec kCommands[] = {
     {"check", proto::CHECK, "check",
      "exit 0 at head, 3 if revisions are pending, 7 on integrity problems", 0, 0},
     {"log", proto::LOG, "log [-n N]", "the audit trail of upgrades, downgrades and stamps", 0, 0},
-    {"upgrade", proto::UPGRADE, "upgrade [TARGET] [--wait] [--dry-run]",
-     "apply revisions up to TARGET: head (default), heads, +N, a revision or prefix", 0, 1},
-    {"downgrade", proto::DOWNGRADE, "downgrade TARGET [--wait] [--dry-run]",
-     "roll back to TARGET: -N, a revision or prefix, base", 1, 1},
+    {"upgrade", proto::UPGRADE, "upgrade [TARGET] [--wait] [--dry-run] [--no-backup]",
+     "back up, then apply revisions up to TARGET: head (default), heads, +N, a revision", 0, 1},
+    {"downgrade", proto::DOWNGRADE, "downgrade TARGET [--wait] [--dry-run] [--no-backup]",
+     "back up, then roll back to TARGET: -N, a revision or prefix, base", 1, 1},
     {"stamp", proto::STAMP, "stamp REV [--wait]",
      "set the version rows to REV (or base, head, heads) without running SQL", 1, 1},
+    {"backup", proto::BACKUP, "backup [--label L] [--wait]", "take a verified manual backup now", 0,
+     0},
+    {"backups", proto::BACKUPS, "backups", "list backups: kind, revision, size, age, verified", 0,
+     0},
+    {"restore", proto::RESTORE, "restore ID [--wait]",
+     "back up the current state, then restore backup ID (data and revision)", 1, 1},
     {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)", 0,
      0},
     {"revision", proto::COMMAND_UNSPECIFIED, "revision -m MESSAGE [--migrations DIR] [--id ID]",
@@ -111,6 +119,10 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
       options.json = true;
     } else if (arg == "--wait") {
       options.wait = true;
+    } else if (arg == "--no-backup") {
+      options.no_backup = true;
+    } else if (arg == "--label") {
+      error = need(options.label, "--label");
     } else if (arg == "--dry-run") {
       options.dry_run = true;
     } else if (arg == "--verbose" || arg == "-v") {
@@ -210,6 +222,8 @@ int Main(int argc, char** argv) {
   request.set_dry_run(options.dry_run);
   request.set_range(options.range);
   request.set_limit(options.limit);
+  request.set_no_backup(options.no_backup);
+  request.set_label(options.label);
 
   std::string socket = !options.socket.empty()        ? options.socket
                        : std::getenv("MIGCTL_SOCKET") ? std::getenv("MIGCTL_SOCKET")

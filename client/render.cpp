@@ -97,6 +97,12 @@ void Renderer::Event(const proto::Event& event) {
       std::printf("[%u/%u] %s %s: done in %.1f ms\n", event.index(), event.total(),
                   event.direction().c_str(), event.revision().c_str(), event.duration_ms());
       break;
+    case proto::BACKUP_FINISHED:
+      ClearBar();
+      std::printf("backup %s taken and verified in %.1f ms\n", event.message().c_str(),
+                  event.duration_ms());
+      break;
+    case proto::BACKUP_STARTED:
     case proto::JOB_QUEUED:
     case proto::LOCK_WAIT:
     case proto::LOG_LINE:
@@ -154,6 +160,8 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
       return Revisions(result, true);
     case proto::LOG:
       return Log(result);
+    case proto::BACKUPS:
+      return Backups(result);
     case proto::CHECK:
       return Check(result);
     case proto::UPGRADE:
@@ -230,6 +238,17 @@ void Renderer::Log(const proto::Result& result) {
     if (!e.error().empty()) std::printf("    error: %s\n", e.error().c_str());
   }
   if (result.log().empty()) std::printf("no migrations recorded yet\n");
+}
+
+void Renderer::Backups(const proto::Result& result) {
+  std::printf("%-58s %-15s %-36s %10s %8s %s\n", "ID", "KIND", "REVISION", "SIZE", "AGE",
+              "VERIFIED");
+  for (const auto& b : result.backups()) {
+    std::printf("%-58s %-15s %-36s %10lld %8s %s\n", b.id().c_str(), b.kind().c_str(),
+                Joined(b.revisions(), "base").c_str(), static_cast<long long>(b.size_bytes()),
+                Duration(b.age_seconds()).c_str(), b.verified() ? "yes" : "no");
+  }
+  std::printf("%s\n", result.message().c_str());
 }
 
 void Renderer::Plan(const proto::Result& result) {

@@ -1,5 +1,6 @@
 #include "core/database_url.h"
 
+#include <cctype>
 #include <filesystem>
 #include <regex>
 
@@ -13,6 +14,42 @@ std::string RedactPasswords(std::string_view text) {
   static const std::regex kKeyword(R"((password\s*=\s*)('[^']*'|[^&\s]*))", std::regex::icase);
   std::string redacted = std::regex_replace(std::string(text), kUserInfo, "$1:***@");
   return std::regex_replace(redacted, kKeyword, "$1***");
+}
+
+namespace {
+
+std::string PercentDecode(const std::string& text) {
+  std::string decoded;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      decoded.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      decoded.push_back(text[i]);
+    }
+  }
+  return decoded;
+}
+
+}  // namespace
+
+UriCredentials SplitPassword(const std::string& uri) {
+  UriCredentials result{uri, ""};
+  static const std::regex kUserInfo(R"(^([A-Za-z][A-Za-z0-9+.-]*://[^:/@?]*):([^@/?]*)@)");
+  static const std::regex kParameter(R"(([?&])password=([^&]*)(&?))");
+  std::smatch match;
+  if (std::regex_search(result.uri_without_password, match, kUserInfo)) {
+    result.password = PercentDecode(match[2].str());
+    result.uri_without_password = match[1].str() + "@" + match.suffix().str();
+  }
+  if (std::regex_search(result.uri_without_password, match, kParameter)) {
+    result.password = PercentDecode(match[2].str());
+    std::string keep = match[3].length() > 0 ? match[1].str() : "";
+    result.uri_without_password = match.prefix().str() + keep + match.suffix().str();
+  }
+  return result;
 }
 
 Result<DatabaseUrl> DatabaseUrl::Parse(std::string_view url) {

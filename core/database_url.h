@@ -32,6 +32,14 @@ class DatabaseUrl {
   std::string redacted_;
 };
 
+// A libpq URI without its password, and the password (percent-decoded; "" if none). Programs
+// such as pg_dump get the first on their command line and the second in PGPASSWORD.
+struct UriCredentials {
+  std::string uri_without_password;
+  std::string password;
+};
+UriCredentials SplitPassword(const std::string& uri);
+
 // Replaces passwords in a libpq URI or in text that quotes one (e.g. a libpq error message).
 std::string RedactPasswords(std::string_view text);
 

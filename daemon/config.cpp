@@ -17,7 +17,14 @@ const char* const kDaemonUsage =
     "  --socket PATH          control socket (default /run/migrationd/migrationd.sock)\n"
     "  --socket-mode OCTAL    socket file mode (default 0660)\n"
     "  --socket-group NAME    socket file group (default: the daemon's)\n"
-    "  --backup-dir DIR       where backups go\n"
+    "  --backup-dir DIR       where backups go (default: <sqlite dir>/backup/db_bak,\n"
+    "                         /var/lib/migrationd/backups for PostgreSQL)\n"
+    "  --backup-format F      PostgreSQL: custom (default) or plain\n"
+    "  --backup-interval D    scheduled backups every D (30s, 15m, 6h, 1d; default: none)\n"
+    "  --backup-catch-up B    true: at start, take a scheduled backup missed while down\n"
+    "  --retain-KIND-count N  keep N backups of KIND (before_migrate 10, scheduled 7,\n"
+    "                         manual unlimited, before_restore 5)\n"
+    "  --retain-KIND-age D    delete backups of KIND older than D (default: no limit)\n"
     "  --admin-group NAME     a group allowed to change the database (repeatable)\n"
     "  --lock-wait SECONDS    longest wait for another daemon's lock with --wait (default 60)\n"
     "  --shutdown-grace SECONDS  on SIGTERM, let a running job finish this long (default 30)\n"
@@ -85,6 +92,35 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     return ParseInt(value, config.lock_timeout_ms, where);
   } else if (key == "statement_timeout") {
     return ParseInt(value, config.statement_timeout_ms, where);
+  } else if (key == "backup_format") {
+    if (value != "custom" && value != "plain") {
+      return Status::InvalidArgument(where + ": backup_format must be custom or plain");
+    }
+    config.backup_format = value;
+  } else if (key == "sqlite_backup_pages") {
+    return ParseInt(value, config.sqlite_backup_pages, where);
+  } else if (key == "backup_interval") {
+    auto interval = ParseDuration(value);
+    if (!interval.ok()) return interval.status().WithContext(where);
+    config.backup_interval = *interval;
+  } else if (key == "backup_catch_up") {
+    if (value != "true" && value != "false") {
+      return Status::InvalidArgument(where + ": backup_catch_up must be true or false");
+    }
+    config.backup_catch_up = value == "true";
+  } else if (key.starts_with("retain_") && (key.ends_with("_count") || key.ends_with("_age"))) {
+    // retain_before_migrate_count, retain_scheduled_age, ...
+    bool count = key.ends_with("_count");
+    std::string kind = key.substr(7, key.size() - 7 - (count ? 6 : 4));
+    for (char& c : kind) c = c == '_' ? '-' : c;
+    if (!config.retention.count(kind)) {
+      return Status::InvalidArgument(where + ": unknown backup kind '" + kind +
+                                     "' (before_migrate, scheduled, manual, before_restore)");
+    }
+    if (count) return ParseInt(value, config.retention[kind].count, where);
+    auto age = ParseDuration(value);
+    if (!age.ok()) return age.status().WithContext(where);
+    config.retention[kind].max_age = *age;
   } else if (key == "lock_retries") {
     return ParseInt(value, config.lock_retries, where);
   } else if (key == "log_level") {
@@ -127,6 +163,22 @@ Status LoadFile(const std::string& path, DaemonConfig& config) {
 }
 
 }  // namespace
+
+Result<std::chrono::seconds> ParseDuration(const std::string& text) {
+  static const std::map<char, long> kUnits = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  std::string digits = text;
+  long unit = 1;
+  if (!digits.empty() && kUnits.count(digits.back())) {
+    unit = kUnits.at(digits.back());
+    digits.pop_back();
+  }
+  long value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value < 0) {
+    return Status::InvalidArgument("'" + text + "' is not a duration such as 30s, 15m, 6h or 1d");
+  }
+  return std::chrono::seconds(value * unit);
+}
 
 Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   ParsedArgs parsed;

@@ -8,9 +8,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "core/backup_store.h"
 #include "core/status.h"
 
 namespace migrationd {
@@ -20,8 +23,19 @@ struct DaemonConfig {
   std::string migrations;  // scripts directory (required)
   std::string socket_path = "/run/migrationd/migrationd.sock";
   mode_t socket_mode = 0660;
-  std::string socket_group;               // chgrp of the socket; empty: the daemon's group
-  std::string backup_dir;                 // used by backups (not yet implemented)
+  std::string socket_group;  // chgrp of the socket; empty: the daemon's group
+  std::string backup_dir;    // empty: <sqlite dir>/backup/db_bak, or /var/lib/migrationd/backups
+  std::string backup_format = "custom";     // PostgreSQL: custom (pg_dump -Fc) or plain
+  int sqlite_backup_pages = 256;            // pages per online-backup step (writers wait a step)
+  std::chrono::seconds backup_interval{0};  // scheduled backups (0: none)
+  bool backup_catch_up = false;             // at start, take a scheduled backup that was missed
+  // Retention per kind ("before-migrate", ...): count (0: unlimited) and age (0: unlimited).
+  std::map<std::string, RetentionRule> retention = {
+      {"before-migrate", {10, std::chrono::seconds(0)}},
+      {"scheduled", {7, std::chrono::seconds(0)}},
+      {"manual", {0, std::chrono::seconds(0)}},
+      {"before-restore", {5, std::chrono::seconds(0)}},
+  };
   std::vector<std::string> admin_groups;  // besides root and the daemon's own user
   int lock_wait_seconds = 60;             // --wait: how long to wait for another daemon's lock
   int shutdown_grace_seconds = 30;        // SIGTERM: let a running job finish this long
@@ -40,5 +54,8 @@ struct ParsedArgs {
 Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv);
 
 extern const char* const kDaemonUsage;
+
+// "30s", "15m", "6h", "2d" or plain seconds.
+Result<std::chrono::seconds> ParseDuration(const std::string& text);
 
 }  // namespace migrationd

@@ -35,6 +35,8 @@ int Main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(args->config.log_level));
   std::signal(SIGPIPE, SIG_IGN);
+  // A file size limit must fail the write (EFBIG) and so the backup, not kill the daemon.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   auto service = Service::Create(args->config);
   if (!service.ok()) {
@@ -81,6 +83,7 @@ int Main(int argc, char** argv) {
       });
     });
   });
+  (*service)->StartScheduler(io);
   server.Start();
   io.run();
   if (stopper.joinable()) stopper.join();

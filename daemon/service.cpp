@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "core/migration_lock.h"
 #include "core/migration_runner.h"
 #include "daemon/queries.h"
@@ -22,6 +24,8 @@ bool IsMutating(const proto::Request& request) {
       return !request.dry_run();
     case proto::STAMP:
     case proto::CANCEL:
+    case proto::BACKUP:
+    case proto::RESTORE:
       return true;
     default:
       return false;
@@ -77,10 +81,13 @@ Service::Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins)
     : config_(std::move(config)),
       url_(std::move(url)),
       admins_(std::move(admins)),
-      started_(std::chrono::steady_clock::now()) {
+      started_(std::chrono::steady_clock::now()),
+      backups_(ResolveBackupDirectory(config_, url_)) {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   host_ = host;
+  backup_options_.postgres_format = config_.backup_format;
+  backup_options_.sqlite_pages_per_step = config_.sqlite_backup_pages;
 }
 
 Service::~Service() {
@@ -97,6 +104,11 @@ Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
 }
 
 void Service::LogStartupCheck() {
+  if (std::filesystem::exists(backups_.directory())) {
+    Status cleaned = backups_.Prepare();  // removes what an interrupted backup left
+    if (!cleaned.ok()) spdlog::warn("{}", cleaned.message());
+  }
+  spdlog::info("backups go to {}", backups_.directory());
   auto scripts = LoadScripts();
   if (!scripts.ok()) {
     spdlog::error("migration scripts in {} cannot be used: {}", config_.migrations,
@@ -158,7 +170,7 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   });
 }
 
-proto::Result Service::Status(const ScriptDirectory* scripts, const std::string& error) const {
+proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::string& error) const {
   proto::Result result;
   proto::StatusInfo* status = result.mutable_status();
   status->set_daemon_version(kMigrationdVersion);
@@ -181,6 +193,7 @@ proto::Result Service::Status(const ScriptDirectory* scripts, const std::string&
     info->set_revision(job->revision);
   }
   status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
+  FillBackupStatus(*status);
   return result;
 }
 
@@ -190,8 +203,8 @@ void Service::HandleReadOnly(const proto::Request& request,
   auto scripts = LoadScripts();
   if (request.command() == proto::STATUS) {
     // Status answers even when the scripts or the database are broken: that is when it matters.
-    result = Status(scripts.ok() ? scripts->get() : nullptr,
-                    scripts.ok() ? "" : scripts.status().message());
+    result = StatusReply(scripts.ok() ? scripts->get() : nullptr,
+                         scripts.ok() ? "" : scripts.status().message());
   } else if (!scripts.ok()) {
     result = ErrorResult(scripts.status());
   } else {
@@ -214,6 +227,9 @@ void Service::HandleReadOnly(const proto::Request& request,
         break;
       case proto::LOG:
         result = QueryLog(context, request.limit());
+        break;
+      case proto::BACKUPS:
+        result = ListBackups();
         break;
       case proto::UPGRADE:
       case proto::DOWNGRADE:
@@ -304,6 +320,14 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   auto lock = AcquireMigrationLock(url_, me, wait);
   if (!lock.ok()) return fail(lock.status());
   responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
+  RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
+  if (request.command() == proto::BACKUP) {
+    auto kind = request.label() == kScheduledLabel ? BackupKind::kScheduled : BackupKind::kManual;
+    return finish(RunBackupJob(kind, request, responder));
+  }
+  if (request.command() == proto::RESTORE) {
+    return finish(RunRestoreJob(request, requester, control, responder));
+  }
 
   auto opened = OpenBackend(url_);
   if (!opened.ok()) return fail(opened.status());
@@ -312,12 +336,11 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   RetryPolicy retry;
   retry.lock_retries = config_.lock_retries;
   runner.set_retry_policy(retry);
-  migrationd::Status status = runner.Prepare();
+  Status status = runner.Prepare();
   if (status.ok())
     status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
   if (!status.ok()) return fail(status);
 
-  RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
   if (request.command() == proto::STAMP) {
     status = runner.Stamp({request.target()}, requester);
     if (!status.ok()) return fail(status);
@@ -339,6 +362,22 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
     for (const auto& head : plan->heads_before) result.add_current(head);
     result.set_message("nothing to do: the database is at " + Joined(plan->heads_before));
     return finish(std::move(result));
+  }
+
+  // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
+  // runs. Skipping it is recorded in every history row of the job.
+  if (request.no_backup()) {
+    requester.backup_id = kSkippedBackup;
+    responder.SendEvent(MakeEvent(id, proto::LOG_LINE, "no backup taken (--no-backup)"));
+  } else {
+    auto backup = TakeBackup(BackupKind::kBeforeMigrate, "", id, responder);
+    if (!backup.ok()) {
+      return fail(backup.status().WithContext(
+          "the backup before migrating failed, so nothing was migrated (fix it, or pass "
+          "--no-backup)"));
+    }
+    requester.backup_id = backup->id;
+    AddBackupInfo(*backup, result);
   }
 
   control.SetActiveBackend(backend.get());

@@ -9,8 +9,11 @@
 #include <chrono>
 #include <memory>
 
+#include "core/backup.h"
+#include "core/backup_store.h"
 #include "core/database_url.h"
 #include "core/script_directory.h"
+#include "core/version_store.h"
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
@@ -20,6 +23,15 @@
 namespace migrationd {
 
 extern const char* const kMigrationdVersion;
+// The backup id recorded in history rows when the operator passed --no-backup.
+extern const char* const kSkippedBackup;
+// The label the scheduler puts on its backup requests.
+extern const char* const kScheduledLabel;
+void AddBackupInfo(const BackupManifest& manifest, proto::Result& result);
+
+// backup_dir, or the default: beside a SQLite file (the seed's backup/db_bak), else
+// /var/lib/migrationd/backups.
+std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url);
 
 class Service {
  public:
@@ -30,6 +42,9 @@ class Service {
               std::shared_ptr<Responder> responder);
   // Logs the database's revision against the scripts' head, with a warning when they differ.
   void LogStartupCheck();
+  // Arms the backup timer on `io` when backup_interval is set (taking a missed run at once when
+  // backup_catch_up is on).
+  void StartScheduler(boost::asio::io_context& io);
   // Stops taking jobs; lets a running one finish within the grace period, then cancels it.
   void Shutdown();
 
@@ -41,17 +56,33 @@ class Service {
   Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins);
   Result<std::shared_ptr<const ScriptDirectory>> LoadScripts() const;
   void HandleReadOnly(const proto::Request& request, const std::shared_ptr<Responder>& responder);
-  proto::Result Status(const ScriptDirectory* scripts, const std::string& error) const;
+  proto::Result StatusReply(const ScriptDirectory* scripts, const std::string& error) const;
   void SubmitJob(const proto::Request& request, const PeerIdentity& peer,
                  const std::shared_ptr<Responder>& responder);
   void RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
               Responder& responder);
 
+  // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
+  std::string BackupDirectory() const;
+  Result<BackupManifest> TakeBackup(BackupKind kind, const std::string& label, uint64_t request_id,
+                                    Responder& responder);
+  proto::Result RunBackupJob(BackupKind kind, const proto::Request& request, Responder& responder);
+  proto::Result RunRestoreJob(const proto::Request& request, const RequestIdentity& requester,
+                              JobControl& control, Responder& responder);
+  proto::Result ListBackups() const;
+  void FillBackupStatus(proto::StatusInfo& status) const;
+  void ScheduleNextBackup(bool at_start);
+  void SubmitScheduledBackup();
+
   const DaemonConfig config_;
   const DatabaseUrl url_;
   const AdminPolicy admins_;
   const std::chrono::steady_clock::time_point started_;
-  std::string host_;
+  std::string host_;  // set in the constructor, then read-only
+  BackupStore backups_;
+  BackupOptions backup_options_;
+  std::unique_ptr<boost::asio::steady_timer> backup_timer_;  // io thread only
+  std::atomic<int64_t> next_backup_epoch_{0};                // seconds; 0: none scheduled
   JobQueue jobs_;
   boost::asio::thread_pool readers_{4};
 };

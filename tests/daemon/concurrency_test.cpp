@@ -258,8 +258,16 @@ TEST_CASE("a migration blocked by live traffic times out, rolls back and retries
 
   SECTION("the traffic ends: a retry succeeds") {
     TrafficOnUsers traffic(db);
+    // The traffic ends once the migration has timed out at least once (its failed attempt is
+    // in the history), so that the retry is what succeeds.
     std::thread finisher([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(700));
+      for (int i = 0; i < 400; ++i) {
+        if (db.Query("SELECT count(*) FROM migrationd_history WHERE revision = '004_nickname'"
+                     " AND outcome = 'failed'") != Rows{{"0"}}) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       traffic.Finish();
     });
     MigctlRun run = daemon.Migctl({"upgrade"});

@@ -1,0 +1,74 @@
+// Backups: what a backup is (its manifest), and the engine-specific way to take, check and
+// restore one.
+//
+//   SQLite:     the online backup API in small steps; checked with PRAGMA integrity_check;
+//               restored with the backup API into the live file (atomic for every connection).
+//   PostgreSQL: pg_dump (custom format by default, plain SQL as an option) run with an argument
+//               vector and the password in its environment; checked with pg_restore --list;
+//               restored with pg_restore's SQL fed to psql in a single transaction.
+//
+// A BackupEngine is used by one job at a time. BackupStore (backup_store.h) owns the files.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/database_url.h"
+#include "core/status.h"
+
+namespace migrationd {
+
+enum class BackupKind { kBeforeMigrate, kScheduled, kManual, kBeforeRestore };
+const char* BackupKindName(BackupKind kind);  // "before-migrate", "scheduled", ...
+Result<BackupKind> ParseBackupKind(const std::string& name);
+
+struct BackupManifest {
+  std::string id;  // the file name without its extension
+  std::string kind;
+  std::string file;  // the data file's name, in the same directory
+  std::string dialect;
+  std::string format;    // sqlite | custom | plain
+  std::string database;  // URL without password
+  std::vector<std::string> revisions;  // the database's revisions when the backup was taken
+  std::string created_at;              // ISO 8601 UTC
+  std::string sha256;
+  int64_t size_bytes = 0;
+  double duration_ms = 0;
+  double longest_stall_ms = 0;  // SQLite: the longest single backup step (writers wait for it)
+  std::string tool;             // "SQLite 3.40.1", "pg_dump (PostgreSQL) 15.18"
+  bool verified = false;
+  std::string label;
+
+  std::string ToJson() const;
+  static Result<BackupManifest> FromJson(const std::string& text, const std::string& path);
+};
+
+struct DumpStats {
+  double longest_stall_ms = 0;
+};
+
+class BackupEngine {
+ public:
+  virtual ~BackupEngine() = default;
+  virtual std::string extension() const = 0;  // of the data file: db, dump, sql
+  virtual std::string format() const = 0;
+  virtual std::string tool_version() const = 0;
+  // Fails with a clear message before anything runs if the tools are missing or too old.
+  virtual Status CheckTools() = 0;
+  // Writes a consistent copy of the database to `path` (a new file).
+  virtual Result<DumpStats> Dump(const std::string& path) = 0;
+  virtual Status Verify(const std::string& path) = 0;
+  // Replaces the database's contents with the backup at `path`.
+  virtual Status Restore(const std::string& path) = 0;
+};
+
+struct BackupOptions {
+  std::string postgres_format = "custom";  // or "plain"
+  int sqlite_pages_per_step = 256;
+};
+
+Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,
+                                                       const BackupOptions& options);
+
+}  // namespace migrationd

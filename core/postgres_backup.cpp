@@ -1,0 +1,215 @@
+// The PostgreSQL BackupEngine: pg_dump, pg_restore and psql, run with argument vectors.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "core/backend.h"
+#include "core/backup.h"
+#include "core/subprocess.h"
+
+namespace migrationd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Empties schema `public` (tables, views, sequences, functions, types; not extension members),
+// keeping the schema itself with its owner and privileges. The dump then recreates its objects.
+constexpr const char* kEmptyPublicSchema = R"SQL(
+DO $migrationd$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.oid::regclass::text AS name, c.relkind FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %s CASCADE', CASE r.relkind WHEN 'v' THEN 'VIEW'
+      WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.name);
+  END LOOP;
+  FOR r IN SELECT c.oid::regclass::text AS name FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind = 'S'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP SEQUENCE IF EXISTS %s CASCADE', r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure::text AS name, p.prokind FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %s CASCADE', CASE r.prokind WHEN 'p' THEN 'PROCEDURE'
+      WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, r.name);
+  END LOOP;
+  FOR r IN SELECT t.oid::regtype::text AS name, t.typtype FROM pg_type t
+           JOIN pg_namespace n ON n.oid = t.typnamespace
+           WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'c')
+             AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %s CASCADE',
+                   CASE r.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, r.name);
+  END LOOP;
+END $migrationd$;
+)SQL";
+
+// pg_dump, pg_restore and psql: from PATH, else the newest /usr/lib/postgresql/N/bin.
+std::string FindPostgresTool(const std::string& name) {
+  if (std::string found = FindInPath(name); !found.empty()) return found;
+  std::string best;
+  int best_version = -1;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ignored)) {
+    fs::path candidate = entry.path() / "bin" / name;
+    int version = std::atoi(entry.path().filename().c_str());
+    if (fs::exists(candidate) && version > best_version) {
+      best = candidate.string();
+      best_version = version;
+    }
+  }
+  return best;
+}
+
+// "pg_dump (PostgreSQL) 15.18 (Debian ...)" -> 15
+int MajorVersionOf(const std::string& version_line) {
+  static const std::regex kVersion(R"(\(PostgreSQL\) (\d+))");
+  std::smatch match;
+  return std::regex_search(version_line, match, kVersion) ? std::stoi(match[1].str()) : -1;
+}
+
+std::string FirstLine(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+class PostgresBackupEngine final : public BackupEngine {
+ public:
+  PostgresBackupEngine(const DatabaseUrl& url, const BackupOptions& options)
+      : url_(url), format_(options.postgres_format), credentials_(SplitPassword(url.target())) {}
+
+  std::string extension() const override { return format_ == "plain" ? "sql" : "dump"; }
+  std::string format() const override { return format_; }
+  std::string tool_version() const override { return tool_version_; }
+
+  Status CheckTools() override {
+    pg_dump_ = FindPostgresTool("pg_dump");
+    pg_restore_ = FindPostgresTool("pg_restore");
+    psql_ = FindPostgresTool("psql");
+    if (pg_dump_.empty() || pg_restore_.empty() || psql_.empty()) {
+      return Status::NotFound(
+          "pg_dump, pg_restore and psql are needed for PostgreSQL backups and none was found in "
+          "PATH or /usr/lib/postgresql/*/bin; install postgresql-client (of the server's major "
+          "version or newer), or pass --no-backup");
+    }
+    auto version = RunProcess({pg_dump_, "--version"});
+    if (!version.ok()) return version.status();
+    tool_version_ = FirstLine(version->stdout_text);
+    int tool_major = MajorVersionOf(tool_version_);
+    auto backend = OpenBackend(url_);
+    if (!backend.ok()) return backend.status();
+    auto rows = (*backend)->Query("SHOW server_version_num");
+    if (!rows.ok()) return rows.status();
+    int server_major = std::stoi(rows->front()[0].value_or("0")) / 10000;
+    if (tool_major < server_major) {
+      return Status::NotFound("the server runs PostgreSQL " + std::to_string(server_major) +
+                              " but " + pg_dump_ + " is " + tool_version_ +
+                              ", which cannot dump it; install postgresql-client-" +
+                              std::to_string(server_major) + " or newer");
+    }
+    return Status::Ok();
+  }
+
+  Result<DumpStats> Dump(const std::string& path) override {
+    MIGRATIOND_RETURN_IF_ERROR(Run({pg_dump_, "--format=" + format_, "--file=" + path,
+                                    "--no-password", "--dbname=" + credentials_.uri_without_password},
+                                   "pg_dump"));
+    return DumpStats{};
+  }
+
+  Status Verify(const std::string& path) override {
+    if (format_ == "plain") {
+      // A complete plain dump ends with this comment; a cut-off one does not.
+      std::ifstream in(path, std::ios::binary);
+      in.seekg(0, std::ios::end);
+      auto size = static_cast<std::streamoff>(in.tellg());
+      in.seekg(std::max<std::streamoff>(0, size - 4096));
+      std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (tail.find("PostgreSQL database dump complete") == std::string::npos) {
+        return Status::Io(path + " is not a complete pg_dump plain-format file");
+      }
+      return Status::Ok();
+    }
+    auto listed = RunProcess({pg_restore_, "--list", path});
+    if (!listed.ok()) return listed.status();
+    if (listed->exit_code != 0) {
+      return Status::Io("pg_restore --list " + path + " failed: " + FirstLine(listed->stderr_text));
+    }
+    return Status::Ok();
+  }
+
+  Status Restore(const std::string& path) override {
+    // One psql session, one transaction: the public schema is emptied and the dump's objects
+    // and rows recreated; any error rolls all of it back.
+    std::string script = path + ".restore.sql";
+    struct Cleanup {
+      std::string file;
+      ~Cleanup() {
+        std::error_code ignored;
+        fs::remove(file, ignored);
+      }
+    } cleanup{script};
+    if (format_ == "plain") {
+      std::error_code error;
+      fs::copy_file(path, script, fs::copy_options::overwrite_existing, error);
+      if (error) return Status::Io("cannot copy " + path + ": " + error.message());
+    } else {
+      MIGRATIOND_RETURN_IF_ERROR(Run({pg_restore_, "--file=" + script, path}, "pg_restore"));
+    }
+    std::string preamble = script + ".pre";
+    struct CleanupPreamble {
+      std::string file;
+      ~CleanupPreamble() {
+        std::error_code ignored;
+        fs::remove(file, ignored);
+      }
+    } cleanup_preamble{preamble};
+    {
+      std::ofstream out(preamble, std::ios::trunc);
+      out << kEmptyPublicSchema;
+      if (!out) return Status::Io("cannot write " + preamble);
+    }
+    return Run({psql_, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                "--no-password", "--file=" + preamble, "--file=" + script,
+                "--dbname=" + credentials_.uri_without_password},
+               "psql");
+  }
+
+ private:
+  Status Run(const std::vector<std::string>& argv, const std::string& what) {
+    std::map<std::string, std::string> environment;
+    if (!credentials_.password.empty()) environment["PGPASSWORD"] = credentials_.password;
+    auto result = RunProcess(argv, environment);
+    if (!result.ok()) return result.status();
+    if (result->exit_code != 0) {
+      std::string stderr_text = RedactPasswords(result->stderr_text);
+      while (!stderr_text.empty() && stderr_text.back() == '\n') stderr_text.pop_back();
+      return Status::Io(what + " failed (exit " + std::to_string(result->exit_code) +
+                        "): " + stderr_text);
+    }
+    return Status::Ok();
+  }
+
+  DatabaseUrl url_;
+  std::string format_;
+  UriCredentials credentials_;
+  std::string pg_dump_, pg_restore_, psql_;
+  std::string tool_version_;
+};
+
+}  // namespace
+
+std::unique_ptr<BackupEngine> MakePostgresBackupEngine(const DatabaseUrl& url,
+                                                       const BackupOptions& options) {
+  return std::make_unique<PostgresBackupEngine>(url, options);
+}
+
+}  // namespace migrationd

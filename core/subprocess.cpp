@@ -1,0 +1,138 @@
+#include "core/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+extern char** environ;
+
+namespace migrationd {
+namespace {
+
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// Reads both pipes until both close, so that neither child stream can fill up and block.
+void Drain(int out_fd, int err_fd, std::string& out, std::string& err) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {&out, &err};
+  int open_count = (out_fd >= 0) + (err_fd >= 0);
+  if (out_fd < 0) fds[0].fd = -1;
+  char buffer[8192];
+  while (open_count > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string FindInPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string directories = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= directories.size()) {
+    size_t end = directories.find(':', start);
+    if (end == std::string::npos) end = directories.size();
+    std::filesystem::path candidate =
+        std::filesystem::path(directories.substr(start, end - start)) / program;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return "";
+}
+
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const std::map<std::string, std::string>& environment,
+                                 const std::string& stdout_path) {
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (pipe2(err_pipe, O_CLOEXEC) != 0 || (stdout_path.empty() && pipe2(out_pipe, O_CLOEXEC) != 0)) {
+    return Status::Io(std::string("pipe: ") + std::strerror(errno));
+  }
+  Fd out_read(out_pipe[0]), out_write(out_pipe[1]), err_read(err_pipe[0]), err_write(err_pipe[1]);
+  Fd out_file;
+  if (!stdout_path.empty()) {
+    out_file.reset(open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (out_file.get() < 0) {
+      return Status::Io("cannot create " + stdout_path + ": " + std::strerror(errno));
+    }
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, stdout_path.empty() ? out_write.get() : out_file.get(),
+                                   STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
+
+  // The child's environment: ours, with `environment` set on top.
+  std::vector<std::string> env_strings;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string item = *entry;
+    std::string key = item.substr(0, item.find('='));
+    if (!environment.count(key)) env_strings.push_back(item);
+  }
+  for (const auto& [key, value] : environment) env_strings.push_back(key + "=" + value);
+  std::vector<char*> env;
+  for (auto& item : env_strings) env.push_back(item.data());
+  env.push_back(nullptr);
+  std::vector<std::string> args_copy = argv;
+  std::vector<char*> args;
+  for (auto& arg : args_copy) args.push_back(arg.data());
+  args.push_back(nullptr);
+
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    return Status::NotFound("cannot run " + argv[0] + ": " + std::strerror(spawned));
+  }
+  out_write.reset();
+  err_write.reset();
+  out_file.reset();
+
+  ProcessResult result;
+  Drain(out_read.get(), err_read.get(), result.stdout_text, result.stderr_text);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Status::Io(std::string("waitpid: ") + std::strerror(errno));
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace migrationd

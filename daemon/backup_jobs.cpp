@@ -1,0 +1,307 @@
+// Service: backups before migrations, on request and on a schedule; listing; restore.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/backend.h"
+#include "core/sha256.h"
+#include "daemon/queries.h"
+#include "daemon/service.h"
+
+namespace migrationd {
+
+const char* const kSkippedBackup = "none (--no-backup)";
+const char* const kScheduledLabel = "\x01scheduled";  // not a label a person can type
+
+namespace {
+
+std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }
+
+proto::Event BackupEvent(uint64_t request_id, proto::EventKind kind, const std::string& message,
+                         double duration_ms = 0) {
+  proto::Event event;
+  event.set_request_id(request_id);
+  event.set_kind(kind);
+  event.set_message(message);
+  event.set_duration_ms(duration_ms);
+  event.set_time(Now());
+  return event;
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
+  return joined.empty() ? "base" : joined;
+}
+
+// The version rows as recorded (no scripts needed), for manifests.
+Result<std::vector<std::string>> RecordedRevisions(const DatabaseUrl& url) {
+  auto backend = OpenBackend(url);
+  if (!backend.ok()) return backend.status();
+  auto exists = (*backend)->TableExists("migrationd_version");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::vector<std::string>();
+  return VersionStore(**backend).ReadHeads();
+}
+
+// Hashes the data file again: a restore must never read a file that changed since its backup.
+Status CheckDigest(const std::string& path, const BackupManifest& manifest) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Io("cannot read " + path);
+  Sha256 hasher;
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
+  }
+  std::string digest = hasher.HexDigest();
+  if (digest != manifest.sha256) {
+    return Status::Integrity("backup " + manifest.id + " does not match its manifest (sha256 " +
+                             digest.substr(0, 12) + ", recorded " +
+                             manifest.sha256.substr(0, 12) + "); it will not be restored");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url) {
+  if (!config.backup_dir.empty()) return config.backup_dir;
+  if (url.dialect() == kDialectSqlite) {
+    return (std::filesystem::path(url.target()).parent_path() / "backup" / "db_bak").string();
+  }
+  return "/var/lib/migrationd/backups";
+}
+
+void AddBackupInfo(const BackupManifest& manifest, proto::Result& result) {
+  proto::BackupInfo* info = result.add_backups();
+  info->set_id(manifest.id);
+  info->set_kind(manifest.kind);
+  info->set_file(manifest.file);
+  info->set_format(manifest.format);
+  for (const auto& revision : manifest.revisions) info->add_revisions(revision);
+  info->set_created_at(manifest.created_at);
+  info->set_size_bytes(manifest.size_bytes);
+  info->set_duration_ms(manifest.duration_ms);
+  info->set_verified(manifest.verified);
+  info->set_sha256(manifest.sha256);
+  info->set_label(manifest.label);
+  info->set_longest_stall_ms(manifest.longest_stall_ms);
+  info->set_tool(manifest.tool);
+  info->set_age_seconds(std::chrono::duration<double>(std::chrono::system_clock::now() -
+                                                      ParseIsoTimestamp(manifest.created_at))
+                            .count());
+}
+
+Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& label,
+                                           uint64_t request_id, Responder& responder) {
+  auto engine = MakeBackupEngine(url_, backup_options_);
+  if (!engine.ok()) return engine.status();
+  MIGRATIOND_RETURN_IF_ERROR((*engine)->CheckTools());
+  auto revisions = RecordedRevisions(url_);
+  if (!revisions.ok()) return revisions.status();
+  responder.SendEvent(BackupEvent(request_id, proto::BACKUP_STARTED,
+                                  std::string(BackupKindName(kind)) + " backup of " +
+                                      url_.Redacted() + " into " + backups_.directory()));
+  NewBackup request{kind, *revisions, url_.DatabaseName(), url_.Redacted(), url_.dialect(), label};
+  auto manifest = backups_.Create(**engine, request);
+  if (!manifest.ok()) {
+    spdlog::error("{} backup failed: {}", BackupKindName(kind), manifest.status().message());
+    return manifest.status();
+  }
+  spdlog::info("backup {} taken: {} bytes in {:.1f} ms (longest step {:.1f} ms), verified",
+               manifest->id, manifest->size_bytes, manifest->duration_ms,
+               manifest->longest_stall_ms);
+  responder.SendEvent(BackupEvent(request_id, proto::BACKUP_FINISHED, manifest->id,
+                                  manifest->duration_ms));
+  auto deleted = backups_.ApplyRetention(config_.retention, std::chrono::system_clock::now());
+  if (!deleted.ok()) {
+    spdlog::warn("retention: {}", deleted.status().message());
+  } else {
+    for (const auto& id : *deleted) spdlog::info("retention: deleted backup {}", id);
+  }
+  return manifest;
+}
+
+proto::Result Service::RunBackupJob(BackupKind kind, const proto::Request& request,
+                                    Responder& responder) {
+  std::string label = kind == BackupKind::kScheduled ? "" : request.label();
+  if (!label.empty() && !IsValidRevisionId(label)) {
+    return ErrorResult(Status::InvalidArgument("label '" + label +
+                                               "' may use only letters, digits and '_'"));
+  }
+  auto manifest = TakeBackup(kind, label, request.request_id(), responder);
+  if (!manifest.ok()) return ErrorResult(manifest.status());
+  proto::Result result;
+  AddBackupInfo(*manifest, result);
+  result.set_message("backup " + manifest->id + " written to " +
+                     backups_.DataPath(*manifest) + " and verified");
+  return result;
+}
+
+proto::Result Service::RunRestoreJob(const proto::Request& request,
+                                     const RequestIdentity& requester, JobControl& control,
+                                     Responder& responder) {
+  auto backup = backups_.Find(request.target());
+  if (!backup.ok()) return ErrorResult(backup.status());
+  if (backup->dialect != url_.dialect()) {
+    return ErrorResult(Status::InvalidArgument("backup " + backup->id + " is a " +
+                                               backup->dialect + " backup; this is " +
+                                               url_.dialect()));
+  }
+  const std::string path = backups_.DataPath(*backup);
+  Status status = CheckDigest(path, *backup);
+  if (!status.ok()) return ErrorResult(status);
+
+  // The current state is backed up first, so a restore can itself be undone.
+  auto safety = TakeBackup(BackupKind::kBeforeRestore, "", request.request_id(), responder);
+  if (!safety.ok()) {
+    return ErrorResult(safety.status().WithContext(
+        "the backup of the current state failed, so nothing was restored"));
+  }
+  // The audit trail is append-only: rows written after the backup are kept across the restore.
+  std::vector<HistoryEntry> history_now;
+  {
+    auto backend = OpenBackend(url_);
+    if (!backend.ok()) return ErrorResult(backend.status());
+    auto exists = (*backend)->TableExists("migrationd_history");
+    if (exists.ok() && *exists) {
+      auto rows = VersionStore(**backend).ReadHistory();
+      if (!rows.ok()) return ErrorResult(rows.status());
+      history_now = std::move(rows).value();
+    }
+  }
+  auto engine = MakeBackupEngine(url_, backup_options_);
+  if (!engine.ok()) return ErrorResult(engine.status());
+  status = (*engine)->CheckTools();
+  if (status.ok()) {
+    responder.SendEvent(BackupEvent(request.request_id(), proto::LOG_LINE,
+                                    "restoring " + backup->id + " (taken at " +
+                                        Joined(backup->revisions) + ")"));
+    status = (*engine)->Restore(path);
+  }
+  if (!status.ok()) {
+    return ErrorResult(status.WithContext("restore of " + backup->id + " failed; the database "
+                                          "is as before (backup " + safety->id + ")"));
+  }
+  (void)control;
+
+  // Put back the history written since the backup, then record the restore itself.
+  auto backend = OpenBackend(url_);
+  if (!backend.ok()) return ErrorResult(backend.status());
+  VersionStore store(**backend);
+  status = store.EnsureTables();
+  auto restored = status.ok() ? store.ReadHistory() : Result<std::vector<HistoryEntry>>(status);
+  if (!restored.ok()) return ErrorResult(restored.status());
+  int64_t restored_last = restored->empty() ? 0 : restored->back().id;
+  auto heads = store.ReadHeads();
+  if (!heads.ok()) return ErrorResult(heads.status());
+  status = (*backend)->Begin();
+  for (const auto& entry : history_now) {
+    if (status.ok() && entry.id > restored_last) status = store.AppendHistory(entry);
+  }
+  HistoryEntry record;
+  record.revision = Joined(*heads);
+  record.direction = "restore";
+  record.started_at = record.finished_at = Now();
+  record.outcome = "success";
+  record.heads_after = Joined(*heads);
+  record.requester = requester;
+  record.requester.backup_id = backup->id;
+  if (status.ok()) status = store.AppendHistory(record);
+  if (status.ok()) status = (*backend)->Commit();
+  if (!status.ok()) {
+    (*backend)->Rollback();
+    return ErrorResult(status.WithContext("restored " + backup->id +
+                                          ", but the audit trail could not be brought back"));
+  }
+  proto::Result result;
+  for (const auto& head : *heads) result.add_current(head);
+  AddBackupInfo(*backup, result);
+  AddBackupInfo(*safety, result);
+  result.set_message("restored " + backup->id + "; the database is at " + Joined(*heads) +
+                     " (the state before the restore is backup " + safety->id + ")");
+  return result;
+}
+
+proto::Result Service::ListBackups() const {
+  auto backups = backups_.List();
+  if (!backups.ok()) return ErrorResult(backups.status());
+  proto::Result result;
+  for (const auto& backup : *backups) AddBackupInfo(backup, result);
+  result.set_message(std::to_string(backups->size()) + " backup(s) in " + backups_.directory());
+  return result;
+}
+
+void Service::FillBackupStatus(proto::StatusInfo& status) const {
+  auto backups = backups_.List();
+  if (backups.ok() && !backups->empty()) {
+    status.set_last_backup(backups->front().id + " at " + backups->front().created_at);
+  }
+  if (int64_t next = next_backup_epoch_.load(); next > 0) {
+    status.set_next_backup(FormatIsoTimestamp(std::chrono::system_clock::time_point(std::chrono::seconds(next))));
+  }
+}
+
+void Service::StartScheduler(boost::asio::io_context& io) {
+  if (config_.backup_interval.count() == 0) return;
+  backup_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+  ScheduleNextBackup(true);
+}
+
+void Service::ScheduleNextBackup(bool at_start) {
+  using std::chrono::system_clock;
+  auto now = system_clock::now();
+  system_clock::time_point last{};
+  if (auto backups = backups_.List(); backups.ok()) {
+    for (const auto& backup : *backups) {
+      if (backup.kind == BackupKindName(BackupKind::kScheduled)) {
+        last = ParseIsoTimestamp(backup.created_at);
+        break;
+      }
+    }
+  }
+  system_clock::time_point next = now + config_.backup_interval;
+  if (last != system_clock::time_point{} && last + config_.backup_interval > now) {
+    next = last + config_.backup_interval;
+  } else if (at_start && config_.backup_catch_up) {
+    spdlog::info("a scheduled backup was missed while the daemon was down: taking it now");
+    next = now;
+  }
+  next_backup_epoch_ =
+      std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();
+  backup_timer_->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::max(next - now, system_clock::duration::zero())));
+  backup_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    SubmitScheduledBackup();
+    ScheduleNextBackup(false);
+  });
+}
+
+// A scheduled backup is an ordinary job from the daemon's own user: it queues behind a running
+// migration and never overlaps it.
+class LoggingResponder final : public Responder {
+ public:
+  void SendEvent(proto::Event) override {}
+  void SendResult(proto::Result result) override {
+    if (result.code() != proto::OK) spdlog::error("scheduled backup: {}", result.message());
+  }
+};
+
+void Service::SubmitScheduledBackup() {
+  PeerIdentity self;
+  self.uid = geteuid();
+  self.gid = getegid();
+  self.pid = getpid();
+  self.user_name = "migrationd (scheduler)";
+  proto::Request request;
+  request.set_command(proto::BACKUP);
+  request.set_label(kScheduledLabel);
+  request.set_wait(true);
+  SubmitJob(request, self, std::make_shared<LoggingResponder>());
+}
+
+}  // namespace migrationd
