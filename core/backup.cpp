@@ -160,16 +160,17 @@ std::string BackupManifest::ToJson() const {
     revision_list += (revision_list.empty() ? "" : ", ") + Quote(revision);
   }
   char numbers[160];
-  std::snprintf(numbers, sizeof(numbers),
-                "  \"size_bytes\": %lld,\n  \"duration_ms\": %.3f,\n  \"longest_stall_ms\": %.3f,\n",
-                static_cast<long long>(size_bytes), duration_ms, longest_stall_ms);
+  std::snprintf(
+      numbers, sizeof(numbers),
+      "  \"size_bytes\": %lld,\n  \"duration_ms\": %.3f,\n  \"longest_stall_ms\": %.3f,\n",
+      static_cast<long long>(size_bytes), duration_ms, longest_stall_ms);
   return "{\n  \"id\": " + Quote(id) + ",\n  \"kind\": " + Quote(kind) +
          ",\n  \"file\": " + Quote(file) + ",\n  \"dialect\": " + Quote(dialect) +
          ",\n  \"format\": " + Quote(format) + ",\n  \"database\": " + Quote(database) +
          ",\n  \"revisions\": [" + revision_list + "],\n  \"created_at\": " + Quote(created_at) +
          ",\n  \"sha256\": " + Quote(sha256) + ",\n" + numbers + "  \"tool\": " + Quote(tool) +
-         ",\n  \"verified\": " + (verified ? "true" : "false") + ",\n  \"label\": " +
-         Quote(label) + "\n}\n";
+         ",\n  \"verified\": " + (verified ? "true" : "false") + ",\n  \"label\": " + Quote(label) +
+         "\n}\n";
 }
 
 Result<BackupManifest> BackupManifest::FromJson(const std::string& text, const std::string& path) {

@@ -28,8 +28,8 @@ struct BackupManifest {
   std::string kind;
   std::string file;  // the data file's name, in the same directory
   std::string dialect;
-  std::string format;    // sqlite | custom | plain
-  std::string database;  // URL without password
+  std::string format;                  // sqlite | custom | plain
+  std::string database;                // URL without password
   std::vector<std::string> revisions;  // the database's revisions when the backup was taken
   std::string created_at;              // ISO 8601 UTC
   std::string sha256;
@@ -66,6 +66,8 @@ class BackupEngine {
 struct BackupOptions {
   std::string postgres_format = "custom";  // or "plain"
   int sqlite_pages_per_step = 256;
+  std::string postgres_bin_dir;  // where pg_dump, pg_restore, psql are; "" = PATH, then
+                                 // the newest /usr/lib/postgresql/N/bin
 };
 
 Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,

@@ -111,8 +111,8 @@ Status BackupStore::Prepare() const {
   std::error_code error;
   fs::create_directories(directory_, error);
   if (error) {
-    return Status::Io("cannot create the backup directory " + directory_ + ": " +
-                      error.message() + "; set backup_dir, or pass --no-backup");
+    return Status::Io("cannot create the backup directory " + directory_ + ": " + error.message() +
+                      "; set backup_dir, or pass --no-backup");
   }
   chmod(directory_.c_str(), 0700);
   for (const auto& entry : fs::directory_iterator(directory_, error)) {
@@ -124,8 +124,8 @@ Status BackupStore::Prepare() const {
 Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup& request) const {
   MIGRATIOND_RETURN_IF_ERROR(Prepare());
   auto now = std::chrono::system_clock::now();
-  std::string base = std::string(BackupKindName(request.kind)) + "-" + CompactTimestamp(now) +
-                     "-" + request.database_name;
+  std::string base = std::string(BackupKindName(request.kind)) + "-" + CompactTimestamp(now) + "-" +
+                     request.database_name;
   if (!request.label.empty()) base += "-" + request.label;
   std::string id = base;
   for (int n = 2; fs::exists(fs::path(directory_) / (id + kManifestSuffix)); ++n) {
@@ -146,7 +146,8 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   const std::string data_path = (fs::path(directory_) / manifest.file).string();
   const std::string temp_data = (fs::path(directory_) / (kTempPrefix + manifest.file)).string();
   const std::string manifest_path = (fs::path(directory_) / (id + kManifestSuffix)).string();
-  const std::string temp_manifest = (fs::path(directory_) / (kTempPrefix + id + kManifestSuffix)).string();
+  const std::string temp_manifest =
+      (fs::path(directory_) / (kTempPrefix + id + kManifestSuffix)).string();
   TempFiles cleanup;
   cleanup.Add(temp_data);
   cleanup.Add(temp_manifest);

@@ -1,4 +1,6 @@
 // The PostgreSQL BackupEngine: pg_dump, pg_restore and psql, run with argument vectors.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -51,8 +53,13 @@ DO $migrationd$ DECLARE r record; BEGIN
 END $migrationd$;
 )SQL";
 
-// pg_dump, pg_restore and psql: from PATH, else the newest /usr/lib/postgresql/N/bin.
-std::string FindPostgresTool(const std::string& name) {
+// pg_dump, pg_restore and psql: from `bin_dir` if set, else PATH, else the newest
+// /usr/lib/postgresql/N/bin.
+std::string FindPostgresTool(const std::string& name, const std::string& bin_dir) {
+  if (!bin_dir.empty()) {
+    fs::path candidate = fs::path(bin_dir) / name;
+    return access(candidate.c_str(), X_OK) == 0 ? candidate.string() : "";
+  }
   if (std::string found = FindInPath(name); !found.empty()) return found;
   std::string best;
   int best_version = -1;
@@ -84,21 +91,25 @@ std::string FirstLine(const std::string& text) {
 class PostgresBackupEngine final : public BackupEngine {
  public:
   PostgresBackupEngine(const DatabaseUrl& url, const BackupOptions& options)
-      : url_(url), format_(options.postgres_format), credentials_(SplitPassword(url.target())) {}
+      : url_(url),
+        format_(options.postgres_format),
+        bin_dir_(options.postgres_bin_dir),
+        credentials_(SplitPassword(url.target())) {}
 
   std::string extension() const override { return format_ == "plain" ? "sql" : "dump"; }
   std::string format() const override { return format_; }
   std::string tool_version() const override { return tool_version_; }
 
   Status CheckTools() override {
-    pg_dump_ = FindPostgresTool("pg_dump");
-    pg_restore_ = FindPostgresTool("pg_restore");
-    psql_ = FindPostgresTool("psql");
+    pg_dump_ = FindPostgresTool("pg_dump", bin_dir_);
+    pg_restore_ = FindPostgresTool("pg_restore", bin_dir_);
+    psql_ = FindPostgresTool("psql", bin_dir_);
     if (pg_dump_.empty() || pg_restore_.empty() || psql_.empty()) {
-      return Status::NotFound(
-          "pg_dump, pg_restore and psql are needed for PostgreSQL backups and none was found in "
-          "PATH or /usr/lib/postgresql/*/bin; install postgresql-client (of the server's major "
-          "version or newer), or pass --no-backup");
+      return Status::Unavailable(
+          "pg_dump, pg_restore and psql are needed for PostgreSQL backups and were not found in " +
+          (bin_dir_.empty() ? std::string("PATH or /usr/lib/postgresql/*/bin") : bin_dir_) +
+          "; install postgresql-client (of the server's major version or newer), or pass "
+          "--no-backup");
     }
     auto version = RunProcess({pg_dump_, "--version"});
     if (!version.ok()) return version.status();
@@ -110,18 +121,19 @@ class PostgresBackupEngine final : public BackupEngine {
     if (!rows.ok()) return rows.status();
     int server_major = std::stoi(rows->front()[0].value_or("0")) / 10000;
     if (tool_major < server_major) {
-      return Status::NotFound("the server runs PostgreSQL " + std::to_string(server_major) +
-                              " but " + pg_dump_ + " is " + tool_version_ +
-                              ", which cannot dump it; install postgresql-client-" +
-                              std::to_string(server_major) + " or newer");
+      return Status::Unavailable("the server runs PostgreSQL " + std::to_string(server_major) +
+                                 " but " + pg_dump_ + " is " + tool_version_ +
+                                 ", which cannot dump it; install postgresql-client-" +
+                                 std::to_string(server_major) + " or newer");
     }
     return Status::Ok();
   }
 
   Result<DumpStats> Dump(const std::string& path) override {
-    MIGRATIOND_RETURN_IF_ERROR(Run({pg_dump_, "--format=" + format_, "--file=" + path,
-                                    "--no-password", "--dbname=" + credentials_.uri_without_password},
-                                   "pg_dump"));
+    MIGRATIOND_RETURN_IF_ERROR(
+        Run({pg_dump_, "--format=" + format_, "--file=" + path, "--no-password",
+             "--dbname=" + credentials_.uri_without_password},
+            "pg_dump"));
     return DumpStats{};
   }
 
@@ -200,6 +212,7 @@ class PostgresBackupEngine final : public BackupEngine {
 
   DatabaseUrl url_;
   std::string format_;
+  std::string bin_dir_;
   UriCredentials credentials_;
   std::string pg_dump_, pg_restore_, psql_;
   std::string tool_version_;

@@ -14,7 +14,7 @@
 namespace migrationd {
 
 struct ProcessResult {
-  int exit_code = -1;    // 128 + signal when killed by a signal
+  int exit_code = -1;  // 128 + signal when killed by a signal
   std::string stdout_text;
   std::string stderr_text;
 };

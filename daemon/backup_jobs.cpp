@@ -54,13 +54,14 @@ Status CheckDigest(const std::string& path, const BackupManifest& manifest) {
   std::vector<char> buffer(1 << 16);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
+    if (in.gcount() > 0)
+      hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
   }
   std::string digest = hasher.HexDigest();
   if (digest != manifest.sha256) {
     return Status::Integrity("backup " + manifest.id + " does not match its manifest (sha256 " +
-                             digest.substr(0, 12) + ", recorded " +
-                             manifest.sha256.substr(0, 12) + "); it will not be restored");
+                             digest.substr(0, 12) + ", recorded " + manifest.sha256.substr(0, 12) +
+                             "); it will not be restored");
   }
   return Status::Ok();
 }
@@ -114,8 +115,8 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
   spdlog::info("backup {} taken: {} bytes in {:.1f} ms (longest step {:.1f} ms), verified",
                manifest->id, manifest->size_bytes, manifest->duration_ms,
                manifest->longest_stall_ms);
-  responder.SendEvent(BackupEvent(request_id, proto::BACKUP_FINISHED, manifest->id,
-                                  manifest->duration_ms));
+  responder.SendEvent(
+      BackupEvent(request_id, proto::BACKUP_FINISHED, manifest->id, manifest->duration_ms));
   auto deleted = backups_.ApplyRetention(config_.retention, std::chrono::system_clock::now());
   if (!deleted.ok()) {
     spdlog::warn("retention: {}", deleted.status().message());
@@ -129,15 +130,15 @@ proto::Result Service::RunBackupJob(BackupKind kind, const proto::Request& reque
                                     Responder& responder) {
   std::string label = kind == BackupKind::kScheduled ? "" : request.label();
   if (!label.empty() && !IsValidRevisionId(label)) {
-    return ErrorResult(Status::InvalidArgument("label '" + label +
-                                               "' may use only letters, digits and '_'"));
+    return ErrorResult(
+        Status::InvalidArgument("label '" + label + "' may use only letters, digits and '_'"));
   }
   auto manifest = TakeBackup(kind, label, request.request_id(), responder);
   if (!manifest.ok()) return ErrorResult(manifest.status());
   proto::Result result;
   AddBackupInfo(*manifest, result);
-  result.set_message("backup " + manifest->id + " written to " +
-                     backups_.DataPath(*manifest) + " and verified");
+  result.set_message("backup " + manifest->id + " written to " + backups_.DataPath(*manifest) +
+                     " and verified");
   return result;
 }
 
@@ -147,9 +148,8 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   auto backup = backups_.Find(request.target());
   if (!backup.ok()) return ErrorResult(backup.status());
   if (backup->dialect != url_.dialect()) {
-    return ErrorResult(Status::InvalidArgument("backup " + backup->id + " is a " +
-                                               backup->dialect + " backup; this is " +
-                                               url_.dialect()));
+    return ErrorResult(Status::InvalidArgument("backup " + backup->id + " is a " + backup->dialect +
+                                               " backup; this is " + url_.dialect()));
   }
   const std::string path = backups_.DataPath(*backup);
   Status status = CheckDigest(path, *backup);
@@ -177,14 +177,16 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   if (!engine.ok()) return ErrorResult(engine.status());
   status = (*engine)->CheckTools();
   if (status.ok()) {
-    responder.SendEvent(BackupEvent(request.request_id(), proto::LOG_LINE,
-                                    "restoring " + backup->id + " (taken at " +
-                                        Joined(backup->revisions) + ")"));
+    responder.SendEvent(
+        BackupEvent(request.request_id(), proto::LOG_LINE,
+                    "restoring " + backup->id + " (taken at " + Joined(backup->revisions) + ")"));
     status = (*engine)->Restore(path);
   }
   if (!status.ok()) {
-    return ErrorResult(status.WithContext("restore of " + backup->id + " failed; the database "
-                                          "is as before (backup " + safety->id + ")"));
+    return ErrorResult(status.WithContext("restore of " + backup->id +
+                                          " failed; the database "
+                                          "is as before (backup " +
+                                          safety->id + ")"));
   }
   (void)control;
 
@@ -241,7 +243,8 @@ void Service::FillBackupStatus(proto::StatusInfo& status) const {
     status.set_last_backup(backups->front().id + " at " + backups->front().created_at);
   }
   if (int64_t next = next_backup_epoch_.load(); next > 0) {
-    status.set_next_backup(FormatIsoTimestamp(std::chrono::system_clock::time_point(std::chrono::seconds(next))));
+    status.set_next_backup(
+        FormatIsoTimestamp(std::chrono::system_clock::time_point(std::chrono::seconds(next))));
   }
 }
 

@@ -20,6 +20,9 @@ const char* const kDaemonUsage =
     "  --backup-dir DIR       where backups go (default: <sqlite dir>/backup/db_bak,\n"
     "                         /var/lib/migrationd/backups for PostgreSQL)\n"
     "  --backup-format F      PostgreSQL: custom (default) or plain\n"
+    "  --pg-bin-dir DIR       where pg_dump, pg_restore, psql are (default: PATH, then the\n"
+    "                         newest /usr/lib/postgresql/N/bin)\n"
+    "  --sqlite-backup-pages N  pages per SQLite online-backup step (default 256)\n"
     "  --backup-interval D    scheduled backups every D (30s, 15m, 6h, 1d; default: none)\n"
     "  --backup-catch-up B    true: at start, take a scheduled backup missed while down\n"
     "  --retain-KIND-count N  keep N backups of KIND (before_migrate 10, scheduled 7,\n"
@@ -97,6 +100,8 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
       return Status::InvalidArgument(where + ": backup_format must be custom or plain");
     }
     config.backup_format = value;
+  } else if (key == "pg_bin_dir") {
+    config.pg_bin_dir = value;
   } else if (key == "sqlite_backup_pages") {
     return ParseInt(value, config.sqlite_backup_pages, where);
   } else if (key == "backup_interval") {

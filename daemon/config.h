@@ -26,6 +26,7 @@ struct DaemonConfig {
   std::string socket_group;  // chgrp of the socket; empty: the daemon's group
   std::string backup_dir;    // empty: <sqlite dir>/backup/db_bak, or /var/lib/migrationd/backups
   std::string backup_format = "custom";     // PostgreSQL: custom (pg_dump -Fc) or plain
+  std::string pg_bin_dir;                   // pg_dump/pg_restore/psql; "" = PATH
   int sqlite_backup_pages = 256;            // pages per online-backup step (writers wait a step)
   std::chrono::seconds backup_interval{0};  // scheduled backups (0: none)
   bool backup_catch_up = false;             // at start, take a scheduled backup that was missed

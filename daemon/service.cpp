@@ -88,6 +88,7 @@ Service::Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins)
   host_ = host;
   backup_options_.postgres_format = config_.backup_format;
   backup_options_.sqlite_pages_per_step = config_.sqlite_backup_pages;
+  backup_options_.postgres_bin_dir = config_.pg_bin_dir;
 }
 
 Service::~Service() {

@@ -125,7 +125,7 @@ Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& d
                const std::string& migrations, std::vector<std::string> extra_args)
     : socket_(dir / (name + ".sock")) {
   std::vector<std::string> argv = {
-      MigrationdBinary(), "--database", database_url, "--migrations", migrations,
+      MigrationdBinary(), "--database", database_url,   "--migrations",           migrations,
       "--socket",         socket_,      "--backup-dir", dir / (name + "-backups")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, dir / name);
