@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/sha256.h"
+#include "core/temp_files.h"
 #include "core/version_store.h"
 
 namespace migrationd {
@@ -71,22 +72,6 @@ Status WriteFileDurably(const std::string& path, const std::string& text) {
   if (synced != 0) return Status::Io("fsync " + path + ": " + std::strerror(saved));
   return Status::Ok();
 }
-
-// Removes the files it names on scope exit, unless released.
-class TempFiles {
- public:
-  void Add(std::string path) { paths_.push_back(std::move(path)); }
-  void Release() { paths_.clear(); }
-  ~TempFiles() {
-    for (const auto& path : paths_) {
-      std::error_code ignored;
-      fs::remove(path, ignored);
-    }
-  }
-
- private:
-  std::vector<std::string> paths_;
-};
 
 }  // namespace
 

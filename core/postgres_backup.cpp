@@ -8,6 +8,7 @@
 #include "core/backend.h"
 #include "core/backup.h"
 #include "core/subprocess.h"
+#include "core/temp_files.h"
 
 namespace migrationd {
 namespace {
@@ -161,29 +162,15 @@ class PostgresBackupEngine final : public BackupEngine {
   Status Restore(const std::string& path) override {
     // One psql session, one transaction: the public schema is emptied and the dump's objects
     // and rows recreated; any error rolls all of it back.
-    std::string script = path + ".restore.sql";
-    struct Cleanup {
-      std::string file;
-      ~Cleanup() {
-        std::error_code ignored;
-        fs::remove(file, ignored);
-      }
-    } cleanup{script};
-    if (format_ == "plain") {
-      std::error_code error;
-      fs::copy_file(path, script, fs::copy_options::overwrite_existing, error);
-      if (error) return Status::Io("cannot copy " + path + ": " + error.message());
-    } else {
+    TempFiles generated;
+    std::string script = path;  // a plain dump is already the SQL to run
+    if (format_ != "plain") {
+      script = path + ".restore.sql";
+      generated.Add(script);
       MIGRATIOND_RETURN_IF_ERROR(Run({pg_restore_, "--file=" + script, path}, "pg_restore"));
     }
-    std::string preamble = script + ".pre";
-    struct CleanupPreamble {
-      std::string file;
-      ~CleanupPreamble() {
-        std::error_code ignored;
-        fs::remove(file, ignored);
-      }
-    } cleanup_preamble{preamble};
+    std::string preamble = path + ".restore-preamble.sql";
+    generated.Add(preamble);
     {
       std::ofstream out(preamble, std::ios::trunc);
       out << kEmptyPublicSchema;

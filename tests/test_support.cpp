@@ -47,6 +47,15 @@ void CopySeedMigrations(const std::string& dir) {
   }
 }
 
+std::string SeedMigrationsPlus(const TempDir& dir,
+                               const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::string migrations = dir / "migrations";
+  fs::create_directories(migrations);
+  CopySeedMigrations(migrations);
+  for (const auto& [name, text] : extra) WriteFile(migrations + "/" + name, text);
+  return migrations;
+}
+
 namespace {
 
 // A dump and restore re-spells some expressions with the same meaning: `x = ANY ((ARRAY['a'::

@@ -33,6 +33,9 @@ std::string ReadFile(const std::string& path);
 std::string SeedMigrationsDir();
 // Copies the seed's scripts into `dir` (to add scripts beside them).
 void CopySeedMigrations(const std::string& dir);
+// `dir`/migrations with the seed's scripts plus `extra` (file name -> text); returns its path.
+std::string SeedMigrationsPlus(const TempDir& dir,
+                               const std::vector<std::pair<std::string, std::string>>& extra);
 
 using Rows = std::vector<std::vector<std::string>>;  // NULL reads as "<null>"
 

@@ -157,9 +157,7 @@ TEMPLATE_TEST_CASE("check reports an edited script and an unknown revision as in
                    "[daemon][commands]", SqliteDatabase, PostgresDatabase) {
   TestType db;
   TempDir dir;
-  std::string migrations = dir / "migrations";
-  std::filesystem::create_directory(migrations);
-  testing::CopySeedMigrations(migrations);
+  std::string migrations = testing::SeedMigrationsPlus(dir, {});
   Daemon daemon(dir, "d", db.url(), migrations);
   REQUIRE(daemon.Migctl({"upgrade"}).exit_code == 0);
 
@@ -183,12 +181,10 @@ TEST_CASE("a failed migration reaches migctl with the file, line and database me
           "[daemon][commands]") {
   SqliteDatabase db;
   TempDir dir;
-  std::string migrations = dir / "migrations";
-  std::filesystem::create_directory(migrations);
-  testing::CopySeedMigrations(migrations);
-  testing::WriteFile(migrations + "/004_bad.sql",
-                     "-- revision: 004_bad\n-- parents: 003_add_script_version_management\n"
-                     "-- +upgrade\nCREATE TABLE ok_table (id INTEGER);\nSELEC 1;\n");
+  std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_bad.sql",
+             "-- revision: 004_bad\n-- parents: 003_add_script_version_management\n"
+             "-- +upgrade\nCREATE TABLE ok_table (id INTEGER);\nSELEC 1;\n"}});
   Daemon daemon(dir, "d", db.url(), migrations);
   MigctlRun run = daemon.Migctl({"upgrade"});
   CHECK(run.exit_code == 1);
@@ -201,9 +197,7 @@ TEST_CASE("a failed migration reaches migctl with the file, line and database me
 
 TEST_CASE("migctl revision writes a script the daemon's parser accepts", "[client][commands]") {
   TempDir dir;
-  std::string migrations = dir / "migrations";
-  std::filesystem::create_directory(migrations);
-  testing::CopySeedMigrations(migrations);
+  std::string migrations = testing::SeedMigrationsPlus(dir, {});
   testing::Process run(
       {testing::MigctlBinary(), "revision", "-m", "Add audit log!", "--migrations", migrations},
       dir / "revision");

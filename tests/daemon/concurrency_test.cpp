@@ -25,12 +25,8 @@ constexpr const char* kHead = "003_add_script_version_management";
 
 // The seed chain plus a slow fifth revision, in `dir`/migrations.
 std::string SlowMigrations(const TempDir& dir, int seconds) {
-  std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::CopySeedMigrations(migrations);
-  testing::WriteFile(migrations + "/004_slow.sql",
-                     testing::SlowRevision("004_slow", kHead, seconds));
-  return migrations;
+  return testing::SeedMigrationsPlus(
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kHead, seconds)}});
 }
 
 // Starts `migctl upgrade` on `daemon` and returns once the daemon reports 004_slow running.
@@ -246,13 +242,10 @@ TEST_CASE("a migration blocked by live traffic times out, rolls back and retries
           "[daemon][concurrency][postgresql]") {
   PostgresDatabase db;
   TempDir dir;
-  std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::CopySeedMigrations(migrations);
-  testing::WriteFile(migrations + "/004_nickname.sql",
-                     std::string("-- revision: 004_nickname\n-- parents: ") + kHead +
-                         "\n-- +upgrade\nALTER TABLE users ADD COLUMN nickname TEXT;\n"
-                         "-- +downgrade\nALTER TABLE users DROP COLUMN nickname;\n");
+  std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_nickname.sql", std::string("-- revision: 004_nickname\n-- parents: ") + kHead +
+                                     "\n-- +upgrade\nALTER TABLE users ADD COLUMN nickname TEXT;\n"
+                                     "-- +downgrade\nALTER TABLE users DROP COLUMN nickname;\n"}});
   Daemon daemon(dir, "d", db.url(), migrations, {"--lock-timeout", "200", "--lock-retries", "3"});
   REQUIRE(daemon.Migctl({"upgrade", kHead}).exit_code == 0);
 
