@@ -39,6 +39,18 @@ class Connection {
 
 bool Transient(int rc) { return rc == SQLITE_BUSY || rc == SQLITE_LOCKED; }
 
+bool IsWal(sqlite3* db) {
+  sqlite3_stmt* statement = nullptr;
+  bool wal = false;
+  if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &statement, nullptr) == SQLITE_OK &&
+      sqlite3_step(statement) == SQLITE_ROW) {
+    const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    wal = mode != nullptr && std::string(mode) == "wal";
+  }
+  sqlite3_finalize(statement);
+  return wal;
+}
+
 // Copies `from` into `to` with the backup API, `pages` at a time (-1: all in one step).
 Result<DumpStats> Copy(sqlite3* from, sqlite3* to, int pages, const std::string& what) {
   sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
@@ -96,6 +108,19 @@ class SqliteBackupEngine final : public BackupEngine {
   Result<DumpStats> Dump(const std::string& path) override {
     Connection source(path_, SQLITE_OPEN_READONLY);
     MIGRATIOND_RETURN_IF_ERROR(source.OpenStatus(path_));
+    // In WAL mode one read transaction pins a snapshot without blocking writers: every step
+    // copies from it, so the copy never restarts and writers never wait for it. (In rollback-
+    // journal mode the same transaction would block every writer until the end.)
+    const bool snapshot = IsWal(source.get()) &&
+                          sqlite3_exec(source.get(), "BEGIN; SELECT count(*) FROM sqlite_master",
+                                       nullptr, nullptr, nullptr) == SQLITE_OK;
+    struct EndSnapshot {
+      sqlite3* db;
+      bool active;
+      ~EndSnapshot() {
+        if (active) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+      }
+    } end_snapshot{source.get(), snapshot};
     Connection copy(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     MIGRATIOND_RETURN_IF_ERROR(copy.OpenStatus(path));
     // The copy is a new private file, fsynced once by the store when complete: no journal and
