@@ -108,10 +108,12 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   }
   for (const auto& [key, value] : environment) env_strings.push_back(key + "=" + value);
   std::vector<char*> env;
+  env.reserve(env_strings.size() + 1);
   for (auto& item : env_strings) env.push_back(item.data());
   env.push_back(nullptr);
   std::vector<std::string> args_copy = argv;
   std::vector<char*> args;
+  args.reserve(args_copy.size() + 1);
   for (auto& arg : args_copy) args.push_back(arg.data());
   args.push_back(nullptr);
 
