@@ -126,6 +126,26 @@ TEMPLATE_TEST_CASE("skipping the backup with --no-backup is recorded in the hist
   CHECK(listed.result().backups().empty());
 }
 
+TEST_CASE("a plain-SQL PostgreSQL backup verifies and restores", "[daemon][backup]") {
+  PostgresDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--backup-format", "plain"});
+  REQUIRE(daemon.Migctl({"upgrade", "001"}).exit_code == 0);
+  db.Exec("INSERT INTO users (username, email, password_hash) VALUES ('dora', 'd@x', 'h')");
+  const Rows before = AdminRows(db);
+  MigctlRun up = daemon.Migctl({"upgrade"});
+  REQUIRE(up.exit_code == 0);
+  const proto::BackupInfo& backup = up.result().backups(0);
+  CHECK(backup.format() == "plain");
+  CHECK_THAT(backup.file(), Catch::EndsWith(".sql"));
+  CHECK_THAT(testing::ReadFile(dir / "d-backups/" + backup.file()),
+             Catch::Contains("CREATE TABLE public.users"));
+  db.Exec("DELETE FROM users");
+  REQUIRE(daemon.Migctl({"restore", backup.id()}).exit_code == 0);
+  CHECK(AdminRows(db) == before);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"001_group_ai"}});
+}
+
 TEST_CASE("missing pg_dump stops the migration before anything runs", "[daemon][backup]") {
   PostgresDatabase db;
   TempDir dir;
