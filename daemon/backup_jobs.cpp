@@ -21,19 +21,9 @@ std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now());
 
 proto::Event BackupEvent(uint64_t request_id, proto::EventKind kind, const std::string& message,
                          double duration_ms = 0) {
-  proto::Event event;
-  event.set_request_id(request_id);
-  event.set_kind(kind);
-  event.set_message(message);
+  proto::Event event = MakeEvent(request_id, kind, message);
   event.set_duration_ms(duration_ms);
-  event.set_time(Now());
   return event;
-}
-
-std::string Joined(const std::vector<std::string>& items) {
-  std::string joined;
-  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
-  return joined.empty() ? "base" : joined;
 }
 
 // The version rows as recorded (no scripts needed), for manifests.
@@ -177,9 +167,9 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   if (!engine.ok()) return ErrorResult(engine.status());
   status = (*engine)->CheckTools();
   if (status.ok()) {
-    responder.SendEvent(
-        BackupEvent(request.request_id(), proto::LOG_LINE,
-                    "restoring " + backup->id + " (taken at " + Joined(backup->revisions) + ")"));
+    responder.SendEvent(BackupEvent(
+        request.request_id(), proto::LOG_LINE,
+        "restoring " + backup->id + " (taken at " + JoinRevisions(backup->revisions) + ")"));
     status = (*engine)->Restore(path);
   }
   if (!status.ok()) {
@@ -205,11 +195,11 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
     if (status.ok() && entry.id > restored_last) status = store.AppendHistory(entry);
   }
   HistoryEntry record;
-  record.revision = Joined(*heads);
+  record.revision = JoinRevisions(*heads);
   record.direction = "restore";
   record.started_at = record.finished_at = Now();
   record.outcome = "success";
-  record.heads_after = Joined(*heads);
+  record.heads_after = JoinRevisions(*heads);
   record.requester = requester;
   record.requester.backup_id = backup->id;
   if (status.ok()) status = store.AppendHistory(record);
@@ -223,7 +213,7 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   for (const auto& head : *heads) result.add_current(head);
   AddBackupInfo(*backup, result);
   AddBackupInfo(*safety, result);
-  result.set_message("restored " + backup->id + "; the database is at " + Joined(*heads) +
+  result.set_message("restored " + backup->id + "; the database is at " + JoinRevisions(*heads) +
                      " (the state before the restore is backup " + safety->id + ")");
   return result;
 }

@@ -81,13 +81,13 @@ Status FillRevisions(const QueryContext& context, const std::vector<std::string>
   return Status::Ok();
 }
 
-std::string Joined(const std::vector<std::string>& items) {
+}  // namespace
+
+std::string JoinRevisions(const std::vector<std::string>& revisions) {
   std::string joined;
-  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
+  for (const auto& revision : revisions) joined += (joined.empty() ? "" : ", ") + revision;
   return joined.empty() ? "base" : joined;
 }
-
-}  // namespace
 
 proto::ErrorCode ToProtoCode(ErrorCode code) {
   switch (code) {
@@ -122,7 +122,7 @@ proto::Result QueryCurrent(const QueryContext& context) {
   proto::Result result;
   for (const auto& head : *current) result.add_current(head);
   for (const auto& head : context.scripts.graph().Heads()) result.add_heads(head);
-  result.set_message(Joined(*current));
+  result.set_message(JoinRevisions(*current));
   return result;
 }
 
@@ -188,7 +188,7 @@ proto::Result QueryCheck(const QueryContext& context) {
   const RevisionGraph& graph = context.scripts.graph();
   for (const auto& head : graph.Heads()) result.add_heads(head);
   if (graph.Heads().size() > 1) {
-    add("multiple_heads", Joined(graph.Heads()),
+    add("multiple_heads", JoinRevisions(graph.Heads()),
         "the scripts have several heads; create a merge revision that names them as parents");
   }
   auto reader = OpenReader(context);
@@ -213,7 +213,7 @@ proto::Result QueryCheck(const QueryContext& context) {
     }
     auto pending = graph.Pending(*current);
     if (pending.ok() && !pending->empty()) {
-      add("not_at_head", Joined(*current),
+      add("not_at_head", JoinRevisions(*current),
           std::to_string(pending->size()) + " revision(s) pending: run 'migctl upgrade'");
     }
   }
@@ -284,7 +284,7 @@ proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
   AddPlanSteps(context.scripts, context.url.dialect(), *plan, true, result);
   for (const auto& head : plan->heads_before) result.add_current(head);
   result.set_message(plan->steps.empty()
-                         ? "nothing to do: the database is at " + Joined(plan->heads_before)
+                         ? "nothing to do: the database is at " + JoinRevisions(plan->heads_before)
                          : "dry run: " + std::to_string(plan->steps.size()) +
                                " revision(s) would run; nothing was changed");
   return result;

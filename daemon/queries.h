@@ -14,6 +14,8 @@
 namespace migrationd {
 
 proto::ErrorCode ToProtoCode(ErrorCode code);
+// "a, b" for messages; "base" when empty.
+std::string JoinRevisions(const std::vector<std::string>& revisions);
 proto::Result ErrorResult(const Status& status);
 
 struct QueryContext {

@@ -32,6 +32,19 @@ bool IsMutating(const proto::Request& request) {
   }
 }
 
+void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::string& host) {
+  holder.set_held(true);
+  holder.set_host(host);
+  holder.set_daemon_pid(getpid());
+  holder.set_uid(job.uid);
+  holder.set_user_name(job.user_name);
+  holder.set_request(job.description);
+  holder.set_since(job.started_at);
+  holder.set_revision(job.revision);
+}
+
+}  // namespace
+
 std::string Describe(const proto::Request& request) {
   std::string text = proto::Command_Name(request.command());
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -48,25 +61,6 @@ proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::st
   event.set_time(Now());
   return event;
 }
-
-void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::string& host) {
-  holder.set_held(true);
-  holder.set_host(host);
-  holder.set_daemon_pid(getpid());
-  holder.set_uid(job.uid);
-  holder.set_user_name(job.user_name);
-  holder.set_request(job.description);
-  holder.set_since(job.started_at);
-  holder.set_revision(job.revision);
-}
-
-std::string Joined(const std::vector<std::string>& items) {
-  std::string joined;
-  for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
-  return joined.empty() ? "base" : joined;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Service>> Service::Create(DaemonConfig config) {
   auto url = DatabaseUrl::Parse(config.database);
@@ -125,12 +119,12 @@ void Service::LogStartupCheck() {
   std::vector<std::string> current(status.current().begin(), status.current().end());
   std::vector<std::string> heads(status.heads().begin(), status.heads().end());
   if (status.pending() == 0) {
-    spdlog::info("database is at {}, the scripts' head", Joined(current));
+    spdlog::info("database is at {}, the scripts' head", JoinRevisions(current));
   } else {
     spdlog::warn(
         "database is at {} but the scripts' head is {}: {} revision(s) pending; run "
         "'migctl upgrade' to apply them",
-        Joined(current), Joined(heads), status.pending());
+        JoinRevisions(current), JoinRevisions(heads), status.pending());
   }
 }
 
@@ -287,25 +281,40 @@ void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
 void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
                      Responder& responder) {
   const uint64_t id = request.request_id();
-  auto finish = [&](proto::Result result) {
-    result.set_request_id(id);
-    if (result.code() == proto::OK) {
-      spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
-    } else {
-      spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
-    }
-    responder.SendResult(std::move(result));
-  };
-  auto fail = [&](const migrationd::Status& status) {
-    finish(ErrorResult(control.cancelled() && status.code() == ErrorCode::kDatabase
-                           ? Status::Cancelled("cancelled: " + status.message())
-                           : status));
-  };
   responder.SendEvent(MakeEvent(id, proto::JOB_STARTED, Describe(request)));
+  proto::Result result;
+  auto lock = AcquireJobLock(request, peer, control, responder);
+  if (!lock.ok()) {
+    result = JobError(lock.status(), control);
+  } else {
+    responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
+    RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
+    switch (request.command()) {
+      case proto::BACKUP:
+        result = RunBackupJob(
+            request.label() == kScheduledLabel ? BackupKind::kScheduled : BackupKind::kManual,
+            request, responder);
+        break;
+      case proto::RESTORE:
+        result = RunRestoreJob(request, requester, control, responder);
+        break;
+      default:
+        result = RunMigrationJob(request, requester, control, responder, **lock);
+    }
+  }
+  result.set_request_id(id);
+  if (result.code() == proto::OK) {
+    spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
+  } else {
+    spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
+  }
+  responder.SendResult(std::move(result));
+}
 
-  auto scripts = LoadScripts();
-  if (!scripts.ok()) return fail(scripts.status());
-
+Result<std::unique_ptr<MigrationLock>> Service::AcquireJobLock(const proto::Request& request,
+                                                               const PeerIdentity& peer,
+                                                               JobControl& control,
+                                                               Responder& responder) {
   LockHolderInfo me{
       host_, getpid(), static_cast<int64_t>(peer.uid), peer.user_name, Describe(request),
       Now(), ""};
@@ -314,120 +323,19 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
       request.wait() ? std::chrono::seconds(config_.lock_wait_seconds) : std::chrono::seconds(0);
   wait.should_stop = [&] { return control.cancelled(); };
   wait.on_waiting = [&](const std::optional<LockHolderInfo>& holder) {
-    responder.SendEvent(MakeEvent(id, proto::LOCK_WAIT,
+    responder.SendEvent(MakeEvent(request.request_id(), proto::LOCK_WAIT,
                                   "waiting for the migration lock held by " +
                                       (holder ? holder->Describe() : "another session")));
   };
-  auto lock = AcquireMigrationLock(url_, me, wait);
-  if (!lock.ok()) return fail(lock.status());
-  responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
-  RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
-  if (request.command() == proto::BACKUP) {
-    auto kind = request.label() == kScheduledLabel ? BackupKind::kScheduled : BackupKind::kManual;
-    return finish(RunBackupJob(kind, request, responder));
-  }
-  if (request.command() == proto::RESTORE) {
-    return finish(RunRestoreJob(request, requester, control, responder));
-  }
+  return AcquireMigrationLock(url_, me, wait);
+}
 
-  auto opened = OpenBackend(url_);
-  if (!opened.ok()) return fail(opened.status());
-  std::unique_ptr<Backend> backend = std::move(opened).value();
-  MigrationRunner runner(**scripts, *backend);
-  RetryPolicy retry;
-  retry.lock_retries = config_.lock_retries;
-  runner.set_retry_policy(retry);
-  Status status = runner.Prepare();
-  if (status.ok())
-    status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
-  if (!status.ok()) return fail(status);
-
-  if (request.command() == proto::STAMP) {
-    status = runner.Stamp({request.target()}, requester);
-    if (!status.ok()) return fail(status);
-    auto now = runner.CurrentHeads();
-    proto::Result result;
-    if (now.ok()) {
-      for (const auto& head : *now) result.add_current(head);
-    }
-    result.set_message("stamped: the database is now at " + (now.ok() ? Joined(*now) : "?"));
-    return finish(std::move(result));
+proto::Result JobError(const Status& status, const JobControl& control) {
+  // An interrupted statement surfaces as a database error; the operator asked for a cancel.
+  if (control.cancelled() && status.code() == ErrorCode::kDatabase) {
+    return ErrorResult(Status::Cancelled("cancelled: " + status.message()));
   }
-
-  auto plan = request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
-                                                  : runner.PlanDowngrade(request.target());
-  if (!plan.ok()) return fail(plan.status());
-  proto::Result result;
-  AddPlanSteps(**scripts, url_.dialect(), *plan, false, result);
-  if (plan->steps.empty()) {
-    for (const auto& head : plan->heads_before) result.add_current(head);
-    result.set_message("nothing to do: the database is at " + Joined(plan->heads_before));
-    return finish(std::move(result));
-  }
-
-  // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
-  // runs. Skipping it is recorded in every history row of the job.
-  if (request.no_backup()) {
-    requester.backup_id = kSkippedBackup;
-    responder.SendEvent(MakeEvent(id, proto::LOG_LINE, "no backup taken (--no-backup)"));
-  } else {
-    auto backup = TakeBackup(BackupKind::kBeforeMigrate, "", id, responder);
-    if (!backup.ok()) {
-      return fail(backup.status().WithContext(
-          "the backup before migrating failed, so nothing was migrated (fix it, or pass "
-          "--no-backup)"));
-    }
-    requester.backup_id = backup->id;
-    AddBackupInfo(*backup, result);
-  }
-
-  control.SetActiveBackend(backend.get());
-  const auto total = static_cast<uint32_t>(plan->steps.size());
-  RunObserver observer;
-  observer.should_stop = [&] { return control.cancelled(); };
-  observer.step_started = [&](const PlannedStep& step, size_t index, size_t) {
-    (*lock)->SetRevision(step.revision);
-    control.Progress(static_cast<uint32_t>(index), total, step.revision);
-    proto::Event event = MakeEvent(id, proto::REVISION_STARTED, "");
-    event.set_revision(step.revision);
-    event.set_direction(DirectionName(step.direction));
-    event.set_index(static_cast<uint32_t>(index + 1));
-    event.set_total(total);
-    responder.SendEvent(std::move(event));
-  };
-  observer.step_retrying = [&](const PlannedStep& step, int attempt,
-                               std::chrono::milliseconds delay, const migrationd::Status& why) {
-    std::string text = step.revision + " timed out waiting for a table lock (attempt " +
-                       std::to_string(attempt) + "), rolled back; retrying in " +
-                       std::to_string(delay.count()) + " ms: " + why.message();
-    spdlog::warn("{}", text);
-    responder.SendEvent(MakeEvent(id, proto::LOG_LINE, text));
-  };
-  size_t finished = 0;
-  observer.step_finished = [&](const PlannedStep& step, double ms) {
-    ++finished;
-    control.Progress(static_cast<uint32_t>(finished), total, "");
-    proto::Event event = MakeEvent(id, proto::REVISION_FINISHED, "");
-    event.set_revision(step.revision);
-    event.set_direction(DirectionName(step.direction));
-    event.set_index(static_cast<uint32_t>(finished));
-    event.set_total(total);
-    event.set_duration_ms(ms);
-    responder.SendEvent(std::move(event));
-  };
-  auto started = std::chrono::steady_clock::now();
-  status = runner.Execute(*plan, requester, observer);
-  control.SetActiveBackend(nullptr);
-  if (!status.ok()) return fail(status);
-  double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  const auto& after = plan->steps.back().heads_after;
-  for (const auto& head : after) result.add_current(head);
-  char summary[64];
-  std::snprintf(summary, sizeof(summary), " (%u revision(s) in %.1f ms)", total, ms);
-  result.set_message(std::string(request.command() == proto::UPGRADE ? "upgraded" : "downgraded") +
-                     " to " + Joined(after) + summary);
-  finish(std::move(result));
+  return ErrorResult(status);
 }
 
 }  // namespace migrationd

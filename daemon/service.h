@@ -12,6 +12,7 @@
 #include "core/backup.h"
 #include "core/backup_store.h"
 #include "core/database_url.h"
+#include "core/migration_lock.h"
 #include "core/script_directory.h"
 #include "core/version_store.h"
 #include "daemon/asio.h"
@@ -28,6 +29,11 @@ extern const char* const kSkippedBackup;
 // The label the scheduler puts on its backup requests.
 extern const char* const kScheduledLabel;
 void AddBackupInfo(const BackupManifest& manifest, proto::Result& result);
+// The result of a job that failed with `status` (a cancelled job says so).
+proto::Result JobError(const Status& status, const JobControl& control);
+// "upgrade head", "downgrade -1 --dry-run": a request as logs and lock holders show it.
+std::string Describe(const proto::Request& request);
+proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message);
 
 // backup_dir, or the default: beside a SQLite file (the seed's backup/db_bak), else
 // /var/lib/migrationd/backups.
@@ -61,6 +67,12 @@ class Service {
                  const std::shared_ptr<Responder>& responder);
   void RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
               Responder& responder);
+  Result<std::unique_ptr<MigrationLock>> AcquireJobLock(const proto::Request& request,
+                                                        const PeerIdentity& peer,
+                                                        JobControl& control, Responder& responder);
+  // upgrade, downgrade, stamp (migration_job.cpp); runs with the migration lock held.
+  proto::Result RunMigrationJob(const proto::Request& request, RequestIdentity requester,
+                                JobControl& control, Responder& responder, MigrationLock& lock);
 
   // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
   std::string BackupDirectory() const;

@@ -1,0 +1,133 @@
+// Service: the upgrade, downgrade and stamp jobs. They run on the job queue's thread with the
+// migration lock held; events go to the requester as the job advances.
+#include <spdlog/spdlog.h>
+
+#include "core/migration_runner.h"
+#include "daemon/queries.h"
+#include "daemon/service.h"
+
+namespace migrationd {
+namespace {
+
+proto::Event StepEvent(uint64_t request_id, proto::EventKind kind, const PlannedStep& step,
+                       uint32_t index, uint32_t total) {
+  proto::Event event = MakeEvent(request_id, kind, "");
+  event.set_revision(step.revision);
+  event.set_direction(DirectionName(step.direction));
+  event.set_index(index);
+  event.set_total(total);
+  return event;
+}
+
+// Turns the runner's callbacks into protocol events, progress for `status`, and the lock
+// holder's current revision for other daemons.
+RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& control,
+                         Responder& responder, MigrationLock& lock) {
+  RunObserver observer;
+  observer.should_stop = [&control] { return control.cancelled(); };
+  observer.step_started = [=, &control, &responder, &lock](const PlannedStep& step, size_t index,
+                                                           size_t) {
+    lock.SetRevision(step.revision);
+    control.Progress(static_cast<uint32_t>(index), total, step.revision);
+    responder.SendEvent(StepEvent(request_id, proto::REVISION_STARTED, step,
+                                  static_cast<uint32_t>(index + 1), total));
+  };
+  observer.step_retrying = [=, &responder](const PlannedStep& step, int attempt,
+                                           std::chrono::milliseconds delay, const Status& why) {
+    std::string text = step.revision + " timed out waiting for a table lock (attempt " +
+                       std::to_string(attempt) + "), rolled back; retrying in " +
+                       std::to_string(delay.count()) + " ms: " + why.message();
+    spdlog::warn("{}", text);
+    responder.SendEvent(MakeEvent(request_id, proto::LOG_LINE, text));
+  };
+  auto finished = std::make_shared<uint32_t>(0);
+  observer.step_finished = [=, &control, &responder](const PlannedStep& step, double ms) {
+    ++*finished;
+    control.Progress(*finished, total, "");
+    proto::Event event = StepEvent(request_id, proto::REVISION_FINISHED, step, *finished, total);
+    event.set_duration_ms(ms);
+    responder.SendEvent(std::move(event));
+  };
+  return observer;
+}
+
+proto::Result Stamp(MigrationRunner& runner, const proto::Request& request,
+                    const RequestIdentity& requester) {
+  Status status = runner.Stamp({request.target()}, requester);
+  if (!status.ok()) return ErrorResult(status);
+  auto now = runner.CurrentHeads();
+  proto::Result result;
+  if (now.ok()) {
+    for (const auto& head : *now) result.add_current(head);
+  }
+  result.set_message("stamped: the database is now at " + (now.ok() ? JoinRevisions(*now) : "?"));
+  return result;
+}
+
+}  // namespace
+
+proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
+                                       JobControl& control, Responder& responder,
+                                       MigrationLock& lock) {
+  const uint64_t id = request.request_id();
+  auto scripts = LoadScripts();
+  if (!scripts.ok()) return ErrorResult(scripts.status());
+  auto opened = OpenBackend(url_);
+  if (!opened.ok()) return ErrorResult(opened.status());
+  std::unique_ptr<Backend> backend = std::move(opened).value();
+  MigrationRunner runner(**scripts, *backend);
+  RetryPolicy retry;
+  retry.lock_retries = config_.lock_retries;
+  runner.set_retry_policy(retry);
+  Status status = runner.Prepare();
+  if (status.ok()) {
+    status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
+  }
+  if (!status.ok()) return ErrorResult(status);
+  if (request.command() == proto::STAMP) return Stamp(runner, request, requester);
+
+  auto plan = request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
+                                                  : runner.PlanDowngrade(request.target());
+  if (!plan.ok()) return ErrorResult(plan.status());
+  proto::Result result;
+  AddPlanSteps(**scripts, url_.dialect(), *plan, false, result);
+  if (plan->steps.empty()) {
+    for (const auto& head : plan->heads_before) result.add_current(head);
+    result.set_message("nothing to do: the database is at " + JoinRevisions(plan->heads_before));
+    return result;
+  }
+
+  // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
+  // runs. Skipping it is recorded in every history row of the job.
+  if (request.no_backup()) {
+    requester.backup_id = kSkippedBackup;
+    responder.SendEvent(MakeEvent(id, proto::LOG_LINE, "no backup taken (--no-backup)"));
+  } else {
+    auto backup = TakeBackup(BackupKind::kBeforeMigrate, "", id, responder);
+    if (!backup.ok()) {
+      return ErrorResult(backup.status().WithContext(
+          "the backup before migrating failed, so nothing was migrated (fix it, or pass "
+          "--no-backup)"));
+    }
+    requester.backup_id = backup->id;
+    AddBackupInfo(*backup, result);
+  }
+
+  const auto total = static_cast<uint32_t>(plan->steps.size());
+  control.SetActiveBackend(backend.get());
+  auto started = std::chrono::steady_clock::now();
+  status = runner.Execute(*plan, requester, MakeObserver(id, total, control, responder, lock));
+  control.SetActiveBackend(nullptr);
+  if (!status.ok()) return JobError(status, control);
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto& after = plan->steps.back().heads_after;
+  for (const auto& head : after) result.add_current(head);
+  char summary[64];
+  std::snprintf(summary, sizeof(summary), " (%u revision(s) in %.1f ms)", total, ms);
+  result.set_message(std::string(request.command() == proto::UPGRADE ? "upgraded" : "downgraded") +
+                     " to " + JoinRevisions(after) + summary);
+  return result;
+}
+
+}  // namespace migrationd
