@@ -199,6 +199,18 @@ std::string BackupStore::DataPath(const BackupManifest& manifest) const {
   return (fs::path(directory_) / manifest.file).string();
 }
 
+Status BackupStore::VerifyDigest(const BackupManifest& manifest) const {
+  int64_t size = 0;
+  auto digest = HashFile(DataPath(manifest), size);
+  if (!digest.ok()) return digest.status();
+  if (*digest != manifest.sha256) {
+    return Status::Integrity("backup " + manifest.id + " does not match its manifest (sha256 " +
+                             digest->substr(0, 12) + ", recorded " + manifest.sha256.substr(0, 12) +
+                             "); it will not be restored");
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> BackupStore::ApplyRetention(
     const RetentionPolicy& policy, std::chrono::system_clock::time_point now) const {
   auto backups = List();

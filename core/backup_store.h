@@ -46,6 +46,8 @@ class BackupStore {
   Result<std::vector<BackupManifest>> List() const;
   Result<BackupManifest> Find(const std::string& id) const;
   std::string DataPath(const BackupManifest& manifest) const;
+  // Hashes the data file again; an integrity error if it no longer matches the manifest.
+  Status VerifyDigest(const BackupManifest& manifest) const;
   // Deletes what the policy does not keep; returns the ids deleted.
   Result<std::vector<std::string>> ApplyRetention(const RetentionPolicy& policy,
                                                   std::chrono::system_clock::time_point now) const;

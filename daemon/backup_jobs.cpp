@@ -3,10 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "core/backend.h"
-#include "core/sha256.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"
 
@@ -16,8 +14,6 @@ const char* const kSkippedBackup = "none (--no-backup)";
 const char* const kScheduledLabel = "\x01scheduled";  // not a label a person can type
 
 namespace {
-
-std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }
 
 proto::Event BackupEvent(uint64_t request_id, proto::EventKind kind, const std::string& message,
                          double duration_ms = 0) {
@@ -34,26 +30,6 @@ Result<std::vector<std::string>> RecordedRevisions(const DatabaseUrl& url) {
   if (!exists.ok()) return exists.status();
   if (!*exists) return std::vector<std::string>();
   return VersionStore(**backend).ReadHeads();
-}
-
-// Hashes the data file again: a restore must never read a file that changed since its backup.
-Status CheckDigest(const std::string& path, const BackupManifest& manifest) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Io("cannot read " + path);
-  Sha256 hasher;
-  std::vector<char> buffer(1 << 16);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0)
-      hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
-  }
-  std::string digest = hasher.HexDigest();
-  if (digest != manifest.sha256) {
-    return Status::Integrity("backup " + manifest.id + " does not match its manifest (sha256 " +
-                             digest.substr(0, 12) + ", recorded " + manifest.sha256.substr(0, 12) +
-                             "); it will not be restored");
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -142,7 +118,8 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
                                                " backup; this is " + url_.dialect()));
   }
   const std::string path = backups_.DataPath(*backup);
-  Status status = CheckDigest(path, *backup);
+  // A restore must never read a file that changed since it was backed up.
+  Status status = backups_.VerifyDigest(*backup);
   if (!status.ok()) return ErrorResult(status);
 
   // The current state is backed up first, so a restore can itself be undone.
@@ -197,7 +174,7 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   HistoryEntry record;
   record.revision = JoinRevisions(*heads);
   record.direction = "restore";
-  record.started_at = record.finished_at = Now();
+  record.started_at = record.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
   record.outcome = "success";
   record.heads_after = JoinRevisions(*heads);
   record.requester = requester;
