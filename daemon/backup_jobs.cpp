@@ -222,6 +222,7 @@ void Service::StartScheduler(boost::asio::io_context& io) {
 }
 
 void Service::ScheduleNextBackup(bool at_start) {
+  if (!backup_timer_) return;  // stopped (shutdown)
   using std::chrono::system_clock;
   auto now = system_clock::now();
   system_clock::time_point last{};
@@ -245,7 +246,7 @@ void Service::ScheduleNextBackup(bool at_start) {
   backup_timer_->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::max(next - now, system_clock::duration::zero())));
   backup_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    if (ec || !backup_timer_) return;
     SubmitScheduledBackup();
     ScheduleNextBackup(false);
   });

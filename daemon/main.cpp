@@ -64,6 +64,7 @@ int Main(int argc, char** argv) {
     spdlog::info("signal {}: no new requests; a running job gets {} s to finish", signal,
                  config.shutdown_grace_seconds);
     server.StopAccepting();
+    (*service)->StopScheduler();
     // Waiting for the job must not block the I/O thread: its events still have to go out.
     stopper = std::thread([&] {
       (*service)->Shutdown();
@@ -87,6 +88,7 @@ int Main(int argc, char** argv) {
   server.Start();
   io.run();
   if (stopper.joinable()) stopper.join();
+  (*service)->StopScheduler();
   spdlog::info("migrationd stopped");
   return 0;
 }

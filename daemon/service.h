@@ -51,6 +51,8 @@ class Service {
   // Arms the backup timer on `io` when backup_interval is set (taking a missed run at once when
   // backup_catch_up is on).
   void StartScheduler(boost::asio::io_context& io);
+  // Drops the timer; call before the io_context it was made on is destroyed.
+  void StopScheduler() { backup_timer_.reset(); }
   // Stops taking jobs; lets a running one finish within the grace period, then cancels it.
   void Shutdown();
 
