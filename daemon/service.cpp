@@ -8,6 +8,7 @@
 #include "core/migration_lock.h"
 #include "core/migration_runner.h"
 #include "daemon/queries.h"
+#include "proto/frame.h"
 
 namespace migrationd {
 
@@ -194,6 +195,14 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
 
 void Service::HandleReadOnly(const proto::Request& request,
                              const std::shared_ptr<Responder>& responder) {
+  proto::Result result = AnswerReadOnly(request);
+  result.set_request_id(request.request_id());
+  responder->SendResult(std::move(result));
+}
+
+proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
+  // Backups need no scripts: they are listed even when the directory is broken.
+  if (request.command() == proto::BACKUPS) return ListBackups();
   proto::Result result;
   auto scripts = LoadScripts();
   if (request.command() == proto::STATUS) {
@@ -223,21 +232,17 @@ void Service::HandleReadOnly(const proto::Request& request,
       case proto::LOG:
         result = QueryLog(context, request.limit());
         break;
-      case proto::BACKUPS:
-        result = ListBackups();
-        break;
       case proto::UPGRADE:
       case proto::DOWNGRADE:
         result = QueryDryRun(context, request.command(), request.target());
         break;
       default:
-        result = ErrorResult(
-            Status::InvalidArgument("unknown command " + std::to_string(request.command()) +
-                                    "; this daemon speaks protocol version " + std::to_string(1)));
+        result = ErrorResult(Status::InvalidArgument(
+            "unknown command " + std::to_string(request.command()) +
+            "; this daemon speaks protocol version " + std::to_string(kProtocolVersion)));
     }
   }
-  result.set_request_id(request.request_id());
-  responder->SendResult(std::move(result));
+  return result;
 }
 
 void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,

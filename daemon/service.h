@@ -64,6 +64,7 @@ class Service {
   Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins);
   Result<std::shared_ptr<const ScriptDirectory>> LoadScripts() const;
   void HandleReadOnly(const proto::Request& request, const std::shared_ptr<Responder>& responder);
+  proto::Result AnswerReadOnly(const proto::Request& request) const;
   proto::Result StatusReply(const ScriptDirectory* scripts, const std::string& error) const;
   void SubmitJob(const proto::Request& request, const PeerIdentity& peer,
                  const std::shared_ptr<Responder>& responder);

@@ -264,3 +264,31 @@ TEST_CASE("a password in the database URL never reaches a reply or a log line",
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("a broken script directory fails the requests that need it, not status or backups",
+          "[daemon][commands]") {
+  testing::SqliteDatabase db;
+  testing::TempDir dir;
+  std::string migrations = testing::SeedMigrationsPlus(dir, {});
+  testing::Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade"}).exit_code == 0);
+  testing::WriteFile(migrations + "/004_broken.sql", "-- revision: 004_broken\n-- parent: 003\n");
+
+  auto upgrade = daemon.Migctl({"upgrade"});
+  CHECK(upgrade.exit_code == 1);
+  CHECK_THAT(upgrade.result().message(),
+             Catch::Contains("004_broken.sql:2") && Catch::Contains("did you mean 'parents'"));
+  auto status = daemon.Migctl({"status"});
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.result().status().error(), Catch::Contains("004_broken.sql:2"));
+  auto backups = daemon.Migctl({"backups"});
+  CHECK(backups.exit_code == 0);
+  CHECK(backups.result().backups_size() == 1);
+  CHECK(daemon.Migctl({"backup"}).exit_code == 0);  // a backup needs no scripts either
+}
+
+}  // namespace
+}  // namespace migrationd
