@@ -29,10 +29,6 @@ Status MigrationRunner::Prepare() {
 }
 
 Result<std::vector<std::string>> MigrationRunner::CurrentHeads() {
-  // A database migrationd never touched is at base; reading it must not create anything.
-  auto exists = backend_.TableExists("migrationd_version");
-  if (!exists.ok()) return exists.status();
-  if (!*exists) return std::vector<std::string>();
   auto recorded = store_.ReadHeads();
   if (!recorded.ok()) return recorded.status();
   return scripts_.graph().NormalizeHeads(*recorded);

@@ -53,6 +53,10 @@ Status VersionStore::EnsureTables() {
 }
 
 Result<std::vector<std::string>> VersionStore::ReadHeads() {
+  // A database migrationd never touched is at base; reading it must not create anything.
+  auto exists = backend_.TableExists("migrationd_version");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::vector<std::string>();
   auto rows = backend_.Query("SELECT revision FROM migrationd_version ORDER BY revision");
   if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_version");
   std::vector<std::string> heads;
@@ -61,6 +65,9 @@ Result<std::vector<std::string>> VersionStore::ReadHeads() {
 }
 
 Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
+  auto exists = backend_.TableExists("migrationd_history");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::vector<HistoryEntry>();
   std::string sql =
       "SELECT id, revision, direction, checksum, started_at, finished_at, duration_ms, outcome,"
       " error, heads_after, user_uid, user_name, host, daemon_pid, backup_id"

@@ -49,7 +49,8 @@ class VersionStore {
 
   // Creates the tables if they do not exist (idempotent).
   Status EnsureTables();
-  // The version rows as recorded, sorted.
+  // The version rows as recorded, sorted. Reads never create the tables: a database without
+  // them has no rows (it is at base, with no history).
   Result<std::vector<std::string>> ReadHeads();
   // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);

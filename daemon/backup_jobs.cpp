@@ -26,9 +26,6 @@ proto::Event BackupEvent(uint64_t request_id, proto::EventKind kind, const std::
 Result<std::vector<std::string>> RecordedRevisions(const DatabaseUrl& url) {
   auto backend = OpenBackend(url);
   if (!backend.ok()) return backend.status();
-  auto exists = (*backend)->TableExists("migrationd_version");
-  if (!exists.ok()) return exists.status();
-  if (!*exists) return std::vector<std::string>();
   return VersionStore(**backend).ReadHeads();
 }
 
@@ -133,12 +130,9 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   {
     auto backend = OpenBackend(url_);
     if (!backend.ok()) return ErrorResult(backend.status());
-    auto exists = (*backend)->TableExists("migrationd_history");
-    if (exists.ok() && *exists) {
-      auto rows = VersionStore(**backend).ReadHistory();
-      if (!rows.ok()) return ErrorResult(rows.status());
-      history_now = std::move(rows).value();
-    }
+    auto rows = VersionStore(**backend).ReadHistory();
+    if (!rows.ok()) return ErrorResult(rows.status());
+    history_now = std::move(rows).value();
   }
   auto engine = MakeBackupEngine(url_, backup_options_);
   if (!engine.ok()) return ErrorResult(engine.status());

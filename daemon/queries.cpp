@@ -22,13 +22,6 @@ Result<Reader> OpenReader(const QueryContext& context) {
   return reader;
 }
 
-Result<std::vector<HistoryEntry>> ReadLog(Backend& backend, uint32_t limit) {
-  auto exists = backend.TableExists("migrationd_history");
-  if (!exists.ok()) return exists.status();
-  if (!*exists) return std::vector<HistoryEntry>();
-  return VersionStore(backend).ReadHistory(limit);
-}
-
 // The last successful upgrade of each revision still applied, replayed from the audit log.
 std::map<std::string, HistoryEntry> AppliedEntries(const std::vector<HistoryEntry>& log) {
   std::map<std::string, HistoryEntry> applied;
@@ -62,7 +55,7 @@ Status FillRevisions(const QueryContext& context, const std::vector<std::string>
   if (!reader.ok()) return reader.status();
   auto current = reader->runner->CurrentHeads();
   if (!current.ok()) return current.status();
-  auto log = ReadLog(*reader->backend, 0);
+  auto log = VersionStore(*reader->backend).ReadHistory(0);
   if (!log.ok()) return log.status();
   auto pending = context.scripts.graph().Pending(*current);
   if (!pending.ok()) return pending.status();
@@ -199,7 +192,7 @@ proto::Result QueryCheck(const QueryContext& context) {
     add("unknown_revision", "", current.status().message());
   } else {
     for (const auto& head : *current) result.add_current(head);
-    auto log = ReadLog(*reader->backend, 0);
+    auto log = VersionStore(*reader->backend).ReadHistory(0);
     if (!log.ok()) return ErrorResult(log.status());
     for (const auto& [id, entry] : AppliedEntries(*log)) {
       if (!graph.Contains(id) || entry.checksum.empty()) continue;
@@ -232,7 +225,7 @@ proto::Result QueryCheck(const QueryContext& context) {
 proto::Result QueryLog(const QueryContext& context, uint32_t limit) {
   auto reader = OpenReader(context);
   if (!reader.ok()) return ErrorResult(reader.status());
-  auto log = ReadLog(*reader->backend, limit);
+  auto log = VersionStore(*reader->backend).ReadHistory(limit);
   if (!log.ok()) return ErrorResult(log.status());
   proto::Result result;
   for (const auto& entry : *log) {
