@@ -54,6 +54,15 @@ class Backend {
   // traffic, and how long one statement may run. 0 leaves the engine's default.
   virtual Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) = 0;
 
+  // Serializes migrationd's steps across connections and daemons, independently of the
+  // migration lock (which may be lost: a killed session, a pooler, a deleted lock file). Inside
+  // a transaction the lock lasts until it ends; outside one, until ReleaseStepLock. Once it is
+  // held, no other step can change the version tables, so a step that re-reads them knows they
+  // stay as read. SQLite: BEGIN IMMEDIATE already holds the file's write lock (nothing to do).
+  // PostgreSQL: an advisory lock on a key of its own (not the migration lock's).
+  virtual Status AcquireStepLock() = 0;
+  virtual void ReleaseStepLock() = 0;
+
   // Engine capabilities the engine-neutral code asks for instead of testing the dialect.
   // The DDL of the daemon's own tables (idempotent: CREATE TABLE IF NOT EXISTS ...).
   virtual std::vector<std::string> VersionTablesDdl() const = 0;

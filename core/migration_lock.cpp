@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,7 +82,10 @@ LockHolderInfo Deserialize(const std::string& text) {
 
 class FileLock final : public MigrationLock {
  public:
-  FileLock(int fd, LockHolderInfo me) : fd_(fd), me_(std::move(me)) { Write(); }
+  FileLock(int fd, std::string path, LockHolderInfo me)
+      : fd_(fd), path_(std::move(path)), me_(std::move(me)) {
+    Write();
+  }
   ~FileLock() override {
     if (ftruncate(fd_, 0) != 0) {
       // The contents only describe the holder; the flock below is what matters.
@@ -93,6 +97,22 @@ class FileLock final : public MigrationLock {
     me_.revision = revision;
     Write();
   }
+  Status CheckHeld() override {
+    // flock belongs to the open file: if the path now names another file (deleted, replaced),
+    // a second daemon can flock that one, and this lock protects nothing any more.
+    struct stat mine {};
+    struct stat named {};
+    if (fstat(fd_, &mine) != 0) return Status::Conflict("the migration lock file is gone");
+    if (lstat(path_.c_str(), &named) != 0) {
+      return Status::Conflict("the migration lock was lost: the lock file " + path_ +
+                              " was removed while this job held it");
+    }
+    if (mine.st_dev != named.st_dev || mine.st_ino != named.st_ino) {
+      return Status::Conflict("the migration lock was lost: the lock file " + path_ +
+                              " was replaced while this job held it");
+    }
+    return Status::Ok();
+  }
 
  private:
   void Write() {
@@ -102,15 +122,49 @@ class FileLock final : public MigrationLock {
     }
   }
   int fd_;
+  std::string path_;
   LockHolderInfo me_;
 };
 
-Result<std::optional<LockHolderInfo>> ReadFileLockHolder(const DatabaseUrl& url) {
-  int fd = open(LockFilePath(url).c_str(), O_RDONLY | O_CLOEXEC);
+// Opens the lock file without following a symlink or blocking on a planted FIFO, and refuses
+// anything but a plain file of this process's user with a single link: root's daemon must not
+// truncate a file an attacker pointed it at. Returns the descriptor.
+Result<int> OpenLockFile(const std::string& path, bool create) {
+  int flags = (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  int fd = open(path.c_str(), flags, 0600);
   if (fd < 0) {
-    if (errno == ENOENT) return std::optional<LockHolderInfo>();
-    return Status::Io("cannot open " + LockFilePath(url) + ": " + std::strerror(errno));
+    if (errno == ENOENT && !create) return -1;
+    std::string why = errno == ELOOP ? "it is a symbolic link" : std::strerror(errno);
+    return Status::Io("cannot open the lock file " + path + ": " + why +
+                      "; remove it (the daemon creates its own) and make sure only the daemon's "
+                      "user can write the database's directory");
   }
+  struct stat info {};
+  std::string wrong;
+  if (fstat(fd, &info) != 0) {
+    wrong = std::strerror(errno);
+  } else if (!S_ISREG(info.st_mode)) {
+    wrong = "it is not a plain file";
+  } else if (info.st_nlink != 1) {
+    wrong = "it has " + std::to_string(info.st_nlink) + " hard links";
+  } else if (create && info.st_uid != geteuid()) {
+    wrong = "it belongs to uid " + std::to_string(info.st_uid) + ", not to the daemon's uid " +
+            std::to_string(geteuid());
+  }
+  if (!wrong.empty()) {
+    close(fd);
+    return Status::PermissionDenied("refusing the lock file " + path + ": " + wrong +
+                                    "; remove it (the daemon creates its own) and make sure only "
+                                    "the daemon's user can write the database's directory");
+  }
+  return fd;
+}
+
+Result<std::optional<LockHolderInfo>> ReadFileLockHolder(const DatabaseUrl& url) {
+  auto opened = OpenLockFile(LockFilePath(url), false);
+  if (!opened.ok()) return opened.status();
+  int fd = *opened;
+  if (fd < 0) return std::optional<LockHolderInfo>();
   std::optional<LockHolderInfo> holder;
   if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
     flock(fd, LOCK_UN);
@@ -128,11 +182,9 @@ Result<std::unique_ptr<MigrationLock>> AcquireFileLock(const DatabaseUrl& url,
                                                        const LockHolderInfo& me,
                                                        const LockWaitOptions& options) {
   const std::string path = LockFilePath(url);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-  if (fd < 0) {
-    return Status::Io("cannot open the lock file " + path + ": " + std::strerror(errno) +
-                      "; the daemon needs write access to the database's directory");
-  }
+  auto opened = OpenLockFile(path, true);
+  if (!opened.ok()) return opened.status();
+  int fd = *opened;
   auto try_once = [&]() -> Result<bool> {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
     if (errno == EWOULDBLOCK || errno == EINTR) return false;
@@ -144,7 +196,7 @@ Result<std::unique_ptr<MigrationLock>> AcquireFileLock(const DatabaseUrl& url,
     close(fd);
     return status;
   }
-  return std::unique_ptr<MigrationLock>(std::make_unique<FileLock>(fd, me));
+  return std::unique_ptr<MigrationLock>(std::make_unique<FileLock>(fd, path, me));
 }
 
 // ------------------------------------------------------------------------------- PostgreSQL
@@ -165,6 +217,26 @@ class AdvisoryLock final : public MigrationLock {
         " AND backend_pid = pg_backend_pid()",
         {Key()});
     (void)connection_->Query("SELECT pg_advisory_unlock(CAST($1 AS BIGINT))", {Key()});
+  }
+  Status CheckHeld() override {
+    // Asked on the lock connection itself: a dead session fails the query, and a pooler that
+    // handed this client another server session shows no lock held by it.
+    auto held = connection_->Query(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND pid = pg_backend_pid() AND objsubid = 1"
+        " AND CAST(classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
+        " AND CAST(objid AS BIGINT) = CAST($1 AS BIGINT) & 4294967295",
+        {Key()});
+    if (!held.ok()) {
+      return Status::Conflict("the migration lock was lost: its session ended (" +
+                              held.status().message() + ")");
+    }
+    if (held->front()[0].value_or("0") == "0") {
+      return Status::Conflict(
+          "the migration lock was lost: its session no longer holds it (is a connection "
+          "pooler in front of the database? migrationd needs a direct session)");
+    }
+    return Status::Ok();
   }
   void SetRevision(const std::string& revision) override {
     (void)connection_->Query(
@@ -235,6 +307,16 @@ Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& ur
     if (!rows.ok()) return rows.status();
     return rows->front()[0].value_or("f") == "t";
   };
+  // The lock session sits idle while the migration connection works: a server-wide
+  // idle_session_timeout would end it and hand the lock to the next daemon (PostgreSQL 14+).
+  MIGRATIOND_RETURN_IF_ERROR(
+      connection
+          ->Query("SELECT set_config('idle_session_timeout', '0', false) WHERE "
+                  "CAST(current_setting('server_version_num') AS INTEGER) >= 140000",
+                  {})
+          .status());
+  MIGRATIOND_RETURN_IF_ERROR(
+      connection->Execute("SET idle_in_transaction_session_timeout = 0"));
   Status status = WaitFor(
       try_once, [&] { return ReadAdvisoryLockHolder(*connection); }, options);
   if (!status.ok()) return status;

@@ -6,7 +6,10 @@
 //     never leaves it behind. The holder's details go into migrationd_lock, and are trusted only
 //     while pg_locks shows that row's backend holding the lock.
 //   SQLite: an exclusive flock on "<database>.migrationd-lock" beside the file (the kernel
-//     releases it when the process dies); the holder's details are the file's contents.
+//     releases it when the process dies); the holder's details are the file's contents. The
+//     file lives beside the database because that is the one place every daemon of that
+//     database finds, whatever its own runtime directory. It is opened without following
+//     symlinks and used only if it is a plain file of the daemon's own user with one link.
 //
 // Acquire returns an RAII handle: destroying it releases the lock. A handle is owned by one job;
 // ReadMigrationLockHolder may be called from any thread at any time, also by another daemon.
@@ -40,6 +43,11 @@ class MigrationLock {
   virtual ~MigrationLock() = default;
   // Records the revision being applied, for `migctl status` on any daemon. Best effort.
   virtual void SetRevision(const std::string& revision) = 0;
+  // Whether this handle still holds the lock. It can be lost without the daemon noticing: the
+  // server ended the lock session (idle_session_timeout, pg_terminate_backend, a restart, a
+  // pooler), or someone removed or replaced the lock file. The job checks before each step and
+  // stops when it is gone.
+  virtual Status CheckHeld() = 0;
 };
 
 struct LockWaitOptions {

@@ -1,5 +1,6 @@
 #include "core/migration_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -74,31 +75,44 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   if (*heads != plan.heads_before) {
-    return Status::Busy("the database moved from " + DescribeHeads(plan.heads_before) + " to " +
+    return Status::Conflict("the database moved from " + DescribeHeads(plan.heads_before) + " to " +
                         DescribeHeads(*heads) + " since the plan was made; plan again");
   }
+  const std::vector<std::string>* expected = &plan.heads_before;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlannedStep& step = plan.steps[i];
+    const std::string done =
+        std::to_string(i) + " of " + std::to_string(plan.steps.size()) + " revision(s) were applied";
     if (observer.should_stop && observer.should_stop()) {
-      return Status::Cancelled("cancelled before '" + step.revision + "'; " + std::to_string(i) +
-                               " of " + std::to_string(plan.steps.size()) +
-                               " revision(s) were applied");
+      return Status::Cancelled("cancelled before '" + step.revision + "'; " + done);
+    }
+    if (observer.check_lock) {
+      if (Status held = observer.check_lock(); !held.ok()) {
+        Status stopped = Status::Conflict(
+            held.message() + "; the job stopped before '" + step.revision + "' and " + done +
+            "; nothing else was run. Check 'migctl status' and 'migctl log', then run the "
+            "command again");
+        RecordFailure(StepEntry(step, requester), stopped);
+        return stopped;
+      }
     }
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
     auto started = Clock::now();
-    MIGRATIOND_RETURN_IF_ERROR(RunStepWithRetries(step, requester, observer));
+    MIGRATIOND_RETURN_IF_ERROR(RunStepWithRetries(step, *expected, requester, observer));
     std::chrono::duration<double, std::milli> elapsed = Clock::now() - started;
     if (observer.step_finished) observer.step_finished(step, elapsed.count());
+    expected = &step.heads_after;
   }
   return Status::Ok();
 }
 
 Status MigrationRunner::RunStepWithRetries(const PlannedStep& step,
+                                           const std::vector<std::string>& expected_heads,
                                            const RequestIdentity& requester,
                                            const RunObserver& observer) {
   std::chrono::milliseconds delay = retry_.first_delay;
   for (int attempt = 1;; ++attempt) {
-    Status status = RunStep(step, requester);
+    Status status = RunStep(step, expected_heads, requester);
     if (status.code() != ErrorCode::kBusy || attempt > retry_.lock_retries) {
       if (status.code() == ErrorCode::kBusy) {
         return status.WithContext("gave up after " + std::to_string(attempt) +
@@ -118,22 +132,59 @@ Status MigrationRunner::RunStepWithRetries(const PlannedStep& step,
   }
 }
 
-Status MigrationRunner::RunStep(const PlannedStep& step, const RequestIdentity& requester) {
-  const Script& script = scripts_.script(step.revision);
+HistoryEntry MigrationRunner::StepEntry(const PlannedStep& step,
+                                        const RequestIdentity& requester) const {
   HistoryEntry entry;
   entry.revision = step.revision;
   entry.direction = DirectionName(step.direction);
-  entry.checksum = script.Checksum(backend_.dialect());
+  entry.checksum = scripts_.script(step.revision).Checksum(backend_.dialect());
   entry.started_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+  entry.finished_at = entry.started_at;
   entry.heads_after = JoinHeads(step.heads_after);
   entry.requester = requester;
+  return entry;
+}
+
+Status MigrationRunner::CheckHeadsAre(const std::vector<std::string>& expected,
+                                      const PlannedStep& step) {
+  // Read under the step lock: whatever another daemon did is committed and visible now, and
+  // nothing can change the rows until this step ends.
+  auto recorded = store_.ReadHeads();
+  if (!recorded.ok()) return recorded.status();
+  std::vector<std::string> wanted = expected;
+  std::sort(wanted.begin(), wanted.end());
+  if (*recorded == wanted) return Status::Ok();
+  return Status::Conflict("before " + std::string(DirectionName(step.direction)) + " of '" +
+                          step.revision + "' the database was expected at " +
+                          DescribeHeads(wanted) + " but is at " + DescribeHeads(*recorded) +
+                          ": another migration changed it while this job ran (was the "
+                          "migration lock lost?); '" + step.revision +
+                          "' was not run. Check 'migctl log', then run the command again");
+}
+
+Status MigrationRunner::RunStep(const PlannedStep& step,
+                                const std::vector<std::string>& expected_heads,
+                                const RequestIdentity& requester) {
+  const Script& script = scripts_.script(step.revision);
+  HistoryEntry entry = StepEntry(step, requester);
   auto started = Clock::now();
 
+  // Exactly once does not rest on the migration lock alone: the step lock plus a re-read of
+  // the version rows refuse a step that another migration already ran.
   const bool transactional = script.transaction == TransactionMode::kPerMigration;
   Status status = transactional ? backend_.Begin() : Status::Ok();
+  if (status.ok()) status = backend_.AcquireStepLock();
+  if (status.ok()) status = CheckHeadsAre(expected_heads, step);
+  if (status.code() == ErrorCode::kConflict) {
+    backend_.Rollback();
+    if (!transactional) backend_.ReleaseStepLock();
+    RecordFailure(entry, status);
+    return status;
+  }
   if (status.ok()) status = RunStatements(script, step);
   // A non-transactional script records its outcome in a transaction of its own.
   if (status.ok() && !transactional) status = backend_.Begin();
+  if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);
   if (status.ok()) status = store_.WriteHeads(step.heads_after);
   if (status.ok()) {
     entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
@@ -142,9 +193,13 @@ Status MigrationRunner::RunStep(const PlannedStep& step, const RequestIdentity& 
     status = store_.AppendHistory(entry);
   }
   if (status.ok()) status = backend_.Commit();
-  if (status.ok()) return Status::Ok();
+  if (status.ok()) {
+    if (!transactional) backend_.ReleaseStepLock();
+    return Status::Ok();
+  }
 
   backend_.Rollback();
+  if (!transactional) backend_.ReleaseStepLock();
   entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
   entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   RecordFailure(entry, status);
@@ -205,7 +260,8 @@ Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
   entry.heads_after = JoinHeads(*heads);
   entry.requester = requester;
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
-  Status status = store_.WriteHeads(*heads);
+  Status status = backend_.AcquireStepLock();
+  if (status.ok()) status = store_.WriteHeads(*heads);
   if (status.ok()) status = store_.AppendHistory(entry);
   if (status.ok()) status = backend_.Commit();
   if (!status.ok()) backend_.Rollback();

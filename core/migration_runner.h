@@ -26,6 +26,9 @@ struct RunObserver {
   // Polled before each step; true stops the job there (a running step is stopped by
   // Backend::Interrupt instead).
   std::function<bool()> should_stop;
+  // Polled before each step: an error (the migration lock was lost) stops the job there; the
+  // stop is recorded in history and returned as a conflict.
+  std::function<Status()> check_lock;
   // A step hit a table-lock timeout, was rolled back, and runs again after `delay`.
   std::function<void(const PlannedStep& step, int attempt, std::chrono::milliseconds delay,
                      const Status& why)>
@@ -64,9 +67,13 @@ class MigrationRunner {
 
  private:
   Status CheckPlanRunnable(const MigrationPlan& plan) const;
-  Status RunStepWithRetries(const PlannedStep& step, const RequestIdentity& requester,
-                            const RunObserver& observer);
-  Status RunStep(const PlannedStep& step, const RequestIdentity& requester);
+  Status RunStepWithRetries(const PlannedStep& step, const std::vector<std::string>& expected_heads,
+                            const RequestIdentity& requester, const RunObserver& observer);
+  Status RunStep(const PlannedStep& step, const std::vector<std::string>& expected_heads,
+                 const RequestIdentity& requester);
+  // Conflict unless the version rows are `expected` (call with the step lock held).
+  Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
+  HistoryEntry StepEntry(const PlannedStep& step, const RequestIdentity& requester) const;
   Status RunStatements(const Script& script, const PlannedStep& step);
   void RecordFailure(const HistoryEntry& base, const Status& error);
 

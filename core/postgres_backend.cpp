@@ -7,6 +7,11 @@
 namespace migrationd {
 namespace {
 
+// "migstep" in ASCII: the key every migrationd's steps serialize on. It differs from the
+// migration lock's key, which a daemon's lock connection holds while its migration connection
+// takes this one.
+constexpr const char* kStepLockKey = "30796665501017456";  // 0x6d696773746570
+
 // SQLSTATE 55P03: lock_timeout expired waiting for a table lock held by live traffic.
 constexpr const char* kLockNotAvailable = "55P03";
 
@@ -138,6 +143,19 @@ Result<bool> PostgresBackend::TableExists(const std::string& table) {
       {table});
   if (!rows.ok()) return rows.status();
   return rows->front()[0].value_or("0") != "0";
+}
+
+Status PostgresBackend::AcquireStepLock() {
+  // Transaction level inside a step's transaction (released by its commit or rollback, so no
+  // path can leak it); session level around a `transaction: none` step's autocommit statements.
+  const char* function = db_->transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
+  return Query(std::string("SELECT ") + function + "(CAST(" + kStepLockKey + " AS BIGINT))", {})
+      .status()
+      .WithContext("cannot take the step lock");
+}
+
+void PostgresBackend::ReleaseStepLock() {
+  (void)Query(std::string("SELECT pg_advisory_unlock(CAST(") + kStepLockKey + " AS BIGINT))", {});
 }
 
 void PostgresBackend::Interrupt() {

@@ -104,6 +104,12 @@ Result<bool> SqliteBackend::TableExists(const std::string& table) {
   return rows->front()[0].value_or("0") != "0";
 }
 
+// The write lock taken by BEGIN IMMEDIATE is the step lock. Outside a transaction SQLite has
+// nothing that outlives a statement: a `transaction: none` step is guarded only by the
+// migration lock and the re-read of the version rows when it commits its outcome.
+Status SqliteBackend::AcquireStepLock() { return Status::Ok(); }
+void SqliteBackend::ReleaseStepLock() {}
+
 void SqliteBackend::Interrupt() { sqlite3_interrupt(db_->getHandle()); }
 
 Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_ms*/) {

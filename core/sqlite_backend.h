@@ -29,6 +29,8 @@ class SqliteBackend final : public Backend {
   Result<bool> TableExists(const std::string& table) override;
   void Interrupt() override;
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
+  Status AcquireStepLock() override;
+  void ReleaseStepLock() override;
   std::vector<std::string> VersionTablesDdl() const override;
 
  private:

@@ -18,6 +18,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "database error";
     case ErrorCode::kBusy:
       return "busy";
+    case ErrorCode::kConflict:
+      return "conflict";
     case ErrorCode::kPermissionDenied:
       return "permission denied";
     case ErrorCode::kIo:

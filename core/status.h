@@ -21,6 +21,7 @@ enum class ErrorCode {
   kIntegrity,         // several heads, checksum mismatch, unknown revision in the database
   kDatabase,          // the database refused or failed a statement
   kBusy,              // the migration lock or the job queue is taken
+  kConflict,          // another migration moved the version rows, or the migration lock was lost
   kPermissionDenied,  // the peer may not do this
   kIo,                // the file system failed
   kCancelled,         // the job was cancelled (operator request or shutdown grace expired)
@@ -42,6 +43,7 @@ class [[nodiscard]] Status {
   static Status Integrity(std::string m) { return {ErrorCode::kIntegrity, std::move(m)}; }
   static Status Database(std::string m) { return {ErrorCode::kDatabase, std::move(m)}; }
   static Status Busy(std::string m) { return {ErrorCode::kBusy, std::move(m)}; }
+  static Status Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
   static Status PermissionDenied(std::string m) {
     return {ErrorCode::kPermissionDenied, std::move(m)};
   }

@@ -25,6 +25,7 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
                          Responder& responder, MigrationLock& lock) {
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
+  observer.check_lock = [&lock] { return lock.CheckHeld(); };
   observer.step_started = [=, &control, &responder, &lock](const PlannedStep& step, size_t index,
                                                            size_t) {
     lock.SetRevision(step.revision);

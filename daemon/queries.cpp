@@ -92,6 +92,7 @@ proto::ErrorCode ToProtoCode(ErrorCode code) {
     case ErrorCode::kIntegrity:
       return proto::INTEGRITY;
     case ErrorCode::kBusy:
+    case ErrorCode::kConflict:  // another migration was in the way: try again, as for busy
       return proto::BUSY;
     case ErrorCode::kPermissionDenied:
       return proto::PERMISSION_DENIED;

@@ -178,6 +178,9 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   if (scripts != nullptr) FillDatabaseStatus({config_, url_, *scripts}, *status);
   if (!error.empty()) status->set_error(error);
   if (auto job = jobs_.Running()) {
+    // A running job holds the lock or is about to; if the lock reads free (it was lost and
+    // the job stops before its next step), the job is still what changes the database.
+    if (!status->lock().held()) FillHolder(*job, *status->mutable_lock(), host_);
     proto::JobInfo* info = status->mutable_job();
     info->set_job_id(job->id);
     info->set_request(job->description);

@@ -1,0 +1,179 @@
+// Exactly once when the migration lock is lost: the lock session is killed or timed out by the
+// server, or the SQLite lock file is deleted, while a daemon migrates and a second daemon starts
+// its own upgrade. Each revision must still run once, and the first daemon must stop and say why.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <thread>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::PostgresDatabase;
+using testing::Process;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+constexpr const char* kSeedHead = "003_add_script_version_management";
+constexpr int kSlowRevisions = 12;
+
+std::string SlowId(int i) {
+  char id[32];
+  std::snprintf(id, sizeof(id), "1%02d_slow", i);
+  return id;
+}
+
+// `count` revisions after the seed's head, each creating its own table and then computing for
+// about `millis` inside its transaction.
+std::string SlowChain(const TempDir& dir, int count, int millis) {
+  std::vector<std::pair<std::string, std::string>> extra;
+  std::string parent = kSeedHead;
+  for (int i = 1; i <= count; ++i) {
+    std::string id = SlowId(i);
+    const long rows = 8'000L * millis;
+    extra.emplace_back(id + ".sql", "-- revision: " + id + "\n-- parents: " + parent +
+                                        "\n-- +upgrade sqlite\nCREATE TABLE t_" + id +
+                                        " (id INTEGER);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION "
+                                        "ALL SELECT x + 1 FROM c WHERE x < " +
+                                        std::to_string(rows) +
+                                        ") SELECT count(*) FROM c;\n"
+                                        "-- +upgrade postgresql\nCREATE TABLE t_" +
+                                        id + " (id INTEGER);\nSELECT pg_sleep(" +
+                                        std::to_string(millis / 1000.0) +
+                                        ");\n-- +downgrade\nDROP TABLE t_" + id + ";\n");
+    parent = id;
+  }
+  return testing::SeedMigrationsPlus(dir, extra);
+}
+
+// Successful upgrades per revision, for revisions upgraded more than once (must stay empty).
+Rows AppliedTwice(testing::TestDatabase& db) {
+  return db.Query(
+      "SELECT revision, count(*) FROM migrationd_history WHERE direction = 'upgrade' AND"
+      " outcome = 'success' GROUP BY revision HAVING count(*) > 1");
+}
+
+std::unique_ptr<Process> StartUpgrade(const Daemon& daemon, const TempDir& dir,
+                                      const std::string& name) {
+  return std::make_unique<Process>(
+      std::vector<std::string>{testing::MigctlBinary(), "--socket", daemon.socket(), "--json",
+                               "upgrade", "--no-backup"},
+      dir / name);
+}
+
+bool JobReached(const Daemon& daemon, int revision) {
+  return testing::WaitForStatus(
+      daemon.socket(),
+      [&](const proto::StatusInfo& status) {
+        return status.has_job() && status.job().revision() >= SlowId(revision);
+      },
+      60);
+}
+
+// What every lock-loss scenario checks once both daemons are done.
+void CheckExactlyOnce(testing::TestDatabase& db, Process& first, const MigctlRun& second,
+                      const Daemon& daemon) {
+  int first_code = first.Wait();
+  MigctlRun first_run = testing::ParseMigctl(first_code, first.Stdout(), first.Stderr());
+  INFO("first: " << first_run.out << first_run.err);
+  INFO("second: " << second.out << second.err);
+  CHECK(AppliedTwice(db).empty());
+  // The first daemon found its lock gone and stopped between revisions, saying so.
+  CHECK(first_code == 4);
+  CHECK_THAT(first_run.result().message(), Catch::Contains("migration lock was lost"));
+  // The second either found the database moved under its plan (and ran nothing twice), or
+  // started after the first had stopped and finished the chain.
+  CHECK((second.exit_code == 0 || second.exit_code == 4));
+  if (second.exit_code == 4) {
+    CHECK_THAT(second.result().message(), Catch::Contains("another migration changed it"));
+  }
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'failed' AND error"
+                 " LIKE '%migration lock was lost%'") == Rows{{"1"}});
+
+  // Finishing the job afterwards applies what is left, once.
+  MigctlRun rest = daemon.Migctl({"upgrade", "--no-backup"});
+  CHECK(rest.exit_code == 0);
+  CHECK(AppliedTwice(db).empty());
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(kSlowRevisions)}});
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE direction = 'upgrade' AND"
+                 " outcome = 'success'") == Rows{{std::to_string(4 + kSlowRevisions)}});
+  for (int i = 1; i <= kSlowRevisions; ++i) {
+    CHECK(db.TableColumns().count("t_" + SlowId(i)) == 1);
+  }
+}
+
+TEST_CASE("SQLite: a deleted lock file never lets a second daemon run a revision twice",
+          "[daemon][faults][lock]") {
+  SqliteDatabase db;
+  TempDir dir;
+  std::string migrations = SlowChain(dir, kSlowRevisions, 400);
+  Daemon a(dir, "a", db.url(), migrations);
+  Daemon b(dir, "b", db.url(), migrations);
+  REQUIRE(a.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
+
+  auto first = StartUpgrade(a, dir, "first");
+  REQUIRE(JobReached(a, 3));
+  REQUIRE(unlink((db.path() + ".migrationd-lock").c_str()) == 0);
+  // The job still runs: status must not call the lock free.
+  MigctlRun during = a.Migctl({"status"});
+  INFO(during.out);
+  CHECK(during.result().status().lock().held());
+
+  MigctlRun second = b.Migctl({"upgrade", "--wait", "--no-backup"});
+  CheckExactlyOnce(db, *first, second, b);
+}
+
+TEST_CASE("PostgreSQL: a terminated lock session never lets a second daemon run a revision twice",
+          "[daemon][faults][lock][postgresql]") {
+  PostgresDatabase db;
+  TempDir dir;
+  std::string migrations = SlowChain(dir, kSlowRevisions, 400);
+  Daemon a(dir, "a", db.url(), migrations);
+  Daemon b(dir, "b", db.url(), migrations);
+  REQUIRE(a.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
+
+  auto first = StartUpgrade(a, dir, "first");
+  REQUIRE(JobReached(a, 3));
+  REQUIRE(db.Query("SELECT pg_terminate_backend(backend_pid) FROM migrationd_lock") ==
+          Rows{{"t"}});
+  MigctlRun during = a.Migctl({"status"});
+  INFO(during.out);
+  CHECK(during.result().status().lock().held());
+
+  MigctlRun second = b.Migctl({"upgrade", "--wait", "--no-backup"});
+  CheckExactlyOnce(db, *first, second, b);
+}
+
+TEST_CASE("PostgreSQL: idle_session_timeout does not take the lock from a running migration",
+          "[daemon][faults][lock][postgresql]") {
+  PostgresDatabase db;
+  TempDir dir;
+  std::string migrations = SlowChain(dir, kSlowRevisions, 400);
+  // Every new session of this database ends after 1.5 s idle, the daemon's lock session too,
+  // unless it opts out.
+  db.Exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = 1500',"
+          " current_database()); END $$");
+  Daemon a(dir, "a", db.url(), migrations);
+  Daemon b(dir, "b", db.url(), migrations);
+  REQUIRE(a.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
+
+  auto first = StartUpgrade(a, dir, "first");
+  REQUIRE(JobReached(a, 3));
+  MigctlRun second = b.Migctl({"upgrade", "--wait", "--no-backup"});
+  int first_code = first->Wait();
+  INFO(first->Stdout() << first->Stderr() << second.out << second.err);
+  CHECK(first_code == 0);
+  CHECK(second.exit_code == 0);
+  CHECK_THAT(second.result().message(), Catch::Contains("nothing to do"));
+  CHECK(AppliedTwice(db).empty());
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(kSlowRevisions)}});
+}
+
+}  // namespace
+}  // namespace migrationd
