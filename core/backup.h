@@ -10,6 +10,7 @@
 // A BackupEngine is used by one job at a time. BackupStore (backup_store.h) owns the files.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ namespace migrationd {
 enum class BackupKind { kBeforeMigrate, kScheduled, kManual, kBeforeRestore };
 const char* BackupKindName(BackupKind kind);  // "before-migrate", "scheduled", ...
 Result<BackupKind> ParseBackupKind(const std::string& name);
+
+// The longest id or file name a backup may have: well inside NAME_MAX (255) with room for
+// ".manifest.json" and the ".tmp-" prefix.
+constexpr size_t kMaxBackupNameBytes = 200;
+// Whether `name` may be a backup's id or data file: letters, digits, '-', '_', '.', not
+// starting with '.', at most kMaxBackupNameBytes.
+bool IsBackupFileName(const std::string& name);
 
 struct BackupManifest {
   std::string id;  // the file name without its extension
@@ -59,8 +67,17 @@ class BackupEngine {
   // Writes a consistent copy of the database to `path` (a new file).
   virtual Result<DumpStats> Dump(const std::string& path) = 0;
   virtual Status Verify(const std::string& path) = 0;
-  // Replaces the database's contents with the backup at `path`.
-  virtual Status Restore(const std::string& path) = 0;
+  // Replaces the database's contents with the backup at `path`. `guard_sql` (may be empty)
+  // runs last inside the restore's transaction: if it fails, nothing is restored. The daemon
+  // passes its lock's check there, so a restore whose daemon died can never commit.
+  virtual Status Restore(const std::string& path, const std::string& guard_sql) = 0;
+
+  // Polled while a dump or restore runs: true stops it promptly (cancel, shutdown).
+  void set_should_stop(std::function<bool()> should_stop) { should_stop_ = std::move(should_stop); }
+
+ protected:
+  bool StopRequested() const { return should_stop_ && should_stop_(); }
+  std::function<bool()> should_stop_;
 };
 
 struct BackupOptions {

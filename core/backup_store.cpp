@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/private_file.h"
 #include "core/sha256.h"
 #include "core/temp_files.h"
 #include "core/version_store.h"
@@ -52,28 +54,50 @@ Result<std::string> HashFile(const std::string& path, int64_t& size) {
   return hasher.HexDigest();
 }
 
-Status WriteFileDurably(const std::string& path, const std::string& text) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Io("cannot create " + path + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int saved = errno;
-      close(fd);
-      return Status::Io("cannot write " + path + ": " + std::strerror(saved));
-    }
-    done += static_cast<size_t>(n);
+// A file-name-safe form of `text`: what IsBackupFileName accepts, at most `limit` bytes.
+std::string SafeNamePart(const std::string& text, size_t limit) {
+  std::string safe;
+  for (unsigned char c : text) {
+    if (safe.size() >= limit) break;
+    safe += std::isalnum(c) || c == '-' || c == '_' || c == '.' ? static_cast<char>(c) : '_';
   }
-  int synced = fsync(fd);
-  int saved = errno;
-  close(fd);
-  if (synced != 0) return Status::Io("fsync " + path + ": " + std::strerror(saved));
-  return Status::Ok();
+  return safe;
 }
 
 }  // namespace
+
+Status CheckDirectoryIsPrivate(const std::string& directory) {
+  auto fix = [&](const std::string& path, const std::string& what) {
+    return Status::PermissionDenied(
+        "refusing the backup directory " + directory + ": " + path + " " + what +
+        ", so another user could read or replace backups; give it to the daemon's user and "
+        "make it 0700 (chown " + std::to_string(geteuid()) + " " + path + "; chmod 0700 " + path +
+        "), or set backup_dir to a private directory");
+  };
+  struct stat info {};
+  if (stat(directory.c_str(), &info) != 0) {
+    return Status::Io("cannot use the backup directory " + directory + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(info.st_mode)) return fix(directory, "is not a directory");
+  if (info.st_uid != geteuid()) {
+    return fix(directory, "belongs to uid " + std::to_string(info.st_uid));
+  }
+  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) return fix(directory, "is writable by others");
+  // Parents up to the first one owned by root and closed to others: a parent another user can
+  // write lets that user swap the whole directory (a sticky one, like /tmp, does not).
+  std::error_code error;
+  fs::path parent = fs::absolute(directory, error).lexically_normal().parent_path();
+  for (; !parent.empty(); parent = parent.parent_path()) {
+    if (stat(parent.c_str(), &info) != 0) break;
+    bool open_to_others = (info.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !(info.st_mode & S_ISVTX);
+    if (info.st_uid != 0 && info.st_uid != geteuid()) {
+      return fix(parent.string(), "belongs to uid " + std::to_string(info.st_uid));
+    }
+    if (open_to_others) return fix(parent.string(), "is writable by others");
+    if (info.st_uid == 0 || parent == parent.root_path()) break;
+  }
+  return Status::Ok();
+}
 
 std::string CompactTimestamp(std::chrono::system_clock::time_point time) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(time);
@@ -93,27 +117,41 @@ std::chrono::system_clock::time_point ParseIsoTimestamp(const std::string& text)
 }
 
 Status BackupStore::Prepare() const {
-  std::error_code error;
-  fs::create_directories(directory_, error);
-  if (error) {
-    return Status::Io("cannot create the backup directory " + directory_ + ": " + error.message() +
-                      "; set backup_dir, or pass --no-backup");
+  struct stat info {};
+  if (stat(directory_.c_str(), &info) != 0) {
+    if (errno != ENOENT) {
+      return Status::Io("cannot use the backup directory " + directory_ + ": " +
+                        std::strerror(errno));
+    }
+    std::error_code error;
+    fs::create_directories(fs::path(directory_).parent_path(), error);
+    if (mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::Io("cannot create the backup directory " + directory_ + ": " +
+                        std::strerror(errno) + "; set backup_dir, or pass --no-backup");
+    }
   }
-  chmod(directory_.c_str(), 0700);
-  for (const auto& entry : fs::directory_iterator(directory_, error)) {
-    if (entry.path().filename().string().starts_with(kTempPrefix)) fs::remove(entry.path(), error);
-  }
+  MIGRATIOND_RETURN_IF_ERROR(CheckDirectoryIsPrivate(directory_));
+  RemoveLeftovers();
   return Status::Ok();
 }
 
+void BackupStore::RemoveLeftovers() const {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory_, error)) {
+    if (entry.path().filename().string().starts_with(kTempPrefix)) fs::remove(entry.path(), error);
+  }
+}
+
 Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup& request) const {
+  MIGRATIOND_RETURN_IF_ERROR(CheckLabel(request.label));
   MIGRATIOND_RETURN_IF_ERROR(Prepare());
   auto now = std::chrono::system_clock::now();
   std::string base = std::string(BackupKindName(request.kind)) + "-" + CompactTimestamp(now) + "-" +
-                     request.database_name;
+                     SafeNamePart(request.database_name, 64);
   if (!request.label.empty()) base += "-" + request.label;
   std::string id = base;
-  for (int n = 2; fs::exists(fs::path(directory_) / (id + kManifestSuffix)); ++n) {
+  std::error_code error;
+  for (int n = 2; fs::exists(fs::path(directory_) / (id + kManifestSuffix), error); ++n) {
     id = base + "-" + std::to_string(n);
   }
   BackupManifest manifest;
@@ -138,9 +176,9 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   cleanup.Add(temp_manifest);
 
   auto started = Clock::now();
+  MIGRATIOND_RETURN_IF_ERROR(WritePrivateFile(temp_data, ""));
   auto stats = engine.Dump(temp_data);
   if (!stats.ok()) return stats.status().WithContext("backup " + id);
-  chmod(temp_data.c_str(), 0600);
   MIGRATIOND_RETURN_IF_ERROR(engine.Verify(temp_data).WithContext("backup " + id));
   manifest.verified = true;
   MIGRATIOND_RETURN_IF_ERROR(SyncPath(temp_data, false));
@@ -150,7 +188,7 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   manifest.longest_stall_ms = stats->longest_stall_ms;
   manifest.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
 
-  MIGRATIOND_RETURN_IF_ERROR(WriteFileDurably(temp_manifest, manifest.ToJson()));
+  MIGRATIOND_RETURN_IF_ERROR(WritePrivateFile(temp_manifest, manifest.ToJson(), true));
   if (rename(temp_data.c_str(), data_path.c_str()) != 0) {
     return Status::Io("cannot rename " + temp_data + ": " + std::strerror(errno));
   }
@@ -163,19 +201,25 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   return manifest;
 }
 
-Result<std::vector<BackupManifest>> BackupStore::List() const {
+Result<std::vector<BackupManifest>> BackupStore::List(std::vector<std::string>* ignored) const {
   std::vector<BackupManifest> backups;
   std::error_code error;
   if (!fs::exists(directory_, error)) return backups;
   for (const auto& entry : fs::directory_iterator(directory_, error)) {
     std::string name = entry.path().filename().string();
     if (name.starts_with(kTempPrefix) || !name.ends_with(kManifestSuffix)) continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    auto manifest = BackupManifest::FromJson(text.str(), entry.path().string());
-    if (!manifest.ok()) continue;  // not ours, or damaged: never offered for restore
-    if (!fs::exists(fs::path(directory_) / manifest->file, error)) continue;
+    auto manifest = ReadManifest(entry.path().string());
+    // Not ours, damaged or planted: never offered for restore, never touched by retention.
+    if (manifest.ok() && name != manifest->id + kManifestSuffix) {
+      manifest = Status::Integrity("manifest " + entry.path().string() + " names id '" +
+                                   manifest->id + "', not its own file name; it is ignored");
+    }
+    if (!manifest.ok()) {
+      if (ignored != nullptr) ignored->push_back(manifest.status().message());
+      continue;
+    }
+    std::error_code missing;
+    if (!fs::is_regular_file(fs::symlink_status(DataPath(*manifest), missing))) continue;
     backups.push_back(std::move(manifest).value());
   }
   if (error) return Status::Io("cannot list " + directory_ + ": " + error.message());
@@ -183,6 +227,38 @@ Result<std::vector<BackupManifest>> BackupStore::List() const {
     return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
   });
   return backups;
+}
+
+Result<BackupManifest> BackupStore::ReadManifest(const std::string& path) const {
+  // Manifests are small; a huge file in the directory is not one of ours.
+  constexpr std::uintmax_t kMaxManifestBytes = 64 * 1024;
+  std::error_code error;
+  auto size = fs::file_size(path, error);
+  if (error || size > kMaxManifestBytes) {
+    return Status::Integrity("manifest " + path + " is not a plain file of at most 64 KiB");
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status::Io("cannot read manifest " + path + ": " + std::strerror(errno));
+  std::string text(static_cast<size_t>(size), '\0');
+  ssize_t n = read(fd, text.data(), text.size());
+  close(fd);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return BackupManifest::FromJson(text, path);
+}
+
+Status CheckLabel(const std::string& label) {
+  constexpr size_t kMaxLabelBytes = 64;
+  if (label.size() > kMaxLabelBytes) {
+    return Status::InvalidArgument("the label is " + std::to_string(label.size()) +
+                                   " bytes long; use at most " + std::to_string(kMaxLabelBytes));
+  }
+  for (unsigned char c : label) {
+    if (!std::isalnum(c) && c != '_' && c != '-') {
+      return Status::InvalidArgument("label '" + label +
+                                     "' may use only letters, digits, '-' and '_'");
+    }
+  }
+  return Status::Ok();
 }
 
 Result<BackupManifest> BackupStore::Find(const std::string& id) const {
@@ -231,7 +307,8 @@ Result<std::vector<std::string>> BackupStore::ApplyRetention(
                    now - ParseIsoTimestamp(backup.created_at) > rule->second.max_age;
     if (!too_many && !too_old) continue;
     std::error_code error;
-    // The manifest goes first: from then on the data file is no longer a backup.
+    // The manifest goes first: from then on the data file is no longer a backup. Both names
+    // were checked by List(): plain names inside this directory.
     fs::remove(fs::path(directory_) / (backup.id + kManifestSuffix), error);
     if (error) return Status::Io("cannot delete " + backup.id + ": " + error.message());
     fs::remove(DataPath(backup), error);

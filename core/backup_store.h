@@ -39,11 +39,13 @@ class BackupStore {
   explicit BackupStore(std::string directory) : directory_(std::move(directory)) {}
   const std::string& directory() const { return directory_; }
 
-  // Creates the directory (0700) if needed and removes leftovers of interrupted backups.
+  // Creates the directory (0700) if needed, refuses one that another user could read or
+  // replace (CheckDirectoryIsPrivate), and removes leftovers of interrupted backups.
   Status Prepare() const;
   Result<BackupManifest> Create(BackupEngine& engine, const NewBackup& request) const;
-  // Complete backups, newest first.
-  Result<std::vector<BackupManifest>> List() const;
+  // Complete backups, newest first. Manifests that are damaged, or name anything but a plain
+  // file of this directory, are skipped; with `ignored`, each is reported there.
+  Result<std::vector<BackupManifest>> List(std::vector<std::string>* ignored = nullptr) const;
   Result<BackupManifest> Find(const std::string& id) const;
   std::string DataPath(const BackupManifest& manifest) const;
   // Hashes the data file again; an integrity error if it no longer matches the manifest.
@@ -53,8 +55,18 @@ class BackupStore {
                                                   std::chrono::system_clock::time_point now) const;
 
  private:
+  void RemoveLeftovers() const;
+  Result<BackupManifest> ReadManifest(const std::string& path) const;
+
   std::string directory_;
 };
+
+// A backup directory must be a directory of the daemon's user that no one else can write, and
+// its parents up to a root-owned one must not be writable by others (sticky ones aside).
+// Refused with a message that says how to fix it; never chmodded.
+Status CheckDirectoryIsPrivate(const std::string& directory);
+// A backup label: at most 64 bytes of letters, digits, '-' and '_'.
+Status CheckLabel(const std::string& label);
 
 // "20261125-181500" (UTC) for file names.
 std::string CompactTimestamp(std::chrono::system_clock::time_point time);

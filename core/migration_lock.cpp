@@ -113,6 +113,7 @@ class FileLock final : public MigrationLock {
     }
     return Status::Ok();
   }
+  std::string GuardSql() const override { return ""; }
 
  private:
   void Write() {
@@ -238,6 +239,17 @@ class AdvisoryLock final : public MigrationLock {
     }
     return Status::Ok();
   }
+  std::string GuardSql() const override {
+    // pg_locks shows the lock as long as the lock session lives; the server ends that session
+    // as soon as the daemon's socket closes, so after a daemon's death this fails.
+    return "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+           " AND granted AND pid = " +
+           std::to_string(backend_pid_) +
+           " AND objsubid = 1 AND CAST(classid AS BIGINT) = CAST(" + Key() +
+           " AS BIGINT) >> 32 AND CAST(objid AS BIGINT) = CAST(" + Key() +
+           " AS BIGINT) & 4294967295) THEN RAISE EXCEPTION 'the migration lock of this restore"
+           " was lost (its daemon is gone); nothing was restored'; END IF; END $$;";
+  }
   void SetRevision(const std::string& revision) override {
     (void)connection_->Query(
         "UPDATE migrationd_lock SET revision = $2 WHERE lock_key = "
@@ -245,6 +257,9 @@ class AdvisoryLock final : public MigrationLock {
         {Key(), revision});
   }
   Status Describe(const LockHolderInfo& me) {
+    auto pid = connection_->Query("SELECT pg_backend_pid()", {});
+    if (!pid.ok()) return pid.status();
+    backend_pid_ = std::strtoll(pid->front()[0].value_or("0").c_str(), nullptr, 10);
     MIGRATIOND_RETURN_IF_ERROR(connection_->Execute(kHolderTableDdl));
     auto upsert = connection_->Query(
         "INSERT INTO migrationd_lock (lock_key, backend_pid, host, daemon_pid, uid, user_name,"
@@ -261,6 +276,7 @@ class AdvisoryLock final : public MigrationLock {
 
  private:
   std::unique_ptr<Backend> connection_;
+  int64_t backend_pid_ = 0;
 };
 
 Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection) {

@@ -48,6 +48,9 @@ class MigrationLock {
   // pooler), or someone removed or replaced the lock file. The job checks before each step and
   // stops when it is gone.
   virtual Status CheckHeld() = 0;
+  // SQL that fails unless this lock is still held, for work done in another session (psql's
+  // restore) to run last in its transaction. Empty where that work runs in-process (SQLite).
+  virtual std::string GuardSql() const = 0;
 };
 
 struct LockWaitOptions {

@@ -7,6 +7,7 @@
 
 #include "core/backend.h"
 #include "core/backup.h"
+#include "core/private_file.h"
 #include "core/subprocess.h"
 #include "core/temp_files.h"
 
@@ -159,34 +160,49 @@ class PostgresBackupEngine final : public BackupEngine {
     return Status::Ok();
   }
 
-  Status Restore(const std::string& path) override {
+  Status Restore(const std::string& path, const std::string& guard_sql) override {
     // One psql session, one transaction: the public schema is emptied and the dump's objects
-    // and rows recreated; any error rolls all of it back.
+    // and rows recreated, then the guard runs; any error rolls all of it back. The generated
+    // files hold a full copy of the data: private, beside the backup under the temporary prefix
+    // the backup directory's start-up cleanup removes, and removed here whatever happens.
     TempFiles generated;
+    const fs::path data(path);
+    auto sibling = [&](const std::string& suffix) {
+      return (data.parent_path() / (".tmp-" + data.filename().string() + suffix)).string();
+    };
     std::string script = path;  // a plain dump is already the SQL to run
     if (format_ != "plain") {
-      script = path + ".restore.sql";
+      script = sibling(".restore.sql");
       generated.Add(script);
+      MIGRATIOND_RETURN_IF_ERROR(WritePrivateFile(script, ""));
       MIGRATIOND_RETURN_IF_ERROR(Run({pg_restore_, "--file=" + script, path}, "pg_restore"));
     }
-    std::string preamble = path + ".restore-preamble.sql";
+    std::string preamble = sibling(".restore-preamble.sql");
     generated.Add(preamble);
-    {
-      std::ofstream out(preamble, std::ios::trunc);
-      out << kEmptyPublicSchema;
-      if (!out) return Status::Io("cannot write " + preamble);
+    MIGRATIOND_RETURN_IF_ERROR(WritePrivateFile(preamble, kEmptyPublicSchema));
+    std::vector<std::string> argv = {psql_,
+                                     "--no-psqlrc",
+                                     "--quiet",
+                                     "--single-transaction",
+                                     "--set=ON_ERROR_STOP=1",
+                                     "--no-password",
+                                     "--file=" + preamble,
+                                     "--file=" + script};
+    if (!guard_sql.empty()) {
+      std::string guard = sibling(".restore-guard.sql");
+      generated.Add(guard);
+      MIGRATIOND_RETURN_IF_ERROR(WritePrivateFile(guard, guard_sql + "\n"));
+      argv.push_back("--file=" + guard);
     }
-    return Run({psql_, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-                "--no-password", "--file=" + preamble, "--file=" + script,
-                "--dbname=" + credentials_.uri_without_password},
-               "psql");
+    argv.push_back("--dbname=" + credentials_.uri_without_password);
+    return Run(argv, "psql");
   }
 
  private:
   Status Run(const std::vector<std::string>& argv, const std::string& what) {
     std::map<std::string, std::string> environment;
     if (!credentials_.password.empty()) environment["PGPASSWORD"] = credentials_.password;
-    auto result = RunProcess(argv, environment);
+    auto result = RunProcess(argv, environment, "", should_stop_);
     if (!result.ok()) return result.status();
     if (result->exit_code != 0) {
       std::string stderr_text = RedactPasswords(result->stderr_text);

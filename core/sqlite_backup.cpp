@@ -176,7 +176,8 @@ class SqliteBackupEngine final : public BackupEngine {
     return Status::Ok();
   }
 
-  Status Restore(const std::string& path) override {
+  Status Restore(const std::string& path, const std::string& /*guard_sql*/) override {
+    // Runs inside the daemon's own process: if the daemon dies, so does the write transaction.
     // The backup API writes the copy into the live file inside one write transaction: every
     // connection (the application's too) sees the old or the new database, never a mix, and
     // none is left holding a replaced inode as a rename would leave it.

@@ -60,9 +60,11 @@ void AddBackupInfo(const BackupManifest& manifest, proto::Result& result) {
 }
 
 Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& label,
-                                           uint64_t request_id, Responder& responder) {
+                                           uint64_t request_id, const JobControl& control,
+                                           Responder& responder) {
   auto engine = MakeBackupEngine(url_, backup_options_);
   if (!engine.ok()) return engine.status();
+  (*engine)->set_should_stop([&control] { return control.cancelled(); });
   MIGRATIOND_RETURN_IF_ERROR((*engine)->CheckTools());
   auto revisions = RecordedRevisions(url_);
   if (!revisions.ok()) return revisions.status();
@@ -90,13 +92,10 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
 }
 
 proto::Result Service::RunBackupJob(BackupKind kind, const proto::Request& request,
-                                    Responder& responder) {
+                                    const JobControl& control, Responder& responder) {
   std::string label = kind == BackupKind::kScheduled ? "" : request.label();
-  if (!label.empty() && !IsValidRevisionId(label)) {
-    return ErrorResult(
-        Status::InvalidArgument("label '" + label + "' may use only letters, digits and '_'"));
-  }
-  auto manifest = TakeBackup(kind, label, request.request_id(), responder);
+  if (Status valid = CheckLabel(label); !valid.ok()) return ErrorResult(valid);
+  auto manifest = TakeBackup(kind, label, request.request_id(), control, responder);
   if (!manifest.ok()) return ErrorResult(manifest.status());
   proto::Result result;
   AddBackupInfo(*manifest, result);
@@ -107,7 +106,7 @@ proto::Result Service::RunBackupJob(BackupKind kind, const proto::Request& reque
 
 proto::Result Service::RunRestoreJob(const proto::Request& request,
                                      const RequestIdentity& requester, JobControl& control,
-                                     Responder& responder) {
+                                     Responder& responder, const MigrationLock& lock) {
   auto backup = backups_.Find(request.target());
   if (!backup.ok()) return ErrorResult(backup.status());
   if (backup->dialect != url_.dialect()) {
@@ -120,7 +119,8 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   if (!status.ok()) return ErrorResult(status);
 
   // The current state is backed up first, so a restore can itself be undone.
-  auto safety = TakeBackup(BackupKind::kBeforeRestore, "", request.request_id(), responder);
+  auto safety =
+      TakeBackup(BackupKind::kBeforeRestore, "", request.request_id(), control, responder);
   if (!safety.ok()) {
     return ErrorResult(safety.status().WithContext(
         "the backup of the current state failed, so nothing was restored"));
@@ -136,12 +136,13 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   }
   auto engine = MakeBackupEngine(url_, backup_options_);
   if (!engine.ok()) return ErrorResult(engine.status());
+  (*engine)->set_should_stop([&control] { return control.cancelled(); });
   status = (*engine)->CheckTools();
   if (status.ok()) {
     responder.SendEvent(BackupEvent(
         request.request_id(), proto::LOG_LINE,
         "restoring " + backup->id + " (taken at " + JoinRevisions(backup->revisions) + ")"));
-    status = (*engine)->Restore(path);
+    status = (*engine)->Restore(path, lock.GuardSql());
   }
   if (!status.ok()) {
     return ErrorResult(status.WithContext("restore of " + backup->id +
@@ -149,7 +150,6 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
                                           "is as before (backup " +
                                           safety->id + ")"));
   }
-  (void)control;
 
   // Put back the history written since the backup, then record the restore itself.
   auto backend = OpenBackend(url_);
@@ -190,11 +190,18 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
 }
 
 proto::Result Service::ListBackups() const {
-  auto backups = backups_.List();
+  std::vector<std::string> ignored;
+  auto backups = backups_.List(&ignored);
   if (!backups.ok()) return ErrorResult(backups.status());
   proto::Result result;
   for (const auto& backup : *backups) AddBackupInfo(backup, result);
-  result.set_message(std::to_string(backups->size()) + " backup(s) in " + backups_.directory());
+  std::string message =
+      std::to_string(backups->size()) + " backup(s) in " + backups_.directory();
+  for (const auto& why : ignored) {
+    spdlog::warn("backups: {}", why);
+    message += "\nignored: " + why;
+  }
+  result.set_message(message);
   return result;
 }
 

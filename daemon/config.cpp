@@ -1,9 +1,14 @@
 #include "daemon/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <map>
+
+#include "core/database_url.h"
 
 namespace migrationd {
 
@@ -137,6 +142,19 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
   return Status::Ok();
 }
 
+// A password may live in the config file only if no one but the daemon's user can read it.
+Status CheckSecretFile(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return Status::NotFound("cannot read config file '" + path + "'");
+  if (info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
+    return Status::PermissionDenied(
+        path + " holds a database password but is readable by others or not owned by the "
+               "daemon's user (uid " + std::to_string(geteuid()) + "); chown it to that user and "
+               "chmod 0600 it, or keep the password in a PGPASSFILE");
+  }
+  return Status::Ok();
+}
+
 Status LoadFile(const std::string& path, DaemonConfig& config) {
   std::ifstream in(path);
   if (!in) return Status::NotFound("cannot read config file '" + path + "'");
@@ -217,8 +235,20 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
       flags.emplace_back(key, value);
     }
   }
-  if (!config_file.empty()) MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));
+  if (!config_file.empty()) {
+    MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));
+    if (RedactPasswords(parsed.config.database) != parsed.config.database) {
+      MIGRATIOND_RETURN_IF_ERROR(CheckSecretFile(config_file));
+    }
+  }
   for (const auto& [key, value] : flags) {
+    // Every user sees a process's arguments (ps, /proc/PID/cmdline).
+    if (key == "database" && RedactPasswords(value) != value) {
+      return Status::InvalidArgument(
+          "--database carries a password, which every user on this host can read with ps; "
+          "put it in a PGPASSFILE (libpq's ~/.pgpass format) or in the config file's "
+          "'database =' (mode 0600, owned by the daemon's user), and pass the URL without it");
+    }
     MIGRATIOND_RETURN_IF_ERROR(Apply(parsed.config, key, value, "--" + key));
   }
   if (parsed.config.database.empty()) {

@@ -104,7 +104,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     requester.backup_id = kSkippedBackup;
     responder.SendEvent(MakeEvent(id, proto::LOG_LINE, "no backup taken (--no-backup)"));
   } else {
-    auto backup = TakeBackup(BackupKind::kBeforeMigrate, "", id, responder);
+    auto backup = TakeBackup(BackupKind::kBeforeMigrate, "", id, control, responder);
     if (!backup.ok()) {
       return ErrorResult(backup.status().WithContext(
           "the backup before migrating failed, so nothing was migrated (fix it, or pass "

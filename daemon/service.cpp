@@ -44,6 +44,20 @@ void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::st
   holder.set_revision(job.revision);
 }
 
+// What any request must satisfy before it reaches a job or a query: fields that end up in
+// file names or SQL are bounded here, at the protocol boundary.
+Status ValidateRequest(const proto::Request& request) {
+  constexpr size_t kMaxTargetBytes = 256;
+  if (request.target().size() > kMaxTargetBytes) {
+    return Status::InvalidArgument("the target is " + std::to_string(request.target().size()) +
+                                   " bytes long; revision ids and backup ids are shorter");
+  }
+  if (request.command() == proto::BACKUP && request.label() != kScheduledLabel) {
+    return CheckLabel(request.label());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string Describe(const proto::Request& request) {
@@ -100,7 +114,8 @@ Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
 }
 
 void Service::LogStartupCheck() {
-  if (std::filesystem::exists(backups_.directory())) {
+  std::error_code missing;
+  if (std::filesystem::exists(backups_.directory(), missing)) {
     Status cleaned = backups_.Prepare();  // removes what an interrupted backup left
     if (!cleaned.ok()) spdlog::warn("{}", cleaned.message());
   }
@@ -139,6 +154,12 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     proto::Result result = ErrorResult(Status::PermissionDenied(
         peer.user_name + " may not " + Describe(request) +
         ": changes are allowed to root, the daemon's user and the admin groups"));
+    result.set_request_id(request.request_id());
+    responder->SendResult(std::move(result));
+    return;
+  }
+  if (Status valid = ValidateRequest(request); !valid.ok()) {
+    proto::Result result = ErrorResult(valid);
     result.set_request_id(request.request_id());
     responder->SendResult(std::move(result));
     return;
@@ -196,9 +217,23 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   return result;
 }
 
+// The last line of defence: a request or a file that makes some library throw fails that
+// request with an internal error and a log line; it never ends the daemon.
+template <typename Answer>
+proto::Result Guarded(const proto::Request& request, Answer answer) {
+  try {
+    return answer();
+  } catch (const std::exception& e) {
+    spdlog::error("'{}' failed with an unexpected error (a bug; please report it): {}",
+                  Describe(request), e.what());
+    return ErrorResult(Status::Internal(std::string("unexpected error: ") + e.what() +
+                                        "; the daemon keeps running"));
+  }
+}
+
 void Service::HandleReadOnly(const proto::Request& request,
                              const std::shared_ptr<Responder>& responder) {
-  proto::Result result = AnswerReadOnly(request);
+  proto::Result result = Guarded(request, [&] { return AnswerReadOnly(request); });
   result.set_request_id(request.request_id());
   responder->SendResult(std::move(result));
 }
@@ -290,6 +325,19 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
                      Responder& responder) {
   const uint64_t id = request.request_id();
   responder.SendEvent(MakeEvent(id, proto::JOB_STARTED, Describe(request)));
+  proto::Result result = Guarded(request, [&] { return RunLockedJob(request, peer, control, responder); });
+  result.set_request_id(id);
+  if (result.code() == proto::OK) {
+    spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
+  } else {
+    spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
+  }
+  responder.SendResult(std::move(result));
+}
+
+proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIdentity& peer,
+                                    JobControl& control, Responder& responder) {
+  const uint64_t id = request.request_id();
   proto::Result result;
   auto lock = AcquireJobLock(request, peer, control, responder);
   if (!lock.ok()) {
@@ -301,22 +349,16 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
       case proto::BACKUP:
         result = RunBackupJob(
             request.label() == kScheduledLabel ? BackupKind::kScheduled : BackupKind::kManual,
-            request, responder);
+            request, control, responder);
         break;
       case proto::RESTORE:
-        result = RunRestoreJob(request, requester, control, responder);
+        result = RunRestoreJob(request, requester, control, responder, **lock);
         break;
       default:
         result = RunMigrationJob(request, requester, control, responder, **lock);
     }
   }
-  result.set_request_id(id);
-  if (result.code() == proto::OK) {
-    spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
-  } else {
-    spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
-  }
-  responder.SendResult(std::move(result));
+  return result;
 }
 
 Result<std::unique_ptr<MigrationLock>> Service::AcquireJobLock(const proto::Request& request,

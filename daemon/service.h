@@ -70,6 +70,8 @@ class Service {
                  const std::shared_ptr<Responder>& responder);
   void RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
               Responder& responder);
+  proto::Result RunLockedJob(const proto::Request& request, const PeerIdentity& peer,
+                             JobControl& control, Responder& responder);
   Result<std::unique_ptr<MigrationLock>> AcquireJobLock(const proto::Request& request,
                                                         const PeerIdentity& peer,
                                                         JobControl& control, Responder& responder);
@@ -80,10 +82,11 @@ class Service {
   // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
   std::string BackupDirectory() const;
   Result<BackupManifest> TakeBackup(BackupKind kind, const std::string& label, uint64_t request_id,
-                                    Responder& responder);
-  proto::Result RunBackupJob(BackupKind kind, const proto::Request& request, Responder& responder);
+                                    const JobControl& control, Responder& responder);
+  proto::Result RunBackupJob(BackupKind kind, const proto::Request& request,
+                             const JobControl& control, Responder& responder);
   proto::Result RunRestoreJob(const proto::Request& request, const RequestIdentity& requester,
-                              JobControl& control, Responder& responder);
+                              JobControl& control, Responder& responder, const MigrationLock& lock);
   proto::Result ListBackups() const;
   void FillBackupStatus(proto::StatusInfo& status) const;
   void ScheduleNextBackup(bool at_start);

@@ -184,7 +184,7 @@ TEMPLATE_TEST_CASE("a full disk leaves no complete-looking backup and no migrati
   }
   const std::string small = dir / "small";
   fs::create_directory(small);
-  REQUIRE(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k") == 0);
+  REQUIRE(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k,mode=0700") == 0);
   struct Unmount {
     std::string path;
     ~Unmount() { umount2(path.c_str(), MNT_DETACH); }

@@ -250,7 +250,29 @@ TEST_CASE("a password in the database URL never reaches a reply or a log line",
   std::string url = db.url();
   url.insert(url.find("@"), ":hunter2secret");
   REQUIRE_THAT(url, Catch::Contains(":hunter2secret@"));
-  testing::Daemon daemon(dir, "d", url, testing::SeedMigrationsDir());
+
+  // On the command line it would show in ps: refused, without echoing it.
+  testing::Process refused({testing::MigrationdBinary(), "--database", url, "--migrations",
+                            testing::SeedMigrationsDir(), "--socket", dir / "refused.sock"},
+                           dir / "refused");
+  CHECK(refused.Wait() == 2);
+  CHECK_THAT(refused.Stderr(), Catch::Contains("PGPASSFILE") && Catch::Contains("ps"));
+  CHECK_THAT(refused.Stderr(), !Catch::Contains("hunter2secret"));
+
+  // In a config file others can read: refused, naming the file and the fix.
+  const std::string config = dir / "migrationd.conf";
+  testing::WriteFile(config, "[migrationd]\ndatabase = " + url + "\n");
+  REQUIRE(chmod(config.c_str(), 0644) == 0);
+  testing::Process readable({testing::MigrationdBinary(), "--config", config, "--migrations",
+                             testing::SeedMigrationsDir(), "--socket", dir / "readable.sock"},
+                            dir / "readable");
+  CHECK(readable.Wait() == 2);
+  CHECK_THAT(readable.Stderr(), Catch::Contains(config) && Catch::Contains("chmod 0600"));
+  CHECK_THAT(readable.Stderr(), !Catch::Contains("hunter2secret"));
+
+  // A private config file is the place for it.
+  REQUIRE(chmod(config.c_str(), 0600) == 0);
+  testing::Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
   auto status = daemon.Migctl({"status"});
   REQUIRE(status.exit_code == 0);
   CHECK_THAT(status.result().status().database(), Catch::Contains(":***@"));

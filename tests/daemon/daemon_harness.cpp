@@ -124,9 +124,12 @@ MigctlRun RunMigctl(const std::string& socket, std::vector<std::string> args,
 Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
                const std::string& migrations, std::vector<std::string> extra_args)
     : socket_(dir / (name + ".sock")) {
-  std::vector<std::string> argv = {
-      MigrationdBinary(), "--database", database_url,   "--migrations",           migrations,
-      "--socket",         socket_,      "--backup-dir", dir / (name + "-backups")};
+  std::vector<std::string> argv = {MigrationdBinary(), "--migrations", migrations,
+                                   "--socket",         socket_,        "--backup-dir",
+                                   dir / (name + "-backups")};
+  if (!database_url.empty()) {
+    argv.insert(argv.end(), {"--database", database_url});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, dir / name);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);

@@ -57,7 +57,8 @@ MigctlRun ParseMigctl(int exit_code, std::string out, std::string err);
 
 class Daemon {
  public:
-  // Starts migrationd on `socket` for `database_url` and waits until it answers.
+  // Starts migrationd on `socket` for `database_url` and waits until it answers. An empty
+  // `database_url` leaves the database to a --config file in `extra_args`.
   Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
          const std::string& migrations, std::vector<std::string> extra_args = {});
   ~Daemon();
