@@ -19,39 +19,37 @@ namespace fs = std::filesystem;
 // Empties schema `public` (tables, views, sequences, functions, types; not extension members),
 // keeping the schema itself with its owner and privileges. The dump then recreates its objects.
 constexpr const char* kEmptyPublicSchema = R"SQL(
-DO $migrationd$ DECLARE r record; BEGIN
-  FOR r IN SELECT c.oid::regclass::text AS name, c.relkind FROM pg_class c
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP %s IF EXISTS %s CASCADE', CASE r.relkind WHEN 'v' THEN 'VIEW'
-      WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.name);
-  END LOOP;
-  FOR r IN SELECT c.oid::regclass::text AS name FROM pg_class c
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relkind = 'S'
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP SEQUENCE IF EXISTS %s CASCADE', r.name);
-  END LOOP;
-  FOR r IN SELECT p.oid::regprocedure::text AS name, p.prokind FROM pg_proc p
-           JOIN pg_namespace n ON n.oid = p.pronamespace
-           WHERE n.nspname = 'public'
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP %s IF EXISTS %s CASCADE', CASE r.prokind WHEN 'p' THEN 'PROCEDURE'
-      WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, r.name);
-  END LOOP;
-  FOR r IN SELECT t.oid::regtype::text AS name, t.typtype FROM pg_type t
-           JOIN pg_namespace n ON n.oid = t.typnamespace
-           WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'c')
-             AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP %s IF EXISTS %s CASCADE',
-                   CASE r.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, r.name);
-  END LOOP;
+DO $migrationd$ DECLARE statements text[]; statement text; BEGIN
+  -- Each list is built in full before anything is dropped: a loop over a live query would
+  -- meet relations an earlier DROP ... CASCADE removed. IF EXISTS skips those.
+  SELECT array_agg(format('DROP %s IF EXISTS %s CASCADE', CASE c.relkind WHEN 'v' THEN 'VIEW'
+           WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+           c.oid::regclass::text)) INTO statements
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e');
+  FOREACH statement IN ARRAY coalesce(statements, '{}') LOOP EXECUTE statement; END LOOP;
+  SELECT array_agg(format('DROP SEQUENCE IF EXISTS %s CASCADE', c.oid::regclass::text))
+    INTO statements
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'S'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e');
+  FOREACH statement IN ARRAY coalesce(statements, '{}') LOOP EXECUTE statement; END LOOP;
+  SELECT array_agg(format('DROP %s IF EXISTS %s CASCADE', CASE p.prokind WHEN 'p' THEN
+           'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+           p.oid::regprocedure::text)) INTO statements
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e');
+  FOREACH statement IN ARRAY coalesce(statements, '{}') LOOP EXECUTE statement; END LOOP;
+  SELECT array_agg(format('DROP %s IF EXISTS %s CASCADE',
+           CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype::text))
+    INTO statements
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'c')
+      AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e');
+  FOREACH statement IN ARRAY coalesce(statements, '{}') LOOP EXECUTE statement; END LOOP;
 END $migrationd$;
 )SQL";
 
