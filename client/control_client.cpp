@@ -60,6 +60,9 @@ Result<ControlClient> ControlClient::Connect(const std::string& socket_path) {
   auto reply = client.Receive();
   if (!reply.ok()) return reply.status();
   if (reply->has_result()) {
+    if (reply->result().code() == proto::BUSY) {
+      return Status::Busy(reply->result().message());  // too many connections: try again
+    }
     return Status::Unavailable("the daemon refused the handshake: " + reply->result().message());
   }
   if (!reply->has_hello()) return Status::Unavailable("the daemon did not answer the handshake");
@@ -97,13 +100,35 @@ Result<proto::ServerMessage> ControlClient::Receive() {
   return message;
 }
 
+Result<proto::ServerMessage> ControlClient::ReceiveWhole() {
+  auto first = Receive();
+  if (!first.ok() || !first->has_chunk()) return first;
+  std::string bytes = first->chunk().data();
+  for (bool last = first->chunk().last(); !last;) {
+    auto next = Receive();
+    if (!next.ok()) return next.status();
+    if (!next->has_chunk()) return Status::Unavailable("the daemon broke off a chunked reply");
+    bytes += next->chunk().data();
+    if (bytes.size() > kMaxChunkedMessageBytes) {
+      return Status::Unavailable("the daemon's reply exceeds " +
+                                 std::to_string(kMaxChunkedMessageBytes >> 20) + " MiB");
+    }
+    last = next->chunk().last();
+  }
+  proto::ServerMessage message;
+  if (!message.ParseFromString(bytes)) {
+    return Status::Unavailable("unparsable chunked reply from the daemon");
+  }
+  return message;
+}
+
 Result<proto::Result> ControlClient::Call(
     const proto::Request& request, const std::function<void(const proto::Event&)>& on_event) {
   proto::ClientMessage message;
   *message.mutable_request() = request;
   MIGRATIOND_RETURN_IF_ERROR(Send(message));
   while (true) {
-    auto reply = Receive();
+    auto reply = ReceiveWhole();
     if (!reply.ok()) return reply.status();
     if (reply->has_event()) {
       if (on_event) on_event(reply->event());

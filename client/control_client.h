@@ -28,7 +28,9 @@ class ControlClient {
  private:
   explicit ControlClient(int fd) : fd_(fd) {}
   Status Send(const proto::ClientMessage& message);
-  Result<proto::ServerMessage> Receive();
+  Result<proto::ServerMessage> Receive();  // one frame
+  // One message, reassembled from Chunk frames when it was too large for one.
+  Result<proto::ServerMessage> ReceiveWhole();
 
   int fd_ = -1;
   std::string socket_path_;

@@ -230,8 +230,10 @@ int Main(int argc, char** argv) {
                                                       : kDefaultSocket;
   auto client = ControlClient::Connect(socket);
   if (!client.ok()) {
-    renderer.ClientError(client.status().message(), kExitUnreachable);
-    return kExitUnreachable;
+    const int code = client.status().code() == ErrorCode::kBusy ? ExitCodeFor(proto::BUSY)
+                                                                 : kExitUnreachable;
+    renderer.ClientError(client.status().message(), code);
+    return code;
   }
   auto result = client->Call(request, [&](const proto::Event& event) { renderer.Event(event); });
   if (!result.ok()) {

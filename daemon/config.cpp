@@ -40,6 +40,9 @@ const char* const kDaemonUsage =
     "  --statement-timeout MS PostgreSQL statement_timeout for migrations (default 0: none)\n"
     "  --lock-retries N       retries of a revision that hit the lock timeout (default 5)\n"
     "  --log-level LEVEL      trace, debug, info, warn, error (default info)\n"
+    "  --max-connections N    clients served at once; more are refused (default 64)\n"
+    "  --idle-timeout D       close a connection silent this long between requests (60s)\n"
+    "  --frame-timeout D      close a connection that leaves a frame unfinished (10s)\n"
     "  --version, --help\n";
 
 namespace {
@@ -135,6 +138,16 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     return ParseInt(value, config.lock_retries, where);
   } else if (key == "log_level") {
     config.log_level = value;
+  } else if (key == "max_connections") {
+    MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections, where));
+    if (config.max_connections < 1) {
+      return Status::InvalidArgument(where + ": max_connections must be at least 1");
+    }
+  } else if (key == "idle_timeout" || key == "frame_timeout") {
+    auto timeout = ParseDuration(value);
+    if (!timeout.ok()) return timeout.status().WithContext(where);
+    if (timeout->count() < 1) return Status::InvalidArgument(where + ": must be at least 1s");
+    (key == "idle_timeout" ? config.idle_timeout : config.frame_timeout) = *timeout;
   } else {
     return Status::InvalidArgument(where + ": unknown setting '" + key +
                                    "'; 'migrationd --help' lists them");

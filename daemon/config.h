@@ -44,6 +44,10 @@ struct DaemonConfig {
   int statement_timeout_ms = 0;           // PostgreSQL statement_timeout (0: none)
   int lock_retries = 5;                   // attempts after a lock timeout, with doubling backoff
   std::string log_level = "info";
+  // Control socket limits (see ServerLimits): a client cannot hold the daemon's resources.
+  int max_connections = 64;
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds frame_timeout{10};
 };
 
 // Parses the command line (and the --config file it names). `help` is set for --help.

@@ -23,8 +23,6 @@ using stream_protocol = asio::local::stream_protocol;
 
 namespace {
 
-constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-
 // Is a daemon answering on `path`? (A plain connect: refused means the file is stale.)
 bool SomeoneListens(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -40,10 +38,18 @@ bool SomeoneListens(const std::string& path) {
 }  // namespace
 
 // One client connection. Lives while its read loop runs or its writes are pending.
+//
+// One request at a time: the next frame is read only once the previous request's result is
+// written out, so a client that pipelines without reading stalls itself, not the daemon. A
+// deadline closes a connection that stays silent (before hello, between requests) or stops in
+// the middle of a frame; a frame's buffer grows only as its bytes arrive.
 class ControlSession : public Responder, public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(ControlServer& server, stream_protocol::socket socket)
-      : server_(server), socket_(std::move(socket)), handshake_timer_(socket_.get_executor()) {}
+      : server_(server),
+        socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
+        request_done_(socket_.get_executor()) {}
 
   awaitable<void> Run() {
     auto self = shared_from_this();
@@ -53,16 +59,11 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
       co_return Close();
     }
     peer_ = *identity;
-    handshake_timer_.expires_after(kHandshakeTimeout);
-    handshake_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      if (auto session = weak.lock(); session && !ec && !session->greeted_) {
-        spdlog::warn("closing a connection from {}: no handshake within {} s",
-                     session->peer_.Describe(), kHandshakeTimeout.count());
-        session->Close();
-      }
-    });
     proto::ClientMessage message;
-    while (co_await ReadMessage(message)) {
+    while (!closed_) {
+      ArmDeadline(greeted_ ? server_.limits_.idle_timeout : server_.limits_.handshake_timeout,
+                  greeted_ ? "idle" : "no handshake");
+      if (!co_await ReadMessage(message)) break;
       if (!greeted_) {
         if (!Greet(message)) break;
         continue;
@@ -71,9 +72,12 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
         ProtocolError(0, "expected a request after the handshake");
         break;
       }
+      deadline_.cancel();  // a running request is never timed out
+      in_flight_ = true;
       server_.service_.Handle(message.request(), peer_, self);
+      co_await WaitUntilAnswered();
     }
-    handshake_timer_.cancel();
+    deadline_.cancel();
     closing_ = true;
     if (writes_.empty()) Close();
   }
@@ -82,12 +86,12 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
   void SendEvent(proto::Event event) override {
     proto::ServerMessage message;
     *message.mutable_event() = std::move(event);
-    Post(EncodeFrame(message));
+    Post(std::move(message), false);
   }
   void SendResult(proto::Result result) override {
     proto::ServerMessage message;
     *message.mutable_result() = std::move(result);
-    Post(EncodeFrame(message));
+    Post(std::move(message), true);
   }
 
   // Closes once pending writes are flushed.
@@ -97,6 +101,27 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
   }
 
  private:
+  // Closes the connection when `timeout` passes without the deadline being moved or cancelled.
+  void ArmDeadline(std::chrono::seconds timeout, const char* why) {
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([weak = weak_from_this(), timeout, why](boost::system::error_code ec) {
+      auto session = weak.lock();
+      if (!session || ec || session->closed_) return;
+      spdlog::warn("closing a connection from {}: {} for {} s", session->peer_.Describe(), why,
+                   timeout.count());
+      session->Close();
+    });
+  }
+
+  // Suspends the read loop until the request's result is written out (backpressure).
+  awaitable<void> WaitUntilAnswered() {
+    while (in_flight_ && !closed_) {
+      request_done_.expires_at(std::chrono::steady_clock::time_point::max());
+      boost::system::error_code ec;
+      co_await request_done_.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
   // Reads one frame; false on EOF, error or a bad frame (after answering it where possible).
   awaitable<bool> ReadMessage(proto::ClientMessage& message) {
     std::array<uint8_t, kFrameHeaderBytes> header{};
@@ -110,10 +135,20 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
                            std::to_string(kMaxFrameBytes) + " bytes");
       co_return false;
     }
-    std::string payload(length, '\0');
-    co_await asio::async_read(socket_, asio::buffer(payload),
-                              asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return false;  // truncated frame
+    ArmDeadline(server_.limits_.frame_timeout, "an unfinished frame");
+    // The buffer grows with the bytes that arrive (4 KiB, then doubling up to 64 KiB a step),
+    // never to the announced length up front.
+    std::string payload;
+    while (payload.size() < length) {
+      size_t old_size = payload.size();
+      size_t step = std::clamp<size_t>(old_size, 4096, 64 * 1024);
+      payload.resize(old_size + std::min(step, length - old_size));
+      size_t got = co_await socket_.async_read_some(
+          asio::buffer(payload.data() + old_size, payload.size() - old_size),
+          asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return false;  // truncated frame, or the deadline closed the socket
+      payload.resize(old_size + got);
+    }
     if (!message.ParseFromString(payload)) {
       ProtocolError(0, "the frame is not a valid ClientMessage");
       co_return false;
@@ -133,11 +168,10 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
       return false;
     }
     greeted_ = true;
-    handshake_timer_.cancel();
     proto::ServerMessage reply;
     reply.mutable_hello()->set_protocol_version(kProtocolVersion);
     reply.mutable_hello()->set_software(std::string("migrationd ") + kMigrationdVersion);
-    Enqueue(EncodeFrame(reply));
+    Enqueue(EncodeFrame(reply), false);
     return true;
   }
 
@@ -149,27 +183,32 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
     result.set_message(what);
     proto::ServerMessage message;
     *message.mutable_result() = std::move(result);
-    Enqueue(EncodeFrame(message));
+    Enqueue(EncodeFrame(message), false);
   }
 
-  void Post(std::string frame) {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this(), frame = std::move(frame)]() mutable {
-                 self->Enqueue(std::move(frame));
-               });
+  void Post(proto::ServerMessage message, bool is_result) {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), message = std::move(message),
+                                        is_result]() mutable {
+      // Encoded here, on the io thread: a long reply becomes several frames in order.
+      std::vector<std::string> frames = EncodeServerFrames(message);
+      for (size_t i = 0; i < frames.size(); ++i) {
+        self->Enqueue(std::move(frames[i]), is_result && i + 1 == frames.size());
+      }
+    });
   }
 
   // On the io thread: frames go out in order, one async_write at a time.
-  void Enqueue(std::string frame) {
+  void Enqueue(std::string frame, bool ends_request) {
     if (closed_) return;
-    writes_.push_back(std::move(frame));
+    writes_.push_back({std::move(frame), ends_request});
     if (writes_.size() == 1) WriteNext();
   }
 
   void WriteNext() {
-    asio::async_write(socket_, asio::buffer(writes_.front()),
+    asio::async_write(socket_, asio::buffer(writes_.front().bytes),
                       [self = shared_from_this()](boost::system::error_code ec, size_t) {
                         if (ec) return self->Close();
+                        if (self->writes_.front().ends_request) self->Answered();
                         self->writes_.pop_front();
                         if (!self->writes_.empty()) {
                           self->WriteNext();
@@ -179,29 +218,42 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
                       });
   }
 
+  void Answered() {
+    in_flight_ = false;
+    request_done_.cancel();
+  }
+
   void Close() {
     if (closed_) return;
     closed_ = true;
     writes_.clear();
     boost::system::error_code ignored;
-    handshake_timer_.cancel();
+    deadline_.cancel();
+    request_done_.cancel();
     socket_.shutdown(stream_protocol::socket::shutdown_both, ignored);
     socket_.close(ignored);
     server_.Forget(this);
   }
 
+  struct PendingWrite {
+    std::string bytes;
+    bool ends_request;  // the last frame of a request's result
+  };
+
   ControlServer& server_;
   stream_protocol::socket socket_;
-  asio::steady_timer handshake_timer_;
+  asio::steady_timer deadline_;
+  asio::steady_timer request_done_;
   PeerIdentity peer_;
-  std::deque<std::string> writes_;
+  std::deque<PendingWrite> writes_;
   bool greeted_ = false;
+  bool in_flight_ = false;
   bool closing_ = false;
   bool closed_ = false;
 };
 
-ControlServer::ControlServer(asio::io_context& io, Service& service)
-    : io_(io), service_(service), acceptor_(io) {}
+ControlServer::ControlServer(asio::io_context& io, Service& service, ServerLimits limits)
+    : io_(io), service_(service), limits_(limits), acceptor_(io) {}
 
 ControlServer::~ControlServer() { StopAccepting(); }
 
@@ -249,13 +301,49 @@ awaitable<void> ControlServer::AcceptLoop() {
         co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      spdlog::warn("accept failed: {}", ec.message());
+      co_await BackOff(ec);
+      continue;
+    }
+    if (sessions_.size() >= limits_.max_connections) {
+      Refuse(std::move(socket));
       continue;
     }
     auto session = std::make_shared<ControlSession>(*this, std::move(socket));
     sessions_.insert(session);
     asio::co_spawn(io_, session->Run(), asio::detached);
   }
+}
+
+awaitable<void> ControlServer::BackOff(const boost::system::error_code& ec) {
+  // Out of descriptors (EMFILE, ENFILE) or memory: accepting again at once would spin. The
+  // client stays in the listen backlog until a connection closes.
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_backoff_log_ > std::chrono::seconds(10)) {
+    last_backoff_log_ = now;
+    spdlog::warn("accept failed: {}; pausing new connections briefly ({} open)", ec.message(),
+                 sessions_.size());
+  }
+  asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+  boost::system::error_code ignored;
+  co_await pause.async_wait(asio::redirect_error(use_awaitable, ignored));
+}
+
+void ControlServer::Refuse(stream_protocol::socket socket) {
+  // Small enough for an empty socket buffer: sent without waiting, then closed.
+  proto::ServerMessage message;
+  message.mutable_result()->set_code(proto::BUSY);
+  message.mutable_result()->set_message(
+      "migrationd serves at most " + std::to_string(limits_.max_connections) +
+      " connections at once (max_connections); try again in a moment");
+  std::string frame = EncodeFrame(message);
+  (void)::send(socket.native_handle(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_backoff_log_ > std::chrono::seconds(10)) {
+    last_backoff_log_ = now;
+    spdlog::warn("refusing connections beyond max_connections = {}", limits_.max_connections);
+  }
+  boost::system::error_code ignored;
+  socket.close(ignored);
 }
 
 void ControlServer::Forget(ControlSession* session) {

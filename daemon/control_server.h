@@ -7,6 +7,7 @@
 // responders may be called from any thread (they post to it).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -18,9 +19,19 @@ namespace migrationd {
 
 class ControlSession;
 
+// What one client may take of the daemon: connections beyond the cap are refused with a reply,
+// a connection that sends nothing (or half a frame) is closed after a while. A request that is
+// running (a long upgrade) is never timed out.
+struct ServerLimits {
+  size_t max_connections = 64;
+  std::chrono::seconds handshake_timeout{10};  // connect -> hello
+  std::chrono::seconds idle_timeout{60};       // between requests, after a result
+  std::chrono::seconds frame_timeout{10};      // from a frame's header to its last byte
+};
+
 class ControlServer {
  public:
-  ControlServer(boost::asio::io_context& io, Service& service);
+  ControlServer(boost::asio::io_context& io, Service& service, ServerLimits limits = {});
   ~ControlServer();
 
   // Binds the socket: replaces a stale socket file, refuses to steal a live one.
@@ -35,10 +46,15 @@ class ControlServer {
  private:
   friend class ControlSession;
   boost::asio::awaitable<void> AcceptLoop();
+  // Accept failed for lack of file descriptors: wait, and say so at most every 10 s.
+  boost::asio::awaitable<void> BackOff(const boost::system::error_code& ec);
+  void Refuse(boost::asio::local::stream_protocol::socket socket);
   void Forget(ControlSession* session);
 
   boost::asio::io_context& io_;
   Service& service_;
+  const ServerLimits limits_;
+  std::chrono::steady_clock::time_point last_backoff_log_{};
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
   std::set<std::shared_ptr<ControlSession>> sessions_;  // touched on the io thread only

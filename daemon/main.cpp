@@ -44,8 +44,12 @@ int Main(int argc, char** argv) {
     return 1;
   }
   boost::asio::io_context io;
-  ControlServer server(io, **service);
   const DaemonConfig& config = (*service)->config();
+  ServerLimits limits;
+  limits.max_connections = static_cast<size_t>(config.max_connections);
+  limits.idle_timeout = config.idle_timeout;
+  limits.frame_timeout = config.frame_timeout;
+  ControlServer server(io, **service, limits);
   Status listening = server.Listen(config.socket_path, config.socket_mode, config.socket_group);
   if (!listening.ok()) {
     spdlog::critical("{}", listening.message());

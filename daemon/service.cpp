@@ -103,6 +103,7 @@ Service::Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins)
 Service::~Service() {
   Shutdown();
   readers_.join();
+  admin_readers_.join();
 }
 
 Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
@@ -182,7 +183,8 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     SubmitJob(request, peer, responder);
     return;
   }
-  boost::asio::post(readers_, [this, request, responder = std::move(responder)] {
+  auto& pool = admins_.IsAdmin(peer) ? admin_readers_ : readers_;
+  boost::asio::post(pool, [this, request, responder = std::move(responder)] {
     HandleReadOnly(request, responder);
   });
 }

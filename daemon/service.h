@@ -103,6 +103,9 @@ class Service {
   std::atomic<int64_t> next_backup_epoch_{0};                // seconds; 0: none scheduled
   JobQueue jobs_;
   boost::asio::thread_pool readers_{4};
+  // Admins' read-only requests have threads of their own: no flood of other users' requests
+  // can keep `status` from an operator.
+  boost::asio::thread_pool admin_readers_{2};
 };
 
 }  // namespace migrationd

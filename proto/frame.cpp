@@ -14,6 +14,21 @@ std::string EncodeFrame(const google::protobuf::Message& message) {
   return frame;
 }
 
+std::vector<std::string> EncodeServerFrames(const proto::ServerMessage& message) {
+  if (message.ByteSizeLong() <= kMaxFrameBytes) return {EncodeFrame(message)};
+  // Room for the chunk's own field tags and lengths inside the frame limit.
+  constexpr size_t kChunkData = kMaxFrameBytes - 64;
+  const std::string bytes = message.SerializeAsString();
+  std::vector<std::string> frames;
+  for (size_t offset = 0; offset < bytes.size(); offset += kChunkData) {
+    proto::ServerMessage piece;
+    piece.mutable_chunk()->set_data(bytes.substr(offset, kChunkData));
+    piece.mutable_chunk()->set_last(offset + kChunkData >= bytes.size());
+    frames.push_back(EncodeFrame(piece));
+  }
+  return frames;
+}
+
 uint32_t DecodeFrameLength(const std::array<uint8_t, kFrameHeaderBytes>& header) {
   return (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) |
          uint32_t{header[3]};

@@ -4,17 +4,100 @@
 #include <google/protobuf/util/json_util.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "proto/frame.h"
+
 namespace migrationd::testing {
+
+RawClient::RawClient(const std::string& path) {
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  timeval timeout{5, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+}
+
+RawClient::~RawClient() { close(fd_); }
+
+void RawClient::Send(const std::string& bytes) {
+  REQUIRE(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(bytes.size()));
+}
+
+std::string RawClient::ReadUntilClosed() {
+  std::string all;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    all.append(buffer, static_cast<size_t>(n));
+  }
+  return all;
+}
+
+proto::ServerMessage RawClient::ReadMessage() {
+  auto read_exactly = [&](char* out, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = recv(fd_, out + done, size - done, 0);
+      REQUIRE(n > 0);
+      done += static_cast<size_t>(n);
+    }
+  };
+  std::array<uint8_t, kFrameHeaderBytes> header{};
+  read_exactly(reinterpret_cast<char*>(header.data()), header.size());
+  std::string payload(DecodeFrameLength(header), '\0');
+  read_exactly(payload.data(), payload.size());
+  proto::ServerMessage message;
+  REQUIRE(message.ParseFromString(payload));
+  return message;
+}
+
+proto::ServerMessage RawClient::FirstMessage(const std::string& bytes) {
+  REQUIRE(bytes.size() >= kFrameHeaderBytes);
+  std::array<uint8_t, kFrameHeaderBytes> header{};
+  std::memcpy(header.data(), bytes.data(), header.size());
+  uint32_t length = DecodeFrameLength(header);
+  REQUIRE(bytes.size() >= kFrameHeaderBytes + length);
+  proto::ServerMessage message;
+  REQUIRE(message.ParseFromString(bytes.substr(kFrameHeaderBytes, length)));
+  return message;
+}
+
+std::string HelloFrame() {
+  proto::ClientMessage hello;
+  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
+  return EncodeFrame(hello);
+}
+
+std::string RequestFrame(proto::Command command, uint64_t request_id) {
+  proto::ClientMessage message;
+  message.mutable_request()->set_command(command);
+  message.mutable_request()->set_request_id(request_id);
+  return EncodeFrame(message);
+}
+
+long ResidentKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
 
 std::string MigrationdBinary() { return MIGRATIOND_BIN; }
 std::string MigctlBinary() { return MIGCTL_BIN; }

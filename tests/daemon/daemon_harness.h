@@ -92,6 +92,33 @@ inline std::vector<std::string> List(const google::protobuf::RepeatedPtrField<st
   return {items.begin(), items.end()};
 }
 
+// A raw connection to a daemon's socket, for tests that speak the protocol byte by byte.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& path);
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+  void Send(const std::string& bytes);
+  // Everything the daemon sends until it closes the connection (or 5 s pass).
+  std::string ReadUntilClosed();
+  // Reads one whole frame and parses it (fails the test on EOF or timeout).
+  proto::ServerMessage ReadMessage();
+  // Parses the first frame of `bytes` as a ServerMessage.
+  static proto::ServerMessage FirstMessage(const std::string& bytes);
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+// The frame of a hello, and of a request, as migctl would send them.
+std::string HelloFrame();
+std::string RequestFrame(proto::Command command, uint64_t request_id);
+
+// A process's resident memory in KiB, from /proc.
+long ResidentKib(pid_t pid);
+
 std::string MigrationdBinary();
 std::string MigctlBinary();
 

@@ -16,52 +16,9 @@ namespace {
 
 using testing::Daemon;
 using testing::MigctlRun;
+using testing::RawClient;
 using testing::SqliteDatabase;
 using testing::TempDir;
-
-// A raw connection to the daemon's socket.
-class RawClient {
- public:
-  explicit RawClient(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-    timeval timeout{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  }
-  ~RawClient() { close(fd_); }
-  void Send(const std::string& bytes) {
-    REQUIRE(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(bytes.size()));
-  }
-  // Everything the daemon sends until it closes the connection (or 5 s pass).
-  std::string ReadUntilClosed() {
-    std::string all;
-    char buffer[4096];
-    while (true) {
-      ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) break;
-      all.append(buffer, static_cast<size_t>(n));
-    }
-    return all;
-  }
-  // Parses the first frame of `bytes` as a ServerMessage.
-  static proto::ServerMessage FirstMessage(const std::string& bytes) {
-    REQUIRE(bytes.size() >= kFrameHeaderBytes);
-    std::array<uint8_t, kFrameHeaderBytes> header{};
-    std::memcpy(header.data(), bytes.data(), header.size());
-    uint32_t length = DecodeFrameLength(header);
-    REQUIRE(bytes.size() >= kFrameHeaderBytes + length);
-    proto::ServerMessage message;
-    REQUIRE(message.ParseFromString(bytes.substr(kFrameHeaderBytes, length)));
-    return message;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 std::string Header(uint32_t length) {
   std::string header(4, '\0');
@@ -70,11 +27,12 @@ std::string Header(uint32_t length) {
   return header;
 }
 
-std::string HelloFrame(uint32_t version = kProtocolVersion) {
+std::string HelloFrame(uint32_t version) {
   proto::ClientMessage hello;
   hello.mutable_hello()->set_protocol_version(version);
   return EncodeFrame(hello);
 }
+using testing::HelloFrame;
 
 TEST_CASE("bad frames close only their own connection", "[daemon][protocol]") {
   SqliteDatabase db;

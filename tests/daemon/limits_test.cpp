@@ -1,0 +1,204 @@
+// Clients that try to exhaust the daemon: the file-descriptor limit, thousands of half-sent
+// frames, a client that pipelines without reading, replies larger than a frame. The daemon
+// must stay small and quiet and keep answering everyone else.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <memory>
+#include <thread>
+
+#include "proto/frame.h"
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::Process;
+using testing::RawClient;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+// CPU seconds (user + system) a process has used, from /proc.
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stol(field);
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Raises this process's descriptor limit so the test itself can open many connections.
+void AllowDescriptors(rlim_t wanted) {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &limit) == 0);
+  REQUIRE(limit.rlim_cur >= wanted);
+}
+
+std::string Header(uint32_t length) {
+  std::string header(4, '\0');
+  for (int i = 0; i < 4; ++i) {
+    header[static_cast<size_t>(i)] = static_cast<char>(length >> (24 - 8 * i));
+  }
+  return header;
+}
+
+TEST_CASE("at the descriptor limit the daemon neither spins nor floods its log",
+          "[daemon][faults][limits]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string socket = dir / "d.sock";
+  // migrationd under a limit of 64 descriptors, with room for more connections than that.
+  Process daemon({"/usr/bin/prlimit", "--nofile=64", "--", testing::MigrationdBinary(),
+                  "--database", db.url(), "--migrations", testing::SeedMigrationsDir(),
+                  "--socket", socket, "--backup-dir", dir / "backups", "--max-connections",
+                  "500"},
+                 dir / "d");
+  REQUIRE(testing::WaitForStatus(socket, [](const proto::StatusInfo&) { return true; }));
+
+  std::vector<std::unique_ptr<RawClient>> hogs;
+  for (int i = 0; i < 100; ++i) hogs.push_back(std::make_unique<RawClient>(socket));
+  double cpu_before = CpuSeconds(daemon.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  double cpu_used = CpuSeconds(daemon.pid()) - cpu_before;
+  CHECK(cpu_used < 0.5);  // a spinning accept loop burns a whole core
+  CHECK(std::filesystem::file_size(dir / "d.err") < 20'000);
+
+  // Once the hogs go, everyone is served again.
+  hogs.clear();
+  CHECK(testing::WaitForStatus(socket, [](const proto::StatusInfo&) { return true; }, 20));
+  daemon.Signal(SIGTERM);
+  CHECK(daemon.Wait() == 0);
+}
+
+TEST_CASE("connections beyond the cap are refused with a reply", "[daemon][faults][limits]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--max-connections", "4"});
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawClient>(daemon.socket()));
+    held.back()->Send(testing::HelloFrame());
+    CHECK(held.back()->ReadMessage().has_hello());
+  }
+  RawClient extra(daemon.socket());
+  proto::ServerMessage refused = RawClient::FirstMessage(extra.ReadUntilClosed());
+  CHECK(refused.result().code() == proto::BUSY);
+  CHECK_THAT(refused.result().message(), Catch::Contains("max_connections"));
+  MigctlRun busy = daemon.Migctl({"status"});
+  CHECK(busy.exit_code == 4);
+  held.clear();
+  CHECK(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo&) { return true; }));
+}
+
+TEST_CASE("1,500 clients announcing a 1 MiB frame and sending nothing cost little and time out",
+          "[daemon][faults][limits]") {
+  AllowDescriptors(4096);
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
+                {"--max-connections", "2000", "--frame-timeout", "3s"});
+  long rss_before = testing::ResidentKib(daemon.pid());
+  std::vector<std::unique_ptr<RawClient>> halves;
+  for (int i = 0; i < 1500; ++i) {
+    halves.push_back(std::make_unique<RawClient>(daemon.socket()));
+    halves.back()->Send(testing::HelloFrame() + Header(1 << 20) + "x");
+  }
+  // Everyone else is still answered while they hang.
+  CHECK(daemon.Migctl({"status"}).exit_code == 0);
+  long rss_during = testing::ResidentKib(daemon.pid());
+  INFO("RSS before " << rss_before << " KiB, with 1,500 half frames " << rss_during << " KiB");
+  CHECK(rss_during - rss_before < 100 * 1024);  // announced: 1.5 GB
+  // The frame timeout closes them: each reads EOF after its hello reply.
+  for (auto& half : halves) {
+    std::string got = half->ReadUntilClosed();
+    CHECK(RawClient::FirstMessage(got).has_hello());
+  }
+  CHECK(daemon.Migctl({"status"}).exit_code == 0);
+  CHECK_THAT(daemon.Log(), Catch::Contains("an unfinished frame"));
+}
+
+TEST_CASE("a client that pipelines requests without reading cannot grow the daemon or delay "
+          "others",
+          "[daemon][faults][limits]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  long rss_before = testing::ResidentKib(daemon.pid());
+  RawClient greedy(daemon.socket());
+  greedy.Send(testing::HelloFrame());
+  CHECK(greedy.ReadMessage().has_hello());
+  // 20,000 `history` requests in a row, none of the replies read.
+  std::string burst;
+  for (uint64_t i = 1; i <= 20000; ++i) burst += testing::RequestFrame(proto::HISTORY, i);
+  std::thread writer([&] {
+    // The daemon stops reading once the replies back up: this send blocks part-way.
+    timeval timeout{8, 0};
+    setsockopt(greedy.fd(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    (void)send(greedy.fd(), burst.data(), burst.size(), MSG_NOSIGNAL);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto asked = std::chrono::steady_clock::now();
+  CHECK(daemon.Migctl({"status"}).exit_code == 0);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  CHECK(waited < 3);  // a liveness bound: before, others waited 51 s
+  long rss_during = testing::ResidentKib(daemon.pid());
+  INFO("RSS before " << rss_before << " KiB, during " << rss_during << " KiB");
+  CHECK(rss_during - rss_before < 50 * 1024);
+  writer.join();
+  // The greedy client still gets its answers, in order, when it reads them.
+  for (uint64_t i = 1; i <= 5; ++i) CHECK(greedy.ReadMessage().result().request_id() == i);
+}
+
+TEST_CASE("replies larger than a frame reach the client whole", "[daemon][faults][limits]") {
+  SqliteDatabase db;
+  TempDir dir;
+  // A script of about 3 MiB of SQL in one revision.
+  std::string big = "-- revision: 004_big\n-- parents: 003_add_script_version_management\n"
+                    "-- +upgrade\nCREATE TABLE big (id INTEGER, filler TEXT);\n";
+  for (int i = 0; i < 3000; ++i) {
+    big += "INSERT INTO big VALUES (" + std::to_string(i) + ", '" + std::string(1000, 'x') + "');\n";
+  }
+  big += "-- +downgrade\nDROP TABLE big;\n";
+  std::string migrations = testing::SeedMigrationsPlus(dir, {{"004_big.sql", big}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", "003", "--no-backup"}).exit_code == 0);
+
+  MigctlRun dry = daemon.Migctl({"upgrade", "--dry-run"});
+  CHECK(dry.exit_code == 0);
+  REQUIRE(dry.result().plan_size() == 1);
+  CHECK(dry.result().plan(0).statements_size() == 3001);
+  MigctlRun show = daemon.Migctl({"show", "004_big"});
+  CHECK(show.exit_code == 0);
+  REQUIRE(show.result().revisions_size() == 1);
+  CHECK(show.result().revisions(0).upgrade_sql().size() > 3'000'000);
+
+  // 6,000 history rows.
+  db.Exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)"
+      " INSERT INTO migrationd_history (revision, direction, checksum, started_at, finished_at,"
+      " duration_ms, outcome, heads_after) SELECT '003_add_script_version_management', 'stamp',"
+      " 'x', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1, 'success',"
+      " '003_add_script_version_management' FROM n");
+  MigctlRun log = daemon.Migctl({"log"});
+  CHECK(log.exit_code == 0);
+  CHECK(log.result().log_size() >= 6004);
+}
+
+}  // namespace
+}  // namespace migrationd
