@@ -56,9 +56,11 @@ Result<ControlClient> ControlClient::Connect(const std::string& socket_path) {
   proto::ClientMessage hello;
   hello.mutable_hello()->set_protocol_version(kProtocolVersion);
   hello.mutable_hello()->set_software("migctl");
-  MIGRATIOND_RETURN_IF_ERROR(client.Send(hello));
+  // A daemon at its connection cap answers and closes at once, maybe before the hello arrives:
+  // its answer is still worth reading when the send failed.
+  Status sent = client.Send(hello);
   auto reply = client.Receive();
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) return sent.ok() ? reply.status() : sent;
   if (reply->has_result()) {
     if (reply->result().code() == proto::BUSY) {
       return Status::Busy(reply->result().message());  // too many connections: try again

@@ -31,6 +31,9 @@ constexpr size_t kMaxBackupNameBytes = 200;
 // starting with '.', at most kMaxBackupNameBytes.
 bool IsBackupFileName(const std::string& name);
 
+// A backup label: at most 64 bytes of letters, digits, '-' and '_'.
+Status CheckLabel(const std::string& label);
+
 struct BackupManifest {
   std::string id;  // the file name without its extension
   std::string kind;

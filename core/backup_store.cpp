@@ -246,21 +246,6 @@ Result<BackupManifest> BackupStore::ReadManifest(const std::string& path) const 
   return BackupManifest::FromJson(text, path);
 }
 
-Status CheckLabel(const std::string& label) {
-  constexpr size_t kMaxLabelBytes = 64;
-  if (label.size() > kMaxLabelBytes) {
-    return Status::InvalidArgument("the label is " + std::to_string(label.size()) +
-                                   " bytes long; use at most " + std::to_string(kMaxLabelBytes));
-  }
-  for (unsigned char c : label) {
-    if (!std::isalnum(c) && c != '_' && c != '-') {
-      return Status::InvalidArgument("label '" + label +
-                                     "' may use only letters, digits, '-' and '_'");
-    }
-  }
-  return Status::Ok();
-}
-
 Result<BackupManifest> BackupStore::Find(const std::string& id) const {
   auto backups = List();
   if (!backups.ok()) return backups.status();

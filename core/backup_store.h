@@ -65,8 +65,6 @@ class BackupStore {
 // its parents up to a root-owned one must not be writable by others (sticky ones aside).
 // Refused with a message that says how to fix it; never chmodded.
 Status CheckDirectoryIsPrivate(const std::string& directory);
-// A backup label: at most 64 bytes of letters, digits, '-' and '_'.
-Status CheckLabel(const std::string& label);
 
 // "20261125-181500" (UTC) for file names.
 std::string CompactTimestamp(std::chrono::system_clock::time_point time);

@@ -228,12 +228,21 @@ void MigrationRunner::RecordFailure(const HistoryEntry& base, const Status& erro
   entry.outcome = "failed";
   entry.error = error.message();
   entry.heads_after = "";
-  // The failure row is best effort: the error itself already reaches the operator.
-  if (!backend_.Begin().ok()) return;
-  auto heads = store_.ReadHeads();
-  if (heads.ok()) entry.heads_after = JoinHeads(*heads);
-  if (store_.AppendHistory(entry).ok() && backend_.Commit().ok()) return;
-  backend_.Rollback();
+  if (backend_.Begin().ok()) {
+    auto heads = store_.ReadHeads();
+    if (heads.ok()) entry.heads_after = JoinHeads(*heads);
+    if (store_.AppendHistory(entry).ok() && backend_.Commit().ok()) return;
+    backend_.Rollback();
+  }
+  // This connection is gone (a server restart, a network cut): the caller may write the row
+  // on a new one.
+  unrecorded_failure_ = entry;
+}
+
+std::optional<HistoryEntry> MigrationRunner::TakeUnrecordedFailure() {
+  std::optional<HistoryEntry> entry;
+  entry.swap(unrecorded_failure_);
+  return entry;
 }
 
 Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ class MigrationRunner {
   // Sets the version rows to `revisions` (ids, prefixes, head, heads or base) without running
   // SQL, and records it in history.
   Status Stamp(const std::vector<std::string>& revisions, const RequestIdentity& requester);
+  // The history row of a failure that could not be written on this connection (it broke),
+  // for the caller to write on a new one. Cleared by the call.
+  std::optional<HistoryEntry> TakeUnrecordedFailure();
 
  private:
   Status CheckPlanRunnable(const MigrationPlan& plan) const;
@@ -81,6 +85,7 @@ class MigrationRunner {
   Backend& backend_;
   VersionStore store_;
   RetryPolicy retry_;
+  std::optional<HistoryEntry> unrecorded_failure_;
 };
 
 }  // namespace migrationd

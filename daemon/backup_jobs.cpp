@@ -11,7 +11,6 @@
 namespace migrationd {
 
 const char* const kSkippedBackup = "none (--no-backup)";
-const char* const kScheduledLabel = "\x01scheduled";  // not a label a person can type
 
 namespace {
 

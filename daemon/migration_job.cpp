@@ -2,6 +2,8 @@
 // migration lock held; events go to the requester as the job advances.
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "core/migration_runner.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"
@@ -67,6 +69,20 @@ proto::Result Stamp(MigrationRunner& runner, const proto::Request& request,
 
 }  // namespace
 
+void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
+  // The server may be restarting: try for a while, then give up (the reply and the log still
+  // carry the error).
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto backend = OpenBackend(url_);
+    if (!backend.ok()) continue;
+    VersionStore store(**backend);
+    if (store.EnsureTables().ok() && store.AppendHistory(entry).ok()) return;
+  }
+  spdlog::error("could not record the failed {} of {} in the history", entry.direction,
+                entry.revision);
+}
+
 proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                        JobControl& control, Responder& responder,
                                        MigrationLock& lock) {
@@ -119,6 +135,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   auto started = std::chrono::steady_clock::now();
   status = runner.Execute(*plan, requester, MakeObserver(id, total, control, responder, lock));
   control.SetActiveBackend(nullptr);
+  if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) return JobError(status, control);
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

@@ -8,6 +8,7 @@
 #include "core/migration_lock.h"
 #include "core/migration_runner.h"
 #include "daemon/queries.h"
+#include "daemon/request_checks.h"
 #include "proto/frame.h"
 
 namespace migrationd {
@@ -42,20 +43,6 @@ void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::st
   holder.set_request(job.description);
   holder.set_since(job.started_at);
   holder.set_revision(job.revision);
-}
-
-// What any request must satisfy before it reaches a job or a query: fields that end up in
-// file names or SQL are bounded here, at the protocol boundary.
-Status ValidateRequest(const proto::Request& request) {
-  constexpr size_t kMaxTargetBytes = 256;
-  if (request.target().size() > kMaxTargetBytes) {
-    return Status::InvalidArgument("the target is " + std::to_string(request.target().size()) +
-                                   " bytes long; revision ids and backup ids are shorter");
-  }
-  if (request.command() == proto::BACKUP && request.label() != kScheduledLabel) {
-    return CheckLabel(request.label());
-  }
-  return Status::Ok();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
 #include "daemon/peer_identity.h"
+#include "daemon/request_checks.h"
 #include "daemon/responder.h"
 
 namespace migrationd {
@@ -26,8 +27,6 @@ namespace migrationd {
 extern const char* const kMigrationdVersion;
 // The backup id recorded in history rows when the operator passed --no-backup.
 extern const char* const kSkippedBackup;
-// The label the scheduler puts on its backup requests.
-extern const char* const kScheduledLabel;
 void AddBackupInfo(const BackupManifest& manifest, proto::Result& result);
 // The result of a job that failed with `status` (a cancelled job says so).
 proto::Result JobError(const Status& status, const JobControl& control);
@@ -78,6 +77,9 @@ class Service {
   // upgrade, downgrade, stamp (migration_job.cpp); runs with the migration lock held.
   proto::Result RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                 JobControl& control, Responder& responder, MigrationLock& lock);
+
+  // Writes a history row its job's connection could not (it broke).
+  void RecordOnNewConnection(const HistoryEntry& entry) const;
 
   // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
   std::string BackupDirectory() const;

@@ -1,6 +1,10 @@
 #include "tests/test_support.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -201,6 +205,93 @@ void PostgresDatabase::Exec(const std::string& sql) {
   tx.exec(sql);
   tx.commit();
 }
+
+namespace {
+
+Rows QueryUrl(const std::string& url, const std::string& sql) {
+  pqxx::connection connection(url);
+  pqxx::nontransaction tx(connection);
+  Rows rows;
+  for (const auto& row : tx.exec(sql)) {
+    std::vector<std::string> values;
+    for (const auto& field : row) values.push_back(field.is_null() ? "<null>" : field.c_str());
+    rows.push_back(std::move(values));
+  }
+  return rows;
+}
+
+// Runs `argv` (as the `postgres` user when we are root: the server refuses root) and waits;
+// its output goes to `log`. Throws when it fails.
+void RunServerTool(std::vector<std::string> argv, const std::string& log) {
+  if (geteuid() == 0) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
+  std::vector<char*> args;
+  for (auto& arg : argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(argv.back() + " failed; see " + log + ":\n" + ReadFile(log));
+  }
+}
+
+}  // namespace
+
+PrivateCluster::PrivateCluster() {
+  const char* bindir = std::getenv("MIGRATIOND_TEST_PG_BINDIR");
+  if (bindir == nullptr) {
+    throw std::runtime_error(
+        "MIGRATIOND_TEST_PG_BINDIR is not set: run the tests through scripts/with-postgres");
+  }
+  bindir_ = bindir;
+  port_ = 55000 + static_cast<int>(getpid() % 4000);
+  chmod(dir_.path().c_str(), 0755);
+  if (geteuid() == 0) {
+    struct passwd* postgres = getpwnam("postgres");
+    if (postgres == nullptr) throw std::runtime_error("no 'postgres' user to run the server");
+    if (chown(dir_.path().c_str(), postgres->pw_uid, postgres->pw_gid) != 0) {
+      throw std::runtime_error("cannot chown " + dir_.path().string());
+    }
+  }
+  RunServerTool({bindir_ + "/initdb", "-D", dir_ / "data", "-U", "postgres", "-A", "trust",
+                 "--no-sync"},
+                dir_ / "initdb.log");
+  PgCtl({"start"});
+  std::string me = getpwuid(geteuid())->pw_name;
+  std::string as_postgres = "postgresql://postgres@/postgres?host=" + dir_.path().string() +
+                            "&port=" + std::to_string(port_);
+  if (me != "postgres") QueryUrl(as_postgres, "CREATE ROLE \"" + me + "\" SUPERUSER LOGIN");
+  url_ = "postgresql://" + me + "@/postgres?host=" + dir_.path().string() +
+         "&port=" + std::to_string(port_);
+}
+
+PrivateCluster::~PrivateCluster() {
+  try {
+    PgCtl({"-m", "immediate", "stop"});
+  } catch (const std::exception&) {
+    // Already stopped; the directory goes with dir_.
+  }
+}
+
+void PrivateCluster::PgCtl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {bindir_ + "/pg_ctl", "-D", dir_ / "data", "-l",
+                                   dir_ / "server.log", "-w", "-o",
+                                   "-c listen_addresses='' -k " + dir_.path().string() +
+                                       " -p " + std::to_string(port_) + " -c fsync=off"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunServerTool(argv, dir_ / "pg_ctl.log");
+}
+
+void PrivateCluster::Restart() { PgCtl({"-m", "fast", "restart"}); }
+
+Rows PrivateCluster::Query(const std::string& sql) { return QueryUrl(url_, sql); }
 
 Rows PostgresDatabase::Query(const std::string& sql) {
   pqxx::connection connection(url_);

@@ -88,4 +88,27 @@ class PostgresDatabase : public TestDatabase {
   std::string url_;
 };
 
+// A PostgreSQL cluster of the test's own (initdb + pg_ctl from MIGRATIOND_TEST_PG_BINDIR, run
+// as `postgres` when the test is root), for faults that would disturb the shared cluster:
+// restarting the server. A few seconds to start; stopped and deleted on destruction.
+class PrivateCluster {
+ public:
+  PrivateCluster();
+  ~PrivateCluster();
+  PrivateCluster(const PrivateCluster&) = delete;
+  PrivateCluster& operator=(const PrivateCluster&) = delete;
+  // The libpq URI of its `postgres` database, as the test user (a superuser).
+  const std::string& url() const { return url_; }
+  Rows Query(const std::string& sql);
+  // pg_ctl restart -m fast: every session is ended, the server is back when this returns.
+  void Restart();
+
+ private:
+  void PgCtl(const std::vector<std::string>& args);
+  TempDir dir_;
+  std::string bindir_;
+  int port_ = 0;
+  std::string url_;
+};
+
 }  // namespace migrationd::testing

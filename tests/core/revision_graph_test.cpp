@@ -59,7 +59,7 @@ TEST_CASE("graph rejects cycles and names the revisions on the cycle", "[graph]"
                                      {"c", {"b"}, "c.sql"},
                                      {"d", {"c"}, "d.sql"}});
   REQUIRE_FALSE(graph.ok());
-  const std::string& message = graph.status().message();
+  const std::string message = graph.status().message();  // status() returns a copy
   CHECK_THAT(message, Catch::Contains("cycle"));
   CHECK_THAT(message, Catch::Contains("b (b.sql)") && Catch::Contains("c (c.sql)") &&
                           Catch::Contains("d (d.sql)"));
