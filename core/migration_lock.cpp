@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/backend.h"
+#include "core/numbers.h"
 #include "core/script.h"
 
 namespace migrationd {
@@ -70,11 +71,7 @@ LockHolderInfo Deserialize(const std::string& text) {
     }
   }
   auto number = [&](const char* key, int64_t fallback) -> int64_t {
-    try {
-      return fields.count(key) ? static_cast<int64_t>(std::stoll(fields[key])) : fallback;
-    } catch (const std::exception&) {
-      return fallback;
-    }
+    return fields.count(key) ? ParseInt64Or(fields[key], fallback) : fallback;
   };
   return {fields["host"],    number("daemon_pid", 0), number("uid", -1), fields["user_name"],
           fields["request"], fields["since"],         fields["revision"]};
@@ -259,7 +256,7 @@ class AdvisoryLock final : public MigrationLock {
   Status Describe(const LockHolderInfo& me) {
     auto pid = connection_->Query("SELECT pg_backend_pid()", {});
     if (!pid.ok()) return pid.status();
-    backend_pid_ = std::strtoll(pid->front()[0].value_or("0").c_str(), nullptr, 10);
+    backend_pid_ = ParseInt64Or(pid->front()[0].value_or("0"), 0);
     MIGRATIOND_RETURN_IF_ERROR(connection_->Execute(kHolderTableDdl));
     auto upsert = connection_->Query(
         "INSERT INTO migrationd_lock (lock_key, backend_pid, host, daemon_pid, uid, user_name,"
@@ -300,8 +297,8 @@ Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection
     if (rows.ok() && !rows->empty()) {
       const SqlRow& row = rows->front();
       info.host = row[0].value_or("");
-      info.daemon_pid = std::stoll(row[1].value_or("0"));
-      info.uid = std::stoll(row[2].value_or("-1"));
+      info.daemon_pid = ParseInt64Or(row[1].value_or("0"), 0);
+      info.uid = ParseInt64Or(row[2].value_or("-1"), -1);
       info.user_name = row[3].value_or("");
       info.request = row[4].value_or("");
       info.since = row[5].value_or("");

@@ -1,5 +1,7 @@
 #include "core/version_store.h"
 
+#include "core/numbers.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -12,8 +14,7 @@ namespace {
 std::string Text(const SqlValue& value) { return value.value_or(""); }
 
 int64_t Integer(const SqlValue& value, int64_t fallback) {
-  if (!value || value->empty()) return fallback;
-  return std::stoll(*value);
+  return value ? ParseInt64Or(*value, fallback) : fallback;
 }
 
 SqlValue OrNull(const std::string& text) { return text.empty() ? SqlValue() : SqlValue(text); }
@@ -85,7 +86,7 @@ Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
     entry.checksum = Text(row[3]);
     entry.started_at = Text(row[4]);
     entry.finished_at = Text(row[5]);
-    entry.duration_ms = row[6] ? std::stod(*row[6]) : 0.0;
+    entry.duration_ms = row[6] ? ParseDoubleOr(*row[6], 0.0) : 0.0;
     entry.outcome = Text(row[7]);
     entry.error = Text(row[8]);
     entry.heads_after = Text(row[9]);

@@ -161,5 +161,20 @@ TEST_CASE("an over-long or odd label is refused at the door and the daemon keeps
   CHECK(db.TableColumns().empty());
 }
 
+TEST_CASE("garbage in migrationd's own tables is shown, not a crash", "[daemon][faults][files]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  // SQLite keeps whatever text a user writes into a numeric column.
+  db.Exec("INSERT INTO migrationd_history (revision, direction, started_at, finished_at,"
+          " duration_ms, outcome, user_uid, daemon_pid) VALUES ('x', 'stamp', 'now', 'now',"
+          " 'fast', 'success', 'root', '1e999')");
+  MigctlRun log = daemon.Migctl({"log"});
+  CHECK(log.exit_code == 0);
+  CHECK(log.result().log_size() == 5);
+  CHECK(StillServes(daemon));
+}
+
 }  // namespace
 }  // namespace migrationd
