@@ -34,6 +34,7 @@ struct Options {
   std::string message;
   std::string migrations;
   std::string id;
+  std::string reason;
   uint32_t limit = 0;
   std::vector<std::string> positional;
 };
@@ -70,6 +71,8 @@ constexpr CommandSpec kCommands[] = {
      0},
     {"restore", proto::RESTORE, "restore ID [--wait]",
      "back up the current state, then restore backup ID (data and revision)", 1, 1},
+    {"repair", proto::REPAIR, "repair [REV...] --reason TEXT [--wait]",
+     "accept edited applied scripts: record their new checksums and why (admin)", 0, 1000},
     {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)", 0,
      0},
     {"revision", proto::COMMAND_UNSPECIFIED, "revision -m MESSAGE [--migrations DIR] [--id ID]",
@@ -137,6 +140,8 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
       error = need(options.migrations, "--migrations");
     } else if (arg == "--id") {
       error = need(options.id, "--id");
+    } else if (arg == "--reason") {
+      error = need(options.reason, "--reason");
     } else if (arg == "-n") {
       std::string n;
       error = need(n, "-n");
@@ -216,7 +221,12 @@ int Main(int argc, char** argv) {
   proto::Request request;
   request.set_request_id(1);
   request.set_command(spec->command);
-  if (args == 1) request.set_target(options.positional[1]);
+  if (spec->command == proto::REPAIR) {
+    for (int i = 1; i <= args; ++i) request.add_revisions(options.positional[static_cast<size_t>(i)]);
+    request.set_reason(options.reason);
+  } else if (args == 1) {
+    request.set_target(options.positional[1]);
+  }
   if (spec->command == proto::UPGRADE && args == 0) request.set_target("head");
   request.set_wait(options.wait);
   request.set_dry_run(options.dry_run);

@@ -67,6 +67,21 @@ proto::Result Stamp(MigrationRunner& runner, const proto::Request& request,
   return result;
 }
 
+proto::Result Repair(MigrationRunner& runner, const proto::Request& request,
+                     const RequestIdentity& requester) {
+  std::vector<std::string> revisions(request.revisions().begin(), request.revisions().end());
+  auto repaired = runner.Repair(revisions, request.reason(), requester);
+  if (!repaired.ok()) return ErrorResult(repaired.status());
+  proto::Result result;
+  if (repaired->empty()) {
+    result.set_message("nothing to repair: every applied script has its recorded checksum");
+    return result;
+  }
+  result.set_message("recorded the current checksums of " + JoinRevisions(*repaired) +
+                     " with the reason given; 'migctl log' shows it");
+  return result;
+}
+
 }  // namespace
 
 void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
@@ -102,6 +117,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   }
   if (!status.ok()) return ErrorResult(status);
   if (request.command() == proto::STAMP) return Stamp(runner, request, requester);
+  if (request.command() == proto::REPAIR) return Repair(runner, request, requester);
 
   auto plan = request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
                                                   : runner.PlanDowngrade(request.target());

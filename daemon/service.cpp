@@ -25,6 +25,7 @@ bool IsMutating(const proto::Request& request) {
     case proto::DOWNGRADE:
       return !request.dry_run();
     case proto::STAMP:
+    case proto::REPAIR:
     case proto::CANCEL:
     case proto::BACKUP:
     case proto::RESTORE:
