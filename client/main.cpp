@@ -3,6 +3,7 @@
 //   0 ok · 1 failed · 2 usage · 3 not at head · 4 busy · 5 unreachable · 6 permission denied ·
 //   7 integrity · 8 outside the maintenance window
 // The one local command is `revision`, which writes a script file and never talks to the daemon.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -185,6 +186,15 @@ int RunLocalRevision(const Options& options, Renderer& renderer) {
   return 0;
 }
 
+// Ctrl-C ends migctl, not the job: the daemon carries on with it. Say so, and how to stop it.
+void OnInterrupt(int) {
+  static const char kMessage[] =
+      "\nmigctl: interrupted; the job continues in migrationd ('migctl status' shows it, "
+      "'migctl cancel' stops it)\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  _exit(130);
+}
+
 int Main(int argc, char** argv) {
   Options options;
   std::string error = ParseOptions(argc, argv, options);
@@ -217,6 +227,9 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (spec->command == proto::COMMAND_UNSPECIFIED) return RunLocalRevision(options, renderer);
+  struct sigaction interrupt {};
+  interrupt.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &interrupt, nullptr);
 
   proto::Request request;
   request.set_request_id(1);

@@ -109,11 +109,12 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   std::unique_ptr<Backend> backend = std::move(opened).value();
   MigrationRunner runner(**scripts, *backend);
   RetryPolicy retry;
-  retry.lock_retries = config_.lock_retries;
+  const auto live = Live();
+  retry.lock_retries = live->lock_retries;
   runner.set_retry_policy(retry);
   Status status = runner.Prepare();
   if (status.ok()) {
-    status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
+    status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);
   }
   if (!status.ok()) return ErrorResult(status);
   if (request.command() == proto::STAMP) return Stamp(runner, request, requester);
