@@ -3,6 +3,7 @@
 //   0 ok · 1 failed · 2 usage · 3 not at head · 4 busy · 5 unreachable · 6 permission denied ·
 //   7 integrity · 8 outside the maintenance window
 // The one local command is `revision`, which writes a script file and never talks to the daemon.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -34,6 +35,7 @@ struct Options {
   std::string message;
   std::string migrations;
   std::string id;
+  std::string reason;
   uint32_t limit = 0;
   std::vector<std::string> positional;
 };
@@ -70,6 +72,8 @@ constexpr CommandSpec kCommands[] = {
      0},
     {"restore", proto::RESTORE, "restore ID [--wait]",
      "back up the current state, then restore backup ID (data and revision)", 1, 1},
+    {"repair", proto::REPAIR, "repair [REV...] --reason TEXT [--wait]",
+     "accept edited applied scripts: record their new checksums and why (admin)", 0, 1000},
     {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)", 0,
      0},
     {"revision", proto::COMMAND_UNSPECIFIED, "revision -m MESSAGE [--migrations DIR] [--id ID]",
@@ -137,6 +141,8 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
       error = need(options.migrations, "--migrations");
     } else if (arg == "--id") {
       error = need(options.id, "--id");
+    } else if (arg == "--reason") {
+      error = need(options.reason, "--reason");
     } else if (arg == "-n") {
       std::string n;
       error = need(n, "-n");
@@ -180,6 +186,15 @@ int RunLocalRevision(const Options& options, Renderer& renderer) {
   return 0;
 }
 
+// Ctrl-C ends migctl, not the job: the daemon carries on with it. Say so, and how to stop it.
+void OnInterrupt(int) {
+  static const char kMessage[] =
+      "\nmigctl: interrupted; the job continues in migrationd ('migctl status' shows it, "
+      "'migctl cancel' stops it)\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  _exit(130);
+}
+
 int Main(int argc, char** argv) {
   Options options;
   std::string error = ParseOptions(argc, argv, options);
@@ -212,11 +227,19 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (spec->command == proto::COMMAND_UNSPECIFIED) return RunLocalRevision(options, renderer);
+  struct sigaction interrupt {};
+  interrupt.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &interrupt, nullptr);
 
   proto::Request request;
   request.set_request_id(1);
   request.set_command(spec->command);
-  if (args == 1) request.set_target(options.positional[1]);
+  if (spec->command == proto::REPAIR) {
+    for (int i = 1; i <= args; ++i) request.add_revisions(options.positional[static_cast<size_t>(i)]);
+    request.set_reason(options.reason);
+  } else if (args == 1) {
+    request.set_target(options.positional[1]);
+  }
   if (spec->command == proto::UPGRADE && args == 0) request.set_target("head");
   request.set_wait(options.wait);
   request.set_dry_run(options.dry_run);

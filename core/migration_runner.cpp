@@ -1,6 +1,8 @@
 #include "core/migration_runner.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -35,7 +37,96 @@ Result<std::vector<std::string>> MigrationRunner::CurrentHeads() {
   return scripts_.graph().NormalizeHeads(*recorded);
 }
 
+Result<std::vector<ChangedScript>> MigrationRunner::ChangedAppliedScripts() {
+  auto heads = CurrentHeads();
+  if (!heads.ok()) return heads.status();
+  const RevisionGraph& graph = scripts_.graph();
+  auto pending = graph.Pending(*heads);
+  if (!pending.ok()) return pending.status();
+  std::set<std::string> not_applied(pending->begin(), pending->end());
+  auto recorded = store_.AppliedChecksums();
+  if (!recorded.ok()) return recorded.status();
+  std::vector<ChangedScript> changed;
+  for (const auto& id : graph.TopologicalOrder()) {
+    if (not_applied.count(id)) continue;
+    auto it = recorded->find(id);
+    // Applied before checksums were kept (or by hand): nothing to compare with.
+    if (it == recorded->end() || it->second.empty()) continue;
+    const Script& script = scripts_.script(id);
+    std::string now = script.Checksum(backend_.dialect());
+    if (now != it->second) changed.push_back({id, script.path, it->second, now});
+  }
+  return changed;
+}
+
+Status MigrationRunner::CheckAppliedScriptsUnchanged() {
+  auto changed = ChangedAppliedScripts();
+  if (!changed.ok()) return changed.status();
+  if (changed->empty()) return Status::Ok();
+  std::string list;
+  for (const auto& script : *changed) {
+    list += (list.empty() ? "" : "; ") + script.revision + " (" + script.path + ": sha256 " +
+            script.now.substr(0, 12) + ", applied as " + script.recorded.substr(0, 12) + ")";
+  }
+  return Status::Integrity(
+      std::to_string(changed->size()) + " applied revision(s) changed since they were applied: " +
+      list +
+      ". Nothing was run. Restore the applied text and put the change in a new revision; or, if "
+      "the edit is intended (a comment, a fix that is already in the database), record it with "
+      "'migctl repair REV --reason TEXT'");
+}
+
+Result<std::vector<std::string>> MigrationRunner::Repair(const std::vector<std::string>& revisions,
+                                                         const std::string& reason,
+                                                         const RequestIdentity& requester) {
+  if (reason.empty()) {
+    return Status::InvalidArgument("repair needs --reason: it is recorded in the history");
+  }
+  auto changed = ChangedAppliedScripts();
+  if (!changed.ok()) return changed.status();
+  std::map<std::string, const ChangedScript*> by_id;
+  for (const auto& script : *changed) by_id[script.revision] = &script;
+  std::vector<std::string> targets;
+  if (revisions.empty()) {
+    for (const auto& script : *changed) targets.push_back(script.revision);
+  }
+  for (const auto& spec : revisions) {
+    auto id = scripts_.graph().ResolveRevision(spec);
+    if (!id.ok()) return id.status();
+    if (!by_id.count(*id)) {
+      return Status::InvalidArgument("'" + *id + "' is not an applied revision whose script "
+                                     "changed; 'migctl check' lists those");
+    }
+    targets.push_back(*id);
+  }
+  if (targets.empty()) return targets;
+  auto heads = CurrentHeads();
+  if (!heads.ok()) return heads.status();
+  MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
+  Status status = backend_.AcquireStepLock();
+  for (const auto& id : targets) {
+    if (!status.ok()) break;
+    HistoryEntry entry;
+    entry.revision = id;
+    entry.direction = DirectionName(Direction::kRepair);
+    entry.checksum = by_id[id]->now;
+    entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+    entry.outcome = "success";
+    entry.error = "reason: " + reason + " (was sha256 " + by_id[id]->recorded + ")";
+    entry.heads_after = JoinHeads(*heads);
+    entry.requester = requester;
+    status = store_.AppendHistory(entry);
+  }
+  if (status.ok()) status = backend_.Commit();
+  if (!status.ok()) {
+    backend_.Rollback();
+    return status;
+  }
+  return targets;
+}
+
 Result<MigrationPlan> MigrationRunner::PlanUpgrade(std::string_view target) {
+  MIGRATIOND_RETURN_IF_ERROR(CheckAppliedScriptsUnchanged());
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   auto plan = scripts_.graph().PlanUpgrade(*heads, target);
@@ -45,6 +136,7 @@ Result<MigrationPlan> MigrationRunner::PlanUpgrade(std::string_view target) {
 }
 
 Result<MigrationPlan> MigrationRunner::PlanDowngrade(std::string_view target) {
+  MIGRATIOND_RETURN_IF_ERROR(CheckAppliedScriptsUnchanged());
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   auto plan = scripts_.graph().PlanDowngrade(*heads, target);
@@ -58,9 +150,11 @@ Status MigrationRunner::CheckPlanRunnable(const MigrationPlan& plan) const {
   for (const auto& step : plan.steps) {
     const Script& script = scripts_.script(step.revision);
     if (step.direction == Direction::kDowngrade && !script.HasDowngradeFor(backend_.dialect())) {
-      return Status::InvalidArgument(script.path + ": revision '" + step.revision +
-                                     "' has no '-- +downgrade' section, so it cannot be rolled "
-                                     "back; add one, or restore a backup instead");
+      return Status::InvalidArgument(
+          script.path + ": revision '" + step.revision +
+          "' has no '-- +downgrade' statements, so it cannot be rolled back and nothing was run; "
+          "write them (or declare '-- downgrade: no-op' if undoing it needs nothing), or "
+          "restore a backup instead");
     }
   }
   return Status::Ok();
@@ -261,17 +355,44 @@ Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
   }
   auto heads = graph.NormalizeHeads(resolved);
   if (!heads.ok()) return heads.status();
-  HistoryEntry entry;
-  entry.revision = JoinHeads(*heads);
-  entry.direction = DirectionName(Direction::kStamp);
-  entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
-  entry.outcome = "success";
-  entry.heads_after = JoinHeads(*heads);
-  entry.requester = requester;
+  MIGRATIOND_RETURN_IF_ERROR(CheckAppliedScriptsUnchanged());
+  auto before = CurrentHeads();
+  if (!before.ok()) return before.status();
+  auto pending_before = graph.Pending(*before);
+  auto pending_after = graph.Pending(*heads);
+  if (!pending_before.ok()) return pending_before.status();
+  if (!pending_after.ok()) return pending_after.status();
+  const std::set<std::string> was_pending(pending_before->begin(), pending_before->end());
+  const std::set<std::string> now_pending(pending_after->begin(), pending_after->end());
+
+  // One row per revision the stamp marks applied (with its script's checksum, so that `check`
+  // and the mutating commands keep comparing) or unapplied; one row for a stamp that changes
+  // nothing, so that it is still in the audit trail.
+  std::vector<HistoryEntry> rows;
+  auto row = [&](const std::string& revision, const std::string& checksum) {
+    HistoryEntry entry;
+    entry.revision = revision;
+    entry.direction = DirectionName(Direction::kStamp);
+    entry.checksum = checksum;
+    entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+    entry.outcome = "success";
+    entry.heads_after = JoinHeads(*heads);
+    entry.requester = requester;
+    rows.push_back(std::move(entry));
+  };
+  for (const auto& id : graph.TopologicalOrder()) {
+    const bool applied_before = !was_pending.count(id);
+    const bool applied_after = !now_pending.count(id);
+    if (applied_after && !applied_before) row(id, scripts_.script(id).Checksum(backend_.dialect()));
+    if (applied_before && !applied_after) row(id, "");
+  }
+  if (rows.empty()) row(heads->empty() ? "base" : JoinHeads(*heads), "");
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
   Status status = backend_.AcquireStepLock();
   if (status.ok()) status = store_.WriteHeads(*heads);
-  if (status.ok()) status = store_.AppendHistory(entry);
+  for (const auto& entry : rows) {
+    if (status.ok()) status = store_.AppendHistory(entry);
+  }
   if (status.ok()) status = backend_.Commit();
   if (!status.ok()) backend_.Rollback();
   return status;

@@ -45,6 +45,14 @@ struct RetryPolicy {
   std::chrono::milliseconds max_delay{8000};
 };
 
+// An applied revision whose script changed since it was applied, stamped or repaired.
+struct ChangedScript {
+  std::string revision;
+  std::string path;
+  std::string recorded;  // sha256 recorded then
+  std::string now;       // sha256 of the script today
+};
+
 class MigrationRunner {
  public:
   MigrationRunner(const ScriptDirectory& scripts, Backend& backend);
@@ -56,6 +64,18 @@ class MigrationRunner {
   Result<std::vector<std::string>> CurrentHeads();
   Result<MigrationPlan> PlanUpgrade(std::string_view target);
   Result<MigrationPlan> PlanDowngrade(std::string_view target);
+  // Applied revisions whose script no longer has the checksum recorded for it (the last
+  // successful upgrade, stamp or repair row of that revision).
+  Result<std::vector<ChangedScript>> ChangedAppliedScripts();
+  // An integrity error naming every changed script, its file and the way out, or Ok. Every
+  // mutating command (upgrade, downgrade, stamp, their dry runs) calls it before anything else.
+  Status CheckAppliedScriptsUnchanged();
+  // Records the scripts' current checksums for `revisions` (all changed ones when empty) with
+  // `reason`, one `repair` history row each; the revisions must be applied.
+  Result<std::vector<std::string>> Repair(const std::vector<std::string>& revisions,
+                                          const std::string& reason,
+                                          const RequestIdentity& requester);
+
   // The statements a step would run, for --dry-run and for messages.
   std::vector<SqlStatement> StatementsOf(const PlannedStep& step) const;
 

@@ -63,7 +63,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 // The header field `key` is probably a misspelling of, or nullptr.
 const char* NearestHeaderKey(const std::string& key) {
-  for (const char* known : {"revision", "parents", "message", "transaction"}) {
+  for (const char* known : {"revision", "parents", "message", "transaction", "downgrade"}) {
     if (EditDistance(key, known) <= 2) return known;
   }
   return nullptr;
@@ -115,7 +115,8 @@ class ScriptParser {
     std::string key(Trim(body.substr(0, colon)));
     std::string_view value = Trim(body.substr(colon + 1));
     if (key.empty() || key.find(' ') != std::string::npos) return Status::Ok();  // prose
-    bool known = key == "revision" || key == "parents" || key == "message" || key == "transaction";
+    bool known = key == "revision" || key == "parents" || key == "message" ||
+                 key == "transaction" || key == "downgrade";
     if (known && !seen_keys_.insert(key).second) {
       return Error(number, "header field '" + key + "' given twice");
     }
@@ -144,6 +145,12 @@ class ScriptParser {
         return Error(number, "transaction must be 'per-migration' or 'none', not '" +
                                  std::string(value) + "'");
       }
+    } else if (key == "downgrade") {
+      if (value != "no-op") {
+        return Error(number, "downgrade must be 'no-op' (rolling this revision back needs no "
+                             "statements), not '" + std::string(value) + "'");
+      }
+      script_.downgrade_is_noop = true;
     } else if (const char* nearest = NearestHeaderKey(key)) {
       // Close to a real field: almost certainly a typo that would silently change the graph.
       return Error(number, "unknown header field '" + key + "'; did you mean '" + nearest + "'?");
@@ -223,6 +230,8 @@ const char* DirectionName(Direction direction) {
       return "downgrade";
     case Direction::kStamp:
       return "stamp";
+    case Direction::kRepair:
+      return "repair";
   }
   return "unknown";
 }
@@ -244,7 +253,11 @@ bool Script::HasUpgradeFor(std::string_view dialect) const {
 }
 
 bool Script::HasDowngradeFor(std::string_view dialect) const {
-  return EffectiveSection(Direction::kDowngrade, dialect) != nullptr;
+  // An empty section is a forgotten downgrade, not a rollback: moving the version row back
+  // while the upgrade's objects stay would break the next upgrade.
+  if (downgrade_is_noop) return true;
+  const ScriptSection* section = EffectiveSection(Direction::kDowngrade, dialect);
+  return section != nullptr && !Statements(Direction::kDowngrade, dialect).empty();
 }
 
 std::vector<SqlStatement> Script::Statements(Direction direction, std::string_view dialect) const {
@@ -261,6 +274,8 @@ std::string Script::Checksum(std::string_view dialect) const {
       hasher.Update(section->sql);
     }
   }
+  // The declaration changes what a rollback does; scripts without it keep their checksums.
+  if (downgrade_is_noop) hasher.Update("-- downgrade: no-op\n");
   return hasher.HexDigest();
 }
 
@@ -273,7 +288,9 @@ std::string RenderNewScript(const std::string& id, const std::vector<std::string
   std::string joined;
   for (const auto& parent : parents) joined += (joined.empty() ? "" : ", ") + parent;
   return "-- revision: " + id + "\n-- parents: " + joined + "\n-- message: " + message +
-         "\n-- transaction: per-migration\n\n-- +upgrade\n\n-- +downgrade\n";
+         "\n-- transaction: per-migration\n\n-- +upgrade\n\n-- +downgrade\n"
+         "-- The statements that undo the upgrade. Left empty, the revision cannot be rolled\n"
+         "-- back; if undoing it needs nothing, say so with a '-- downgrade: no-op' header.\n";
 }
 
 }  // namespace migrationd

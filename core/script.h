@@ -29,7 +29,7 @@ inline constexpr std::string_view kDialectPostgresql = "postgresql";
 bool IsKnownDialect(std::string_view dialect);
 
 enum class TransactionMode { kPerMigration, kNone };
-enum class Direction { kUpgrade, kDowngrade, kStamp };
+enum class Direction { kUpgrade, kDowngrade, kStamp, kRepair };
 const char* DirectionName(Direction direction);
 
 struct ScriptSection {
@@ -44,6 +44,8 @@ struct Script {
   TransactionMode transaction = TransactionMode::kPerMigration;
   std::string path;      // the file it came from, for messages
   int parents_line = 0;  // line of the `parents:` header, for messages about parents
+  // `-- downgrade: no-op`: rolling back needs no statements (an empty section is then fine).
+  bool downgrade_is_noop = false;
 
   // Key "" is the common section; other keys are dialect names.
   std::map<std::string, ScriptSection> upgrade;
@@ -52,6 +54,7 @@ struct Script {
   // The section that runs on `dialect`: its own if it has one, else the common one.
   const ScriptSection* EffectiveSection(Direction direction, std::string_view dialect) const;
   bool HasUpgradeFor(std::string_view dialect) const;
+  // A downgrade section with at least one statement, or the no-op declaration.
   bool HasDowngradeFor(std::string_view dialect) const;
   // Statements of the effective section, with their file lines (empty if there is no section).
   std::vector<SqlStatement> Statements(Direction direction, std::string_view dialect) const;

@@ -100,6 +100,20 @@ Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
   return history;
 }
 
+Result<std::map<std::string, std::string>> VersionStore::AppliedChecksums() {
+  std::map<std::string, std::string> checksums;
+  auto exists = backend_.TableExists("migrationd_history");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return checksums;
+  auto rows = backend_.Query(
+      "SELECT revision, checksum FROM migrationd_history WHERE outcome = 'success' AND"
+      " direction IN ('upgrade', 'stamp', 'repair') AND checksum IS NOT NULL AND checksum <> ''"
+      " ORDER BY id");
+  if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_history");
+  for (const auto& row : *rows) checksums[Text(row[0])] = Text(row[1]);
+  return checksums;
+}
+
 Status VersionStore::WriteHeads(const std::vector<std::string>& heads) {
   MIGRATIOND_RETURN_IF_ERROR(backend_.Execute("DELETE FROM migrationd_version"));
   for (const auto& head : heads) {

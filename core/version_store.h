@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ class VersionStore {
   Result<std::vector<std::string>> ReadHeads();
   // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
+  // Per revision, the checksum its last successful upgrade, stamp (that marked it applied) or
+  // repair recorded: what its script must still hash to while it is applied.
+  Result<std::map<std::string, std::string>> AppliedChecksums();
   // Replaces the version rows (call inside a transaction).
   Status WriteHeads(const std::vector<std::string>& heads);
   Status AppendHistory(const HistoryEntry& entry);

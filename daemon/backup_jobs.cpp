@@ -81,7 +81,7 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
                manifest->longest_stall_ms);
   responder.SendEvent(
       BackupEvent(request_id, proto::BACKUP_FINISHED, manifest->id, manifest->duration_ms));
-  auto deleted = backups_.ApplyRetention(config_.retention, std::chrono::system_clock::now());
+  auto deleted = backups_.ApplyRetention(Live()->retention, std::chrono::system_clock::now());
   if (!deleted.ok()) {
     spdlog::warn("retention: {}", deleted.status().message());
   } else {
@@ -216,13 +216,16 @@ void Service::FillBackupStatus(proto::StatusInfo& status) const {
 }
 
 void Service::StartScheduler(boost::asio::io_context& io) {
-  if (config_.backup_interval.count() == 0) return;
+  // The timer exists even without a schedule, so that a reload can start one.
   backup_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+  if (Live()->backup_interval.count() == 0) return;
   ScheduleNextBackup(true);
 }
 
 void Service::ScheduleNextBackup(bool at_start) {
   if (!backup_timer_) return;  // stopped (shutdown)
+  const auto live = Live();
+  if (live->backup_interval.count() == 0) return;
   using std::chrono::system_clock;
   auto now = system_clock::now();
   system_clock::time_point last{};
@@ -234,10 +237,10 @@ void Service::ScheduleNextBackup(bool at_start) {
       }
     }
   }
-  system_clock::time_point next = now + config_.backup_interval;
-  if (last != system_clock::time_point{} && last + config_.backup_interval > now) {
-    next = last + config_.backup_interval;
-  } else if (at_start && config_.backup_catch_up) {
+  system_clock::time_point next = now + live->backup_interval;
+  if (last != system_clock::time_point{} && last + live->backup_interval > now) {
+    next = last + live->backup_interval;
+  } else if (at_start && live->backup_catch_up) {
     spdlog::info("a scheduled backup was missed while the daemon was down: taking it now");
     next = now;
   }

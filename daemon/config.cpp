@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -137,6 +138,13 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
   } else if (key == "lock_retries") {
     return ParseInt(value, config.lock_retries, where);
   } else if (key == "log_level") {
+    static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical",
+                                          "off"};
+    if (std::find(std::begin(kLevels), std::end(kLevels), value) == std::end(kLevels)) {
+      return Status::InvalidArgument(where + ": log level '" + value +
+                                     "' is unknown; use trace, debug, info, warn, error, "
+                                     "critical or off");
+    }
     config.log_level = value;
   } else if (key == "max_connections") {
     MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections, where));

@@ -59,6 +59,23 @@ int Main(int argc, char** argv) {
                getpid(), config.socket_path, (*service)->database_description(), config.migrations);
   (*service)->LogStartupCheck();
 
+  // SIGHUP re-reads the configuration (the same flags and file as at start) and applies what
+  // can change while running; it never ends the daemon, whatever the job is doing.
+  boost::asio::signal_set hangups(io, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      auto fresh = ParseDaemonArgs(argc, argv);
+      if (!fresh.ok()) {
+        spdlog::error("reload (SIGHUP) refused: {}; the running configuration stays",
+                      fresh.status().message());
+      } else {
+        (*service)->Reload(fresh->config);
+      }
+      await_hangup();
+    });
+  };
+  await_hangup();
   std::thread stopper;
   boost::asio::steady_timer final_timer(io);
   std::function<void()> poll_closed;
@@ -69,6 +86,8 @@ int Main(int argc, char** argv) {
                  config.shutdown_grace_seconds);
     server.StopAccepting();
     (*service)->StopScheduler();
+    boost::system::error_code ignored;
+    hangups.cancel(ignored);
     // Waiting for the job must not block the I/O thread: its events still have to go out.
     stopper = std::thread([&] {
       (*service)->Shutdown();

@@ -67,6 +67,21 @@ proto::Result Stamp(MigrationRunner& runner, const proto::Request& request,
   return result;
 }
 
+proto::Result Repair(MigrationRunner& runner, const proto::Request& request,
+                     const RequestIdentity& requester) {
+  std::vector<std::string> revisions(request.revisions().begin(), request.revisions().end());
+  auto repaired = runner.Repair(revisions, request.reason(), requester);
+  if (!repaired.ok()) return ErrorResult(repaired.status());
+  proto::Result result;
+  if (repaired->empty()) {
+    result.set_message("nothing to repair: every applied script has its recorded checksum");
+    return result;
+  }
+  result.set_message("recorded the current checksums of " + JoinRevisions(*repaired) +
+                     " with the reason given; 'migctl log' shows it");
+  return result;
+}
+
 }  // namespace
 
 void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
@@ -94,14 +109,16 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   std::unique_ptr<Backend> backend = std::move(opened).value();
   MigrationRunner runner(**scripts, *backend);
   RetryPolicy retry;
-  retry.lock_retries = config_.lock_retries;
+  const auto live = Live();
+  retry.lock_retries = live->lock_retries;
   runner.set_retry_policy(retry);
   Status status = runner.Prepare();
   if (status.ok()) {
-    status = backend->SetTimeouts(config_.lock_timeout_ms, config_.statement_timeout_ms);
+    status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);
   }
   if (!status.ok()) return ErrorResult(status);
   if (request.command() == proto::STAMP) return Stamp(runner, request, requester);
+  if (request.command() == proto::REPAIR) return Repair(runner, request, requester);
 
   auto plan = request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
                                                   : runner.PlanDowngrade(request.target());

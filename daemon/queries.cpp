@@ -22,13 +22,18 @@ Result<Reader> OpenReader(const QueryContext& context) {
   return reader;
 }
 
-// The last successful upgrade of each revision still applied, replayed from the audit log.
+// The row that last recorded each applied revision's checksum (upgrade, stamp or repair),
+// replayed from the audit log.
 std::map<std::string, HistoryEntry> AppliedEntries(const std::vector<HistoryEntry>& log) {
   std::map<std::string, HistoryEntry> applied;
   for (const auto& entry : log) {
     if (entry.outcome != "success") continue;
-    if (entry.direction == "upgrade") applied[entry.revision] = entry;
-    if (entry.direction == "downgrade") applied.erase(entry.revision);
+    const bool records = entry.direction == "upgrade" || entry.direction == "repair" ||
+                         (entry.direction == "stamp" && !entry.checksum.empty());
+    if (records) applied[entry.revision] = entry;
+    if (entry.direction == "downgrade" || (entry.direction == "stamp" && entry.checksum.empty())) {
+      applied.erase(entry.revision);
+    }
   }
   return applied;
 }
@@ -193,17 +198,14 @@ proto::Result QueryCheck(const QueryContext& context) {
     add("unknown_revision", "", current.status().message());
   } else {
     for (const auto& head : *current) result.add_current(head);
-    auto log = VersionStore(*reader->backend).ReadHistory(0);
-    if (!log.ok()) return ErrorResult(log.status());
-    for (const auto& [id, entry] : AppliedEntries(*log)) {
-      if (!graph.Contains(id) || entry.checksum.empty()) continue;
-      std::string now = context.scripts.script(id).Checksum(context.url.dialect());
-      if (now != entry.checksum) {
-        add("checksum_mismatch", id,
-            context.scripts.script(id).path + " changed after it was applied (recorded sha256 " +
-                entry.checksum.substr(0, 12) + ", now " + now.substr(0, 12) +
-                "); restore the applied text and put the change in a new revision");
-      }
+    auto changed = reader->runner->ChangedAppliedScripts();
+    if (!changed.ok()) return ErrorResult(changed.status());
+    for (const auto& script : *changed) {
+      add("checksum_mismatch", script.revision,
+          script.path + " changed after it was applied (recorded sha256 " +
+              script.recorded.substr(0, 12) + ", now " + script.now.substr(0, 12) +
+              "); restore the applied text and put the change in a new revision, or record an "
+              "intended edit with 'migctl repair " + script.revision + " --reason TEXT'");
     }
     auto pending = graph.Pending(*current);
     if (pending.ok() && !pending->empty()) {

@@ -19,6 +19,21 @@ Status ValidateRequest(const proto::Request& request) {
     return Status::InvalidArgument("the range is " + std::to_string(request.range().size()) +
                                    " bytes long; it is FROM:TO of two revisions");
   }
+  constexpr size_t kMaxReasonBytes = 1000;
+  if (request.reason().size() > kMaxReasonBytes) {
+    return Status::InvalidArgument("the reason is " + std::to_string(request.reason().size()) +
+                                   " bytes long; say it in at most " +
+                                   std::to_string(kMaxReasonBytes));
+  }
+  if (request.revisions_size() > 10000) {
+    return Status::InvalidArgument("too many revisions in one request");
+  }
+  for (const auto& revision : request.revisions()) {
+    if (revision.size() > kMaxTargetBytes) {
+      return Status::InvalidArgument("a revision of " + std::to_string(revision.size()) +
+                                     " bytes; revision ids are shorter");
+    }
+  }
   if (request.command() == proto::BACKUP && request.label() != kScheduledLabel) {
     return CheckLabel(request.label());
   }

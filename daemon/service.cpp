@@ -25,6 +25,7 @@ bool IsMutating(const proto::Request& request) {
     case proto::DOWNGRADE:
       return !request.dry_run();
     case proto::STAMP:
+    case proto::REPAIR:
     case proto::CANCEL:
     case proto::BACKUP:
     case proto::RESTORE:
@@ -76,7 +77,8 @@ Result<std::unique_ptr<Service>> Service::Create(DaemonConfig config) {
 Service::Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins)
     : config_(std::move(config)),
       url_(std::move(url)),
-      admins_(std::move(admins)),
+      live_(std::make_shared<const DaemonConfig>(config_)),
+      admins_(std::make_shared<const AdminPolicy>(std::move(admins))),
       started_(std::chrono::steady_clock::now()),
       backups_(ResolveBackupDirectory(config_, url_)) {
   char host[256] = {};
@@ -85,6 +87,61 @@ Service::Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins)
   backup_options_.postgres_format = config_.backup_format;
   backup_options_.sqlite_pages_per_step = config_.sqlite_backup_pages;
   backup_options_.postgres_bin_dir = config_.pg_bin_dir;
+}
+
+std::shared_ptr<const DaemonConfig> Service::Live() const {
+  std::lock_guard lock(live_mutex_);
+  return live_;
+}
+
+std::shared_ptr<const AdminPolicy> Service::Admins() const {
+  std::lock_guard lock(live_mutex_);
+  return admins_;
+}
+
+void Service::Reload(const DaemonConfig& fresh) {
+  // Settings that shape what the daemon opened at start (socket, database, directories) need a
+  // restart; saying so is better than half-applying them.
+  const std::vector<std::pair<const char*, bool>> restart_only = {
+      {"database", fresh.database != config_.database},
+      {"migrations", fresh.migrations != config_.migrations},
+      {"socket", fresh.socket_path != config_.socket_path},
+      {"socket_mode", fresh.socket_mode != config_.socket_mode},
+      {"socket_group", fresh.socket_group != config_.socket_group},
+      {"backup_dir", fresh.backup_dir != config_.backup_dir},
+      {"backup_format", fresh.backup_format != config_.backup_format},
+      {"pg_bin_dir", fresh.pg_bin_dir != config_.pg_bin_dir},
+      {"sqlite_backup_pages", fresh.sqlite_backup_pages != config_.sqlite_backup_pages},
+      {"max_connections", fresh.max_connections != config_.max_connections},
+      {"idle_timeout", fresh.idle_timeout != config_.idle_timeout},
+      {"frame_timeout", fresh.frame_timeout != config_.frame_timeout},
+  };
+  for (const auto& [key, changed] : restart_only) {
+    if (changed) spdlog::warn("reload: '{}' changed; it takes effect at the next restart", key);
+  }
+  auto admins = AdminPolicy::Create(fresh.admin_groups);
+  if (!admins.ok()) {
+    spdlog::error("reload refused: {}; the running configuration stays", admins.status().message());
+    return;
+  }
+  auto level = spdlog::level::from_str(fresh.log_level);
+  const bool schedule_changed = fresh.backup_interval != Live()->backup_interval;
+  {
+    std::lock_guard lock(live_mutex_);
+    live_ = std::make_shared<const DaemonConfig>(fresh);
+    admins_ = std::make_shared<const AdminPolicy>(std::move(admins).value());
+  }
+  spdlog::set_level(level);
+  if (schedule_changed && backup_timer_) {
+    if (fresh.backup_interval.count() == 0) {
+      backup_timer_->cancel();
+    } else {
+      ScheduleNextBackup(false);
+    }
+  }
+  spdlog::info("reload: configuration applied (log level {}, {} admin group(s), backups every "
+               "{} s)",
+               fresh.log_level, fresh.admin_groups.size(), fresh.backup_interval.count());
 }
 
 Service::~Service() {
@@ -132,12 +189,15 @@ void Service::LogStartupCheck() {
   }
 }
 
-void Service::Shutdown() { jobs_.Shutdown(std::chrono::seconds(config_.shutdown_grace_seconds)); }
+void Service::Shutdown() {
+  jobs_.Shutdown(std::chrono::seconds(Live()->shutdown_grace_seconds));
+}
 
 void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
                      std::shared_ptr<Responder> responder) {
   spdlog::info("request {} '{}' from {}", request.request_id(), Describe(request), peer.Describe());
-  if (IsMutating(request) && !admins_.IsAdmin(peer)) {
+  const bool admin = Admins()->IsAdmin(peer);
+  if (IsMutating(request) && !admin) {
     spdlog::warn("refused '{}' from {}: not an admin", Describe(request), peer.Describe());
     proto::Result result = ErrorResult(Status::PermissionDenied(
         peer.user_name + " may not " + Describe(request) +
@@ -170,7 +230,7 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     SubmitJob(request, peer, responder);
     return;
   }
-  auto& pool = admins_.IsAdmin(peer) ? admin_readers_ : readers_;
+  auto& pool = admin ? admin_readers_ : readers_;
   boost::asio::post(pool, [this, request, responder = std::move(responder)] {
     HandleReadOnly(request, responder);
   });
@@ -359,7 +419,7 @@ Result<std::unique_ptr<MigrationLock>> Service::AcquireJobLock(const proto::Requ
       Now(), ""};
   LockWaitOptions wait;
   wait.max_wait =
-      request.wait() ? std::chrono::seconds(config_.lock_wait_seconds) : std::chrono::seconds(0);
+      request.wait() ? std::chrono::seconds(Live()->lock_wait_seconds) : std::chrono::seconds(0);
   wait.should_stop = [&] { return control.cancelled(); };
   wait.on_waiting = [&](const std::optional<LockHolderInfo>& holder) {
     responder.SendEvent(MakeEvent(request.request_id(), proto::LOCK_WAIT,

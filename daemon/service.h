@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 
 #include "core/backup.h"
 #include "core/backup_store.h"
@@ -54,13 +55,21 @@ class Service {
   void StopScheduler() { backup_timer_.reset(); }
   // Stops taking jobs; lets a running one finish within the grace period, then cancels it.
   void Shutdown();
+  // SIGHUP: applies what can change at run time (log level, admin groups, timeouts and retries,
+  // backup schedule and retention) from `fresh`, and logs each changed setting that needs a
+  // restart. Call on the io thread (the backup timer lives there).
+  void Reload(const DaemonConfig& fresh);
 
+  // The configuration the daemon started with (what needs a restart to change).
   const DaemonConfig& config() const { return config_; }
+  // The settings in force now: the start configuration with the last reload applied.
+  std::shared_ptr<const DaemonConfig> Live() const;
   // The database URL without its password.
   const std::string& database_description() const { return url_.Redacted(); }
 
  private:
   Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins);
+  std::shared_ptr<const AdminPolicy> Admins() const;
   Result<std::shared_ptr<const ScriptDirectory>> LoadScripts() const;
   void HandleReadOnly(const proto::Request& request, const std::shared_ptr<Responder>& responder);
   proto::Result AnswerReadOnly(const proto::Request& request) const;
@@ -96,7 +105,9 @@ class Service {
 
   const DaemonConfig config_;
   const DatabaseUrl url_;
-  const AdminPolicy admins_;
+  mutable std::mutex live_mutex_;
+  std::shared_ptr<const DaemonConfig> live_;   // guarded by live_mutex_
+  std::shared_ptr<const AdminPolicy> admins_;  // guarded by live_mutex_
   const std::chrono::steady_clock::time_point started_;
   std::string host_;  // set in the constructor, then read-only
   BackupStore backups_;
