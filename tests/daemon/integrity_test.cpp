@@ -20,13 +20,15 @@ using testing::TempDir;
 
 constexpr const char* kHead = "003_add_script_version_management";
 
-// Edits the applied script 001 the way people do: a changed statement.
+// Edits the applied script 001 the way people do: a statement added to its (common) downgrade
+// section, which runs on both engines.
 void Edit001(const std::string& migrations) {
   const std::string path = migrations + "/001_group_ai.sql";
   std::string text = testing::ReadFile(path);
-  size_t at = text.find("-- +downgrade");
+  const std::string marker = "-- +downgrade\n";
+  size_t at = text.find(marker);
   REQUIRE(at != std::string::npos);
-  text.insert(at, "CREATE INDEX ix_edited_later ON users (email);\n");
+  text.insert(at + marker.size(), "DROP TABLE users;\n");
   testing::WriteFile(path, text);
 }
 
