@@ -99,8 +99,16 @@ long ResidentKib(pid_t pid) {
   return -1;
 }
 
-std::string MigrationdBinary() { return MIGRATIOND_BIN; }
-std::string MigctlBinary() { return MIGCTL_BIN; }
+// MIGRATIOND_TEST_BIN_DIR runs the tests against other builds of the programs (the TSan
+// build of scripts/sanitize) without building the tests again.
+std::string MigrationdBinary() {
+  const char* dir = std::getenv("MIGRATIOND_TEST_BIN_DIR");
+  return dir != nullptr ? std::string(dir) + "/daemon/migrationd" : MIGRATIOND_BIN;
+}
+std::string MigctlBinary() {
+  const char* dir = std::getenv("MIGRATIOND_TEST_BIN_DIR");
+  return dir != nullptr ? std::string(dir) + "/client/migctl" : MIGCTL_BIN;
+}
 
 const proto::Result& MigctlRun::result() const {
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
