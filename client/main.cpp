@@ -30,6 +30,7 @@ struct Options {
   bool verbose = false;
   bool help = false;
   bool no_backup = false;
+  bool from_other_database = false;
   std::string label;
   std::string range;
   std::string message;
@@ -70,7 +71,7 @@ constexpr CommandSpec kCommands[] = {
      0},
     {"backups", proto::BACKUPS, "backups", "list backups: kind, revision, size, age, verified", 0,
      0},
-    {"restore", proto::RESTORE, "restore ID [--wait]",
+    {"restore", proto::RESTORE, "restore ID [--from-other-database] [--wait]",
      "back up the current state, then restore backup ID (data and revision)", 1, 1},
     {"repair", proto::REPAIR, "repair [REV...] --reason TEXT [--wait]",
      "accept edited applied scripts: record their new checksums and why (admin)", 0, 1000},
@@ -125,6 +126,8 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
       options.wait = true;
     } else if (arg == "--no-backup") {
       options.no_backup = true;
+    } else if (arg == "--from-other-database") {
+      options.from_other_database = true;
     } else if (arg == "--label") {
       error = need(options.label, "--label");
     } else if (arg == "--dry-run") {
@@ -246,6 +249,7 @@ int Main(int argc, char** argv) {
   request.set_range(options.range);
   request.set_limit(options.limit);
   request.set_no_backup(options.no_backup);
+  request.set_from_other_database(options.from_other_database);
   request.set_label(options.label);
 
   std::string socket = !options.socket.empty()        ? options.socket

@@ -50,6 +50,7 @@ struct BackupManifest {
   std::string tool;             // "SQLite 3.40.1", "pg_dump (PostgreSQL) 15.18"
   bool verified = false;
   std::string label;
+  std::string database_identity;  // see core/database_identity.h
 
   std::string ToJson() const;
   static Result<BackupManifest> FromJson(const std::string& text, const std::string& path);

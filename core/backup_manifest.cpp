@@ -36,6 +36,7 @@ std::string BackupManifest::ToJson() const {
   message.set_tool(tool);
   message.set_verified(verified);
   message.set_label(label);
+  message.set_database_identity(database_identity);
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.always_print_primitive_fields = true;
@@ -70,6 +71,7 @@ Result<BackupManifest> BackupManifest::FromJson(const std::string& text, const s
   manifest.tool = message.tool();
   manifest.verified = message.verified();
   manifest.label = message.label();
+  manifest.database_identity = message.database_identity();
   if (!IsBackupFileName(manifest.id) || !manifest.file.starts_with(manifest.id + ".") ||
       !IsBackupFileName(manifest.file)) {
     return Status::Integrity("manifest " + path + " names id '" + manifest.id + "' and file '" +

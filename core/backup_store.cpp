@@ -165,6 +165,7 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   manifest.created_at = FormatIsoTimestamp(now);
   manifest.tool = engine.tool_version();
   manifest.label = request.label;
+  manifest.database_identity = request.database_identity;
 
   const std::string data_path = (fs::path(directory_) / manifest.file).string();
   const std::string temp_data = (fs::path(directory_) / (kTempPrefix + manifest.file)).string();
@@ -273,13 +274,15 @@ Status BackupStore::VerifyDigest(const BackupManifest& manifest) const {
 }
 
 Result<std::vector<std::string>> BackupStore::ApplyRetention(
-    const RetentionPolicy& policy, std::chrono::system_clock::time_point now) const {
+    const RetentionPolicy& policy, std::chrono::system_clock::time_point now,
+    const BackupFilter& mine) const {
   auto backups = List();
   if (!backups.ok()) return backups.status();
   std::vector<std::string> deleted;
   std::map<std::string, int> seen;  // per kind, newest first
   bool kept_newest_before_migrate = false;
   for (const auto& backup : *backups) {
+    if (!mine(backup)) continue;
     int position = ++seen[backup.kind];
     if (backup.kind == BackupKindName(BackupKind::kBeforeMigrate) && !kept_newest_before_migrate) {
       kept_newest_before_migrate = true;

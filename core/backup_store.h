@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,7 +33,11 @@ struct NewBackup {
   std::string database_description;  // URL without password, for the manifest
   std::string dialect;
   std::string label;
+  std::string database_identity;
 };
+
+// Whether a backup belongs to the database this daemon serves.
+using BackupFilter = std::function<bool(const BackupManifest&)>;
 
 class BackupStore {
  public:
@@ -51,8 +56,10 @@ class BackupStore {
   // Hashes the data file again; an integrity error if it no longer matches the manifest.
   Status VerifyDigest(const BackupManifest& manifest) const;
   // Deletes what the policy does not keep; returns the ids deleted.
+  // Only backups `mine` accepts are counted and deleted: others belong to other databases.
   Result<std::vector<std::string>> ApplyRetention(const RetentionPolicy& policy,
-                                                  std::chrono::system_clock::time_point now) const;
+                                                  std::chrono::system_clock::time_point now,
+                                                  const BackupFilter& mine) const;
 
  private:
   void RemoveLeftovers() const;

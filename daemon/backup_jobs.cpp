@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/backend.h"
+#include "core/database_identity.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"
 
@@ -58,6 +59,30 @@ void AddBackupInfo(const BackupManifest& manifest, proto::Result& result) {
                             .count());
 }
 
+Result<std::string> Service::Identity(bool create) const {
+  {
+    std::lock_guard lock(identity_mutex_);
+    if (!identity_.empty()) return identity_;
+  }
+  auto backend = OpenBackend(url_);
+  if (!backend.ok()) return backend.status();
+  auto identity = ReadDatabaseIdentity(**backend, url_, create);
+  if (!identity.ok()) return identity.status();
+  if (!identity->ends_with("#")) {  // complete: it can no longer change for this database
+    std::lock_guard lock(identity_mutex_);
+    identity_ = *identity;
+  }
+  return identity;
+}
+
+BackupFilter Service::Mine(const std::string& identity) const {
+  return [identity, url = url_.Redacted()](const BackupManifest& backup) {
+    // Manifests from before identities were recorded name the database by its URL.
+    if (backup.database_identity.empty()) return backup.database == url;
+    return backup.database_identity == identity;
+  };
+}
+
 Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& label,
                                            uint64_t request_id, const JobControl& control,
                                            Responder& responder) {
@@ -67,10 +92,13 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
   MIGRATIOND_RETURN_IF_ERROR((*engine)->CheckTools());
   auto revisions = RecordedRevisions(url_);
   if (!revisions.ok()) return revisions.status();
+  auto identity = Identity(true);
+  if (!identity.ok()) return identity.status();
   responder.SendEvent(BackupEvent(request_id, proto::BACKUP_STARTED,
                                   std::string(BackupKindName(kind)) + " backup of " +
                                       url_.Redacted() + " into " + backups_.directory()));
-  NewBackup request{kind, *revisions, url_.DatabaseName(), url_.Redacted(), url_.dialect(), label};
+  NewBackup request{kind,           *revisions, url_.DatabaseName(), url_.Redacted(),
+                    url_.dialect(), label,      *identity};
   auto manifest = backups_.Create(**engine, request);
   if (!manifest.ok()) {
     spdlog::error("{} backup failed: {}", BackupKindName(kind), manifest.status().message());
@@ -81,7 +109,8 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
                manifest->longest_stall_ms);
   responder.SendEvent(
       BackupEvent(request_id, proto::BACKUP_FINISHED, manifest->id, manifest->duration_ms));
-  auto deleted = backups_.ApplyRetention(Live()->retention, std::chrono::system_clock::now());
+  auto deleted =
+      backups_.ApplyRetention(Live()->retention, std::chrono::system_clock::now(), Mine(*identity));
   if (!deleted.ok()) {
     spdlog::warn("retention: {}", deleted.status().message());
   } else {
@@ -108,6 +137,17 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
                                      Responder& responder, const MigrationLock& lock) {
   auto backup = backups_.Find(request.target());
   if (!backup.ok()) return ErrorResult(backup.status());
+  auto identity = Identity(true);
+  if (!identity.ok()) return ErrorResult(identity.status());
+  const bool foreign = !Mine(*identity)(*backup);
+  if (foreign && !request.from_other_database()) {
+    return ErrorResult(Status::InvalidArgument(
+        "backup " + backup->id + " was taken from another database (" +
+        (backup->database_identity.empty() ? backup->database : backup->database_identity) +
+        "); this daemon serves " + *identity +
+        ". Nothing was restored. If replacing this database's data with it is what you want, "
+        "pass --from-other-database (it is recorded in the history)"));
+  }
   if (backup->dialect != url_.dialect()) {
     return ErrorResult(Status::InvalidArgument("backup " + backup->id + " is a " + backup->dialect +
                                                " backup; this is " + url_.dialect()));
@@ -161,6 +201,8 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   auto heads = store.ReadHeads();
   if (!heads.ok()) return ErrorResult(heads.status());
   status = (*backend)->Begin();
+  // The restored data may carry another database's stored id: this database keeps its own.
+  if (status.ok()) status = KeepDatabaseIdentity(**backend, *identity);
   for (const auto& entry : history_now) {
     if (status.ok() && entry.id > restored_last) status = store.AppendHistory(entry);
   }
@@ -172,6 +214,11 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   record.heads_after = JoinRevisions(*heads);
   record.requester = requester;
   record.requester.backup_id = backup->id;
+  if (foreign) {
+    record.error = "from another database (--from-other-database): " +
+                   (backup->database_identity.empty() ? backup->database
+                                                      : backup->database_identity);
+  }
   if (status.ok()) status = store.AppendHistory(record);
   if (status.ok()) status = (*backend)->Commit();
   if (!status.ok()) {
@@ -192,10 +239,23 @@ proto::Result Service::ListBackups() const {
   std::vector<std::string> ignored;
   auto backups = backups_.List(&ignored);
   if (!backups.ok()) return ErrorResult(backups.status());
+  auto identity = Identity(false);
+  if (!identity.ok()) return ErrorResult(identity.status());
+  const BackupFilter mine = Mine(*identity);
   proto::Result result;
-  for (const auto& backup : *backups) AddBackupInfo(backup, result);
-  std::string message =
-      std::to_string(backups->size()) + " backup(s) in " + backups_.directory();
+  int others = 0;
+  for (const auto& backup : *backups) {
+    if (mine(backup)) {
+      AddBackupInfo(backup, result);
+    } else {
+      ++others;
+    }
+  }
+  std::string message = std::to_string(result.backups_size()) + " backup(s) of this database in " +
+                        backups_.directory();
+  if (others > 0) {
+    message += " (" + std::to_string(others) + " of other databases not shown)";
+  }
   for (const auto& why : ignored) {
     spdlog::warn("backups: {}", why);
     message += "\nignored: " + why;
@@ -206,8 +266,14 @@ proto::Result Service::ListBackups() const {
 
 void Service::FillBackupStatus(proto::StatusInfo& status) const {
   auto backups = backups_.List();
-  if (backups.ok() && !backups->empty()) {
-    status.set_last_backup(backups->front().id + " at " + backups->front().created_at);
+  auto identity = Identity(false);
+  if (backups.ok() && identity.ok()) {
+    const BackupFilter mine = Mine(*identity);
+    for (const auto& backup : *backups) {
+      if (!mine(backup)) continue;
+      status.set_last_backup(backup.id + " at " + backup.created_at);
+      break;
+    }
   }
   if (int64_t next = next_backup_epoch_.load(); next > 0) {
     status.set_next_backup(
@@ -229,9 +295,11 @@ void Service::ScheduleNextBackup(bool at_start) {
   using std::chrono::system_clock;
   auto now = system_clock::now();
   system_clock::time_point last{};
-  if (auto backups = backups_.List(); backups.ok()) {
+  auto identity = Identity(false);
+  if (auto backups = backups_.List(); backups.ok() && identity.ok()) {
+    const BackupFilter mine = Mine(*identity);
     for (const auto& backup : *backups) {
-      if (backup.kind == BackupKindName(BackupKind::kScheduled)) {
+      if (backup.kind == BackupKindName(BackupKind::kScheduled) && mine(backup)) {
         last = ParseIsoTimestamp(backup.created_at);
         break;
       }

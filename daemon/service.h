@@ -91,6 +91,10 @@ class Service {
   void RecordOnNewConnection(const HistoryEntry& entry) const;
 
   // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
+  // This database's identity (core/database_identity.h); `create` stores its id on first use.
+  Result<std::string> Identity(bool create) const;
+  // Whether a backup was taken from this database (`identity` from Identity()).
+  BackupFilter Mine(const std::string& identity) const;
   std::string BackupDirectory() const;
   Result<BackupManifest> TakeBackup(BackupKind kind, const std::string& label, uint64_t request_id,
                                     const JobControl& control, Responder& responder);
@@ -114,6 +118,8 @@ class Service {
   BackupOptions backup_options_;
   std::unique_ptr<boost::asio::steady_timer> backup_timer_;  // io thread only
   std::atomic<int64_t> next_backup_epoch_{0};                // seconds; 0: none scheduled
+  mutable std::mutex identity_mutex_;
+  mutable std::string identity_;  // guarded by identity_mutex_; "" until known with its id
   JobQueue jobs_;
   boost::asio::thread_pool readers_{4};
   // Admins' read-only requests have threads of their own: no flood of other users' requests

@@ -1,6 +1,7 @@
 // Checksums are enforced, not just reported: an applied script that changed blocks every
 // mutating command (exit 7, nothing run) until `repair` records why; stamped and restored
 // revisions keep real checksums, so `check` stays meaningful after them.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -186,6 +187,84 @@ TEST_CASE("migctl revision writes a template that cannot pass as a no-op downgra
   testing::MigctlRun down = daemon.Migctl({"downgrade", "-1", "--no-backup"});
   CHECK(down.exit_code == 2);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == testing::Rows{{"004_audit"}});
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("two SQLite databases in one folder keep their backups apart", "[daemon][integrity]") {
+  testing::TempDir dir;
+  const std::string first = dir / "first.db";
+  const std::string second = dir / "second.db";
+  // Both use the default backup directory beside the files: the seed's backup/db_bak.
+  testing::Process a({testing::MigrationdBinary(), "--database", "sqlite://" + first,
+                      "--migrations", testing::SeedMigrationsDir(), "--socket", dir / "a.sock"},
+                     dir / "a");
+  testing::Process b({testing::MigrationdBinary(), "--database", "sqlite://" + second,
+                      "--migrations", testing::SeedMigrationsDir(), "--socket", dir / "b.sock"},
+                     dir / "b");
+  auto up = [](const std::string& socket) {
+    return testing::WaitForStatus(socket, [](const proto::StatusInfo&) { return true; });
+  };
+  REQUIRE(up(dir / "a.sock"));
+  REQUIRE(up(dir / "b.sock"));
+  REQUIRE(testing::RunMigctl(dir / "a.sock", {"upgrade"}).exit_code == 0);
+  REQUIRE(testing::RunMigctl(dir / "b.sock", {"upgrade", "001"}).exit_code == 0);
+  testing::MigctlRun b_backup = testing::RunMigctl(dir / "b.sock", {"backup", "--label", "b"});
+  REQUIRE(b_backup.exit_code == 0);
+  const std::string b_id = b_backup.result().backups(0).id();
+
+  // Each lists only its own.
+  testing::MigctlRun a_list = testing::RunMigctl(dir / "a.sock", {"backups"});
+  CHECK(a_list.result().backups_size() == 1);  // a's before-migrate backup
+  CHECK_THAT(a_list.result().message(), Catch::Contains("of other databases not shown"));
+  testing::MigctlRun b_list = testing::RunMigctl(dir / "b.sock", {"backups"});
+  CHECK(b_list.result().backups_size() == 2);
+
+  // Restoring b's backup into a is refused, and a is untouched.
+  testing::MigctlRun refused = testing::RunMigctl(dir / "a.sock", {"restore", b_id});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.result().message(), Catch::Contains("another database") &&
+                                             Catch::Contains("--from-other-database") &&
+                                             Catch::Contains(second));
+  testing::MigctlRun a_current = testing::RunMigctl(dir / "a.sock", {"current"});
+  CHECK(testing::List(a_current.result().current()) ==
+        std::vector<std::string>{"003_add_script_version_management"});
+
+  // Asked for explicitly, it is done and recorded; a keeps its own identity afterwards.
+  testing::MigctlRun forced =
+      testing::RunMigctl(dir / "a.sock", {"restore", b_id, "--from-other-database"});
+  CHECK(forced.exit_code == 0);
+  testing::MigctlRun log = testing::RunMigctl(dir / "a.sock", {"log"});
+  REQUIRE(log.result().log_size() > 0);
+  CHECK(log.result().log(log.result().log_size() - 1).direction() == "restore");
+  CHECK_THAT(log.result().log(log.result().log_size() - 1).error(),
+             Catch::Contains("from another database"));
+  CHECK(testing::RunMigctl(dir / "a.sock", {"backups"}).result().backups_size() == 2);
+  CHECK(testing::RunMigctl(dir / "b.sock", {"backups"}).result().backups_size() == 2);
+  a.Signal(SIGTERM);
+  b.Signal(SIGTERM);
+  CHECK(a.Wait() == 0);
+  CHECK(b.Wait() == 0);
+}
+
+TEST_CASE("a PostgreSQL backup records the cluster and database it came from",
+          "[daemon][integrity]") {
+  testing::PostgresDatabase db;
+  testing::TempDir dir;
+  testing::Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  testing::MigctlRun backup = daemon.Migctl({"backup"});
+  REQUIRE(backup.exit_code == 0);
+  const std::string manifest = testing::ReadFile(
+      dir / ("d-backups/" + backup.result().backups(0).id() + ".manifest.json"));
+  const std::string system_id =
+      db.Query("SELECT CAST(system_identifier AS TEXT) FROM pg_control_system()")[0][0];
+  const std::string name = db.Query("SELECT current_database()")[0][0];
+  CHECK_THAT(manifest, Catch::Contains("\"database_identity\": \"postgresql:" + system_id + "/" +
+                                       name + "\""));
 }
 
 }  // namespace
