@@ -1,11 +1,16 @@
 #include "client/control_client.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "proto/frame.h"
 
@@ -37,6 +42,39 @@ Status ReadAll(int fd, char* data, size_t size) {
 
 }  // namespace
 
+namespace {
+
+std::string Describe(const struct stat& info) {
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", info.st_mode & 07777);
+  const passwd* owner = getpwuid(info.st_uid);
+  const group* group = getgrgid(info.st_gid);
+  return std::string("mode ") + mode + ", owner " +
+         (owner ? owner->pw_name : std::to_string(info.st_uid)) + ", group " +
+         (group ? group->gr_name : std::to_string(info.st_gid));
+}
+
+// Who may use the socket, for a user who may not: that is a permission problem, not a daemon
+// that is down.
+Status NotAllowed(const std::string& socket_path) {
+  struct stat info {};
+  std::string detail;
+  if (stat(socket_path.c_str(), &info) == 0) {
+    detail = socket_path + " has " + Describe(info);
+  }
+  std::string directory = std::filesystem::path(socket_path).parent_path().string();
+  struct stat dir_info {};
+  if (!directory.empty() && stat(directory.c_str(), &dir_info) == 0 &&
+      access(directory.c_str(), X_OK) != 0) {
+    detail += (detail.empty() ? "" : "; ") + directory + " has " + Describe(dir_info);
+  }
+  return Status::PermissionDenied(
+      "you may not connect to migrationd on " + socket_path + " (" + detail +
+      "): the daemon's group (socket_group) or root may; ask an administrator to add you to it");
+}
+
+}  // namespace
+
 Result<ControlClient> ControlClient::Connect(const std::string& socket_path) {
   sockaddr_un address{};
   if (socket_path.size() >= sizeof(address.sun_path)) {
@@ -49,6 +87,7 @@ Result<ControlClient> ControlClient::Connect(const std::string& socket_path) {
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    if (errno == EACCES || errno == EPERM) return NotAllowed(socket_path);
     return Status::Unavailable("cannot reach migrationd on " + socket_path + ": " +
                                std::strerror(errno) +
                                "; is the daemon running? (--socket or MIGCTL_SOCKET)");

@@ -166,6 +166,39 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
   return "";
 }
 
+bool IsUtf8(const std::string& text) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    if (extra == 9 || i + extra >= text.size() + (extra == 0 ? 1 : 0)) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 2) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// `text` as a JSON string literal: quotes, backslashes and control characters escaped, and a
+// path that is not UTF-8 (file names are bytes) escaped byte by byte, so the line always parses.
+std::string JsonString(const std::string& text) {
+  const bool utf8 = IsUtf8(text);
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || (c >= 0x80 && !utf8)) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 int RunLocalRevision(const Options& options, Renderer& renderer) {
   NewRevisionRequest request;
   request.message = options.message;
@@ -182,7 +215,7 @@ int RunLocalRevision(const Options& options, Renderer& renderer) {
     return code;
   }
   if (options.json) {
-    std::printf("{\"revision\":{\"path\":\"%s\"}}\n", path->c_str());
+    std::printf("{\"revision\":{\"path\":%s}}\n", JsonString(*path).c_str());
   } else {
     std::printf("created %s\n", path->c_str());
   }
@@ -257,8 +290,10 @@ int Main(int argc, char** argv) {
                                                       : kDefaultSocket;
   auto client = ControlClient::Connect(socket);
   if (!client.ok()) {
-    const int code = client.status().code() == ErrorCode::kBusy ? ExitCodeFor(proto::BUSY)
-                                                                 : kExitUnreachable;
+    const ErrorCode why = client.status().code();
+    const int code = why == ErrorCode::kBusy               ? ExitCodeFor(proto::BUSY)
+                     : why == ErrorCode::kPermissionDenied ? ExitCodeFor(proto::PERMISSION_DENIED)
+                                                           : kExitUnreachable;
     renderer.ClientError(client.status().message(), code);
     return code;
   }

@@ -43,6 +43,12 @@ std::string NextNumber(const RevisionGraph& graph) {
 
 Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
   if (request.message.empty()) return Status::InvalidArgument("revision needs -m MESSAGE");
+  // The message becomes a header comment: a line break would put whatever follows it into
+  // the script as SQL.
+  if (request.message.find_first_of("\r\n") != std::string::npos) {
+    return Status::InvalidArgument("the -m message must be one line (it becomes the script's "
+                                   "'-- message:' header)");
+  }
   auto scripts = ScriptDirectory::Load(request.directory);
   if (!scripts.ok()) return scripts.status();
   const RevisionGraph& graph = scripts->graph();

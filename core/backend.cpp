@@ -12,4 +12,9 @@ Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
   return Status::InvalidArgument("no backend for dialect '" + url.dialect() + "'");
 }
 
+Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
+  if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url, false);
+  return OpenBackend(url);
+}
+
 }  // namespace migrationd

@@ -70,5 +70,8 @@ class Backend {
 
 // Opens a connection to the database the URL names. SQLite creates the file if it is missing.
 Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url);
+// For reading only: a SQLite file that does not exist reads as an empty database and is not
+// created (PostgreSQL: as OpenBackend).
+Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url);
 
 }  // namespace migrationd

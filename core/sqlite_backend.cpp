@@ -3,6 +3,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "core/script.h"
 
 namespace migrationd {
@@ -17,12 +19,20 @@ Status FromException(const SQLite::Exception& e) {
   return Status::Database(e.what());
 }
 
+bool FileExists(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::exists(path, error) || error;  // unsure: let SQLite report it
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url) {
+Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, bool create) {
   try {
+    // A database file that does not exist reads as an empty one, without creating it: a
+    // mistyped path must not turn into a new database because someone asked for `status`.
+    const std::string path = create || FileExists(url.target()) ? url.target() : ":memory:";
     auto db = std::make_unique<SQLite::Database>(
-        url.target(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
         kBusyTimeoutMs);
     // Scripts rely on declared foreign keys; SQLite ignores them unless asked per connection.
     db->exec("PRAGMA foreign_keys = ON");

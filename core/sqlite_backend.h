@@ -15,7 +15,9 @@ namespace migrationd {
 
 class SqliteBackend final : public Backend {
  public:
-  static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url);
+  // With `create` false, a missing file is read as an empty database (in memory) and not
+  // created.
+  static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url, bool create = true);
 
   std::string_view dialect() const override;
   std::string Describe() const override { return description_; }

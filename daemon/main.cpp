@@ -32,7 +32,8 @@ int Main(int argc, char** argv) {
   }
   auto logger = spdlog::stderr_color_mt("migrationd");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // UTC with a Z, as migctl and the history print times.
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   spdlog::set_level(spdlog::level::from_str(args->config.log_level));
   std::signal(SIGPIPE, SIG_IGN);
   // A file size limit must fail the write (EFBIG) and so the backup, not kill the daemon.

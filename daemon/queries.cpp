@@ -15,7 +15,7 @@ struct Reader {
 };
 
 Result<Reader> OpenReader(const QueryContext& context) {
-  auto backend = OpenBackend(context.url);
+  auto backend = OpenBackendForReading(context.url);
   if (!backend.ok()) return backend.status();
   Reader reader{std::move(backend).value(), nullptr};
   reader.runner = std::make_unique<MigrationRunner>(context.scripts, *reader.backend);

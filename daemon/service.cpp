@@ -165,6 +165,15 @@ void Service::LogStartupCheck() {
     if (!cleaned.ok()) spdlog::warn("{}", cleaned.message());
   }
   spdlog::info("backups go to {}", backups_.directory());
+  if (url_.dialect() == kDialectSqlite) {
+    std::error_code error;
+    if (!std::filesystem::exists(url_.target(), error) && !error) {
+      spdlog::warn(
+          "the SQLite database {} does not exist: it reads as empty, and the first upgrade, "
+          "stamp or backup creates it; if that is unexpected, check --database",
+          url_.target());
+    }
+  }
   auto scripts = LoadScripts();
   if (!scripts.ok()) {
     spdlog::error("migration scripts in {} cannot be used: {}", config_.migrations,

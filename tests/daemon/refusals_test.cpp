@@ -1,0 +1,91 @@
+// Clear refusals: each says what is wrong and who or what may fix it, instead of a generic
+// failure or a silent surprise.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <regex>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::Process;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+TEST_CASE("a socket the user may not open is a permission error naming who may",
+          "[daemon][refusals]") {
+  if (geteuid() != 0) FAIL("this test switches uid and needs root (CI runs as root)");
+  SqliteDatabase db;
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--socket-mode", "0600"});
+  MigctlRun denied = daemon.Migctl({"status"}, 65534);
+  CHECK(denied.exit_code == 6);
+  CHECK_THAT(denied.out + denied.err, Catch::Contains("may not connect") &&
+                                          Catch::Contains("mode 0600") &&
+                                          Catch::Contains("owner root"));
+}
+
+TEST_CASE("log lines carry UTC timestamps with a Z", "[daemon][refusals]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  const std::string log = daemon.Log();
+  CHECK(std::regex_search(
+      log, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info migrationd)")));
+}
+
+TEST_CASE("a mistyped SQLite path is not created by reading it", "[daemon][refusals]") {
+  TempDir dir;
+  const std::string typo = dir / "apps.db";
+  Daemon daemon(dir, "d", "sqlite://" + typo, testing::SeedMigrationsDir());
+  CHECK(daemon.Migctl({"status"}).exit_code == 0);
+  CHECK(daemon.Migctl({"current"}).exit_code == 0);
+  CHECK(daemon.Migctl({"check"}).exit_code == 3);
+  CHECK(daemon.Migctl({"history"}).exit_code == 0);
+  CHECK(daemon.Migctl({"backups"}).exit_code == 0);
+  CHECK_FALSE(fs::exists(typo));
+  CHECK_THAT(daemon.Log(), Catch::Contains(typo + " does not exist") &&
+                               Catch::Contains("check --database"));
+  // A change creates it, as before.
+  CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  CHECK(fs::exists(typo));
+}
+
+TEST_CASE("migctl revision: one-line messages only, valid JSON for any path",
+          "[daemon][refusals]") {
+  TempDir dir;
+  for (const std::string name : {std::string("we\"ird\\dir\nx"), std::string("bytes\xff\xfe")}) {
+    const std::string migrations = dir / name;
+    fs::create_directory(migrations);
+    testing::CopySeedMigrations(migrations);
+    Process json({testing::MigctlBinary(), "--json", "revision", "-m", "add audit",
+                  "--migrations", migrations},
+                 dir / "json");
+    REQUIRE(json.Wait() == 0);
+    google::protobuf::Struct parsed;
+    INFO(json.Stdout());
+    CHECK(google::protobuf::util::JsonStringToMessage(json.Stdout(), &parsed).ok());
+  }
+  const std::string migrations = dir / "plain";
+  fs::create_directory(migrations);
+  testing::CopySeedMigrations(migrations);
+  Process injected({testing::MigctlBinary(), "revision", "-m", "x\nDROP TABLE users;",
+                    "--migrations", migrations},
+                   dir / "injected");
+  CHECK(injected.Wait() == 2);
+  CHECK_THAT(injected.Stdout() + injected.Stderr(), Catch::Contains("one line"));
+  CHECK(std::distance(fs::directory_iterator(migrations), fs::directory_iterator()) == 4);
+}
+
+}  // namespace
+}  // namespace migrationd
