@@ -271,7 +271,8 @@ int Main(int argc, char** argv) {
   request.set_request_id(1);
   request.set_command(spec->command);
   if (spec->command == proto::REPAIR) {
-    for (int i = 1; i <= args; ++i) request.add_revisions(options.positional[static_cast<size_t>(i)]);
+    for (int i = 1; i <= args; ++i)
+      request.add_revisions(options.positional[static_cast<size_t>(i)]);
     request.set_reason(options.reason);
   } else if (args == 1) {
     request.set_target(options.positional[1]);

@@ -46,8 +46,9 @@ Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
   // The message becomes a header comment: a line break would put whatever follows it into
   // the script as SQL.
   if (request.message.find_first_of("\r\n") != std::string::npos) {
-    return Status::InvalidArgument("the -m message must be one line (it becomes the script's "
-                                   "'-- message:' header)");
+    return Status::InvalidArgument(
+        "the -m message must be one line (it becomes the script's "
+        "'-- message:' header)");
   }
   auto scripts = ScriptDirectory::Load(request.directory);
   if (!scripts.ok()) return scripts.status();

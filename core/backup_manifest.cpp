@@ -52,8 +52,8 @@ Result<BackupManifest> BackupManifest::FromJson(const std::string& text, const s
   options.ignore_unknown_fields = true;  // manifests of a newer migrationd stay readable
   auto parsed = google::protobuf::util::JsonStringToMessage(text, &message, options);
   if (!parsed.ok()) {
-    return Status::ParseError("manifest " + path + " is not valid: " +
-                              std::string(parsed.message()));
+    return Status::ParseError("manifest " + path +
+                              " is not valid: " + std::string(parsed.message()));
   }
   BackupManifest manifest;
   manifest.id = message.id();

@@ -71,7 +71,8 @@ Status CheckDirectoryIsPrivate(const std::string& directory) {
     return Status::PermissionDenied(
         "refusing the backup directory " + directory + ": " + path + " " + what +
         ", so another user could read or replace backups; give it to the daemon's user and "
-        "make it 0700 (chown " + std::to_string(geteuid()) + " " + path + "; chmod 0700 " + path +
+        "make it 0700 (chown " +
+        std::to_string(geteuid()) + " " + path + "; chmod 0700 " + path +
         "), or set backup_dir to a private directory");
   };
   struct stat info {};

@@ -241,9 +241,8 @@ class AdvisoryLock final : public MigrationLock {
     // as soon as the daemon's socket closes, so after a daemon's death this fails.
     return "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
            " AND granted AND pid = " +
-           std::to_string(backend_pid_) +
-           " AND objsubid = 1 AND CAST(classid AS BIGINT) = CAST(" + Key() +
-           " AS BIGINT) >> 32 AND CAST(objid AS BIGINT) = CAST(" + Key() +
+           std::to_string(backend_pid_) + " AND objsubid = 1 AND CAST(classid AS BIGINT) = CAST(" +
+           Key() + " AS BIGINT) >> 32 AND CAST(objid AS BIGINT) = CAST(" + Key() +
            " AS BIGINT) & 4294967295) THEN RAISE EXCEPTION 'the migration lock of this restore"
            " was lost (its daemon is gone); nothing was restored'; END IF; END $$;";
   }
@@ -328,8 +327,7 @@ Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& ur
                   "CAST(current_setting('server_version_num') AS INTEGER) >= 140000",
                   {})
           .status());
-  MIGRATIOND_RETURN_IF_ERROR(
-      connection->Execute("SET idle_in_transaction_session_timeout = 0"));
+  MIGRATIOND_RETURN_IF_ERROR(connection->Execute("SET idle_in_transaction_session_timeout = 0"));
   Status status = WaitFor(
       try_once, [&] { return ReadAdvisoryLockHolder(*connection); }, options);
   if (!status.ok()) return status;

@@ -1,9 +1,9 @@
 #include "core/migration_runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
-#include <chrono>
 #include <thread>
 
 namespace migrationd {
@@ -69,8 +69,8 @@ Status MigrationRunner::CheckAppliedScriptsUnchanged() {
             script.now.substr(0, 12) + ", applied as " + script.recorded.substr(0, 12) + ")";
   }
   return Status::Integrity(
-      std::to_string(changed->size()) + " applied revision(s) changed since they were applied: " +
-      list +
+      std::to_string(changed->size()) +
+      " applied revision(s) changed since they were applied: " + list +
       ". Nothing was run. Restore the applied text and put the change in a new revision; or, if "
       "the edit is intended (a comment, a fix that is already in the database), record it with "
       "'migctl repair REV --reason TEXT'");
@@ -94,7 +94,8 @@ Result<std::vector<std::string>> MigrationRunner::Repair(const std::vector<std::
     auto id = scripts_.graph().ResolveRevision(spec);
     if (!id.ok()) return id.status();
     if (!by_id.count(*id)) {
-      return Status::InvalidArgument("'" + *id + "' is not an applied revision whose script "
+      return Status::InvalidArgument("'" + *id +
+                                     "' is not an applied revision whose script "
                                      "changed; 'migctl check' lists those");
     }
     targets.push_back(*id);
@@ -170,13 +171,13 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
   if (!heads.ok()) return heads.status();
   if (*heads != plan.heads_before) {
     return Status::Conflict("the database moved from " + DescribeHeads(plan.heads_before) + " to " +
-                        DescribeHeads(*heads) + " since the plan was made; plan again");
+                            DescribeHeads(*heads) + " since the plan was made; plan again");
   }
   const std::vector<std::string>* expected = &plan.heads_before;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlannedStep& step = plan.steps[i];
-    const std::string done =
-        std::to_string(i) + " of " + std::to_string(plan.steps.size()) + " revision(s) were applied";
+    const std::string done = std::to_string(i) + " of " + std::to_string(plan.steps.size()) +
+                             " revision(s) were applied";
     if (observer.should_stop && observer.should_stop()) {
       return Status::Cancelled("cancelled before '" + step.revision + "'; " + done);
     }
@@ -252,7 +253,8 @@ Status MigrationRunner::CheckHeadsAre(const std::vector<std::string>& expected,
                           step.revision + "' the database was expected at " +
                           DescribeHeads(wanted) + " but is at " + DescribeHeads(*recorded) +
                           ": another migration changed it while this job ran (was the "
-                          "migration lock lost?); '" + step.revision +
+                          "migration lock lost?); '" +
+                          step.revision +
                           "' was not run. Check 'migctl log', then run the command again");
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/sha256.h"
+#include "core/sql_splitter.h"
 
 namespace migrationd {
 namespace {
@@ -69,6 +70,107 @@ const char* NearestHeaderKey(const std::string& key) {
   return nullptr;
 }
 
+// Follows block comments (nested, as PostgreSQL nests them), quoted strings and identifiers and
+// dollar quotes from line to line, so that a marker or header is recognised only where a line
+// starts outside all of them.
+class LineLexer {
+ public:
+  bool AtCodeLevel() const { return depth_ == 0 && quote_ == 0 && tag_.empty(); }
+
+  void Feed(std::string_view line) {
+    size_t i = 0;
+    while (i < line.size()) {
+      std::string_view rest = line.substr(i);
+      if (depth_ > 0) {
+        if (rest.starts_with("*/")) {
+          --depth_;
+          i += 2;
+        } else if (rest.starts_with("/*")) {
+          ++depth_;
+          i += 2;
+        } else {
+          ++i;
+        }
+      } else if (quote_ != 0) {
+        if (backslash_escapes_ && line[i] == '\\') {
+          i += 2;
+        } else if (line[i] == quote_) {
+          if (i + 1 < line.size() && line[i + 1] == quote_) {
+            i += 2;  // a doubled quote is part of the string
+          } else {
+            quote_ = 0;
+            ++i;
+          }
+        } else {
+          ++i;
+        }
+      } else if (!tag_.empty()) {
+        if (rest.starts_with(tag_)) {
+          i += tag_.size();
+          tag_.clear();
+        } else {
+          ++i;
+        }
+      } else if (rest.starts_with("--")) {
+        return;  // the rest of the line is a comment
+      } else if (rest.starts_with("/*")) {
+        depth_ = 1;
+        i += 2;
+      } else if (line[i] == '\'' || line[i] == '"') {
+        // E'...' strings take backslash escapes (PostgreSQL).
+        backslash_escapes_ = line[i] == '\'' && i > 0 &&
+                             (line[i - 1] == 'E' || line[i - 1] == 'e') &&
+                             (i < 2 || !IsWordChar(line[i - 2]));
+        quote_ = line[i];
+        ++i;
+      } else if (line[i] == '$') {
+        size_t end = i + 1;
+        while (end < line.size() && IsWordChar(line[end])) ++end;
+        if (end < line.size() && line[end] == '$' &&
+            !(end > i + 1 && std::isdigit(static_cast<unsigned char>(line[i + 1])))) {
+          tag_ = std::string(line.substr(i, end - i + 1));
+          i = end + 1;
+        } else {
+          ++i;
+        }
+      } else {
+        ++i;
+      }
+    }
+  }
+
+ private:
+  static bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+  int depth_ = 0;
+  char quote_ = 0;
+  bool backslash_escapes_ = false;
+  std::string tag_;
+};
+
+// The first word of a statement, upper-cased ("COMMIT", "BEGIN"), and the second.
+std::pair<std::string, std::string> LeadingWords(const std::string& sql) {
+  std::pair<std::string, std::string> words;
+  size_t i = 0;
+  for (std::string* word : {&words.first, &words.second}) {
+    while (i < sql.size() && !std::isalpha(static_cast<unsigned char>(sql[i]))) ++i;
+    while (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
+      *word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+    }
+  }
+  return words;
+}
+
+// Whether a statement ends, begins or abandons the surrounding transaction.
+bool IsTransactionControl(const std::string& sql) {
+  auto [first, second] = LeadingWords(sql);
+  if (first == "BEGIN" || first == "COMMIT" || first == "END" || first == "ABORT") return true;
+  if (first == "START" && second == "TRANSACTION") return true;
+  if (first == "ROLLBACK" && second != "TO") return true;  // ROLLBACK TO SAVEPOINT is fine
+  if (first == "PREPARE" && second == "TRANSACTION") return true;
+  return false;
+}
+
 class ScriptParser {
  public:
   ScriptParser(std::string_view text, const std::string& path) : text_(text), path_(path) {
@@ -82,7 +184,17 @@ class ScriptParser {
       size_t end = text_.find('\n', pos);
       if (end == std::string_view::npos) end = text_.size();
       ++line_number;
-      MIGRATIOND_RETURN_IF_ERROR(OnLine(text_.substr(pos, end - pos), line_number, pos));
+      std::string_view line = text_.substr(pos, end - pos);
+      if (lexer_.AtCodeLevel()) {
+        MIGRATIOND_RETURN_IF_ERROR(OnLine(line, line_number, pos));
+      } else if (ParseMarker(Trim(line).substr(0, 2) == "--" ? Trim(line).substr(2) : "")) {
+        // It looks like a section marker but sits in a comment or a string: it would silently
+        // not start a section (and an upgrade could run nothing yet advance the version).
+        return Error(line_number,
+                     "a section marker inside a /* */ comment or a quoted string, where it "
+                     "does not count; close the comment or string before it, or remove it");
+      }
+      lexer_.Feed(line);
       pos = end + 1;
     }
     CloseSection(text_.size());
@@ -147,8 +259,10 @@ class ScriptParser {
       }
     } else if (key == "downgrade") {
       if (value != "no-op") {
-        return Error(number, "downgrade must be 'no-op' (rolling this revision back needs no "
-                             "statements), not '" + std::string(value) + "'");
+        return Error(number,
+                     "downgrade must be 'no-op' (rolling this revision back needs no "
+                     "statements), not '" +
+                         std::string(value) + "'");
       }
       script_.downgrade_is_noop = true;
     } else if (const char* nearest = NearestHeaderKey(key)) {
@@ -186,7 +300,28 @@ class ScriptParser {
     open_ = nullptr;
   }
 
+  // Transaction control inside a transactional revision would end migrationd's transaction
+  // half-way: what follows would run outside it, and a failure could not be rolled back.
+  Status CheckNoTransactionControl() const {
+    if (script_.transaction != TransactionMode::kPerMigration) return Status::Ok();
+    for (const auto* sections : {&script_.upgrade, &script_.downgrade}) {
+      for (const auto& [dialect, section] : *sections) {
+        for (const auto& statement : SplitSqlStatements(section.sql, section.first_line, dialect)) {
+          if (!IsTransactionControl(statement.text)) continue;
+          return Error(statement.line,
+                       "'" + LeadingWords(statement.text).first +
+                           "' inside a transactional revision would end migrationd's "
+                           "transaction half-way (what follows would run outside it, and a "
+                           "failure could not be rolled back); remove it, or declare "
+                           "'-- transaction: none' and make each statement safe to re-run");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
   Result<Script> Finish() {
+    MIGRATIOND_RETURN_IF_ERROR(CheckNoTransactionControl());
     if (!seen_keys_.count("revision")) {
       return Error(1, "missing '-- revision: <id>' header");
     }
@@ -212,6 +347,7 @@ class ScriptParser {
   Script script_;
   std::set<std::string> seen_keys_;
   bool in_sections_ = false;
+  LineLexer lexer_;
   ScriptSection* open_ = nullptr;
   size_t open_start_ = 0;
 };
@@ -263,7 +399,7 @@ bool Script::HasDowngradeFor(std::string_view dialect) const {
 std::vector<SqlStatement> Script::Statements(Direction direction, std::string_view dialect) const {
   const ScriptSection* section = EffectiveSection(direction, dialect);
   if (section == nullptr) return {};
-  return SplitSqlStatements(section->sql, section->first_line);
+  return SplitSqlStatements(section->sql, section->first_line, dialect);
 }
 
 std::string Script::Checksum(std::string_view dialect) const {

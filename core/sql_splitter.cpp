@@ -27,25 +27,6 @@ std::string_view DollarTag(std::string_view sql, size_t pos) {
   return {};
 }
 
-bool IsCommentOnly(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    if (std::isspace(static_cast<unsigned char>(text[i]))) {
-      ++i;
-    } else if (text.substr(i, 2) == "--") {
-      i = text.find('\n', i);
-      if (i == std::string_view::npos) return true;
-    } else if (text.substr(i, 2) == "/*") {
-      i = text.find("*/", i + 2);
-      if (i == std::string_view::npos) return true;
-      i += 2;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Tracks the words of one statement to know whether a ';' ends it: inside the body of a
 // CREATE TRIGGER / FUNCTION / PROCEDURE, BEGIN and CASE open a block that END closes.
 class BlockTracker {
@@ -72,9 +53,66 @@ class BlockTracker {
   int depth_ = 0;
 };
 
+// The end of the block comment opening at `open` (just past its "*/", or the end of `sql`).
+size_t BlockCommentEnd(std::string_view sql, size_t open, bool nested) {
+  int depth = 0;
+  size_t i = open;
+  while (i < sql.size()) {
+    if (sql.substr(i, 2) == "/*" && (nested || depth == 0)) {
+      ++depth;
+      i += 2;
+    } else if (sql.substr(i, 2) == "*/") {
+      i += 2;
+      if (--depth == 0) return i;
+    } else {
+      ++i;
+    }
+  }
+  return sql.size();
+}
+
+// The end of the quoted text opening at `open` with `quote` and closing with `close` (just past
+// it). A doubled closing character is part of the text; with `backslashes`, so is "\x".
+size_t QuoteEnd(std::string_view sql, size_t open, char close, bool backslashes) {
+  size_t i = open + 1;
+  while (i < sql.size()) {
+    if (backslashes && sql[i] == '\\') {
+      i += 2;
+    } else if (sql[i] == close) {
+      if (i + 1 < sql.size() && sql[i + 1] == close) {
+        i += 2;
+      } else {
+        return i + 1;
+      }
+    } else {
+      ++i;
+    }
+  }
+  return sql.size();
+}
+
+bool IsCommentOnly(std::string_view text, bool nested) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    } else if (text.substr(i, 2) == "--") {
+      i = text.find('\n', i);
+      if (i == std::string_view::npos) return true;
+    } else if (text.substr(i, 2) == "/*") {
+      i = BlockCommentEnd(text, i, nested);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
-std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_line) {
+std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_line,
+                                             std::string_view dialect) {
+  const bool nested_comments = dialect != "sqlite";
   std::vector<SqlStatement> statements;
   BlockTracker blocks;
   size_t start = 0;
@@ -83,7 +121,7 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_lin
 
   auto finish = [&](size_t end) {
     std::string_view text = sql.substr(start, end - start);
-    if (!IsCommentOnly(text)) {
+    if (!IsCommentOnly(text, nested_comments)) {
       // The statement starts at its first character that is not blank or comment.
       size_t first = 0;
       int lines_before = 0;
@@ -112,22 +150,18 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_lin
     if (c == '\n') {
       ++line;
       ++i;
-    } else if (c == '\'' || c == '"') {
-      size_t close = i + 1;
-      while (close < sql.size()) {
-        if (sql[close] == c && !(close + 1 < sql.size() && sql[close + 1] == c)) break;
-        if (sql[close] == c) ++close;  // a doubled quote is an escaped quote
-        ++close;
-      }
-      line += static_cast<int>(
-          std::count(sql.begin() + i, sql.begin() + std::min(close, sql.size()), '\n'));
-      i = close + 1;
+    } else if (c == '\'' || c == '"' || c == '`' || (c == '[' && dialect != "postgresql")) {
+      // E'...' takes backslash escapes; [...] and `...` are SQLite's quoted identifiers.
+      const bool escapes = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+                           (i < 2 || !IsWordChar(sql[i - 2]));
+      size_t close = QuoteEnd(sql, i, c == '[' ? ']' : c, escapes);
+      line += static_cast<int>(std::count(sql.begin() + i, sql.begin() + close, '\n'));
+      i = close;
     } else if (sql.substr(i, 2) == "--") {
       i = sql.find('\n', i);
       if (i == std::string_view::npos) i = sql.size();
     } else if (sql.substr(i, 2) == "/*") {
-      size_t close = sql.find("*/", i + 2);
-      close = close == std::string_view::npos ? sql.size() : close + 2;
+      size_t close = BlockCommentEnd(sql, i, nested_comments);
       line += static_cast<int>(std::count(sql.begin() + i, sql.begin() + close, '\n'));
       i = close;
     } else if (std::string_view tag = DollarTag(sql, i); !tag.empty()) {

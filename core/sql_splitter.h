@@ -2,8 +2,10 @@
 //
 // Both engines run scripts statement by statement so that an error can name the statement's line
 // in the file. The splitter understands what can hide a semicolon: '...' and "..." quotes,
-// -- and /* */ comments, PostgreSQL dollar quotes ($$ ... $$, $tag$ ... $tag$), and the
-// BEGIN ... END bodies of CREATE TRIGGER / FUNCTION / PROCEDURE. Pure; thread-safe.
+// -- and /* */ comments (nested on PostgreSQL, as its scanner nests them), E'...' strings with
+// backslash escapes, SQLite's [...] and `...` identifiers, PostgreSQL dollar quotes ($$ ... $$,
+// $tag$ ... $tag$), and the BEGIN ... END bodies of CREATE TRIGGER / FUNCTION / PROCEDURE.
+// Pure; thread-safe.
 #pragma once
 
 #include <string>
@@ -19,6 +21,9 @@ struct SqlStatement {
 
 // `first_line` is the file line on which `sql` starts. Empty statements (";;", comments only)
 // are dropped.
-std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_line);
+// `dialect` ("sqlite", "postgresql"; "" for the common lexing of both) decides whether block
+// comments nest.
+std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_line,
+                                             std::string_view dialect = "");
 
 }  // namespace migrationd

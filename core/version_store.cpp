@@ -1,12 +1,12 @@
 #include "core/version_store.h"
 
-#include "core/numbers.h"
-
 #include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <ctime>
+
+#include "core/numbers.h"
 
 namespace migrationd {
 namespace {

@@ -97,8 +97,8 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
   responder.SendEvent(BackupEvent(request_id, proto::BACKUP_STARTED,
                                   std::string(BackupKindName(kind)) + " backup of " +
                                       url_.Redacted() + " into " + backups_.directory()));
-  NewBackup request{kind,           *revisions, url_.DatabaseName(), url_.Redacted(),
-                    url_.dialect(), label,      *identity};
+  NewBackup request{kind,  *revisions, url_.DatabaseName(), url_.Redacted(), url_.dialect(),
+                    label, *identity};
   auto manifest = backups_.Create(**engine, request);
   if (!manifest.ok()) {
     spdlog::error("{} backup failed: {}", BackupKindName(kind), manifest.status().message());
@@ -215,9 +215,9 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   record.requester = requester;
   record.requester.backup_id = backup->id;
   if (foreign) {
-    record.error = "from another database (--from-other-database): " +
-                   (backup->database_identity.empty() ? backup->database
-                                                      : backup->database_identity);
+    record.error =
+        "from another database (--from-other-database): " +
+        (backup->database_identity.empty() ? backup->database : backup->database_identity);
   }
   if (status.ok()) status = store.AppendHistory(record);
   if (status.ok()) status = (*backend)->Commit();

@@ -138,8 +138,8 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
   } else if (key == "lock_retries") {
     return ParseInt(value, config.lock_retries, where);
   } else if (key == "log_level") {
-    static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical",
-                                          "off"};
+    static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
+                                          "error", "critical", "off"};
     if (std::find(std::begin(kLevels), std::end(kLevels), value) == std::end(kLevels)) {
       return Status::InvalidArgument(where + ": log level '" + value +
                                      "' is unknown; use trace, debug, info, warn, error, "
@@ -166,12 +166,16 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
 // A password may live in the config file only if no one but the daemon's user can read it.
 Status CheckSecretFile(const std::string& path) {
   struct stat info {};
-  if (stat(path.c_str(), &info) != 0) return Status::NotFound("cannot read config file '" + path + "'");
+  if (stat(path.c_str(), &info) != 0)
+    return Status::NotFound("cannot read config file '" + path + "'");
   if (info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
     return Status::PermissionDenied(
-        path + " holds a database password but is readable by others or not owned by the "
-               "daemon's user (uid " + std::to_string(geteuid()) + "); chown it to that user and "
-               "chmod 0600 it, or keep the password in a PGPASSFILE");
+        path +
+        " holds a database password but is readable by others or not owned by the "
+        "daemon's user (uid " +
+        std::to_string(geteuid()) +
+        "); chown it to that user and "
+        "chmod 0600 it, or keep the password in a PGPASSFILE");
   }
   return Status::Ok();
 }

@@ -187,14 +187,14 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
   }
 
   void Post(proto::ServerMessage message, bool is_result) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), message = std::move(message),
-                                        is_result]() mutable {
-      // Encoded here, on the io thread: a long reply becomes several frames in order.
-      std::vector<std::string> frames = EncodeServerFrames(message);
-      for (size_t i = 0; i < frames.size(); ++i) {
-        self->Enqueue(std::move(frames[i]), is_result && i + 1 == frames.size());
-      }
-    });
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), message = std::move(message), is_result]() mutable {
+                 // Encoded here, on the io thread: a long reply becomes several frames in order.
+                 std::vector<std::string> frames = EncodeServerFrames(message);
+                 for (size_t i = 0; i < frames.size(); ++i) {
+                   self->Enqueue(std::move(frames[i]), is_result && i + 1 == frames.size());
+                 }
+               });
   }
 
   // On the io thread: frames go out in order, one async_write at a time.

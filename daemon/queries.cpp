@@ -205,7 +205,8 @@ proto::Result QueryCheck(const QueryContext& context) {
           script.path + " changed after it was applied (recorded sha256 " +
               script.recorded.substr(0, 12) + ", now " + script.now.substr(0, 12) +
               "); restore the applied text and put the change in a new revision, or record an "
-              "intended edit with 'migctl repair " + script.revision + " --reason TEXT'");
+              "intended edit with 'migctl repair " +
+              script.revision + " --reason TEXT'");
     }
     auto pending = graph.Pending(*current);
     if (pending.ok() && !pending->empty()) {

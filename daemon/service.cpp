@@ -139,9 +139,10 @@ void Service::Reload(const DaemonConfig& fresh) {
       ScheduleNextBackup(false);
     }
   }
-  spdlog::info("reload: configuration applied (log level {}, {} admin group(s), backups every "
-               "{} s)",
-               fresh.log_level, fresh.admin_groups.size(), fresh.backup_interval.count());
+  spdlog::info(
+      "reload: configuration applied (log level {}, {} admin group(s), backups every "
+      "{} s)",
+      fresh.log_level, fresh.admin_groups.size(), fresh.backup_interval.count());
 }
 
 Service::~Service() {
@@ -198,9 +199,7 @@ void Service::LogStartupCheck() {
   }
 }
 
-void Service::Shutdown() {
-  jobs_.Shutdown(std::chrono::seconds(Live()->shutdown_grace_seconds));
-}
+void Service::Shutdown() { jobs_.Shutdown(std::chrono::seconds(Live()->shutdown_grace_seconds)); }
 
 void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
                      std::shared_ptr<Responder> responder) {
@@ -383,7 +382,8 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
                      Responder& responder) {
   const uint64_t id = request.request_id();
   responder.SendEvent(MakeEvent(id, proto::JOB_STARTED, Describe(request)));
-  proto::Result result = Guarded(request, [&] { return RunLockedJob(request, peer, control, responder); });
+  proto::Result result =
+      Guarded(request, [&] { return RunLockedJob(request, peer, control, responder); });
   result.set_request_id(id);
   if (result.code() == proto::OK) {
     spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());

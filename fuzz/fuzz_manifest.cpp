@@ -10,8 +10,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   auto manifest = migrationd::BackupManifest::FromJson(text, "fuzz.manifest.json");
   if (!manifest.ok()) return 0;
-  if (manifest->file.find('/') != std::string::npos || manifest->id.find('/') != std::string::npos ||
-      manifest->file.empty() || manifest->file[0] == '.') {
+  if (manifest->file.find('/') != std::string::npos ||
+      manifest->id.find('/') != std::string::npos || manifest->file.empty() ||
+      manifest->file[0] == '.') {
     __builtin_trap();  // an accepted manifest must not name a path
   }
   // What is written back reads back the same.

@@ -260,9 +260,9 @@ PrivateCluster::PrivateCluster() {
       throw std::runtime_error("cannot chown " + dir_.path().string());
     }
   }
-  RunServerTool({bindir_ + "/initdb", "-D", dir_ / "data", "-U", "postgres", "-A", "trust",
-                 "--no-sync"},
-                dir_ / "initdb.log");
+  RunServerTool(
+      {bindir_ + "/initdb", "-D", dir_ / "data", "-U", "postgres", "-A", "trust", "--no-sync"},
+      dir_ / "initdb.log");
   PgCtl({"start"});
   std::string me = getpwuid(geteuid())->pw_name;
   std::string as_postgres = "postgresql://postgres@/postgres?host=" + dir_.path().string() +
@@ -281,10 +281,15 @@ PrivateCluster::~PrivateCluster() {
 }
 
 void PrivateCluster::PgCtl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {bindir_ + "/pg_ctl", "-D", dir_ / "data", "-l",
-                                   dir_ / "server.log", "-w", "-o",
-                                   "-c listen_addresses='' -k " + dir_.path().string() +
-                                       " -p " + std::to_string(port_) + " -c fsync=off"};
+  std::vector<std::string> argv = {bindir_ + "/pg_ctl",
+                                   "-D",
+                                   dir_ / "data",
+                                   "-l",
+                                   dir_ / "server.log",
+                                   "-w",
+                                   "-o",
+                                   "-c listen_addresses='' -k " + dir_.path().string() + " -p " +
+                                       std::to_string(port_) + " -c fsync=off"};
   argv.insert(argv.end(), args.begin(), args.end());
   RunServerTool(argv, dir_ / "pg_ctl.log");
 }

@@ -306,8 +306,8 @@ TEMPLATE_TEST_CASE("downgrades through a revision without a downgrade are refuse
   Status status = engine.Downgrade("base");
   REQUIRE_FALSE(status.ok());
   CHECK(status.code() == ErrorCode::kInvalidArgument);
-  CHECK_THAT(status.message(),
-             Catch::Contains("004_one_way.sql") && Catch::Contains("no '-- +downgrade' statements"));
+  CHECK_THAT(status.message(), Catch::Contains("004_one_way.sql") &&
+                                   Catch::Contains("no '-- +downgrade' statements"));
   // Nothing ran: 005 is still applied.
   CHECK(VersionRows(db) == Rows{{"005_after"}});
   CHECK(db.TableColumns().count("after_one_way") == 1);
@@ -322,7 +322,8 @@ TEMPLATE_TEST_CASE("stamp sets the version rows without running SQL", "[backend]
   CHECK(db.TableColumns().empty());
   // One row per revision marked applied, each with its script's checksum.
   CHECK(db.Query("SELECT direction, revision, length(checksum) FROM migrationd_history ORDER BY"
-                 " id") == Rows{{"stamp", "000_initial_base", "64"}, {"stamp", "001_group_ai", "64"}});
+                 " id") ==
+        Rows{{"stamp", "000_initial_base", "64"}, {"stamp", "001_group_ai", "64"}});
   REQUIRE(engine.runner->Stamp({"base"}, RequestIdentity::OfThisProcess()).ok());
   CHECK(VersionRows(db).empty());
   // Unmarking is recorded too, without a checksum.

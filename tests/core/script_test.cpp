@@ -54,7 +54,7 @@ TEST_CASE("a full script parses into its fields and sections", "[script]") {
   CHECK(script->Checksum("sqlite") == ParseScript(text, "elsewhere.sql")->Checksum("sqlite"));
 }
 
-TEST_CASE("a base revision has an empty parents line; transaction defaults per-migration",
+TEST_CASE("a base revision has an empty parents line, transaction defaults per-migration",
           "[script]") {
   auto script = ParseScript("-- revision: base1\n-- parents:\n-- +upgrade\n", "b.sql");
   REQUIRE(script.ok());
@@ -136,6 +136,72 @@ TEST_CASE("statement splitting keeps semicolons inside quotes, comments and bodi
   CHECK_THAT(statements[4].text, Catch::EndsWith("END"));
   CHECK(statements[5].text == "SELECT 1");
   CHECK(statements[5].line == 20);
+}
+
+TEST_CASE("the splitter knows E'' strings, SQLite identifiers and nested comments", "[sql]") {
+  auto pg = SplitSqlStatements(
+      "SELECT E'it\\'s; tricky';\nSELECT 2;\n"
+      "/* outer /* inner; */ still; comment */ SELECT 3;",
+      1, "postgresql");
+  REQUIRE(pg.size() == 3);
+  CHECK(pg[0].text == "SELECT E'it\\'s; tricky'");
+  CHECK(pg[1].text == "SELECT 2");
+  CHECK_THAT(pg[2].text, Catch::EndsWith("SELECT 3"));
+  auto sqlite = SplitSqlStatements(
+      "CREATE TABLE [a;b] (`c;d` INTEGER);\nSELECT 1;\n"
+      "/* a /* b */ SELECT 2;",
+      1, "sqlite");
+  REQUIRE(sqlite.size() == 3);
+  CHECK(sqlite[0].text == "CREATE TABLE [a;b] (`c;d` INTEGER)");
+  CHECK(sqlite[1].text == "SELECT 1");
+  CHECK_THAT(sqlite[2].text, Catch::EndsWith("SELECT 2"));  // SQLite comments do not nest
+}
+
+TEST_CASE("a section marker inside a comment or a string is refused, not ignored", "[script]") {
+  const std::string head = "-- revision: 004\n-- parents: 003\n-- +upgrade\n";
+  for (const std::string& body :
+       {std::string("/* disabled for now\n-- +downgrade\nDROP TABLE t;\n*/\n"),
+        std::string("INSERT INTO t VALUES ('multi\n-- +downgrade\nline');\n"),
+        std::string("CREATE FUNCTION f() RETURNS int AS $$\n-- +downgrade\n$$ LANGUAGE sql;\n")}) {
+    auto script = ParseScript(head + "CREATE TABLE t (id INTEGER);\n" + body, "004.sql");
+    INFO(body);
+    REQUIRE_FALSE(script.ok());
+    CHECK_THAT(script.status().message(),
+               Catch::StartsWith("004.sql:") && Catch::Contains("section marker inside"));
+  }
+  auto fine = ParseScript(head +
+                              "CREATE TABLE t (id INTEGER); /* one-line */\n-- +downgrade\n"
+                              "DROP TABLE t;\n",
+                          "004.sql");
+  REQUIRE(fine.ok());
+  CHECK(fine->Statements(Direction::kDowngrade, "sqlite").size() == 1);
+}
+
+TEST_CASE("transaction control inside a transactional revision is refused at load", "[script]") {
+  const std::string head = "-- revision: 004\n-- parents: 003\n";
+  struct Case {
+    std::string sql;
+    int line;
+  };
+  for (const Case& c : {Case{"CREATE TABLE a (id INTEGER);\nCOMMIT;\nBEGIN;\n", 5},
+                        Case{"ROLLBACK;\n", 4}, Case{"begin transaction;\n", 4},
+                        Case{"START TRANSACTION;\n", 4}, Case{"SELECT 1;\nEND;\n", 5}}) {
+    auto script =
+        ParseScript(head + "-- +upgrade\n" + c.sql + "-- +downgrade\nSELECT 1;\n", "004.sql");
+    INFO(c.sql);
+    REQUIRE_FALSE(script.ok());
+    CHECK_THAT(script.status().message(),
+               Catch::StartsWith("004.sql:" + std::to_string(c.line) + ":") &&
+                   Catch::Contains("transaction: none"));
+  }
+  // Bodies and savepoints are not transaction control; `transaction: none` may use it.
+  CHECK(ParseScript(head + "-- +upgrade\nDO $$ BEGIN PERFORM 1; END $$;\n"
+                           "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\n"
+                           "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n",
+                    "004.sql")
+            .ok());
+  CHECK(
+      ParseScript(head + "-- transaction: none\n-- +upgrade\nCOMMIT;\nVACUUM;\n", "004.sql").ok());
 }
 
 TEST_CASE("sha256 matches the FIPS 180-4 test vectors", "[sha256]") {

@@ -215,9 +215,9 @@ MigctlRun RunMigctl(const std::string& socket, std::vector<std::string> args,
 Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
                const std::string& migrations, std::vector<std::string> extra_args)
     : socket_(dir / (name + ".sock")) {
-  std::vector<std::string> argv = {MigrationdBinary(), "--migrations", migrations,
-                                   "--socket",         socket_,        "--backup-dir",
-                                   dir / (name + "-backups")};
+  std::vector<std::string> argv = {
+      MigrationdBinary(), "--migrations",           migrations, "--socket", socket_,
+      "--backup-dir",     dir / (name + "-backups")};
   if (!database_url.empty()) {
     argv.insert(argv.end(), {"--database", database_url});
   }

@@ -11,9 +11,9 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
-#include <map>
 #include <set>
 #include <thread>
 
@@ -51,12 +51,21 @@ std::string Chain(const TempDir& dir, int count) {
         id + ".sql",
         "-- revision: " + id + "\n-- parents: " + parent + "\n-- +upgrade\nCREATE TABLE t_" + id +
             " (id INTEGER PRIMARY KEY, v TEXT);\n"
-            "-- +upgrade sqlite\nCREATE TABLE t_" + id + " (id INTEGER PRIMARY KEY, v TEXT);\n"
+            "-- +upgrade sqlite\nCREATE TABLE t_" +
+            id +
+            " (id INTEGER PRIMARY KEY, v TEXT);\n"
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000)"
-            " INSERT INTO t_" + id + " SELECT x, 'row' FROM c;\n"
-            "-- +upgrade postgresql\nCREATE TABLE t_" + id + " (id INTEGER PRIMARY KEY, v TEXT);\n"
-            "INSERT INTO t_" + id + " SELECT g, 'row' FROM generate_series(1, 2000) g;\n"
-            "-- +downgrade\nDROP TABLE t_" + id + ";\n");
+            " INSERT INTO t_" +
+            id +
+            " SELECT x, 'row' FROM c;\n"
+            "-- +upgrade postgresql\nCREATE TABLE t_" +
+            id +
+            " (id INTEGER PRIMARY KEY, v TEXT);\n"
+            "INSERT INTO t_" +
+            id +
+            " SELECT g, 'row' FROM generate_series(1, 2000) g;\n"
+            "-- +downgrade\nDROP TABLE t_" +
+            id + ";\n");
     parent = id;
   }
   return testing::SeedMigrationsPlus(dir, extra);
@@ -74,10 +83,10 @@ int CheckConsistent(testing::TestDatabase& db, int count) {
   auto tables = db.TableColumns();
   // Successful upgrades minus successful downgrades: 1 for an applied revision, else 0.
   std::map<std::string, std::string> net;
-  for (const auto& row : db.Query(
-           "SELECT revision, sum(CASE direction WHEN 'upgrade' THEN 1 ELSE -1 END) FROM"
-           " migrationd_history WHERE outcome = 'success' AND direction IN ('upgrade',"
-           " 'downgrade') GROUP BY revision")) {
+  for (const auto& row :
+       db.Query("SELECT revision, sum(CASE direction WHEN 'upgrade' THEN 1 ELSE -1 END) FROM"
+                " migrationd_history WHERE outcome = 'success' AND direction IN ('upgrade',"
+                " 'downgrade') GROUP BY revision")) {
     net[row[0]] = row[1];
   }
   for (int i = 1; i <= count; ++i) {
@@ -114,9 +123,9 @@ TEMPLATE_TEST_CASE("SIGKILL at random moments of a 50-revision upgrade never hal
     if (CheckConsistent(db, kCount) == kCount) {
       REQUIRE(daemon.Migctl({"downgrade", kSeedHead, "--no-backup", "--wait"}).exit_code == 0);
     }
-    Process upgrade({testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade",
-                     "--no-backup", "--wait"},
-                    dir / ("upgrade" + std::to_string(trial)));
+    Process upgrade(
+        {testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade", "--no-backup", "--wait"},
+        dir / ("upgrade" + std::to_string(trial)));
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 400)(random)));
     daemon.Kill();
@@ -142,9 +151,9 @@ TEST_CASE("PostgreSQL restarted mid-upgrade: the attempt is in history, the next
       dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kSeedHead, 3)}});
   Daemon daemon(dir, "d", cluster.url(), migrations);
   REQUIRE(daemon.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
-  Process upgrade({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade",
-                   "--no-backup"},
-                  dir / "upgrade");
+  Process upgrade(
+      {testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade", "--no-backup"},
+      dir / "upgrade");
   REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().revision() == "004_slow";
   }));
@@ -191,8 +200,7 @@ TEST_CASE("a full disk under the SQLite database fails the revision cleanly",
 
   MigctlRun full = daemon.Migctl({"upgrade", "--no-backup"});
   CHECK(full.exit_code == 1);
-  CHECK_THAT(full.result().message(), Catch::Contains("004_big") &&
-                                          Catch::Contains("rolled back"));
+  CHECK_THAT(full.result().message(), Catch::Contains("004_big") && Catch::Contains("rolled back"));
   MigctlRun current = daemon.Migctl({"current"});
   CHECK(current.exit_code == 0);
   CHECK(List(current.result().current()) == std::vector<std::string>{kSeedHead});
@@ -200,7 +208,7 @@ TEST_CASE("a full disk under the SQLite database fails the revision cleanly",
   CHECK(daemon.Migctl({"status"}).exit_code == 0);
 }
 
-TEMPLATE_TEST_CASE("a lock holder frozen with SIGSTOP keeps its lock; nobody migrates around it",
+TEMPLATE_TEST_CASE("a lock holder frozen with SIGSTOP keeps its lock, nobody migrates around it",
                    "[daemon][faults][lock]", SqliteDatabase, PostgresDatabase) {
   TestType db;
   TempDir dir;
@@ -209,8 +217,7 @@ TEMPLATE_TEST_CASE("a lock holder frozen with SIGSTOP keeps its lock; nobody mig
   Daemon frozen(dir, "frozen", db.url(), migrations);
   Daemon other(dir, "other", db.url(), migrations, {"--lock-wait", "2"});
   REQUIRE(frozen.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
-  Process upgrade({testing::MigctlBinary(), "--socket", frozen.socket(), "upgrade",
-                   "--no-backup"},
+  Process upgrade({testing::MigctlBinary(), "--socket", frozen.socket(), "upgrade", "--no-backup"},
                   dir / "upgrade");
   REQUIRE(testing::WaitForStatus(frozen.socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().revision() == "004_slow";

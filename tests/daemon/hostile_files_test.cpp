@@ -41,8 +41,8 @@ TEST_CASE("a planted symlink as the SQLite lock file is refused, its target unto
 
   MigctlRun up = daemon.Migctl({"upgrade", "--no-backup"});
   CHECK(up.exit_code != 0);
-  CHECK_THAT(up.result().message(), Catch::Contains("symbolic link") &&
-                                        Catch::Contains(db.path() + ".migrationd-lock"));
+  CHECK_THAT(up.result().message(),
+             Catch::Contains("symbolic link") && Catch::Contains(db.path() + ".migrationd-lock"));
   CHECK(testing::ReadFile(victim) == "precious\n");
   CHECK(db.TableColumns().empty());
   CHECK(StillServes(daemon));
@@ -86,8 +86,7 @@ TEST_CASE("a backup directory other users can write is refused and never chmodde
                   {"--backup-dir", parent + "/backups"});
     MigctlRun backup = daemon.Migctl({"backup"});
     CHECK(backup.exit_code == 6);
-    CHECK_THAT(backup.result().message(),
-               Catch::Contains(parent + " is writable by others"));
+    CHECK_THAT(backup.result().message(), Catch::Contains(parent + " is writable by others"));
   }
   SECTION("a private directory works, and its files are 0600") {
     Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--backup-dir", backups});
@@ -106,8 +105,7 @@ TEST_CASE("planted and damaged manifests are ignored, reported, and never follow
   const std::string backups = dir / "d-backups";
   const std::string victim = dir / "victim.txt";
   testing::WriteFile(victim, "root-owned data\n");
-  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
-                {"--retain-manual-count", "1"});
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--retain-manual-count", "1"});
   REQUIRE(daemon.Migctl({"backup", "--label", "first"}).exit_code == 0);
 
   // A manifest whose file points outside the directory, old enough for retention to pick it.
@@ -150,8 +148,8 @@ TEST_CASE("an over-long or odd label is refused at the door and the daemon keeps
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
   MigctlRun long_label = daemon.Migctl({"backup", "--label", std::string(230, 'a')});
   CHECK(long_label.exit_code == 2);
-  CHECK_THAT(long_label.result().message(), Catch::Contains("230 bytes") &&
-                                                Catch::Contains("at most 64"));
+  CHECK_THAT(long_label.result().message(),
+             Catch::Contains("230 bytes") && Catch::Contains("at most 64"));
   MigctlRun slash = daemon.Migctl({"backup", "--label", "a/../../b"});
   CHECK(slash.exit_code == 2);
   MigctlRun long_target = daemon.Migctl({"upgrade", std::string(5000, '0')});
@@ -167,9 +165,10 @@ TEST_CASE("garbage in migrationd's own tables is shown, not a crash", "[daemon][
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
   REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
   // SQLite keeps whatever text a user writes into a numeric column.
-  db.Exec("INSERT INTO migrationd_history (revision, direction, started_at, finished_at,"
-          " duration_ms, outcome, user_uid, daemon_pid) VALUES ('x', 'stamp', 'now', 'now',"
-          " 'fast', 'success', 'root', '1e999')");
+  db.Exec(
+      "INSERT INTO migrationd_history (revision, direction, started_at, finished_at,"
+      " duration_ms, outcome, user_uid, daemon_pid) VALUES ('x', 'stamp', 'now', 'now',"
+      " 'fast', 'success', 'root', '1e999')");
   MigctlRun log = daemon.Migctl({"log"});
   CHECK(log.exit_code == 0);
   CHECK(log.result().log_size() == 5);

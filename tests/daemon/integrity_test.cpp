@@ -178,8 +178,8 @@ TEST_CASE("migctl revision writes a template that cannot pass as a no-op downgra
   testing::SqliteDatabase db;
   testing::TempDir dir;
   std::string migrations = testing::SeedMigrationsPlus(dir, {});
-  testing::Process created({testing::MigctlBinary(), "revision", "-m", "add audit",
-                            "--migrations", migrations, "--id", "004_audit"},
+  testing::Process created({testing::MigctlBinary(), "revision", "-m", "add audit", "--migrations",
+                            migrations, "--id", "004_audit"},
                            dir / "revision");
   REQUIRE(created.Wait() == 0);
   testing::Daemon daemon(dir, "d", db.url(), migrations);
@@ -258,8 +258,8 @@ TEST_CASE("a PostgreSQL backup records the cluster and database it came from",
   testing::Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
   testing::MigctlRun backup = daemon.Migctl({"backup"});
   REQUIRE(backup.exit_code == 0);
-  const std::string manifest = testing::ReadFile(
-      dir / ("d-backups/" + backup.result().backups(0).id() + ".manifest.json"));
+  const std::string manifest =
+      testing::ReadFile(dir / ("d-backups/" + backup.result().backups(0).id() + ".manifest.json"));
   const std::string system_id =
       db.Query("SELECT CAST(system_identifier AS TEXT) FROM pg_control_system()")[0][0];
   const std::string name = db.Query("SELECT current_database()")[0][0];

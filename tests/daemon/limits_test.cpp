@@ -9,8 +9,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "proto/frame.h"
@@ -72,9 +72,8 @@ TEST_CASE("at the descriptor limit the daemon neither spins nor floods its log",
   const std::string socket = dir / "d.sock";
   // migrationd under a limit of 64 descriptors, with room for more connections than that.
   Process daemon({"/usr/bin/prlimit", "--nofile=64", "--", testing::MigrationdBinary(),
-                  "--database", db.url(), "--migrations", testing::SeedMigrationsDir(),
-                  "--socket", socket, "--backup-dir", dir / "backups", "--max-connections",
-                  "500"},
+                  "--database", db.url(), "--migrations", testing::SeedMigrationsDir(), "--socket",
+                  socket, "--backup-dir", dir / "backups", "--max-connections", "500"},
                  dir / "d");
   REQUIRE(testing::WaitForStatus(socket, [](const proto::StatusInfo&) { return true; }));
 
@@ -88,7 +87,8 @@ TEST_CASE("at the descriptor limit the daemon neither spins nor floods its log",
 
   // Once the hogs go, everyone is served again.
   hogs.clear();
-  CHECK(testing::WaitForStatus(socket, [](const proto::StatusInfo&) { return true; }, 20));
+  CHECK(testing::WaitForStatus(
+      socket, [](const proto::StatusInfo&) { return true; }, 20));
   daemon.Signal(SIGTERM);
   CHECK(daemon.Wait() == 0);
 }
@@ -140,9 +140,10 @@ TEST_CASE("1,500 clients announcing a 1 MiB frame and sending nothing cost littl
   CHECK_THAT(daemon.Log(), Catch::Contains("an unfinished frame"));
 }
 
-TEST_CASE("a client that pipelines requests without reading cannot grow the daemon or delay "
-          "others",
-          "[daemon][faults][limits]") {
+TEST_CASE(
+    "a client that pipelines requests without reading cannot grow the daemon or delay "
+    "others",
+    "[daemon][faults][limits]") {
   SqliteDatabase db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
@@ -177,10 +178,12 @@ TEST_CASE("replies larger than a frame reach the client whole", "[daemon][faults
   SqliteDatabase db;
   TempDir dir;
   // A script of about 3 MiB of SQL in one revision.
-  std::string big = "-- revision: 004_big\n-- parents: 003_add_script_version_management\n"
-                    "-- +upgrade\nCREATE TABLE big (id INTEGER, filler TEXT);\n";
+  std::string big =
+      "-- revision: 004_big\n-- parents: 003_add_script_version_management\n"
+      "-- +upgrade\nCREATE TABLE big (id INTEGER, filler TEXT);\n";
   for (int i = 0; i < 3000; ++i) {
-    big += "INSERT INTO big VALUES (" + std::to_string(i) + ", '" + std::string(1000, 'x') + "');\n";
+    big +=
+        "INSERT INTO big VALUES (" + std::to_string(i) + ", '" + std::string(1000, 'x') + "');\n";
   }
   big += "-- +downgrade\nDROP TABLE big;\n";
   std::string migrations = testing::SeedMigrationsPlus(dir, {{"004_big.sql", big}});

@@ -140,8 +140,7 @@ TEST_CASE("PostgreSQL: a terminated lock session never lets a second daemon run 
 
   auto first = StartUpgrade(a, dir, "first");
   REQUIRE(JobReached(a, 3));
-  REQUIRE(db.Query("SELECT pg_terminate_backend(backend_pid) FROM migrationd_lock") ==
-          Rows{{"t"}});
+  REQUIRE(db.Query("SELECT pg_terminate_backend(backend_pid) FROM migrationd_lock") == Rows{{"t"}});
   MigctlRun during = a.Migctl({"status"});
   INFO(during.out);
   CHECK(during.result().status().lock().held());
@@ -157,8 +156,9 @@ TEST_CASE("PostgreSQL: idle_session_timeout does not take the lock from a runnin
   std::string migrations = SlowChain(dir, kSlowRevisions, 400);
   // Every new session of this database ends after 1.5 s idle, the daemon's lock session too,
   // unless it opts out.
-  db.Exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = 1500',"
-          " current_database()); END $$");
+  db.Exec(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_session_timeout = 1500',"
+      " current_database()); END $$");
   Daemon a(dir, "a", db.url(), migrations);
   Daemon b(dir, "b", db.url(), migrations);
   REQUIRE(a.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);

@@ -1,12 +1,12 @@
 // Clear refusals: each says what is wrong and who or what may fix it, instead of a generic
 // failure or a silent surprise.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <regex>
 
 #include "tests/daemon/daemon_harness.h"
@@ -54,8 +54,8 @@ TEST_CASE("a mistyped SQLite path is not created by reading it", "[daemon][refus
   CHECK(daemon.Migctl({"history"}).exit_code == 0);
   CHECK(daemon.Migctl({"backups"}).exit_code == 0);
   CHECK_FALSE(fs::exists(typo));
-  CHECK_THAT(daemon.Log(), Catch::Contains(typo + " does not exist") &&
-                               Catch::Contains("check --database"));
+  CHECK_THAT(daemon.Log(),
+             Catch::Contains(typo + " does not exist") && Catch::Contains("check --database"));
   // A change creates it, as before.
   CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
   CHECK(fs::exists(typo));
@@ -68,8 +68,8 @@ TEST_CASE("migctl revision: one-line messages only, valid JSON for any path",
     const std::string migrations = dir / name;
     fs::create_directory(migrations);
     testing::CopySeedMigrations(migrations);
-    Process json({testing::MigctlBinary(), "--json", "revision", "-m", "add audit",
-                  "--migrations", migrations},
+    Process json({testing::MigctlBinary(), "--json", "revision", "-m", "add audit", "--migrations",
+                  migrations},
                  dir / "json");
     REQUIRE(json.Wait() == 0);
     google::protobuf::Struct parsed;

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 #include <filesystem>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "tests/daemon/daemon_harness.h"
@@ -33,7 +33,8 @@ std::vector<pid_t> ProcessesNamed(const std::string& program, const std::string&
     std::ifstream cmdline(entry.path() / "cmdline");
     std::string all((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
     std::string argv0 = all.substr(0, all.find('\0'));
-    if (fs::path(argv0).filename() == program && all.find("/" + database + "?") != std::string::npos) {
+    if (fs::path(argv0).filename() == program &&
+        all.find("/" + database + "?") != std::string::npos) {
       found.push_back(std::stoi(name));
     }
   }
@@ -94,9 +95,9 @@ TEST_CASE("PostgreSQL: a daemon killed during a restore leaves no psql behind to
     db.Exec("DELETE FROM bulk WHERE id > 10");
     before_restore = db.Query("SELECT count(*) FROM bulk");
 
-    Process restoring({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "restore",
-                       backup_id},
-                      dir / "restoring");
+    Process restoring(
+        {testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "restore", backup_id},
+        dir / "restoring");
     REQUIRE(WaitUntil([&] { return !ProcessesNamed("psql", name).empty(); }, 60));
     // The restore's intermediate file holds a full copy of the data: private.
     bool private_files = true;
@@ -145,8 +146,7 @@ TEST_CASE("PostgreSQL: cancel stops a running pg_dump promptly", "[daemon][fault
   auto asked = std::chrono::steady_clock::now();
   CHECK(daemon.Migctl({"cancel"}).exit_code == 0);
   CHECK(backing_up.Wait() == 1);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
   CHECK(seconds < 5);  // a bound on liveness, not a performance figure
   CHECK_THAT(backing_up.Stdout(), Catch::Contains("cancelled"));
   CHECK(ProcessesNamed("pg_dump", name).empty());
