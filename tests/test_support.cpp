@@ -298,17 +298,7 @@ void PrivateCluster::Restart() { PgCtl({"-m", "fast", "restart"}); }
 
 Rows PrivateCluster::Query(const std::string& sql) { return QueryUrl(url_, sql); }
 
-Rows PostgresDatabase::Query(const std::string& sql) {
-  pqxx::connection connection(url_);
-  pqxx::nontransaction tx(connection);
-  Rows rows;
-  for (const auto& row : tx.exec(sql)) {
-    std::vector<std::string> values;
-    for (const auto& field : row) values.push_back(field.is_null() ? "<null>" : field.c_str());
-    rows.push_back(std::move(values));
-  }
-  return rows;
-}
+Rows PostgresDatabase::Query(const std::string& sql) { return QueryUrl(url_, sql); }
 
 std::map<std::string, std::vector<std::string>> PostgresDatabase::TableColumns() {
   std::map<std::string, std::vector<std::string>> tables;
