@@ -233,7 +233,7 @@ Result<std::vector<BackupManifest>> BackupStore::List(std::vector<std::string>* 
 
 Result<BackupManifest> BackupStore::ReadManifest(const std::string& path) const {
   // Manifests are small; a huge file in the directory is not one of ours.
-  constexpr std::uintmax_t kMaxManifestBytes = 64 * 1024;
+  constexpr std::uintmax_t kMaxManifestBytes = std::uintmax_t{64} * 1024;
   std::error_code error;
   auto size = fs::file_size(path, error);
   if (error || size > kMaxManifestBytes) {
