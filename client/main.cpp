@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -39,6 +40,7 @@ struct Options {
   std::string reason;
   uint32_t limit = 0;
   std::vector<std::string> positional;
+  std::vector<std::string> given;  // the command-specific flags on the command line
 };
 
 // A row of the command table: adding a command is adding a row.
@@ -49,36 +51,45 @@ struct CommandSpec {
   const char* help;
   int min_args;
   int max_args;
+  // The flags this command takes besides the global ones (--socket, --json, --help); any other
+  // is a usage error naming it, never silently ignored.
+  const char* flags;
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"status", proto::STATUS, "status", "daemon, database, revisions, lock, running job", 0, 0},
-    {"current", proto::CURRENT, "current", "the database's current revision(s)", 0, 0},
-    {"heads", proto::HEADS, "heads", "the scripts' head revision(s)", 0, 0},
+    {"status", proto::STATUS, "status", "daemon, database, revisions, lock, running job", 0, 0, ""},
+    {"current", proto::CURRENT, "current", "the database's current revision(s)", 0, 0, ""},
+    {"heads", proto::HEADS, "heads", "the scripts' head revision(s)", 0, 0, ""},
     {"history", proto::HISTORY, "history [--verbose] [-r FROM:TO]",
-     "the revisions, newest first, marked head/current/pending", 0, 0},
-    {"show", proto::SHOW, "show REV", "one revision: fields, state and SQL", 1, 1},
+     "the revisions, newest first, marked head/current/pending", 0, 0, "--verbose -r"},
+    {"show", proto::SHOW, "show REV", "one revision: fields, state and SQL", 1, 1, ""},
     {"check", proto::CHECK, "check",
-     "exit 0 at head, 3 if revisions are pending, 7 on integrity problems", 0, 0},
-    {"log", proto::LOG, "log [-n N]", "the audit trail of upgrades, downgrades and stamps", 0, 0},
+     "exit 0 at head, 3 if revisions are pending, 7 on integrity problems", 0, 0, ""},
+    {"log", proto::LOG, "log [-n N]", "the audit trail of upgrades, downgrades and stamps", 0, 0,
+     "-n"},
     {"upgrade", proto::UPGRADE, "upgrade [TARGET] [--wait] [--dry-run] [--no-backup]",
-     "back up, then apply revisions up to TARGET: head (default), heads, +N, a revision", 0, 1},
+     "back up, then apply revisions up to TARGET: head (default), heads, +N, a revision", 0, 1,
+     "--wait --dry-run --no-backup"},
     {"downgrade", proto::DOWNGRADE, "downgrade TARGET [--wait] [--dry-run] [--no-backup]",
-     "back up, then roll back to TARGET: -N, a revision or prefix, base", 1, 1},
+     "back up, then roll back to TARGET: -N, a revision or prefix, base", 1, 1,
+     "--wait --dry-run --no-backup"},
     {"stamp", proto::STAMP, "stamp REV [--wait]",
-     "set the version rows to REV (or base, head, heads) without running SQL", 1, 1},
+     "set the version rows to REV (or base, head, heads) without running SQL", 1, 1, "--wait"},
     {"backup", proto::BACKUP, "backup [--label L] [--wait]", "take a verified manual backup now", 0,
-     0},
+     0, "--label --wait"},
     {"backups", proto::BACKUPS, "backups", "list backups: kind, revision, size, age, verified", 0,
-     0},
+     0, ""},
     {"restore", proto::RESTORE, "restore ID [--from-other-database] [--wait]",
-     "back up the current state, then restore backup ID (data and revision)", 1, 1},
+     "back up the current state, then restore backup ID (data and revision)", 1, 1,
+     "--from-other-database --wait"},
     {"repair", proto::REPAIR, "repair [REV...] --reason TEXT [--wait]",
-     "accept edited applied scripts: record their new checksums and why (admin)", 0, 1000},
+     "accept edited applied scripts: record their new checksums and why (admin)", 0, 1000,
+     "--reason --wait"},
     {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)", 0,
-     0},
+     0, ""},
     {"revision", proto::COMMAND_UNSPECIFIED, "revision -m MESSAGE [--migrations DIR] [--id ID]",
-     "write a new revision file whose parent is the current head (local, no daemon)", 0, 0},
+     "write a new revision file whose parent is the current head (local, no daemon)", 0, 0,
+     "-m --migrations --id"},
 };
 
 void PrintUsage(FILE* out) {
@@ -118,6 +129,27 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
       return "";
     };
     std::string error;
+    // The command-specific flag this is, by its canonical name ("" for global ones and
+    // positional arguments), checked against the command once it is known.
+    static const std::pair<const char*, const char*> kCanonical[] = {
+        {"--wait", "--wait"},
+        {"--no-backup", "--no-backup"},
+        {"--label", "--label"},
+        {"--dry-run", "--dry-run"},
+        {"--verbose", "--verbose"},
+        {"-v", "--verbose"},
+        {"-r", "-r"},
+        {"--rev-range", "-r"},
+        {"-m", "-m"},
+        {"--message", "-m"},
+        {"--migrations", "--migrations"},
+        {"--id", "--id"},
+        {"--reason", "--reason"},
+        {"-n", "-n"},
+        {"--from-other-database", "--from-other-database"}};
+    for (const auto& [spelling, canonical] : kCanonical) {
+      if (arg == spelling) options.given.emplace_back(canonical);
+    }
     if (arg == "--socket") {
       error = need(options.socket, "--socket");
     } else if (arg == "--json") {
@@ -150,10 +182,12 @@ std::string ParseOptions(int argc, char** argv, Options& options) {
       std::string n;
       error = need(n, "-n");
       if (error.empty()) {
-        char* end = nullptr;
-        unsigned long parsed = std::strtoul(n.c_str(), &end, 10);
-        if (n.empty() || *end != '\0') return "-n needs a number, not '" + n + "'";
-        options.limit = static_cast<uint32_t>(parsed);
+        uint32_t parsed = 0;
+        auto [end, failed] = std::from_chars(n.data(), n.data() + n.size(), parsed);
+        if (n.empty() || failed != std::errc() || end != n.data() + n.size() || parsed == 0) {
+          return "-n needs a positive whole number, not '" + n + "'";
+        }
+        options.limit = parsed;
       }
     } else if (arg.size() > 1 && arg[0] == '-' &&
                !std::isdigit(static_cast<unsigned char>(arg[1]))) {
@@ -256,6 +290,16 @@ int Main(int argc, char** argv) {
   if (options.help) {
     std::printf("usage: migctl %s\n  %s\n", spec->synopsis, spec->help);
     return 0;
+  }
+  // A flag the command does not take is an error naming it: `stamp --dry-run` must never stamp.
+  for (const auto& flag : options.given) {
+    const std::string allowed = std::string(" ") + spec->flags + " ";
+    if (allowed.find(" " + flag + " ") == std::string::npos) {
+      renderer.ClientError(
+          flag + " does not apply to '" + spec->name + "' (usage: migctl " + spec->synopsis + ")",
+          kExitUsage);
+      return kExitUsage;
+    }
   }
   const int args = static_cast<int>(options.positional.size()) - 1;
   if (args < spec->min_args || args > spec->max_args) {

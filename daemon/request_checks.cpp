@@ -34,6 +34,12 @@ Status ValidateRequest(const proto::Request& request) {
                                      " bytes; revision ids are shorter");
     }
   }
+  // A flag a command does not understand must not be dropped silently: a dry run of a command
+  // that has none would otherwise do the real thing.
+  if (request.dry_run() && request.command() != proto::UPGRADE &&
+      request.command() != proto::DOWNGRADE) {
+    return Status::InvalidArgument("--dry-run is not available for this command; nothing was done");
+  }
   if (request.command() == proto::BACKUP && request.label() != kScheduledLabel) {
     return CheckLabel(request.label());
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "proto/frame.h"
 #include "tests/daemon/daemon_harness.h"
 
 namespace migrationd {
@@ -64,7 +65,7 @@ TEST_CASE("a mistyped SQLite path is not created by reading it", "[daemon][refus
 TEST_CASE("migctl revision: one-line messages only, valid JSON for any path",
           "[daemon][refusals]") {
   TempDir dir;
-  for (const std::string name : {std::string("we\"ird\\dir\nx"), std::string("bytes\xff\xfe")}) {
+  for (const std::string& name : {std::string("we\"ird\\dir\nx"), std::string("bytes\xff\xfe")}) {
     const std::string migrations = dir / name;
     fs::create_directory(migrations);
     testing::CopySeedMigrations(migrations);
@@ -85,6 +86,49 @@ TEST_CASE("migctl revision: one-line messages only, valid JSON for any path",
   CHECK(injected.Wait() == 2);
   CHECK_THAT(injected.Stdout() + injected.Stderr(), Catch::Contains("one line"));
   CHECK(std::distance(fs::directory_iterator(migrations), fs::directory_iterator()) == 4);
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("a flag a command does not take is refused, naming it", "[daemon][refusals]") {
+  testing::SqliteDatabase db;
+  testing::TempDir dir;
+  testing::Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  for (const Case& c :
+       {Case{{"stamp", "003", "--dry-run"}, "--dry-run"},
+        Case{{"status", "--dry-run"}, "--dry-run"}, Case{{"upgrade", "--label", "x"}, "--label"},
+        Case{{"check", "--wait"}, "--wait"}, Case{{"log", "-n", "-5"}, "-n"},
+        Case{{"log", "-n", "lots"}, "-n"}}) {
+    testing::MigctlRun run = daemon.Migctl(c.args);
+    INFO(c.args[0] << " " << c.args[1] << ": " << run.out << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.out + run.err, Catch::Contains(c.named));
+  }
+  // Nothing was stamped or upgraded.
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == testing::Rows{{"002_add_indexes"}});
+
+  // The daemon refuses a dry run it cannot honour too, whatever client sends it.
+  testing::RawClient raw(daemon.socket());
+  raw.Send(testing::HelloFrame());
+  REQUIRE(raw.ReadMessage().has_hello());
+  proto::ClientMessage stamp;
+  stamp.mutable_request()->set_request_id(7);
+  stamp.mutable_request()->set_command(proto::STAMP);
+  stamp.mutable_request()->set_target("head");
+  stamp.mutable_request()->set_dry_run(true);
+  raw.Send(EncodeFrame(stamp));
+  proto::ServerMessage reply = raw.ReadMessage();
+  CHECK(reply.result().code() == proto::INVALID_ARGUMENT);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == testing::Rows{{"002_add_indexes"}});
 }
 
 }  // namespace
