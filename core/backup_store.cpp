@@ -124,8 +124,16 @@ Status BackupStore::Prepare() const {
       return Status::Io("cannot use the backup directory " + directory_ + ": " +
                         std::strerror(errno));
     }
+    // Missing parents are created private too (mkdir -p -m 0700): under a umask of 002 they
+    // would be group-writable, and the check below would then refuse the daemon's own tree.
     std::error_code error;
-    fs::create_directories(fs::path(directory_).parent_path(), error);
+    fs::path missing = fs::absolute(directory_, error).lexically_normal().parent_path();
+    std::vector<fs::path> to_create;
+    for (; !missing.empty() && !fs::exists(missing, error); missing = missing.parent_path()) {
+      to_create.push_back(missing);
+      if (missing == missing.root_path()) break;
+    }
+    for (auto it = to_create.rbegin(); it != to_create.rend(); ++it) mkdir(it->c_str(), 0700);
     if (mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) {
       return Status::Io("cannot create the backup directory " + directory_ + ": " +
                         std::strerror(errno) + "; set backup_dir, or pass --no-backup");

@@ -88,7 +88,7 @@ TEST_CASE("Ctrl-C on migctl leaves the job running in the daemon and says how to
   SqliteDatabase db;
   TempDir dir;
   std::string migrations = testing::SeedMigrationsPlus(
-      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kHead, 2)}});
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kHead, 1)}});
   Daemon daemon(dir, "d", db.url(), migrations);
   Process upgrade({testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade"},
                   dir / "upgrade");
@@ -101,7 +101,7 @@ TEST_CASE("Ctrl-C on migctl leaves the job running in the daemon and says how to
                                    Catch::Contains("migctl cancel"));
   // The daemon finishes the job.
   INFO("daemon log:\n" << daemon.Log());
-  // Generous: under TSan's malloc interception the 2 s revision takes about 25 s.
+  // Generous: under TSan's malloc interception the 1 s revision takes about 12 s.
   CHECK(testing::WaitForStatus(
       daemon.socket(),
       [](const proto::StatusInfo& status) { return !status.has_job() && status.pending() == 0; },
