@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -108,9 +109,9 @@ void CheckExactlyOnce(testing::TestDatabase& db, Process& first, const MigctlRun
   }
 }
 
-TEST_CASE("SQLite: a deleted lock file never lets a second daemon run a revision twice",
-          "[daemon][faults][lock]") {
-  SqliteDatabase db;
+// Daemon A upgrades through the slow chain; at its third revision `lose_lock` takes its lock
+// away; daemon B then upgrades with --wait. Checks the outcome with CheckExactlyOnce.
+void RunLockLossScenario(testing::TestDatabase& db, const std::function<void()>& lose_lock) {
   TempDir dir;
   std::string migrations = SlowChain(dir, kSlowRevisions, 400);
   Daemon a(dir, "a", db.url(), migrations);
@@ -119,7 +120,7 @@ TEST_CASE("SQLite: a deleted lock file never lets a second daemon run a revision
 
   auto first = StartUpgrade(a, dir, "first");
   REQUIRE(JobReached(a, 3));
-  REQUIRE(unlink((db.path() + ".migrationd-lock").c_str()) == 0);
+  lose_lock();
   // The job still runs: status must not call the lock free.
   MigctlRun during = a.Migctl({"status"});
   INFO(during.out);
@@ -129,24 +130,19 @@ TEST_CASE("SQLite: a deleted lock file never lets a second daemon run a revision
   CheckExactlyOnce(db, *first, second, b);
 }
 
+TEST_CASE("SQLite: a deleted lock file never lets a second daemon run a revision twice",
+          "[daemon][faults][lock]") {
+  SqliteDatabase db;
+  RunLockLossScenario(db, [&] { REQUIRE(unlink((db.path() + ".migrationd-lock").c_str()) == 0); });
+}
+
 TEST_CASE("PostgreSQL: a terminated lock session never lets a second daemon run a revision twice",
           "[daemon][faults][lock][postgresql]") {
   PostgresDatabase db;
-  TempDir dir;
-  std::string migrations = SlowChain(dir, kSlowRevisions, 400);
-  Daemon a(dir, "a", db.url(), migrations);
-  Daemon b(dir, "b", db.url(), migrations);
-  REQUIRE(a.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
-
-  auto first = StartUpgrade(a, dir, "first");
-  REQUIRE(JobReached(a, 3));
-  REQUIRE(db.Query("SELECT pg_terminate_backend(backend_pid) FROM migrationd_lock") == Rows{{"t"}});
-  MigctlRun during = a.Migctl({"status"});
-  INFO(during.out);
-  CHECK(during.result().status().lock().held());
-
-  MigctlRun second = b.Migctl({"upgrade", "--wait", "--no-backup"});
-  CheckExactlyOnce(db, *first, second, b);
+  RunLockLossScenario(db, [&] {
+    REQUIRE(db.Query("SELECT pg_terminate_backend(backend_pid) FROM migrationd_lock") ==
+            Rows{{"t"}});
+  });
 }
 
 TEST_CASE("PostgreSQL: idle_session_timeout does not take the lock from a running migration",
