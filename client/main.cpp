@@ -6,12 +6,12 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "client/command_line.h"
 #include "client/control_client.h"
 #include "client/new_revision.h"
 #include "client/render.h"
@@ -19,186 +19,8 @@
 namespace migrationd {
 namespace {
 
-constexpr const char* kDefaultSocket = "/run/migrationd/migrationd.sock";
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreachable = 5;
-
-struct Options {
-  std::string socket;
-  bool json = false;
-  bool wait = false;
-  bool dry_run = false;
-  bool verbose = false;
-  bool help = false;
-  bool no_backup = false;
-  bool from_other_database = false;
-  std::string label;
-  std::string range;
-  std::string message;
-  std::string migrations;
-  std::string id;
-  std::string reason;
-  uint32_t limit = 0;
-  std::vector<std::string> positional;
-  std::vector<std::string> given;  // the command-specific flags on the command line
-};
-
-// A row of the command table: adding a command is adding a row.
-struct CommandSpec {
-  const char* name;
-  proto::Command command;  // COMMAND_UNSPECIFIED: local
-  const char* synopsis;
-  const char* help;
-  int min_args;
-  int max_args;
-  // The flags this command takes besides the global ones (--socket, --json, --help); any other
-  // is a usage error naming it, never silently ignored.
-  const char* flags;
-};
-
-constexpr CommandSpec kCommands[] = {
-    {"status", proto::STATUS, "status", "daemon, database, revisions, lock, running job", 0, 0, ""},
-    {"current", proto::CURRENT, "current", "the database's current revision(s)", 0, 0, ""},
-    {"heads", proto::HEADS, "heads", "the scripts' head revision(s)", 0, 0, ""},
-    {"history", proto::HISTORY, "history [--verbose] [-r FROM:TO]",
-     "the revisions, newest first, marked head/current/pending", 0, 0, "--verbose -r"},
-    {"show", proto::SHOW, "show REV", "one revision: fields, state and SQL", 1, 1, ""},
-    {"check", proto::CHECK, "check",
-     "exit 0 at head, 3 if revisions are pending, 7 on integrity problems", 0, 0, ""},
-    {"log", proto::LOG, "log [-n N]", "the audit trail of upgrades, downgrades and stamps", 0, 0,
-     "-n"},
-    {"upgrade", proto::UPGRADE, "upgrade [TARGET] [--wait] [--dry-run] [--no-backup]",
-     "back up, then apply revisions up to TARGET: head (default), heads, +N, a revision", 0, 1,
-     "--wait --dry-run --no-backup"},
-    {"downgrade", proto::DOWNGRADE, "downgrade TARGET [--wait] [--dry-run] [--no-backup]",
-     "back up, then roll back to TARGET: -N, a revision or prefix, base", 1, 1,
-     "--wait --dry-run --no-backup"},
-    {"stamp", proto::STAMP, "stamp REV [--wait]",
-     "set the version rows to REV (or base, head, heads) without running SQL", 1, 1, "--wait"},
-    {"backup", proto::BACKUP, "backup [--label L] [--wait]", "take a verified manual backup now", 0,
-     0, "--label --wait"},
-    {"backups", proto::BACKUPS, "backups", "list backups: kind, revision, size, age, verified", 0,
-     0, ""},
-    {"restore", proto::RESTORE, "restore ID [--from-other-database] [--wait]",
-     "back up the current state, then restore backup ID (data and revision)", 1, 1,
-     "--from-other-database --wait"},
-    {"repair", proto::REPAIR, "repair [REV...] --reason TEXT [--wait]",
-     "accept edited applied scripts: record their new checksums and why (admin)", 0, 1000,
-     "--reason --wait"},
-    {"cancel", proto::CANCEL, "cancel", "stop the running job (its current revision rolls back)", 0,
-     0, ""},
-    {"revision", proto::COMMAND_UNSPECIFIED, "revision -m MESSAGE [--migrations DIR] [--id ID]",
-     "write a new revision file whose parent is the current head (local, no daemon)", 0, 0,
-     "-m --migrations --id"},
-};
-
-void PrintUsage(FILE* out) {
-  std::fprintf(out,
-               "usage: migctl [--socket PATH] [--json] COMMAND [ARGS]\n\n"
-               "The socket comes from --socket, else MIGCTL_SOCKET, else %s.\n"
-               "--json prints every event and the result as one JSON object per line.\n\n"
-               "commands:\n",
-               kDefaultSocket);
-  for (const auto& spec : kCommands) std::fprintf(out, "  %-42s %s\n", spec.synopsis, spec.help);
-  std::fprintf(out,
-               "\nexit codes: 0 ok, 1 failed, 2 usage, 3 not at head, 4 busy, 5 daemon "
-               "unreachable, 6 permission denied, 7 integrity error\n"
-               "'migctl COMMAND --help' describes one command.\n");
-}
-
-const CommandSpec* FindCommand(const std::string& name) {
-  for (const auto& spec : kCommands) {
-    if (name == spec.name) return &spec;
-  }
-  return nullptr;
-}
-
-// Flags may come before or after the command. Returns an error message, or "".
-std::string ParseOptions(int argc, char** argv, Options& options) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* flag) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)flag;
-      return argv[++i];
-    };
-    auto need = [&](std::string& into, const char* flag) -> std::string {
-      const char* v = value(flag);
-      if (v == nullptr) return std::string(flag) + " needs a value";
-      into = v;
-      return "";
-    };
-    std::string error;
-    // The command-specific flag this is, by its canonical name ("" for global ones and
-    // positional arguments), checked against the command once it is known.
-    static const std::pair<const char*, const char*> kCanonical[] = {
-        {"--wait", "--wait"},
-        {"--no-backup", "--no-backup"},
-        {"--label", "--label"},
-        {"--dry-run", "--dry-run"},
-        {"--verbose", "--verbose"},
-        {"-v", "--verbose"},
-        {"-r", "-r"},
-        {"--rev-range", "-r"},
-        {"-m", "-m"},
-        {"--message", "-m"},
-        {"--migrations", "--migrations"},
-        {"--id", "--id"},
-        {"--reason", "--reason"},
-        {"-n", "-n"},
-        {"--from-other-database", "--from-other-database"}};
-    for (const auto& [spelling, canonical] : kCanonical) {
-      if (arg == spelling) options.given.emplace_back(canonical);
-    }
-    if (arg == "--socket") {
-      error = need(options.socket, "--socket");
-    } else if (arg == "--json") {
-      options.json = true;
-    } else if (arg == "--wait") {
-      options.wait = true;
-    } else if (arg == "--no-backup") {
-      options.no_backup = true;
-    } else if (arg == "--from-other-database") {
-      options.from_other_database = true;
-    } else if (arg == "--label") {
-      error = need(options.label, "--label");
-    } else if (arg == "--dry-run") {
-      options.dry_run = true;
-    } else if (arg == "--verbose" || arg == "-v") {
-      options.verbose = true;
-    } else if (arg == "--help" || arg == "-h") {
-      options.help = true;
-    } else if (arg == "-r" || arg == "--rev-range") {
-      error = need(options.range, "-r");
-    } else if (arg == "-m" || arg == "--message") {
-      error = need(options.message, "-m");
-    } else if (arg == "--migrations") {
-      error = need(options.migrations, "--migrations");
-    } else if (arg == "--id") {
-      error = need(options.id, "--id");
-    } else if (arg == "--reason") {
-      error = need(options.reason, "--reason");
-    } else if (arg == "-n") {
-      std::string n;
-      error = need(n, "-n");
-      if (error.empty()) {
-        uint32_t parsed = 0;
-        auto [end, failed] = std::from_chars(n.data(), n.data() + n.size(), parsed);
-        if (n.empty() || failed != std::errc() || end != n.data() + n.size() || parsed == 0) {
-          return "-n needs a positive whole number, not '" + n + "'";
-        }
-        options.limit = parsed;
-      }
-    } else if (arg.size() > 1 && arg[0] == '-' &&
-               !std::isdigit(static_cast<unsigned char>(arg[1]))) {
-      return "unknown option " + arg;  // "-1" is a downgrade target, not a flag
-    } else {
-      options.positional.push_back(arg);
-    }
-    if (!error.empty()) return error;
-  }
-  return "";
-}
 
 bool IsUtf8(const std::string& text) {
   for (size_t i = 0; i < text.size();) {
@@ -233,7 +55,7 @@ std::string JsonString(const std::string& text) {
   return out + "\"";
 }
 
-int RunLocalRevision(const Options& options, Renderer& renderer) {
+int RunLocalRevision(const CommandLine& options, Renderer& renderer) {
   NewRevisionRequest request;
   request.message = options.message;
   request.id = options.id;
@@ -265,63 +87,25 @@ void OnInterrupt(int) {
   _exit(130);
 }
 
-int Main(int argc, char** argv) {
-  Options options;
-  std::string error = ParseOptions(argc, argv, options);
-  RenderOptions render_options;
-  render_options.json = options.json;
-  render_options.verbose = options.verbose;
-  render_options.terminal = isatty(STDOUT_FILENO) != 0;
-  Renderer renderer(render_options);
-  if (!error.empty()) {
-    renderer.ClientError(error + " ('migctl --help' lists the options)", kExitUsage);
-    return kExitUsage;
+// --json before the parser ran: a usage error is rendered as JSON too.
+bool WantsJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--json") return true;
   }
-  if (options.positional.empty()) {
-    PrintUsage(options.help ? stdout : stderr);
-    return options.help ? 0 : kExitUsage;
-  }
-  const CommandSpec* spec = FindCommand(options.positional[0]);
-  if (spec == nullptr) {
-    renderer.ClientError(
-        "unknown command '" + options.positional[0] + "' ('migctl --help' lists them)", kExitUsage);
-    return kExitUsage;
-  }
-  if (options.help) {
-    std::printf("usage: migctl %s\n  %s\n", spec->synopsis, spec->help);
-    return 0;
-  }
-  // A flag the command does not take is an error naming it: `stamp --dry-run` must never stamp.
-  for (const auto& flag : options.given) {
-    const std::string allowed = std::string(" ") + spec->flags + " ";
-    if (allowed.find(" " + flag + " ") == std::string::npos) {
-      renderer.ClientError(
-          flag + " does not apply to '" + spec->name + "' (usage: migctl " + spec->synopsis + ")",
-          kExitUsage);
-      return kExitUsage;
-    }
-  }
-  const int args = static_cast<int>(options.positional.size()) - 1;
-  if (args < spec->min_args || args > spec->max_args) {
-    renderer.ClientError(std::string("usage: migctl ") + spec->synopsis, kExitUsage);
-    return kExitUsage;
-  }
-  if (spec->command == proto::COMMAND_UNSPECIFIED) return RunLocalRevision(options, renderer);
-  struct sigaction interrupt {};
-  interrupt.sa_handler = OnInterrupt;
-  sigaction(SIGINT, &interrupt, nullptr);
+  return false;
+}
 
+proto::Request MakeRequest(const CommandLine& options) {
   proto::Request request;
   request.set_request_id(1);
-  request.set_command(spec->command);
-  if (spec->command == proto::REPAIR) {
-    for (int i = 1; i <= args; ++i)
-      request.add_revisions(options.positional[static_cast<size_t>(i)]);
+  request.set_command(options.request);
+  if (options.request == proto::REPAIR) {
+    for (const auto& revision : options.arguments) request.add_revisions(revision);
     request.set_reason(options.reason);
-  } else if (args == 1) {
-    request.set_target(options.positional[1]);
+  } else if (!options.arguments.empty()) {
+    request.set_target(options.arguments.front());
   }
-  if (spec->command == proto::UPGRADE && args == 0) request.set_target("head");
+  if (options.request == proto::UPGRADE && options.arguments.empty()) request.set_target("head");
   request.set_wait(options.wait);
   request.set_dry_run(options.dry_run);
   request.set_range(options.range);
@@ -329,7 +113,35 @@ int Main(int argc, char** argv) {
   request.set_no_backup(options.no_backup);
   request.set_from_other_database(options.from_other_database);
   request.set_label(options.label);
+  return request;
+}
 
+int Main(int argc, char** argv) {
+  ParsedCommandLine parsed = ParseCommandLine(argc, argv);
+  const CommandLine& options = parsed.line;
+  RenderOptions render_options;
+  render_options.json = parsed.outcome == ParsedCommandLine::Outcome::kUsageError
+                            ? WantsJson(argc, argv)
+                            : options.json;
+  render_options.verbose = options.verbose;
+  render_options.terminal = isatty(STDOUT_FILENO) != 0;
+  Renderer renderer(render_options);
+  switch (parsed.outcome) {
+    case ParsedCommandLine::Outcome::kPrint:
+      std::fputs(parsed.text.c_str(), stdout);
+      return 0;
+    case ParsedCommandLine::Outcome::kUsageError:
+      renderer.ClientError(parsed.error, kExitUsage);
+      return kExitUsage;
+    case ParsedCommandLine::Outcome::kRun:
+      break;
+  }
+  if (options.request == proto::COMMAND_UNSPECIFIED) return RunLocalRevision(options, renderer);
+  struct sigaction interrupt {};
+  interrupt.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &interrupt, nullptr);
+
+  const proto::Request request = MakeRequest(options);
   std::string socket = !options.socket.empty()        ? options.socket
                        : std::getenv("MIGCTL_SOCKET") ? std::getenv("MIGCTL_SOCKET")
                                                       : kDefaultSocket;
@@ -347,7 +159,7 @@ int Main(int argc, char** argv) {
     renderer.ClientError(result.status().message(), kExitUnreachable);
     return kExitUnreachable;
   }
-  renderer.Result(spec->command, *result);
+  renderer.Result(options.request, *result);
   return ExitCodeFor(result->code());
 }
 

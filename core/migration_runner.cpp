@@ -76,44 +76,51 @@ Status MigrationRunner::CheckAppliedScriptsUnchanged() {
       "'migctl repair REV --reason TEXT'");
 }
 
-Result<std::vector<std::string>> MigrationRunner::Repair(const std::vector<std::string>& revisions,
-                                                         const std::string& reason,
-                                                         const RequestIdentity& requester) {
+Result<std::vector<ChangedScript>> MigrationRunner::PlanRepair(
+    const std::vector<std::string>& revisions, const std::string& reason) {
   if (reason.empty()) {
     return Status::InvalidArgument("repair needs --reason: it is recorded in the history");
   }
   auto changed = ChangedAppliedScripts();
   if (!changed.ok()) return changed.status();
-  std::map<std::string, const ChangedScript*> by_id;
-  for (const auto& script : *changed) by_id[script.revision] = &script;
-  std::vector<std::string> targets;
-  if (revisions.empty()) {
-    for (const auto& script : *changed) targets.push_back(script.revision);
-  }
+  if (revisions.empty()) return changed;
+  std::vector<ChangedScript> targets;
   for (const auto& spec : revisions) {
     auto id = scripts_.graph().ResolveRevision(spec);
     if (!id.ok()) return id.status();
-    if (!by_id.count(*id)) {
+    auto it = std::find_if(changed->begin(), changed->end(),
+                           [&](const ChangedScript& script) { return script.revision == *id; });
+    if (it == changed->end()) {
       return Status::InvalidArgument("'" + *id +
                                      "' is not an applied revision whose script "
                                      "changed; 'migctl check' lists those");
     }
-    targets.push_back(*id);
+    targets.push_back(*it);
   }
+  return targets;
+}
+
+Result<std::vector<std::string>> MigrationRunner::Repair(const std::vector<std::string>& revisions,
+                                                         const std::string& reason,
+                                                         const RequestIdentity& requester) {
+  auto planned = PlanRepair(revisions, reason);
+  if (!planned.ok()) return planned.status();
+  std::vector<std::string> targets;
+  for (const auto& script : *planned) targets.push_back(script.revision);
   if (targets.empty()) return targets;
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
   Status status = backend_.AcquireStepLock();
-  for (const auto& id : targets) {
+  for (const auto& script : *planned) {
     if (!status.ok()) break;
     HistoryEntry entry;
-    entry.revision = id;
+    entry.revision = script.revision;
     entry.direction = DirectionName(Direction::kRepair);
-    entry.checksum = by_id[id]->now;
+    entry.checksum = script.now;
     entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
     entry.outcome = "success";
-    entry.error = "reason: " + reason + " (was sha256 " + by_id[id]->recorded + ")";
+    entry.error = "reason: " + reason + " (was sha256 " + script.recorded + ")";
     entry.heads_after = JoinHeads(*heads);
     entry.requester = requester;
     status = store_.AppendHistory(entry);
@@ -341,8 +348,7 @@ std::optional<HistoryEntry> MigrationRunner::TakeUnrecordedFailure() {
   return entry;
 }
 
-Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
-                              const RequestIdentity& requester) {
+Result<StampPlan> MigrationRunner::PlanStamp(const std::vector<std::string>& revisions) {
   const RevisionGraph& graph = scripts_.graph();
   std::vector<std::string> resolved;
   for (const auto& revision : revisions) {
@@ -366,7 +372,23 @@ Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
   if (!pending_after.ok()) return pending_after.status();
   const std::set<std::string> was_pending(pending_before->begin(), pending_before->end());
   const std::set<std::string> now_pending(pending_after->begin(), pending_after->end());
+  StampPlan plan;
+  plan.heads_before = *before;
+  plan.heads_after = *heads;
+  for (const auto& id : graph.TopologicalOrder()) {
+    const bool applied_before = !was_pending.count(id);
+    const bool applied_after = !now_pending.count(id);
+    if (applied_after && !applied_before) plan.marked_applied.push_back(id);
+    if (applied_before && !applied_after) plan.marked_unapplied.push_back(id);
+  }
+  return plan;
+}
 
+Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
+                              const RequestIdentity& requester) {
+  auto plan = PlanStamp(revisions);
+  if (!plan.ok()) return plan.status();
+  const std::vector<std::string>& heads = plan->heads_after;
   // One row per revision the stamp marks applied (with its script's checksum, so that `check`
   // and the mutating commands keep comparing) or unapplied; one row for a stamp that changes
   // nothing, so that it is still in the audit trail.
@@ -378,20 +400,17 @@ Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
     entry.checksum = checksum;
     entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
     entry.outcome = "success";
-    entry.heads_after = JoinHeads(*heads);
+    entry.heads_after = JoinHeads(heads);
     entry.requester = requester;
     rows.push_back(std::move(entry));
   };
-  for (const auto& id : graph.TopologicalOrder()) {
-    const bool applied_before = !was_pending.count(id);
-    const bool applied_after = !now_pending.count(id);
-    if (applied_after && !applied_before) row(id, scripts_.script(id).Checksum(backend_.dialect()));
-    if (applied_before && !applied_after) row(id, "");
-  }
-  if (rows.empty()) row(heads->empty() ? "base" : JoinHeads(*heads), "");
+  for (const auto& id : plan->marked_applied)
+    row(id, scripts_.script(id).Checksum(backend_.dialect()));
+  for (const auto& id : plan->marked_unapplied) row(id, "");
+  if (rows.empty()) row(heads.empty() ? "base" : JoinHeads(heads), "");
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
   Status status = backend_.AcquireStepLock();
-  if (status.ok()) status = store_.WriteHeads(*heads);
+  if (status.ok()) status = store_.WriteHeads(heads);
   for (const auto& entry : rows) {
     if (status.ok()) status = store_.AppendHistory(entry);
   }

@@ -53,6 +53,14 @@ struct ChangedScript {
   std::string now;       // sha256 of the script today
 };
 
+// What a stamp would do: the version rows before and after, and the revisions it marks.
+struct StampPlan {
+  std::vector<std::string> heads_before;
+  std::vector<std::string> heads_after;
+  std::vector<std::string> marked_applied;
+  std::vector<std::string> marked_unapplied;
+};
+
 class MigrationRunner {
  public:
   MigrationRunner(const ScriptDirectory& scripts, Backend& backend);
@@ -72,6 +80,9 @@ class MigrationRunner {
   Status CheckAppliedScriptsUnchanged();
   // Records the scripts' current checksums for `revisions` (all changed ones when empty) with
   // `reason`, one `repair` history row each; the revisions must be applied.
+  // The changed scripts a repair of `revisions` would accept (checks, changes nothing).
+  Result<std::vector<ChangedScript>> PlanRepair(const std::vector<std::string>& revisions,
+                                                const std::string& reason);
   Result<std::vector<std::string>> Repair(const std::vector<std::string>& revisions,
                                           const std::string& reason,
                                           const RequestIdentity& requester);
@@ -82,6 +93,8 @@ class MigrationRunner {
   // Runs the plan's steps in order; stops at the first failure.
   Status Execute(const MigrationPlan& plan, const RequestIdentity& requester,
                  const RunObserver& observer = {});
+  // What Stamp(revisions) would do (checks the scripts' checksums; changes nothing).
+  Result<StampPlan> PlanStamp(const std::vector<std::string>& revisions);
   // Sets the version rows to `revisions` (ids, prefixes, head, heads or base) without running
   // SQL, and records it in history.
   Status Stamp(const std::vector<std::string>& revisions, const RequestIdentity& requester);

@@ -132,30 +132,88 @@ proto::Result Service::RunBackupJob(BackupKind kind, const proto::Request& reque
   return result;
 }
 
-proto::Result Service::RunRestoreJob(const proto::Request& request,
-                                     const RequestIdentity& requester, JobControl& control,
-                                     Responder& responder, const MigrationLock& lock) {
+Result<Service::RestoreSource> Service::CheckRestorable(const proto::Request& request,
+                                                        bool create_identity) const {
   auto backup = backups_.Find(request.target());
-  if (!backup.ok()) return ErrorResult(backup.status());
-  auto identity = Identity(true);
-  if (!identity.ok()) return ErrorResult(identity.status());
+  if (!backup.ok()) return backup.status();
+  auto identity = Identity(create_identity);
+  if (!identity.ok()) return identity.status();
   const bool foreign = !Mine(*identity)(*backup);
   if (foreign && !request.from_other_database()) {
-    return ErrorResult(Status::InvalidArgument(
+    return Status::InvalidArgument(
         "backup " + backup->id + " was taken from another database (" +
         (backup->database_identity.empty() ? backup->database : backup->database_identity) +
         "); this daemon serves " + *identity +
         ". Nothing was restored. If replacing this database's data with it is what you want, "
-        "pass --from-other-database (it is recorded in the history)"));
+        "pass --from-other-database (it is recorded in the history)");
   }
   if (backup->dialect != url_.dialect()) {
-    return ErrorResult(Status::InvalidArgument("backup " + backup->id + " is a " + backup->dialect +
-                                               " backup; this is " + url_.dialect()));
+    return Status::InvalidArgument("backup " + backup->id + " is a " + backup->dialect +
+                                   " backup; this is " + url_.dialect());
   }
-  const std::string path = backups_.DataPath(*backup);
   // A restore must never read a file that changed since it was backed up.
-  Status status = backups_.VerifyDigest(*backup);
-  if (!status.ok()) return ErrorResult(status);
+  MIGRATIOND_RETURN_IF_ERROR(backups_.VerifyDigest(*backup));
+  return RestoreSource{std::move(backup).value(), *identity, foreign};
+}
+
+proto::Result Service::PreviewRestore(const proto::Request& request) const {
+  auto source = CheckRestorable(request, false);
+  if (!source.ok()) return ErrorResult(source.status());
+  auto engine = MakeBackupEngine(url_, backup_options_);
+  if (!engine.ok()) return ErrorResult(engine.status());
+  if (Status tools = (*engine)->CheckTools(); !tools.ok()) return ErrorResult(tools);
+  auto now = RecordedRevisions(url_);
+  proto::Result result;
+  if (now.ok()) {
+    for (const auto& head : *now) result.add_current(head);
+  }
+  AddBackupInfo(source->backup, result);
+  result.set_message(
+      "dry run: backup " + source->backup.id + " is intact (sha256 matches its manifest)" +
+      (source->foreign ? " and comes from another database (--from-other-database given)" : "") +
+      "; a restore would first back up the current state (at " +
+      (now.ok() ? JoinRevisions(*now) : "an unreadable revision") +
+      "), then bring the database to " + JoinRevisions(source->backup.revisions) +
+      " with the backup's data. Nothing was changed");
+  return result;
+}
+
+proto::Result Service::PreviewBackup(const proto::Request& request) const {
+  if (Status valid = CheckLabel(request.label()); !valid.ok()) return ErrorResult(valid);
+  auto engine = MakeBackupEngine(url_, backup_options_);
+  if (!engine.ok()) return ErrorResult(engine.status());
+  if (Status tools = (*engine)->CheckTools(); !tools.ok()) return ErrorResult(tools);
+  std::string directory = backups_.directory();
+  std::error_code missing;
+  if (std::filesystem::exists(directory, missing)) {
+    if (Status usable = CheckDirectoryIsPrivate(directory); !usable.ok()) {
+      return ErrorResult(usable);
+    }
+  } else {
+    directory += " (created 0700 by the first backup)";
+  }
+  auto revisions = RecordedRevisions(url_);
+  if (!revisions.ok()) return ErrorResult(revisions.status());
+  proto::Result result;
+  for (const auto& head : *revisions) result.add_current(head);
+  std::string name = "manual-YYYYMMDD-HHMMSS-" + url_.DatabaseName();
+  if (!request.label().empty()) name += "-" + request.label();
+  result.set_message("dry run: a manual backup of " + url_.Redacted() + " at " +
+                     JoinRevisions(*revisions) + " would be written to " + directory + " as " +
+                     name + "." + (*engine)->extension() + " (" + (*engine)->format() + ", " +
+                     (*engine)->tool_version() + ") and verified. Nothing was written");
+  return result;
+}
+
+proto::Result Service::RunRestoreJob(const proto::Request& request,
+                                     const RequestIdentity& requester, JobControl& control,
+                                     Responder& responder, const MigrationLock& lock) {
+  auto source = CheckRestorable(request, true);
+  if (!source.ok()) return ErrorResult(source.status());
+  const BackupManifest* backup = &source->backup;
+  const std::string* identity = &source->identity;
+  const bool foreign = source->foreign;
+  const std::string path = backups_.DataPath(*backup);
 
   // The current state is backed up first, so a restore can itself be undone.
   auto safety =
@@ -176,7 +234,7 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
   auto engine = MakeBackupEngine(url_, backup_options_);
   if (!engine.ok()) return ErrorResult(engine.status());
   (*engine)->set_should_stop([&control] { return control.cancelled(); });
-  status = (*engine)->CheckTools();
+  Status status = (*engine)->CheckTools();
   if (status.ok()) {
     responder.SendEvent(BackupEvent(
         request.request_id(), proto::LOG_LINE,

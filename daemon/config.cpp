@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -13,40 +14,71 @@
 
 namespace migrationd {
 
-const char* const kDaemonUsage =
-    "usage: migrationd [--config FILE] [options]\n"
-    "\n"
-    "Runs in the foreground; logs go to stderr. Options override the config file.\n"
-    "  --config FILE          INI file with a [migrationd] section (keys as below, with '_')\n"
-    "  --database URL         sqlite:///abs/path.db, sqlite://rel.db, postgresql://...\n"
-    "  --migrations DIR       the migration scripts\n"
-    "  --socket PATH          control socket (default /run/migrationd/migrationd.sock)\n"
-    "  --socket-mode OCTAL    socket file mode (default 0660)\n"
-    "  --socket-group NAME    socket file group (default: the daemon's)\n"
-    "  --backup-dir DIR       where backups go (default: <sqlite dir>/backup/db_bak,\n"
-    "                         /var/lib/migrationd/backups for PostgreSQL)\n"
-    "  --backup-format F      PostgreSQL: custom (default) or plain\n"
-    "  --pg-bin-dir DIR       where pg_dump, pg_restore, psql are (default: PATH, then the\n"
-    "                         newest /usr/lib/postgresql/N/bin)\n"
-    "  --sqlite-backup-pages N  pages per SQLite online-backup step (default 256)\n"
-    "  --backup-interval D    scheduled backups every D (30s, 15m, 6h, 1d; default: none)\n"
-    "  --backup-catch-up B    true: at start, take a scheduled backup missed while down\n"
-    "  --retain-KIND-count N  keep N backups of KIND (before_migrate 10, scheduled 7,\n"
-    "                         manual unlimited, before_restore 5)\n"
-    "  --retain-KIND-age D    delete backups of KIND older than D (default: no limit)\n"
-    "  --admin-group NAME     a group allowed to change the database (repeatable)\n"
-    "  --lock-wait SECONDS    longest wait for another daemon's lock with --wait (default 60)\n"
-    "  --shutdown-grace SECONDS  on SIGTERM, let a running job finish this long (default 30)\n"
-    "  --lock-timeout MS      PostgreSQL lock_timeout for migration DDL (default 5000)\n"
-    "  --statement-timeout MS PostgreSQL statement_timeout for migrations (default 0: none)\n"
-    "  --lock-retries N       retries of a revision that hit the lock timeout (default 5)\n"
-    "  --log-level LEVEL      trace, debug, info, warn, error (default info)\n"
-    "  --max-connections N    clients served at once; more are refused (default 64)\n"
-    "  --idle-timeout D       close a connection silent this long between requests (60s)\n"
-    "  --frame-timeout D      close a connection that leaves a frame unfinished (10s)\n"
-    "  --version, --help\n";
-
 namespace {
+
+// Every setting, as a flag (`--backup-dir`) and a config key (`backup_dir`). The daemon's
+// --help is generated from this table, and the parser accepts exactly these flags.
+struct Setting {
+  const char* flag;
+  const char* value;  // the value's name in --help
+  const char* help;
+};
+
+constexpr Setting kSettings[] = {
+    {"database", "URL", "sqlite:///abs/path.db, sqlite://rel.db, postgresql://... (required)"},
+    {"migrations", "DIR", "the migration scripts (required)"},
+    {"socket", "PATH", "control socket (default /run/migrationd/migrationd.sock)"},
+    {"socket-mode", "OCTAL", "socket file mode (default 0660)"},
+    {"socket-group", "NAME", "socket file group (default: the daemon's)"},
+    {"backup-dir", "DIR",
+     "where backups go (default: <sqlite dir>/backup/db_bak, /var/lib/migrationd/backups for "
+     "PostgreSQL)"},
+    {"backup-format", "F", "PostgreSQL: custom (default) or plain"},
+    {"pg-bin-dir", "DIR",
+     "where pg_dump, pg_restore, psql are (default: PATH, then the newest "
+     "/usr/lib/postgresql/N/bin)"},
+    {"sqlite-backup-pages", "N", "pages per SQLite online-backup step (default 256)"},
+    {"backup-interval", "D", "scheduled backups every D (30s, 15m, 6h, 1d; default: none)"},
+    {"backup-catch-up", "BOOL", "true: at start, take a scheduled backup missed while down"},
+    {"retain-before-migrate-count", "N", "keep N before-migrate backups (default 10; 0: all)"},
+    {"retain-scheduled-count", "N", "keep N scheduled backups (default 7)"},
+    {"retain-manual-count", "N", "keep N manual backups (default 0: all)"},
+    {"retain-before-restore-count", "N", "keep N before-restore backups (default 5)"},
+    {"retain-before-migrate-age", "D", "delete before-migrate backups older than D"},
+    {"retain-scheduled-age", "D", "delete scheduled backups older than D"},
+    {"retain-manual-age", "D", "delete manual backups older than D"},
+    {"retain-before-restore-age", "D", "delete before-restore backups older than D"},
+    {"admin-group", "NAME", "a group allowed to change the database (repeatable)"},
+    {"lock-wait", "SECONDS", "longest wait for another daemon's lock with --wait (default 60)"},
+    {"shutdown-grace", "SECONDS", "on SIGTERM, let a running job finish this long (default 30)"},
+    {"lock-timeout", "MS", "PostgreSQL lock_timeout for migration DDL (default 5000)"},
+    {"statement-timeout", "MS", "PostgreSQL statement_timeout for migrations (default 0: none)"},
+    {"lock-retries", "N", "retries of a revision that hit the lock timeout (default 5)"},
+    {"log-level", "LEVEL", "trace, debug, info, warn, error, critical, off (default info)"},
+    {"max-connections", "N", "clients served at once; more are refused (default 64)"},
+    {"idle-timeout", "D", "close a connection silent this long between requests (default 60s)"},
+    {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
+};
+
+// The parser for the flags above; each value lands in `flags` in command-line order.
+void DefineDaemonFlags(CLI::App& app, std::string& config_file,
+                       std::vector<std::pair<std::string, std::string>>& flags) {
+  app.description(
+      "migrationd: the schema-migration daemon. Runs in the foreground and logs to stderr. "
+      "Flags override the config file, an INI file with a [migrationd] section whose keys are "
+      "the flags' names with '_' for '-'.");
+  app.set_version_flag("--version", "migrationd " + std::string(kMigrationdVersion));
+  app.add_option("--config", config_file, "the configuration file")->type_name("FILE");
+  for (const auto& setting : kSettings) {
+    const std::string key = setting.flag;
+    CLI::Option* option = app.add_option("--" + key, setting.help)->type_name(setting.value);
+    option->each([&flags, key](const std::string& value) { flags.emplace_back(key, value); });
+    // A repeated flag: the last one wins (a wrapper may append to a unit's command line),
+    // except --admin-group, which adds a group each time.
+    option->multi_option_policy(key == "admin-group" ? CLI::MultiOptionPolicy::TakeAll
+                                                     : CLI::MultiOptionPolicy::TakeLast);
+  }
+}
 
 std::string Trim(const std::string& s) {
   size_t begin = s.find_first_not_of(" \t\r");
@@ -228,37 +260,31 @@ Result<std::chrono::seconds> ParseDuration(const std::string& text) {
   return std::chrono::seconds(value * unit);
 }
 
+std::string DaemonUsage() {
+  CLI::App app("", "migrationd");
+  std::string config_file;
+  std::vector<std::pair<std::string, std::string>> flags;
+  DefineDaemonFlags(app, config_file, flags);
+  return app.help();
+}
+
 Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   ParsedArgs parsed;
   std::vector<std::pair<std::string, std::string>> flags;
   std::string config_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      parsed.help = true;
-      return parsed;
-    }
-    if (arg == "--version") {
-      parsed.version = true;
-      return parsed;
-    }
-    if (!arg.starts_with("--")) {
-      return Status::InvalidArgument("unexpected argument '" + arg + "'");
-    }
-    std::string key = arg.substr(2), value;
-    if (auto eq = key.find('='); eq != std::string::npos) {
-      value = key.substr(eq + 1);
-      key = key.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return Status::InvalidArgument("option --" + key + " needs a value");
-    }
-    if (key == "config") {
-      config_file = value;
-    } else {
-      flags.emplace_back(key, value);
-    }
+  CLI::App app("", "migrationd");
+  DefineDaemonFlags(app, config_file, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    parsed.help = true;
+    return parsed;
+  } catch (const CLI::CallForVersion&) {
+    parsed.version = true;
+    return parsed;
+  } catch (const CLI::ParseError& error) {
+    return Status::InvalidArgument(std::string(error.what()) +
+                                   " ('migrationd --help' lists the options)");
   }
   if (!config_file.empty()) {
     MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));

@@ -58,7 +58,9 @@ struct ParsedArgs {
 };
 Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv);
 
-extern const char* const kDaemonUsage;
+// --help: generated from the same definitions the parser uses.
+std::string DaemonUsage();
+extern const char* const kMigrationdVersion;
 
 // "30s", "15m", "6h", "2d" or plain seconds.
 Result<std::chrono::seconds> ParseDuration(const std::string& text);

@@ -19,11 +19,11 @@ namespace {
 int Main(int argc, char** argv) {
   auto args = ParseDaemonArgs(argc, argv);
   if (!args.ok()) {
-    std::fprintf(stderr, "migrationd: %s\n%s", args.status().message().c_str(), kDaemonUsage);
+    std::fprintf(stderr, "migrationd: %s\n", args.status().message().c_str());
     return 2;
   }
   if (args->help) {
-    std::fputs(kDaemonUsage, stdout);
+    std::fputs(DaemonUsage().c_str(), stdout);
     return 0;
   }
   if (args->version) {

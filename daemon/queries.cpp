@@ -287,6 +287,49 @@ proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
   return result;
 }
 
+proto::Result QueryStampPreview(const QueryContext& context, const std::string& target) {
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return ErrorResult(reader.status());
+  auto plan = reader->runner->PlanStamp({target});
+  if (!plan.ok()) return ErrorResult(plan.status());
+  proto::Result result;
+  for (const auto& head : plan->heads_before) result.add_current(head);
+  std::string message = "dry run: the version rows would go from " +
+                        JoinRevisions(plan->heads_before) + " to " +
+                        JoinRevisions(plan->heads_after) + " without running SQL";
+  if (!plan->marked_applied.empty()) {
+    message += "; marked applied: " + JoinRevisions(plan->marked_applied);
+  }
+  if (!plan->marked_unapplied.empty()) {
+    message += "; marked not applied: " + JoinRevisions(plan->marked_unapplied);
+  }
+  result.set_message(message + ". Nothing was changed");
+  return result;
+}
+
+proto::Result QueryRepairPreview(const QueryContext& context,
+                                 const std::vector<std::string>& revisions,
+                                 const std::string& reason) {
+  auto reader = OpenReader(context);
+  if (!reader.ok()) return ErrorResult(reader.status());
+  auto planned = reader->runner->PlanRepair(revisions, reason);
+  if (!planned.ok()) return ErrorResult(planned.status());
+  proto::Result result;
+  if (planned->empty()) {
+    result.set_message(
+        "dry run: nothing to repair: every applied script has its recorded checksum");
+    return result;
+  }
+  std::string list;
+  for (const auto& script : *planned) {
+    list += (list.empty() ? "" : "; ") + script.revision + " (" + script.path + ": sha256 " +
+            script.recorded.substr(0, 12) + " -> " + script.now.substr(0, 12) + ")";
+  }
+  result.set_message("dry run: a repair would record the current checksums of " + list +
+                     " with the reason given. Nothing was changed");
+  return result;
+}
+
 void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) {
   for (const auto& head : context.scripts.graph().Heads()) status.add_heads(head);
   auto holder = ReadMigrationLockHolder(context.url);

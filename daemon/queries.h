@@ -33,6 +33,11 @@ proto::Result QueryLog(const QueryContext& context, uint32_t limit);
 // The plan of an upgrade or downgrade with its SQL, changing nothing.
 proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
                           const std::string& target);
+// --dry-run of stamp and repair: what would change, nothing written.
+proto::Result QueryStampPreview(const QueryContext& context, const std::string& target);
+proto::Result QueryRepairPreview(const QueryContext& context,
+                                 const std::vector<std::string>& revisions,
+                                 const std::string& reason);
 // The database part of `status` (current, heads, pending, lock); errors go into status.error.
 void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status);
 

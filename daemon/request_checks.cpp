@@ -36,8 +36,11 @@ Status ValidateRequest(const proto::Request& request) {
   }
   // A flag a command does not understand must not be dropped silently: a dry run of a command
   // that has none would otherwise do the real thing.
-  if (request.dry_run() && request.command() != proto::UPGRADE &&
-      request.command() != proto::DOWNGRADE) {
+  const auto command = request.command();
+  const bool previewable = command == proto::UPGRADE || command == proto::DOWNGRADE ||
+                           command == proto::STAMP || command == proto::REPAIR ||
+                           command == proto::BACKUP || command == proto::RESTORE;
+  if (request.dry_run() && !previewable) {
     return Status::InvalidArgument("--dry-run is not available for this command; nothing was done");
   }
   if (request.command() == proto::BACKUP && request.label() != kScheduledLabel) {

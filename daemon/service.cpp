@@ -23,12 +23,12 @@ bool IsMutating(const proto::Request& request) {
   switch (request.command()) {
     case proto::UPGRADE:
     case proto::DOWNGRADE:
-      return !request.dry_run();
     case proto::STAMP:
     case proto::REPAIR:
-    case proto::CANCEL:
     case proto::BACKUP:
     case proto::RESTORE:
+      return !request.dry_run();  // a dry run changes nothing: anyone may preview
+    case proto::CANCEL:
       return true;
     default:
       return false;
@@ -298,6 +298,8 @@ void Service::HandleReadOnly(const proto::Request& request,
 proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   // Backups need no scripts: they are listed even when the directory is broken.
   if (request.command() == proto::BACKUPS) return ListBackups();
+  if (request.command() == proto::BACKUP) return PreviewBackup(request);
+  if (request.command() == proto::RESTORE) return PreviewRestore(request);
   proto::Result result;
   auto scripts = LoadScripts();
   if (request.command() == proto::STATUS) {
@@ -330,6 +332,13 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
       case proto::UPGRADE:
       case proto::DOWNGRADE:
         result = QueryDryRun(context, request.command(), request.target());
+        break;
+      case proto::STAMP:
+        result = QueryStampPreview(context, request.target());
+        break;
+      case proto::REPAIR:
+        result = QueryRepairPreview(
+            context, {request.revisions().begin(), request.revisions().end()}, request.reason());
         break;
       default:
         result = ErrorResult(Status::InvalidArgument(

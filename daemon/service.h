@@ -25,7 +25,6 @@
 
 namespace migrationd {
 
-extern const char* const kMigrationdVersion;
 // The backup id recorded in history rows when the operator passed --no-backup.
 extern const char* const kSkippedBackup;
 void AddBackupInfo(const BackupManifest& manifest, proto::Result& result);
@@ -102,6 +101,16 @@ class Service {
                              const JobControl& control, Responder& responder);
   proto::Result RunRestoreJob(const proto::Request& request, const RequestIdentity& requester,
                               JobControl& control, Responder& responder, const MigrationLock& lock);
+  // A backup a restore may use: found, intact, of this database (or allowed not to be).
+  struct RestoreSource {
+    BackupManifest backup;
+    std::string identity;  // this database's
+    bool foreign = false;  // taken from another database (--from-other-database)
+  };
+  Result<RestoreSource> CheckRestorable(const proto::Request& request, bool create_identity) const;
+  // --dry-run of restore and backup: every check the job makes, nothing written.
+  proto::Result PreviewRestore(const proto::Request& request) const;
+  proto::Result PreviewBackup(const proto::Request& request) const;
   proto::Result ListBackups() const;
   void FillBackupStatus(proto::StatusInfo& status) const;
   void ScheduleNextBackup(bool at_start);

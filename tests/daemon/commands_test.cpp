@@ -233,7 +233,8 @@ TEST_CASE("migctl exits 5 when no daemon answers, and 2 on usage errors", "[clie
   CHECK(testing::RunMigctl(dir / "x.sock", {"show"}).exit_code == 2);
   testing::Process help({testing::MigctlBinary(), "upgrade", "--help"}, dir / "help");
   CHECK(help.Wait() == 0);
-  CHECK_THAT(help.Stdout(), Catch::Contains("usage: migctl upgrade"));
+  CHECK_THAT(help.Stdout(), Catch::Contains("Usage: migctl upgrade") &&
+                                Catch::Contains("--dry-run") && Catch::Contains("--no-backup"));
 }
 
 }  // namespace

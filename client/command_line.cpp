@@ -1,0 +1,226 @@
+#include "client/command_line.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <limits>
+
+namespace migrationd {
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 ok, 1 failed, 2 usage, 3 not at head, 4 busy or conflict, 5 daemon "
+    "unreachable, 6 permission denied, 7 integrity error, 8 outside the maintenance window.";
+
+// A row of the command table: adding a command is adding a row (and its flags in AddFlags).
+struct CommandSpec {
+  const char* name;
+  proto::Command request;  // COMMAND_UNSPECIFIED: local
+  const char* help;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"status", proto::STATUS, "daemon, database, revisions, lock, running job, backups"},
+    {"current", proto::CURRENT, "the database's current revision(s)"},
+    {"heads", proto::HEADS, "the scripts' head revision(s)"},
+    {"history", proto::HISTORY, "the revisions, newest first, marked head/current/pending"},
+    {"show", proto::SHOW, "one revision: fields, state and SQL"},
+    {"check", proto::CHECK, "exit 0 at head, 3 if revisions are pending, 7 on integrity problems"},
+    {"log", proto::LOG, "the audit trail: upgrades, downgrades, stamps, repairs, restores"},
+    {"upgrade", proto::UPGRADE,
+     "back up, then apply revisions up to TARGET: head (default), heads, +N, a revision"},
+    {"downgrade", proto::DOWNGRADE,
+     "back up, then roll back to TARGET: -N, a revision or unique prefix, base"},
+    {"stamp", proto::STAMP,
+     "set the version rows to REV (base, head, heads, a revision) "
+     "without running SQL"},
+    {"backup", proto::BACKUP, "take a verified manual backup now"},
+    {"backups", proto::BACKUPS, "list this database's backups: kind, revision, size, age"},
+    {"restore", proto::RESTORE,
+     "back up the current state, then restore backup ID (data and revision)"},
+    {"repair", proto::REPAIR,
+     "accept edited applied scripts: record their new checksums and why (admins)"},
+    {"cancel", proto::CANCEL, "stop the running job (its current revision rolls back)"},
+    {"revision", proto::COMMAND_UNSPECIFIED,
+     "write a new revision file whose parent is the current head (local, no daemon)"},
+};
+
+// A positive whole number that fits `uint32_t`: `-n -5` and `-n lots` are usage errors.
+CLI::Validator PositiveNumber() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint32_t value = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+            value == 0) {
+          return "needs a positive whole number, not '" + text + "'";
+        }
+        return "";
+      },
+      "N>0");
+}
+
+void AddWait(CLI::App& command, CommandLine& line) {
+  command.add_flag("--wait", line.wait,
+                   "queue behind a running job (and wait up to lock_wait for another daemon's "
+                   "lock) instead of exit 4");
+}
+
+void AddDryRun(CLI::App& command, CommandLine& line, const char* what) {
+  command.add_flag("--dry-run", line.dry_run, what);
+}
+
+// The flags and arguments each command takes; nothing else is accepted for it.
+void AddFlags(CLI::App& command, CommandLine& line) {
+  const std::string name = command.get_name();
+  if (name == "history") {
+    command.add_flag("-v,--verbose", line.verbose,
+                     "parents, children, path, transaction mode, checksum, when applied");
+    command
+        .add_option("-r,--rev-range", line.range,
+                    "only revisions between FROM and TO (either may be empty, base, head)")
+        ->type_name("FROM:TO");
+  } else if (name == "show") {
+    command.add_option("REV", line.arguments, "a revision id or unique prefix")
+        ->required()
+        ->expected(1);
+  } else if (name == "log") {
+    command.add_option("-n", line.limit, "only the newest N entries")
+        ->type_name("N")
+        ->check(PositiveNumber());
+  } else if (name == "upgrade" || name == "downgrade") {
+    auto* target = command.add_option(
+        "TARGET", line.arguments,
+        name == "upgrade" ? "head (default), heads, +N, a revision id or unique prefix"
+                          : "-N, a revision id or unique prefix, base");
+    target->expected(1);
+    if (name == "downgrade") target->required();
+    AddWait(command, line);
+    AddDryRun(command, line, "print the plan with every statement and its line; change nothing");
+    command.add_flag("--no-backup", line.no_backup,
+                     "skip the backup before migrating (recorded in every history row)");
+  } else if (name == "stamp") {
+    command.add_option("REV", line.arguments, "base, head, heads, a revision id or prefix")
+        ->required()
+        ->expected(1);
+    AddWait(command, line);
+    AddDryRun(command, line, "show the version rows before and after; change nothing");
+  } else if (name == "backup") {
+    command.add_option("--label", line.label, "letters, digits and _ for the file name")
+        ->type_name("L");
+    AddWait(command, line);
+    AddDryRun(command, line, "check the directory and tools and name the file; write nothing");
+  } else if (name == "restore") {
+    command.add_option("ID", line.arguments, "a backup id from 'migctl backups'")
+        ->required()
+        ->expected(1);
+    command.add_flag("--from-other-database", line.from_other_database,
+                     "accept a backup taken from another database (recorded in history)");
+    AddWait(command, line);
+    AddDryRun(command, line, "check the backup (sha256, database) and say what would happen");
+  } else if (name == "repair") {
+    command.add_option("REV", line.arguments, "applied revisions to accept (default: all changed)");
+    command.add_option("--reason", line.reason, "why the scripts changed (required, recorded)")
+        ->type_name("TEXT");
+    AddWait(command, line);
+    AddDryRun(command, line, "list the checksums that would be recorded; change nothing");
+  } else if (name == "revision") {
+    command.add_option("-m,--message", line.message, "one line: the script's message")
+        ->required()
+        ->type_name("MESSAGE");
+    command
+        .add_option("--migrations", line.migrations,
+                    "the scripts directory (default $MIGCTL_MIGRATIONS, else ./migrations)")
+        ->type_name("DIR");
+    command.add_option("--id", line.id, "the new revision's id (default: next number + slug)")
+        ->type_name("ID");
+  }
+}
+
+void Define(CLI::App& app, CommandLine& line) {
+  app.description("migctl: the client of migrationd, the database schema-migration service.");
+  app.footer(std::string("The socket is --socket, else $MIGCTL_SOCKET, else ") + kDefaultSocket +
+             ".\n'migctl COMMAND --help' describes one command.\n" + kExitCodes);
+  app.set_version_flag("--version", std::string("migctl ") + kMigctlVersion);
+  app.add_option("--socket", line.socket, "the daemon's control socket")->type_name("PATH");
+  app.add_flag("--json", line.json, "one JSON object per line: every event, then the result");
+  app.require_subcommand(0, 1);
+  for (const auto& spec : kCommands) {
+    CLI::App* command = app.add_subcommand(spec.name, spec.help);
+    // Global flags may follow the command: `migctl status --json`.
+    command->fallthrough();
+    command->footer(kExitCodes);
+    AddFlags(*command, line);
+  }
+}
+
+// CLI11 says "The following argument was not expected: --dry-run"; name the command too.
+std::string Explain(const CLI::Error& error, const CLI::App& app) {
+  std::string message = error.what();
+  const auto selected = app.get_subcommands();
+  if (selected.empty()) return message + " ('migctl --help' lists the commands and options)";
+  const std::string name = selected.front()->get_name();
+  if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
+    const size_t colon = message.find(": ");
+    const std::string what = colon == std::string::npos ? message : message.substr(colon + 2);
+    return what + ": not an option or argument of '" + name + "'; nothing was done ('migctl " +
+           name + " --help' lists what it takes)";
+  }
+  return message + " ('migctl " + name + " --help' describes it)";
+}
+
+}  // namespace
+
+ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
+  ParsedCommandLine parsed;
+  CLI::App app("", "migctl");
+  Define(app, parsed.line);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    parsed.outcome = ParsedCommandLine::Outcome::kPrint;
+    parsed.text = app.help();
+    return parsed;
+  } catch (const CLI::CallForVersion& version) {
+    parsed.outcome = ParsedCommandLine::Outcome::kPrint;
+    parsed.text = std::string(version.what()) + "\n";
+    return parsed;
+  } catch (const CLI::ParseError& error) {
+    parsed.outcome = ParsedCommandLine::Outcome::kUsageError;
+    parsed.error = Explain(error, app);
+    return parsed;
+  }
+  const auto selected = app.get_subcommands();
+  if (selected.empty()) {
+    parsed.outcome = ParsedCommandLine::Outcome::kUsageError;
+    parsed.error = "no command given\n" + app.help();
+    return parsed;
+  }
+  parsed.line.command = selected.front()->get_name();
+  for (const auto& spec : kCommands) {
+    if (parsed.line.command == spec.name) parsed.line.request = spec.request;
+  }
+  return parsed;
+}
+
+std::vector<CommandFlags> DescribeCommands() {
+  CommandLine unused;
+  CLI::App app("", "migctl");
+  Define(app, unused);
+  std::vector<CommandFlags> commands;
+  auto flags_of = [](const CLI::App& of) {
+    std::vector<std::string> flags;
+    for (const CLI::Option* option : of.get_options()) {
+      if (option->get_positional()) continue;
+      flags.push_back(option->get_lnames().empty() ? "-" + option->get_snames().front()
+                                                   : "--" + option->get_lnames().front());
+    }
+    return flags;
+  };
+  commands.push_back({"", flags_of(app)});
+  for (const CLI::App* command : app.get_subcommands({})) {
+    commands.push_back({command->get_name(), flags_of(*command)});
+  }
+  return commands;
+}
+
+}  // namespace migrationd

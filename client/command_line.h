@@ -1,0 +1,55 @@
+// migctl's command line, defined once with CLI11: the parser, `--help` and the checks all come
+// from the same definitions, so a flag a command does not take is an error naming it (never
+// silently ignored) and the help cannot disagree with what is accepted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "migrationd.pb.h"
+
+namespace migrationd {
+
+constexpr const char* kMigctlVersion = "0.1.0";
+constexpr const char* kDefaultSocket = "/run/migrationd/migrationd.sock";
+
+struct CommandLine {
+  std::string command;                                  // "status", "upgrade", ...
+  proto::Command request = proto::COMMAND_UNSPECIFIED;  // unspecified: a local command
+  std::string socket;
+  bool json = false;
+  bool wait = false;
+  bool dry_run = false;
+  bool verbose = false;
+  bool no_backup = false;
+  bool from_other_database = false;
+  std::string label;
+  std::string range;
+  std::string message;
+  std::string migrations;
+  std::string id;
+  std::string reason;
+  uint32_t limit = 0;
+  std::vector<std::string> arguments;  // the command's positional arguments
+};
+
+// What parsing decided: run `line`, or print `text` (help, version) and exit with `exit_code`,
+// or fail with `error` (a usage error, exit 2).
+struct ParsedCommandLine {
+  enum class Outcome { kRun, kPrint, kUsageError } outcome = Outcome::kRun;
+  CommandLine line;
+  std::string text;
+  std::string error;
+};
+
+ParsedCommandLine ParseCommandLine(int argc, const char* const* argv);
+
+// The commands and the flags each takes, as the parser defines them (for the docs check).
+struct CommandFlags {
+  std::string command;
+  std::vector<std::string> flags;  // long names, "--wait"; short-only ones as "-n"
+};
+std::vector<CommandFlags> DescribeCommands();
+
+}  // namespace migrationd
