@@ -31,6 +31,33 @@ Status MigrationRunner::Prepare() {
   return store_.EnsureTables();
 }
 
+Result<std::vector<std::string>> CurrentHeads(const ScriptDirectory& scripts,
+                                              const RecordedState& state) {
+  return scripts.graph().NormalizeHeads(state.heads);
+}
+
+Result<std::vector<ChangedScript>> ChangedAppliedScripts(const ScriptDirectory& scripts,
+                                                         std::string_view dialect,
+                                                         const RecordedState& state) {
+  auto heads = CurrentHeads(scripts, state);
+  if (!heads.ok()) return heads.status();
+  const RevisionGraph& graph = scripts.graph();
+  auto pending = graph.Pending(*heads);
+  if (!pending.ok()) return pending.status();
+  std::set<std::string> not_applied(pending->begin(), pending->end());
+  std::vector<ChangedScript> changed;
+  for (const auto& id : graph.TopologicalOrder()) {
+    if (not_applied.count(id)) continue;
+    auto it = state.applied.find(id);
+    // Applied before checksums were kept (or by hand): nothing to compare with.
+    if (it == state.applied.end() || it->second.checksum.empty()) continue;
+    const Script& script = scripts.script(id);
+    std::string now = script.Checksum(dialect);
+    if (now != it->second.checksum) changed.push_back({id, script.path, it->second.checksum, now});
+  }
+  return changed;
+}
+
 Result<std::vector<std::string>> MigrationRunner::CurrentHeads() {
   auto recorded = store_.ReadHeads();
   if (!recorded.ok()) return recorded.status();
@@ -38,25 +65,9 @@ Result<std::vector<std::string>> MigrationRunner::CurrentHeads() {
 }
 
 Result<std::vector<ChangedScript>> MigrationRunner::ChangedAppliedScripts() {
-  auto heads = CurrentHeads();
-  if (!heads.ok()) return heads.status();
-  const RevisionGraph& graph = scripts_.graph();
-  auto pending = graph.Pending(*heads);
-  if (!pending.ok()) return pending.status();
-  std::set<std::string> not_applied(pending->begin(), pending->end());
-  auto recorded = store_.AppliedChecksums();
-  if (!recorded.ok()) return recorded.status();
-  std::vector<ChangedScript> changed;
-  for (const auto& id : graph.TopologicalOrder()) {
-    if (not_applied.count(id)) continue;
-    auto it = recorded->find(id);
-    // Applied before checksums were kept (or by hand): nothing to compare with.
-    if (it == recorded->end() || it->second.empty()) continue;
-    const Script& script = scripts_.script(id);
-    std::string now = script.Checksum(backend_.dialect());
-    if (now != it->second) changed.push_back({id, script.path, it->second, now});
-  }
-  return changed;
+  auto state = store_.ReadState();
+  if (!state.ok()) return state.status();
+  return migrationd::ChangedAppliedScripts(scripts_, backend_.dialect(), *state);
 }
 
 Status MigrationRunner::CheckAppliedScriptsUnchanged() {

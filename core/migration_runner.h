@@ -53,6 +53,15 @@ struct ChangedScript {
   std::string now;       // sha256 of the script today
 };
 
+// The database's heads in `state`, checked against the scripts (unknown revision: integrity
+// error). Pure: the daemon answers from a state it keeps while its job runs.
+Result<std::vector<std::string>> CurrentHeads(const ScriptDirectory& scripts,
+                                              const RecordedState& state);
+// Applied revisions in `state` whose script no longer has the checksum recorded for it.
+Result<std::vector<ChangedScript>> ChangedAppliedScripts(const ScriptDirectory& scripts,
+                                                         std::string_view dialect,
+                                                         const RecordedState& state);
+
 // What a stamp would do: the version rows before and after, and the revisions it marks.
 struct StampPlan {
   std::vector<std::string> heads_before;

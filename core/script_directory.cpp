@@ -1,6 +1,9 @@
 #include "core/script_directory.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -73,6 +76,63 @@ Status ScriptDirectory::CheckDialect(std::string_view dialect) const {
   }
   if (!missing.empty()) return Status::ParseError(missing);
   return Status::Ok();
+}
+
+}  // namespace migrationd
+
+namespace migrationd {
+
+Result<std::vector<ScriptDirectoryCache::FileStamp>> ScriptDirectoryCache::StampFiles(
+    int64_t& newest_mtime_ns) const {
+  std::vector<FileStamp> stamps;
+  std::error_code error;
+  newest_mtime_ns = 0;
+  for (const auto& entry : fs::directory_iterator(directory_, error)) {
+    if (entry.path().extension() != ".sql") continue;
+    struct stat info {};
+    if (stat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    const int64_t mtime =
+        static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+    newest_mtime_ns = std::max(newest_mtime_ns, mtime);
+    stamps.push_back({entry.path().filename().string(), info.st_size, mtime, info.st_ino});
+  }
+  if (error) return Status::Io("cannot list '" + directory_ + "': " + error.message());
+  std::sort(stamps.begin(), stamps.end(),
+            [](const FileStamp& a, const FileStamp& b) { return a.name < b.name; });
+  return stamps;
+}
+
+Result<std::shared_ptr<const ScriptDirectory>> ScriptDirectoryCache::Get() {
+  using std::chrono::system_clock;
+  constexpr int64_t kRacyNs = 1'000'000'000;
+  const int64_t started_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(system_clock::now().time_since_epoch())
+          .count();
+  int64_t newest_ns = 0;
+  auto stamps = StampFiles(newest_ns);
+  {
+    std::lock_guard lock(mutex_);
+    if (stamps.ok() && trusted_ && cached_ && *stamps == stamps_) return cached_;
+  }
+  // Parsed without the mutex: callers that miss at the same time each parse (the results are
+  // equal) rather than queue behind one another.
+  auto loaded = ScriptDirectory::Load(directory_);
+  if (!loaded.ok()) return loaded.status();
+  MIGRATIOND_RETURN_IF_ERROR(loaded->CheckDialect(dialect_));
+  auto parsed = std::make_shared<const ScriptDirectory>(std::move(loaded).value());
+  std::lock_guard lock(mutex_);
+  loaded_at_ = system_clock::now();
+  if (stamps.ok()) {
+    stamps_ = std::move(stamps).value();
+    trusted_ = newest_ns + kRacyNs < started_ns;
+    cached_ = parsed;
+  }
+  return parsed;
+}
+
+std::chrono::system_clock::time_point ScriptDirectoryCache::loaded_at() const {
+  std::lock_guard lock(mutex_);
+  return loaded_at_;
 }
 
 }  // namespace migrationd

@@ -5,8 +5,15 @@
 // its file and line. Immutable after Load(); safe to share between threads.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/revision_graph.h"
 #include "core/script.h"
@@ -35,6 +42,44 @@ class ScriptDirectory {
   std::string directory_;
   std::map<std::string, Script> scripts_;
   RevisionGraph graph_;
+};
+
+}  // namespace migrationd
+
+namespace migrationd {
+
+// The scripts of one directory, parsed once and again only when a file changed: each Get()
+// costs one listing and one stat per file (name, size, mtime, inode compared with the last
+// parse). A file modified within a second of its parse may have changed again within the
+// filesystem's timestamp granularity, so such a parse is not trusted and Get() parses again
+// until the files are older than that ("racy" entries, as git handles them). Thread-safe.
+class ScriptDirectoryCache {
+ public:
+  ScriptDirectoryCache(std::string directory, std::string dialect)
+      : directory_(std::move(directory)), dialect_(std::move(dialect)) {}
+  // The parsed directory (dialect checked), or why it cannot be used.
+  Result<std::shared_ptr<const ScriptDirectory>> Get();
+  // When the directory in use was parsed (the epoch before the first parse).
+  std::chrono::system_clock::time_point loaded_at() const;
+
+ private:
+  struct FileStamp {
+    std::string name;
+    off_t size;
+    int64_t mtime_ns;
+    ino_t inode;
+    bool operator==(const FileStamp&) const = default;
+  };
+  // The directory's *.sql files as stat sees them, and the newest mtime among them.
+  Result<std::vector<FileStamp>> StampFiles(int64_t& newest_mtime_ns) const;
+
+  const std::string directory_;
+  const std::string dialect_;
+  mutable std::mutex mutex_;
+  std::vector<FileStamp> stamps_;  // guarded by mutex_, as of the cached parse
+  bool trusted_ = false;           // guarded by mutex_: no file was racy at the parse
+  std::shared_ptr<const ScriptDirectory> cached_;      // guarded by mutex_
+  std::chrono::system_clock::time_point loaded_at_{};  // guarded by mutex_
 };
 
 }  // namespace migrationd

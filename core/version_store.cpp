@@ -100,18 +100,31 @@ Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
   return history;
 }
 
-Result<std::map<std::string, std::string>> VersionStore::AppliedChecksums() {
-  std::map<std::string, std::string> checksums;
+Result<RecordedState> VersionStore::ReadState() {
+  RecordedState state;
+  auto heads = ReadHeads();
+  if (!heads.ok()) return heads.status();
+  state.heads = std::move(heads).value();
   auto exists = backend_.TableExists("migrationd_history");
   if (!exists.ok()) return exists.status();
-  if (!*exists) return checksums;
+  if (!*exists) return state;
   auto rows = backend_.Query(
-      "SELECT revision, checksum FROM migrationd_history WHERE outcome = 'success' AND"
-      " direction IN ('upgrade', 'stamp', 'repair') AND checksum IS NOT NULL AND checksum <> ''"
+      "SELECT revision, direction, checksum, finished_at, heads_after FROM migrationd_history"
+      " WHERE outcome = 'success' AND direction IN ('upgrade', 'downgrade', 'stamp', 'repair')"
       " ORDER BY id");
   if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_history");
-  for (const auto& row : *rows) checksums[Text(row[0])] = Text(row[1]);
-  return checksums;
+  for (const auto& row : *rows) {
+    const std::string revision = Text(row[0]), direction = Text(row[1]), checksum = Text(row[2]);
+    // A stamp row without a checksum marks its revision not applied, unless it is the one row
+    // of a stamp that changed nothing: that row names the heads it left in place.
+    const bool unstamped = direction == "stamp" && checksum.empty() && revision != Text(row[4]);
+    if (direction == "downgrade" || unstamped) {
+      state.applied.erase(revision);
+    } else if (!checksum.empty()) {
+      state.applied[revision] = {checksum, Text(row[3])};
+    }
+  }
+  return state;
 }
 
 Status VersionStore::WriteHeads(const std::vector<std::string>& heads) {

@@ -44,6 +44,23 @@ struct HistoryEntry {
   RequestIdentity requester;
 };
 
+// What an applied revision's last upgrade, stamp (that marked it applied) or repair recorded:
+// the checksum its script must still hash to, and when.
+struct AppliedRecord {
+  std::string checksum;
+  std::string applied_at;
+  bool operator==(const AppliedRecord&) const = default;
+};
+
+// What the version tables say, read at once. The daemon keeps one while its own job runs and
+// answers reads from it, so that no read waits on the migration's locks.
+struct RecordedState {
+  std::vector<std::string> heads;  // the version rows, sorted
+  // Per revision whose last recorded step left it applied (revisions applied before checksums
+  // were kept, or stamped without one, are absent).
+  std::map<std::string, AppliedRecord> applied;
+};
+
 class VersionStore {
  public:
   explicit VersionStore(Backend& backend) : backend_(backend) {}
@@ -55,9 +72,8 @@ class VersionStore {
   Result<std::vector<std::string>> ReadHeads();
   // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
-  // Per revision, the checksum its last successful upgrade, stamp (that marked it applied) or
-  // repair recorded: what its script must still hash to while it is applied.
-  Result<std::map<std::string, std::string>> AppliedChecksums();
+  // The version rows and the applied records, replayed from the history (one read each).
+  Result<RecordedState> ReadState();
   // Replaces the version rows (call inside a transaction).
   Status WriteHeads(const std::vector<std::string>& heads);
   Status AppendHistory(const HistoryEntry& entry);

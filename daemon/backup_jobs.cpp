@@ -322,9 +322,15 @@ proto::Result Service::ListBackups() const {
   return result;
 }
 
-void Service::FillBackupStatus(proto::StatusInfo& status) const {
+void Service::FillBackupStatus(proto::StatusInfo& status, bool may_read_database) const {
   auto backups = backups_.List();
-  auto identity = Identity(false);
+  Result<std::string> identity = Status::Busy("a job runs");
+  if (may_read_database) {
+    identity = Identity(false);
+  } else {
+    std::lock_guard lock(identity_mutex_);
+    if (!identity_.empty()) identity = identity_;
+  }
   if (backups.ok() && identity.ok()) {
     const BackupFilter mine = Mine(*identity);
     for (const auto& backup : *backups) {

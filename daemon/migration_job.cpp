@@ -24,7 +24,8 @@ proto::Event StepEvent(uint64_t request_id, proto::EventKind kind, const Planned
 // Turns the runner's callbacks into protocol events, progress for `status`, and the lock
 // holder's current revision for other daemons.
 RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& control,
-                         Responder& responder, MigrationLock& lock) {
+                         Responder& responder, MigrationLock& lock,
+                         std::function<void(const PlannedStep&)> committed) {
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
   observer.check_lock = [&lock] { return lock.CheckHeld(); };
@@ -45,6 +46,7 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
   };
   auto finished = std::make_shared<uint32_t>(0);
   observer.step_finished = [=, &control, &responder](const PlannedStep& step, double ms) {
+    committed(step);
     ++*finished;
     control.Progress(*finished, total, "");
     proto::Event event = StepEvent(request_id, proto::REVISION_FINISHED, step, *finished, total);
@@ -150,7 +152,11 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   const auto total = static_cast<uint32_t>(plan->steps.size());
   control.SetActiveBackend(backend.get());
   auto started = std::chrono::steady_clock::now();
-  status = runner.Execute(*plan, requester, MakeObserver(id, total, control, responder, lock));
+  auto committed = [this, &scripts](const PlannedStep& step) {
+    RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
+  };
+  status = runner.Execute(*plan, requester,
+                          MakeObserver(id, total, control, responder, lock, committed));
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) return JobError(status, control);

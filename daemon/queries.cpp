@@ -22,20 +22,12 @@ Result<Reader> OpenReader(const QueryContext& context) {
   return reader;
 }
 
-// The row that last recorded each applied revision's checksum (upgrade, stamp or repair),
-// replayed from the audit log.
-std::map<std::string, HistoryEntry> AppliedEntries(const std::vector<HistoryEntry>& log) {
-  std::map<std::string, HistoryEntry> applied;
-  for (const auto& entry : log) {
-    if (entry.outcome != "success") continue;
-    const bool records = entry.direction == "upgrade" || entry.direction == "repair" ||
-                         (entry.direction == "stamp" && !entry.checksum.empty());
-    if (records) applied[entry.revision] = entry;
-    if (entry.direction == "downgrade" || (entry.direction == "stamp" && entry.checksum.empty())) {
-      applied.erase(entry.revision);
-    }
-  }
-  return applied;
+// The version tables' state: the one the daemon keeps while its job runs, else read now.
+Result<RecordedState> ReadState(const QueryContext& context) {
+  if (context.known != nullptr) return *context.known;
+  auto backend = OpenBackendForReading(context.url);
+  if (!backend.ok()) return backend.status();
+  return VersionStore(**backend).ReadState();
 }
 
 void Fill(proto::RevisionInfo& info, const ScriptDirectory& scripts, std::string_view dialect,
@@ -56,22 +48,20 @@ void Fill(proto::RevisionInfo& info, const ScriptDirectory& scripts, std::string
 // Revision infos with applied/current flags from the database, in the given order.
 Status FillRevisions(const QueryContext& context, const std::vector<std::string>& ids,
                      proto::Result& result) {
-  auto reader = OpenReader(context);
-  if (!reader.ok()) return reader.status();
-  auto current = reader->runner->CurrentHeads();
+  auto state = ReadState(context);
+  if (!state.ok()) return state.status();
+  auto current = CurrentHeads(context.scripts, *state);
   if (!current.ok()) return current.status();
-  auto log = VersionStore(*reader->backend).ReadHistory(0);
-  if (!log.ok()) return log.status();
   auto pending = context.scripts.graph().Pending(*current);
   if (!pending.ok()) return pending.status();
-  std::map<std::string, HistoryEntry> applied = AppliedEntries(*log);
+  const std::map<std::string, AppliedRecord>& applied = state->applied;
   for (const auto& id : ids) {
     proto::RevisionInfo* info = result.add_revisions();
     Fill(*info, context.scripts, context.url.dialect(), id);
     info->set_applied(std::find(pending->begin(), pending->end(), id) == pending->end());
     info->set_is_current(std::find(current->begin(), current->end(), id) != current->end());
     if (auto it = applied.find(id); it != applied.end()) {
-      info->set_applied_at(it->second.finished_at);
+      info->set_applied_at(it->second.applied_at);
       info->set_applied_checksum(it->second.checksum);
     }
   }
@@ -114,9 +104,9 @@ proto::Result ErrorResult(const Status& status) {
 }
 
 proto::Result QueryCurrent(const QueryContext& context) {
-  auto reader = OpenReader(context);
-  if (!reader.ok()) return ErrorResult(reader.status());
-  auto current = reader->runner->CurrentHeads();
+  auto state = ReadState(context);
+  if (!state.ok()) return ErrorResult(state.status());
+  auto current = CurrentHeads(context.scripts, *state);
   if (!current.ok()) return ErrorResult(current.status());
   proto::Result result;
   for (const auto& head : *current) result.add_current(head);
@@ -190,15 +180,15 @@ proto::Result QueryCheck(const QueryContext& context) {
     add("multiple_heads", JoinRevisions(graph.Heads()),
         "the scripts have several heads; create a merge revision that names them as parents");
   }
-  auto reader = OpenReader(context);
-  if (!reader.ok()) return ErrorResult(reader.status());
-  auto current = reader->runner->CurrentHeads();
+  auto state = ReadState(context);
+  if (!state.ok()) return ErrorResult(state.status());
+  auto current = CurrentHeads(context.scripts, *state);
   if (!current.ok()) {
     if (current.status().code() != ErrorCode::kIntegrity) return ErrorResult(current.status());
     add("unknown_revision", "", current.status().message());
   } else {
     for (const auto& head : *current) result.add_current(head);
-    auto changed = reader->runner->ChangedAppliedScripts();
+    auto changed = ChangedAppliedScripts(context.scripts, context.url.dialect(), *state);
     if (!changed.ok()) return ErrorResult(changed.status());
     for (const auto& script : *changed) {
       add("checksum_mismatch", script.revision,
@@ -332,7 +322,9 @@ proto::Result QueryRepairPreview(const QueryContext& context,
 
 void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) {
   for (const auto& head : context.scripts.graph().Heads()) status.add_heads(head);
-  auto holder = ReadMigrationLockHolder(context.url);
+  // While this daemon's job runs, it holds the lock: the caller names the job as the holder.
+  auto holder = context.known != nullptr ? Result<std::optional<LockHolderInfo>>(std::nullopt)
+                                         : ReadMigrationLockHolder(context.url);
   if (holder.ok() && *holder) {
     proto::LockHolder* lock = status.mutable_lock();
     lock->set_held(true);
@@ -346,12 +338,12 @@ void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) 
   } else {
     status.mutable_lock()->set_held(false);
   }
-  auto reader = OpenReader(context);
-  if (!reader.ok()) {
-    status.set_error(reader.status().message());
+  auto state = ReadState(context);
+  if (!state.ok()) {
+    status.set_error(state.status().message());
     return;
   }
-  auto current = reader->runner->CurrentHeads();
+  auto current = CurrentHeads(context.scripts, *state);
   if (!current.ok()) {
     status.set_error(current.status().message());
     return;

@@ -1,6 +1,7 @@
 // The read-only requests: status, current, heads, history, show, check, log, and dry runs.
 //
-// Each takes what it needs, opens its own connection, and returns a complete proto::Result. They
+// Each takes what it needs, opens its own connection (status, current, heads and check need none
+// while the daemon's job runs: QueryContext::known), and returns a complete proto::Result. They
 // never write to the database (a database migrationd never touched reads as base) and never wait
 // for the job queue, so they are answered while a migration runs. Thread-safe: no shared state.
 #pragma once
@@ -8,6 +9,7 @@
 #include "core/database_url.h"
 #include "core/revision_graph.h"
 #include "core/script_directory.h"
+#include "core/version_store.h"
 #include "daemon/config.h"
 #include "migrationd.pb.h"
 
@@ -22,6 +24,9 @@ struct QueryContext {
   const DaemonConfig& config;
   const DatabaseUrl& url;
   const ScriptDirectory& scripts;
+  // While the daemon's own job runs: the version tables as the job left them, so that status,
+  // current, heads and check answer from memory instead of waiting on the migration's locks.
+  const RecordedState* known = nullptr;
 };
 
 proto::Result QueryCurrent(const QueryContext& context);

@@ -152,11 +152,9 @@ Service::~Service() {
 }
 
 Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
-  // Read on every request: deploying new scripts needs no daemon restart.
-  auto scripts = ScriptDirectory::Load(config_.migrations);
-  if (!scripts.ok()) return scripts.status();
-  MIGRATIOND_RETURN_IF_ERROR(scripts->CheckDialect(url_.dialect()));
-  return std::make_shared<const ScriptDirectory>(std::move(scripts).value());
+  // Checked on every request (one stat per file), parsed again only when a file changed:
+  // deploying new scripts needs no daemon restart.
+  return scripts_.Get();
 }
 
 void Service::LogStartupCheck() {
@@ -244,7 +242,29 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   });
 }
 
-proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::string& error) const {
+std::optional<RecordedState> Service::JobState() const {
+  std::lock_guard lock(job_state_mutex_);
+  return job_state_;
+}
+
+void Service::SetJobState(std::optional<RecordedState> state) {
+  std::lock_guard lock(job_state_mutex_);
+  job_state_ = std::move(state);
+}
+
+void Service::RecordCommittedStep(const PlannedStep& step, const std::string& checksum) {
+  std::lock_guard lock(job_state_mutex_);
+  if (!job_state_) return;
+  job_state_->heads = step.heads_after;
+  if (step.direction == Direction::kUpgrade) {
+    job_state_->applied[step.revision] = {checksum, Now()};
+  } else {
+    job_state_->applied.erase(step.revision);
+  }
+}
+
+proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::string& error,
+                                   const RecordedState* known) const {
   proto::Result result;
   proto::StatusInfo* status = result.mutable_status();
   status->set_daemon_version(kMigrationdVersion);
@@ -253,7 +273,9 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   status->set_database(url_.Redacted());
   status->set_dialect(url_.dialect());
   status->set_migrations(config_.migrations);
-  if (scripts != nullptr) FillDatabaseStatus({config_, url_, *scripts}, *status);
+  if (scripts != nullptr) FillDatabaseStatus({config_, url_, *scripts, known}, *status);
+  if (scripts != nullptr) status->set_scripts_loaded_at(FormatIsoTimestamp(scripts_.loaded_at()));
+  status->set_from_job_state(known != nullptr);
   if (!error.empty()) status->set_error(error);
   if (auto job = jobs_.Running()) {
     // A running job holds the lock or is about to; if the lock reads free (it was lost and
@@ -270,7 +292,7 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
     info->set_revision(job->revision);
   }
   status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
-  FillBackupStatus(*status);
+  FillBackupStatus(*status, known == nullptr);
   return result;
 }
 
@@ -302,14 +324,16 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   if (request.command() == proto::RESTORE) return PreviewRestore(request);
   proto::Result result;
   auto scripts = LoadScripts();
+  const std::optional<RecordedState> known = JobState();
+  const RecordedState* known_state = known ? &*known : nullptr;
   if (request.command() == proto::STATUS) {
     // Status answers even when the scripts or the database are broken: that is when it matters.
     result = StatusReply(scripts.ok() ? scripts->get() : nullptr,
-                         scripts.ok() ? "" : scripts.status().message());
+                         scripts.ok() ? "" : scripts.status().message(), known_state);
   } else if (!scripts.ok()) {
     result = ErrorResult(scripts.status());
   } else {
-    QueryContext context{config_, url_, **scripts};
+    QueryContext context{config_, url_, **scripts, known_state};
     switch (request.command()) {
       case proto::CURRENT:
         result = QueryCurrent(context);
@@ -411,6 +435,16 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
     result = JobError(lock.status(), control);
   } else {
     responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
+    // Read once the lock is held (nothing else changes the tables now) and kept until the job
+    // ends: reads answer from it instead of queueing behind the migration's locks.
+    struct KnownWhileRunning {
+      Service& service;
+      ~KnownWhileRunning() { service.SetJobState(std::nullopt); }
+    } known{*this};
+    if (auto backend = OpenBackendForReading(url_); backend.ok()) {
+      auto state = VersionStore(**backend).ReadState();
+      if (state.ok()) SetJobState(std::move(state).value());
+    }
     RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
     switch (request.command()) {
       case proto::BACKUP:

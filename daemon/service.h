@@ -72,7 +72,14 @@ class Service {
   Result<std::shared_ptr<const ScriptDirectory>> LoadScripts() const;
   void HandleReadOnly(const proto::Request& request, const std::shared_ptr<Responder>& responder);
   proto::Result AnswerReadOnly(const proto::Request& request) const;
-  proto::Result StatusReply(const ScriptDirectory* scripts, const std::string& error) const;
+  proto::Result StatusReply(const ScriptDirectory* scripts, const std::string& error,
+                            const RecordedState* known) const;
+  // The version tables' state while this daemon's job runs (status, current, heads, check,
+  // history and show answer from it: they never wait on the migration's locks); empty when no
+  // job runs. Set once the job holds the lock, moved along by each committed step.
+  std::optional<RecordedState> JobState() const;
+  void SetJobState(std::optional<RecordedState> state);
+  void RecordCommittedStep(const PlannedStep& step, const std::string& checksum);
   void SubmitJob(const proto::Request& request, const PeerIdentity& peer,
                  const std::shared_ptr<Responder>& responder);
   void RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
@@ -112,7 +119,8 @@ class Service {
   proto::Result PreviewRestore(const proto::Request& request) const;
   proto::Result PreviewBackup(const proto::Request& request) const;
   proto::Result ListBackups() const;
-  void FillBackupStatus(proto::StatusInfo& status) const;
+  // `may_read_database` false (a job runs): the database's identity only if already known.
+  void FillBackupStatus(proto::StatusInfo& status, bool may_read_database) const;
   void ScheduleNextBackup(bool at_start);
   void SubmitScheduledBackup();
 
@@ -124,11 +132,14 @@ class Service {
   const std::chrono::steady_clock::time_point started_;
   std::string host_;  // set in the constructor, then read-only
   BackupStore backups_;
+  mutable ScriptDirectoryCache scripts_{config_.migrations, std::string(url_.dialect())};
   BackupOptions backup_options_;
   std::unique_ptr<boost::asio::steady_timer> backup_timer_;  // io thread only
   std::atomic<int64_t> next_backup_epoch_{0};                // seconds; 0: none scheduled
   mutable std::mutex identity_mutex_;
   mutable std::string identity_;  // guarded by identity_mutex_; "" until known with its id
+  mutable std::mutex job_state_mutex_;
+  std::optional<RecordedState> job_state_;  // guarded by job_state_mutex_
   JobQueue jobs_;
   boost::asio::thread_pool readers_{4};
   // Admins' read-only requests have threads of their own: no flood of other users' requests

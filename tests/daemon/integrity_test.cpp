@@ -104,6 +104,32 @@ TEMPLATE_TEST_CASE("stamped revisions keep real checksums", "[daemon][integrity]
   CHECK(daemon.Migctl({"stamp", "base"}).exit_code == 7);  // still blocked: repair first
 }
 
+TEMPLATE_TEST_CASE("a stamp that changes nothing keeps what the applied revisions recorded",
+                   "[daemon][integrity]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  std::string migrations = testing::SeedMigrationsPlus(dir, {});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
+  // Its one history row names the heads it left in place, with no checksum: it must not read as
+  // "002 marked not applied".
+  REQUIRE(daemon.Migctl({"stamp", "002"}).exit_code == 0);
+  MigctlRun history = daemon.Migctl({"history", "--verbose"});
+  REQUIRE(history.exit_code == 0);
+  bool seen = false;
+  for (const auto& revision : history.result().revisions()) {
+    if (revision.revision() != "002_add_indexes") continue;
+    seen = true;
+    CHECK_FALSE(revision.applied_at().empty());
+    CHECK(revision.applied_checksum() == revision.checksum());
+  }
+  CHECK(seen);
+  const std::string path = migrations + "/002_add_indexes.sql";
+  testing::WriteFile(path, testing::ReadFile(path) + "\n-- edited after it was applied\n");
+  CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 7);
+  CHECK(daemon.Migctl({"check"}).exit_code == 7);
+}
+
 TEMPLATE_TEST_CASE("revisions brought back by a restore keep their checksums",
                    "[daemon][integrity]", SqliteDatabase, PostgresDatabase) {
   TestType db;

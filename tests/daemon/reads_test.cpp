@@ -1,0 +1,141 @@
+// Reads never wait on a migration: while the daemon's own job runs, status, current, heads and
+// check answer from the state the job keeps; and the scripts directory is parsed again only
+// when one of its files changed.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+constexpr const char* kHead = "003_add_script_version_management";
+
+// A SQLite revision that writes far more than the page cache holds (so the writer spills and
+// takes the EXCLUSIVE lock readers cannot pass), then keeps computing for about `seconds`.
+std::string LockingRevision(int seconds) {
+  const long rows = 8'000'000L * seconds;
+  return std::string("-- revision: 004_locking\n-- parents: ") + kHead +
+         "\n-- message: holds the database locked\n-- +upgrade\n"
+         "CREATE TABLE bulk (payload BLOB);\n"
+         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000)"
+         " INSERT INTO bulk SELECT randomblob(1000) FROM c;\n"
+         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
+         std::to_string(rows) +
+         ") SELECT count(*) FROM c;\n"
+         "-- +downgrade\nDROP TABLE bulk;\n";
+}
+
+TEST_CASE("status, current, heads and check answer while a revision holds SQLite locked",
+          "[daemon][reads]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations =
+      testing::SeedMigrationsPlus(dir, {{"004_locking.sql", LockingRevision(4)}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+
+  testing::Process upgrade(
+      {testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade", "--no-backup"},
+      dir / "upgrade");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_locking";
+  }));
+  // The bulk insert has spilled by now; the count runs with the EXCLUSIVE lock held.
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+
+  MigctlRun status = daemon.Migctl({"status"});
+  MigctlRun current = daemon.Migctl({"current"});
+  MigctlRun heads = daemon.Migctl({"heads"});
+  MigctlRun check = daemon.Migctl({"check"});
+  // All four were answered while the revision still runs: none waited for its commit.
+  CHECK(upgrade.Running());
+
+  INFO(status.out << status.err);
+  REQUIRE(status.exit_code == 0);
+  const proto::StatusInfo& info = status.result().status();
+  CHECK(info.error().empty());
+  CHECK(info.from_job_state());
+  CHECK(testing::List(info.current()) == std::vector<std::string>{kHead});
+  CHECK(info.pending() == 1);
+  CHECK(info.job().revision() == "004_locking");
+  // The job and the lock agree: this daemon's job holds it.
+  CHECK(info.lock().held());
+  CHECK(info.lock().daemon_pid() == daemon.pid());
+  CHECK_THAT(info.lock().request(), Catch::Contains("upgrade"));
+
+  INFO(current.out << current.err);
+  CHECK(current.exit_code == 0);
+  CHECK(testing::List(current.result().current()) == std::vector<std::string>{kHead});
+  CHECK(heads.exit_code == 0);
+  REQUIRE(heads.result().revisions_size() == 1);
+  CHECK_FALSE(heads.result().revisions(0).applied());
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 3);  // not at head yet: 004 is pending until it commits
+
+  REQUIRE(upgrade.Wait() == 0);
+  MigctlRun after = daemon.Migctl({"status"});
+  CHECK_FALSE(after.result().status().from_job_state());
+  CHECK(testing::List(after.result().status().current()) ==
+        std::vector<std::string>{"004_locking"});
+  CHECK(daemon.Migctl({"check"}).exit_code == 0);
+}
+
+void AgeFiles(const std::string& directory) {
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    fs::last_write_time(entry.path(), fs::file_time_type::clock::now() - std::chrono::hours(1));
+  }
+}
+
+std::string ScriptsLoadedAt(const Daemon& daemon) {
+  MigctlRun status = daemon.Migctl({"status"});
+  REQUIRE(status.exit_code == 0);
+  return status.result().status().scripts_loaded_at();
+}
+
+TEST_CASE("the scripts directory is parsed again only when a file changed", "[daemon][reads]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(dir, {});
+  AgeFiles(migrations);
+  Daemon daemon(dir, "d", db.url(), migrations);
+  const std::string first = ScriptsLoadedAt(daemon);
+  REQUIRE_FALSE(first.empty());
+  CHECK(daemon.Migctl({"check"}).exit_code == 3);
+  CHECK(daemon.Migctl({"heads"}).exit_code == 0);
+  CHECK(ScriptsLoadedAt(daemon) == first);  // unchanged files: no parse
+
+  // A deployed revision is seen by the next request, without a restart.
+  testing::WriteFile(migrations + "/004_more.sql",
+                     std::string("-- revision: 004_more\n-- parents: ") + kHead +
+                         "\n-- +upgrade\nCREATE TABLE more (id INTEGER);\n"
+                         "-- +downgrade\nDROP TABLE more;\n");
+  MigctlRun heads = daemon.Migctl({"heads"});
+  REQUIRE(heads.exit_code == 0);
+  CHECK(testing::List(heads.result().heads()) == std::vector<std::string>{"004_more"});
+  const std::string second = ScriptsLoadedAt(daemon);
+  CHECK(second != first);
+
+  // An edit (same size, new mtime) is seen too; a removed file as well.
+  AgeFiles(migrations);
+  testing::WriteFile(migrations + "/004_more.sql",
+                     std::string("-- revision: 004_more\n-- parents: ") + kHead +
+                         "\n-- +upgrade\nCREATE TABLE mora (id INTEGER);\n"
+                         "-- +downgrade\nDROP TABLE mora;\n");
+  MigctlRun show = daemon.Migctl({"show", "004_more"});
+  CHECK_THAT(show.result().revisions(0).upgrade_sql(), Catch::Contains("mora"));
+  fs::remove(migrations + "/004_more.sql");
+  CHECK(testing::List(daemon.Migctl({"heads"}).result().heads()) ==
+        std::vector<std::string>{kHead});
+}
+
+}  // namespace
+}  // namespace migrationd
