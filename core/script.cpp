@@ -403,6 +403,20 @@ std::vector<SqlStatement> Script::Statements(Direction direction, std::string_vi
 }
 
 std::string Script::Checksum(std::string_view dialect) const {
+  if (auto sealed = sealed_checksums_.find(dialect); sealed != sealed_checksums_.end()) {
+    return sealed->second;
+  }
+  return ComputeChecksum(dialect);
+}
+
+void Script::SealChecksums() {
+  sealed_checksums_.clear();
+  for (std::string_view dialect : {kDialectSqlite, kDialectPostgresql}) {
+    sealed_checksums_.emplace(dialect, ComputeChecksum(dialect));
+  }
+}
+
+std::string Script::ComputeChecksum(std::string_view dialect) const {
   Sha256 hasher;
   for (Direction direction : {Direction::kUpgrade, Direction::kDowngrade}) {
     hasher.Update(direction == Direction::kUpgrade ? "-- +upgrade\n" : "-- +downgrade\n");
@@ -416,7 +430,9 @@ std::string Script::Checksum(std::string_view dialect) const {
 }
 
 Result<Script> ParseScript(std::string_view text, const std::string& path) {
-  return ScriptParser(text, path).Parse();
+  auto script = ScriptParser(text, path).Parse();
+  if (script.ok()) script->SealChecksums();
+  return script;
 }
 
 std::string RenderNewScript(const std::string& id, const std::vector<std::string>& parents,

@@ -60,6 +60,13 @@ struct Script {
   std::vector<SqlStatement> Statements(Direction direction, std::string_view dialect) const;
   // SHA-256 of the effective text on `dialect` (upgrade and downgrade, as they would run).
   std::string Checksum(std::string_view dialect) const;
+  // Computes the checksums of both engines once (ParseScript does): the daemon compares every
+  // applied script on each `check`, and the text no longer changes after parsing.
+  void SealChecksums();
+
+ private:
+  std::string ComputeChecksum(std::string_view dialect) const;
+  std::map<std::string, std::string, std::less<>> sealed_checksums_;
 };
 
 // Parses the text of one script. `path` is used in error messages ("path:line: ...").

@@ -1,9 +1,13 @@
 #include "core/script_directory.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,19 +88,23 @@ namespace migrationd {
 
 Result<std::vector<ScriptDirectoryCache::FileStamp>> ScriptDirectoryCache::StampFiles(
     int64_t& newest_mtime_ns) const {
+  // readdir + fstatat on the directory's descriptor: no path walk per file.
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(directory_.c_str()), closedir);
+  if (!dir) return Status::Io("cannot list '" + directory_ + "': " + std::strerror(errno));
   std::vector<FileStamp> stamps;
-  std::error_code error;
   newest_mtime_ns = 0;
-  for (const auto& entry : fs::directory_iterator(directory_, error)) {
-    if (entry.path().extension() != ".sql") continue;
+  while (const dirent* entry = readdir(dir.get())) {
+    const std::string_view name = entry->d_name;
+    if (name.size() < 5 || !name.ends_with(".sql")) continue;
     struct stat info {};
-    if (stat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (fstatat(dirfd(dir.get()), entry->d_name, &info, 0) != 0 || !S_ISREG(info.st_mode)) {
+      continue;
+    }
     const int64_t mtime =
         static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
     newest_mtime_ns = std::max(newest_mtime_ns, mtime);
-    stamps.push_back({entry.path().filename().string(), info.st_size, mtime, info.st_ino});
+    stamps.push_back({std::string(name), info.st_size, mtime, info.st_ino});
   }
-  if (error) return Status::Io("cannot list '" + directory_ + "': " + error.message());
   std::sort(stamps.begin(), stamps.end(),
             [](const FileStamp& a, const FileStamp& b) { return a.name < b.name; });
   return stamps;
