@@ -39,6 +39,8 @@ constexpr CommandSpec kCommands[] = {
      "back up the current state, then restore backup ID (data and revision)"},
     {"repair", proto::REPAIR,
      "accept edited applied scripts: record their new checksums and why (admins)"},
+    {"resume", proto::RESUME,
+     "run the remaining statements of a half-applied 'transaction: none' revision"},
     {"cancel", proto::CANCEL, "stop the running job (its current revision rolls back)"},
     {"revision", proto::COMMAND_UNSPECIFIED,
      "write a new revision file whose parent is the current head (local, no daemon)"},
@@ -98,6 +100,11 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     AddDryRun(command, line, "print the plan with every statement and its line; change nothing");
     command.add_flag("--no-backup", line.no_backup,
                      "skip the backup before migrating (recorded in every history row)");
+  } else if (name == "resume") {
+    AddWait(command, line);
+    AddDryRun(command, line, "print the statements that would run; change nothing");
+    command.add_flag("--no-backup", line.no_backup,
+                     "skip the backup before resuming (recorded in the history row)");
   } else if (name == "stamp") {
     command.add_option("REV", line.arguments, "base, head, heads, a revision id or prefix")
         ->required()

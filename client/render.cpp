@@ -166,6 +166,7 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
       return Check(result);
     case proto::UPGRADE:
     case proto::DOWNGRADE:
+    case proto::RESUME:
       if (!result.plan().empty() && !result.plan(0).statements().empty()) Plan(result);
       std::printf("%s\n", result.message().c_str());
       return;
@@ -183,6 +184,9 @@ void Renderer::Status(const proto::StatusInfo& s) {
   std::printf("current:    %s\n", Joined(s.current()).c_str());
   std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());
   std::printf("pending:    %u\n", s.pending());
+  for (const auto& incomplete : s.incomplete()) {
+    std::printf("incomplete: %s ('migctl resume' continues it)\n", incomplete.c_str());
+  }
   std::printf("lock:       %s\n", s.lock().held() ? Holder(s.lock()).c_str() : "free");
   if (s.has_job()) {
     const proto::JobInfo& job = s.job();
@@ -203,7 +207,10 @@ void Renderer::Revisions(const proto::Result& result, bool with_sql) {
   for (const auto& r : result.revisions()) {
     std::string parents = Joined(r.parents(), "<base>");
     std::string marks = std::string(r.is_head() ? " (head)" : "") +
-                        (r.is_current() ? " (current)" : "") + (r.applied() ? "" : " (pending)");
+                        (r.is_current() ? " (current)" : "") +
+                        (!r.incomplete().empty() ? " (incomplete)"
+                         : r.applied()           ? ""
+                                                 : " (pending)");
     if (!options_.verbose && !with_sql) {
       std::printf("%s -> %s%s, %s\n", parents.c_str(), r.revision().c_str(), marks.c_str(),
                   r.message().c_str());

@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "core/sha256.h"
+
 namespace migrationd {
 namespace {
 
@@ -144,8 +146,22 @@ Result<std::vector<std::string>> MigrationRunner::Repair(const std::vector<std::
   return targets;
 }
 
+Status MigrationRunner::CheckNothingHalfApplied() {
+  auto incomplete = store_.ReadIncomplete();
+  if (!incomplete.ok()) return incomplete.status();
+  if (incomplete->empty()) return Status::Ok();
+  const IncompleteStep& step = incomplete->front();
+  return Status::Integrity(
+      step.Describe() + ". Its first " + std::to_string(step.done) +
+      " statement(s) are applied and running it again from the start would repeat them; nothing "
+      "was run. Fix the cause, then 'migctl resume' runs the remaining statements; or complete "
+      "them by hand and 'migctl stamp " +
+      step.revision + "'");
+}
+
 Result<MigrationPlan> MigrationRunner::PlanUpgrade(std::string_view target) {
   MIGRATIOND_RETURN_IF_ERROR(CheckAppliedScriptsUnchanged());
+  MIGRATIOND_RETURN_IF_ERROR(CheckNothingHalfApplied());
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   auto plan = scripts_.graph().PlanUpgrade(*heads, target);
@@ -156,10 +172,62 @@ Result<MigrationPlan> MigrationRunner::PlanUpgrade(std::string_view target) {
 
 Result<MigrationPlan> MigrationRunner::PlanDowngrade(std::string_view target) {
   MIGRATIOND_RETURN_IF_ERROR(CheckAppliedScriptsUnchanged());
+  MIGRATIOND_RETURN_IF_ERROR(CheckNothingHalfApplied());
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   auto plan = scripts_.graph().PlanDowngrade(*heads, target);
   if (!plan.ok()) return plan;
+  MIGRATIOND_RETURN_IF_ERROR(CheckPlanRunnable(*plan));
+  return plan;
+}
+
+std::string StatementsChecksum(const std::vector<SqlStatement>& statements, size_t count) {
+  Sha256 hasher;
+  for (size_t i = 0; i < count && i < statements.size(); ++i) {
+    hasher.Update(statements[i].text);
+    hasher.Update("\n;\n");
+  }
+  return hasher.HexDigest();
+}
+
+Result<MigrationPlan> MigrationRunner::PlanResume() {
+  MIGRATIOND_RETURN_IF_ERROR(CheckAppliedScriptsUnchanged());
+  auto incomplete = store_.ReadIncomplete();
+  if (!incomplete.ok()) return incomplete.status();
+  if (incomplete->empty()) {
+    return Status::InvalidArgument(
+        "nothing to resume: no 'transaction: none' revision is half-applied");
+  }
+  const IncompleteStep& progress = incomplete->front();
+  const RevisionGraph& graph = scripts_.graph();
+  if (!graph.Contains(progress.revision)) {
+    return Status::Integrity("the half-applied revision '" + progress.revision +
+                             "' has no script any more; put its file back to resume it");
+  }
+  auto heads = CurrentHeads();
+  if (!heads.ok()) return heads.status();
+  const bool upgrade = progress.direction == DirectionName(Direction::kUpgrade);
+  auto plan =
+      upgrade ? graph.PlanUpgrade(*heads, progress.revision) : graph.PlanDowngrade(*heads, "-1");
+  if (!plan.ok()) return plan.status();
+  if (plan->steps.size() != 1 || plan->steps.front().revision != progress.revision) {
+    return Status::Integrity("cannot resume the " + progress.direction + " of '" +
+                             progress.revision + "': the database is at " + DescribeHeads(*heads) +
+                             ", where that is not the next step; complete it by hand and "
+                             "'migctl stamp'");
+  }
+  const Script& script = scripts_.script(progress.revision);
+  const auto statements = script.Statements(plan->steps.front().direction, backend_.dialect());
+  const auto done = static_cast<size_t>(progress.done);
+  if (done > statements.size() || StatementsChecksum(statements, done) != progress.done_checksum) {
+    return Status::Integrity(
+        "the first " + std::to_string(done) + " statement(s) of " + script.path +
+        " changed since they ran, so what the database holds is no longer what the script says; "
+        "nothing was run. Restore those statements (the failing one and those after it may "
+        "change), or complete the revision by hand and 'migctl stamp " +
+        progress.revision + "'");
+  }
+  plan->first_step_resumes_after = done;
   MIGRATIOND_RETURN_IF_ERROR(CheckPlanRunnable(*plan));
   return plan;
 }
@@ -211,7 +279,8 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
     }
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
     auto started = Clock::now();
-    MIGRATIOND_RETURN_IF_ERROR(RunStepWithRetries(step, *expected, requester, observer));
+    const size_t skip = i == 0 ? plan.first_step_resumes_after : 0;
+    MIGRATIOND_RETURN_IF_ERROR(RunStepWithRetries(step, *expected, requester, observer, skip));
     std::chrono::duration<double, std::milli> elapsed = Clock::now() - started;
     if (observer.step_finished) observer.step_finished(step, elapsed.count());
     expected = &step.heads_after;
@@ -222,10 +291,10 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
 Status MigrationRunner::RunStepWithRetries(const PlannedStep& step,
                                            const std::vector<std::string>& expected_heads,
                                            const RequestIdentity& requester,
-                                           const RunObserver& observer) {
+                                           const RunObserver& observer, size_t skip) {
   std::chrono::milliseconds delay = retry_.first_delay;
   for (int attempt = 1;; ++attempt) {
-    Status status = RunStep(step, expected_heads, requester);
+    Status status = RunStep(step, expected_heads, requester, skip);
     if (status.code() != ErrorCode::kBusy || attempt > retry_.lock_retries) {
       if (status.code() == ErrorCode::kBusy) {
         return status.WithContext("gave up after " + std::to_string(attempt) +
@@ -278,7 +347,7 @@ Status MigrationRunner::CheckHeadsAre(const std::vector<std::string>& expected,
 
 Status MigrationRunner::RunStep(const PlannedStep& step,
                                 const std::vector<std::string>& expected_heads,
-                                const RequestIdentity& requester) {
+                                const RequestIdentity& requester, size_t skip) {
   const Script& script = scripts_.script(step.revision);
   HistoryEntry entry = StepEntry(step, requester);
   auto started = Clock::now();
@@ -295,11 +364,15 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
     RecordFailure(entry, status);
     return status;
   }
-  if (status.ok()) status = RunStatements(script, step);
+  if (status.ok()) {
+    status = transactional ? RunStatements(script, step) : RunJournaled(script, step, skip);
+  }
   // A non-transactional script records its outcome in a transaction of its own.
   if (status.ok() && !transactional) status = backend_.Begin();
   if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);
   if (status.ok()) status = store_.WriteHeads(step.heads_after);
+  // The progress row goes with the version rows: both say the revision is complete.
+  if (status.ok() && !transactional) status = store_.ClearProgress(step.revision);
   if (status.ok()) {
     entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
     entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -323,8 +396,42 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   }
   return status.WithContext(std::string(DirectionName(step.direction)) + " of '" + step.revision +
                             "' (transaction: none) failed; the statements before the failing one "
-                            "stay applied and the version rows are unchanged: fix the script and "
-                            "complete it by hand, then 'stamp'");
+                            "stay applied and the version rows are unchanged ('migctl status' "
+                            "shows how far it got). Fix the cause, then 'migctl resume' runs the "
+                            "remaining statements; or complete them by hand and 'migctl stamp'");
+}
+
+Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& step, size_t skip) {
+  const auto statements = script.Statements(step.direction, backend_.dialect());
+  IncompleteStep progress;
+  progress.revision = step.revision;
+  progress.direction = DirectionName(step.direction);
+  progress.total = static_cast<int>(statements.size());
+  // Recorded before each statement and after it: whatever stops the job (an error, a kill),
+  // the row says how far the revision got.
+  auto record = [&](size_t done, const std::string& error) {
+    progress.done = static_cast<int>(done);
+    progress.done_checksum = StatementsChecksum(statements, done);
+    progress.error = error;
+    progress.updated_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+    return store_.WriteProgress(progress);
+  };
+  MIGRATIOND_RETURN_IF_ERROR(record(skip, ""));
+  for (size_t i = skip; i < statements.size(); ++i) {
+    const SqlStatement& statement = statements[i];
+    Status status = backend_.Execute(statement.text);
+    if (!status.ok()) {
+      status = status.WithContext("statement " + std::to_string(i + 1) + " of " +
+                                  std::to_string(statements.size()) + " (" + script.path + ":" +
+                                  std::to_string(statement.line) + ")");
+      // If even this write fails (the server went away), the row still says "during statement
+      // i+1", which is what `status` then reports.
+      (void)record(i, status.message());
+      return status;
+    }
+    MIGRATIOND_RETURN_IF_ERROR(record(i + 1, ""));
+  }
+  return Status::Ok();
 }
 
 Status MigrationRunner::RunStatements(const Script& script, const PlannedStep& step) {
@@ -422,6 +529,10 @@ Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
   Status status = backend_.AcquireStepLock();
   if (status.ok()) status = store_.WriteHeads(heads);
+  // Completed by hand and stamped: the revision is no longer half-applied.
+  for (const auto& id : plan->marked_applied) {
+    if (status.ok()) status = store_.ClearProgress(id);
+  }
   for (const auto& entry : rows) {
     if (status.ok()) status = store_.AppendHistory(entry);
   }

@@ -62,6 +62,9 @@ Result<std::vector<ChangedScript>> ChangedAppliedScripts(const ScriptDirectory& 
                                                          std::string_view dialect,
                                                          const RecordedState& state);
 
+// SHA-256 of the first `count` statements' text: what a resume checks is still in the script.
+std::string StatementsChecksum(const std::vector<SqlStatement>& statements, size_t count);
+
 // What a stamp would do: the version rows before and after, and the revisions it marks.
 struct StampPlan {
   std::vector<std::string> heads_before;
@@ -96,6 +99,10 @@ class MigrationRunner {
                                           const std::string& reason,
                                           const RequestIdentity& requester);
 
+  // `migctl resume`: a one-step plan that continues the half-applied `transaction: none`
+  // revision after its completed statements (refused when those statements changed since).
+  Result<MigrationPlan> PlanResume();
+
   // The statements a step would run, for --dry-run and for messages.
   std::vector<SqlStatement> StatementsOf(const PlannedStep& step) const;
 
@@ -113,10 +120,17 @@ class MigrationRunner {
 
  private:
   Status CheckPlanRunnable(const MigrationPlan& plan) const;
+  // Integrity error while a `transaction: none` revision is half-applied.
+  Status CheckNothingHalfApplied();
+  // `skip`: statements of a resumed `transaction: none` step that already ran.
   Status RunStepWithRetries(const PlannedStep& step, const std::vector<std::string>& expected_heads,
-                            const RequestIdentity& requester, const RunObserver& observer);
+                            const RequestIdentity& requester, const RunObserver& observer,
+                            size_t skip);
   Status RunStep(const PlannedStep& step, const std::vector<std::string>& expected_heads,
-                 const RequestIdentity& requester);
+                 const RequestIdentity& requester, size_t skip);
+  // A `transaction: none` step's statements after the first `skip`, each recorded in
+  // migrationd_progress as it completes (or fails).
+  Status RunJournaled(const Script& script, const PlannedStep& step, size_t skip);
   // Conflict unless the version rows are `expected` (call with the step lock held).
   Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
   HistoryEntry StepEntry(const PlannedStep& step, const RequestIdentity& requester) const;

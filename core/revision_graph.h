@@ -33,6 +33,9 @@ struct MigrationPlan {
   Direction direction = Direction::kUpgrade;
   std::vector<std::string> heads_before;
   std::vector<PlannedStep> steps;  // in the order they must run; empty if nothing to do
+  // `migctl resume`: the first step is a `transaction: none` revision whose first statements
+  // already ran; it continues after this many.
+  size_t first_step_resumes_after = 0;
 };
 
 class RevisionGraph {

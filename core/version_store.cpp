@@ -113,6 +113,9 @@ Result<RecordedState> VersionStore::ReadState() {
       " WHERE outcome = 'success' AND direction IN ('upgrade', 'downgrade', 'stamp', 'repair')"
       " ORDER BY id");
   if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_history");
+  auto incomplete = ReadIncomplete();
+  if (!incomplete.ok()) return incomplete.status();
+  state.incomplete = std::move(incomplete).value();
   for (const auto& row : *rows) {
     const std::string revision = Text(row[0]), direction = Text(row[1]), checksum = Text(row[2]);
     // A stamp row without a checksum marks its revision not applied, unless it is the one row
@@ -125,6 +128,53 @@ Result<RecordedState> VersionStore::ReadState() {
     }
   }
   return state;
+}
+
+std::string IncompleteStep::Describe() const {
+  std::string text = revision + " " + direction + " (transaction: none) ";
+  text += error.empty() ? "stopped during statement " + std::to_string(done + 1) + " of " +
+                              std::to_string(total) +
+                              " (the daemon went away; that statement "
+                              "may or may not have completed)"
+                        : "failed after statement " + std::to_string(done) + " of " +
+                              std::to_string(total) + ": " + error;
+  return text;
+}
+
+Result<std::vector<IncompleteStep>> VersionStore::ReadIncomplete() {
+  std::vector<IncompleteStep> steps;
+  auto exists = backend_.TableExists("migrationd_progress");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return steps;
+  auto rows = backend_.Query(
+      "SELECT revision, direction, statements_total, statements_done, done_checksum, error,"
+      " updated_at FROM migrationd_progress ORDER BY revision");
+  if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_progress");
+  for (const auto& row : *rows) {
+    steps.push_back({Text(row[0]), Text(row[1]), static_cast<int>(Integer(row[2], 0)),
+                     static_cast<int>(Integer(row[3], 0)), Text(row[4]), Text(row[5]),
+                     Text(row[6])});
+  }
+  return steps;
+}
+
+Status VersionStore::WriteProgress(const IncompleteStep& step) {
+  MIGRATIOND_RETURN_IF_ERROR(ClearProgress(step.revision));
+  return backend_
+      .Query(
+          "INSERT INTO migrationd_progress (revision, direction, statements_total,"
+          " statements_done, done_checksum, error, updated_at) VALUES ($1, $2, CAST($3 AS"
+          " INTEGER), CAST($4 AS INTEGER), $5, $6, $7)",
+          {step.revision, step.direction, std::to_string(step.total), std::to_string(step.done),
+           step.done_checksum, OrNull(step.error), step.updated_at})
+      .status()
+      .WithContext("cannot write migrationd_progress");
+}
+
+Status VersionStore::ClearProgress(const std::string& revision) {
+  return backend_.Query("DELETE FROM migrationd_progress WHERE revision = $1", {revision})
+      .status()
+      .WithContext("cannot write migrationd_progress");
 }
 
 Status VersionStore::WriteHeads(const std::vector<std::string>& heads) {

@@ -52,6 +52,21 @@ struct AppliedRecord {
   bool operator==(const AppliedRecord&) const = default;
 };
 
+// A `transaction: none` step that started and did not finish: its first `done` statements ran
+// (each committed on its own), the others did not. `error` is empty when the daemon stopped
+// during statement done+1 (it may or may not have completed).
+struct IncompleteStep {
+  std::string revision;
+  std::string direction;  // upgrade | downgrade
+  int total = 0;
+  int done = 0;
+  std::string done_checksum;  // of the text of the statements that ran (StatementsChecksum)
+  std::string error;
+  std::string updated_at;
+  // "004_x upgrade failed after statement 1 of 3: <error>"
+  std::string Describe() const;
+};
+
 // What the version tables say, read at once. The daemon keeps one while its own job runs and
 // answers reads from it, so that no read waits on the migration's locks.
 struct RecordedState {
@@ -59,6 +74,7 @@ struct RecordedState {
   // Per revision whose last recorded step left it applied (revisions applied before checksums
   // were kept, or stamped without one, are absent).
   std::map<std::string, AppliedRecord> applied;
+  std::vector<IncompleteStep> incomplete;
 };
 
 class VersionStore {
@@ -74,6 +90,11 @@ class VersionStore {
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
   // The version rows and the applied records, replayed from the history (one read each).
   Result<RecordedState> ReadState();
+  // The `transaction: none` steps that started and did not finish (none: the table is absent).
+  Result<std::vector<IncompleteStep>> ReadIncomplete();
+  // Creates or replaces the progress row of `step` (autocommit: it must survive the step).
+  Status WriteProgress(const IncompleteStep& step);
+  Status ClearProgress(const std::string& revision);
   // Replaces the version rows (call inside a transaction).
   Status WriteHeads(const std::vector<std::string>& heads);
   Status AppendHistory(const HistoryEntry& entry);

@@ -122,8 +122,9 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   if (request.command() == proto::STAMP) return Stamp(runner, request, requester);
   if (request.command() == proto::REPAIR) return Repair(runner, request, requester);
 
-  auto plan = request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
-                                                  : runner.PlanDowngrade(request.target());
+  auto plan = request.command() == proto::RESUME    ? runner.PlanResume()
+              : request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
+                                                    : runner.PlanDowngrade(request.target());
   if (!plan.ok()) return ErrorResult(plan.status());
   proto::Result result;
   AddPlanSteps(**scripts, url_.dialect(), *plan, false, result);
@@ -166,8 +167,10 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   for (const auto& head : after) result.add_current(head);
   char summary[64];
   std::snprintf(summary, sizeof(summary), " (%u revision(s) in %.1f ms)", total, ms);
-  result.set_message(std::string(request.command() == proto::UPGRADE ? "upgraded" : "downgraded") +
-                     " to " + JoinRevisions(after) + summary);
+  const char* done = request.command() == proto::RESUME    ? "resumed and completed; now at"
+                     : request.command() == proto::UPGRADE ? "upgraded to"
+                                                           : "downgraded to";
+  result.set_message(std::string(done) + " " + JoinRevisions(after) + summary);
   return result;
 }
 

@@ -64,6 +64,9 @@ Status FillRevisions(const QueryContext& context, const std::vector<std::string>
       info->set_applied_at(it->second.applied_at);
       info->set_applied_checksum(it->second.checksum);
     }
+    for (const auto& step : state->incomplete) {
+      if (step.revision == id) info->set_incomplete(step.Describe());
+    }
   }
   for (const auto& head : *current) result.add_current(head);
   return Status::Ok();
@@ -198,6 +201,10 @@ proto::Result QueryCheck(const QueryContext& context) {
               "intended edit with 'migctl repair " +
               script.revision + " --reason TEXT'");
     }
+    for (const auto& step : state->incomplete) {
+      add("incomplete_revision", step.revision,
+          step.Describe() + "; fix the cause, then 'migctl resume' runs the remaining statements");
+    }
     auto pending = graph.Pending(*current);
     if (pending.ok() && !pending->empty()) {
       add("not_at_head", JoinRevisions(*current),
@@ -252,7 +259,14 @@ void AddPlanSteps(const ScriptDirectory& scripts, std::string_view dialect,
     out->set_direction(DirectionName(step.direction));
     out->set_path(script.path);
     if (!with_sql) continue;
-    for (const auto& statement : script.Statements(step.direction, dialect)) {
+    auto statements = script.Statements(step.direction, dialect);
+    // A resumed step shows only what is left to run.
+    if (&step == &plan.steps.front()) {
+      statements.erase(statements.begin(),
+                       statements.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                plan.first_step_resumes_after, statements.size())));
+    }
+    for (const auto& statement : statements) {
       proto::PlannedStatement* planned = out->add_statements();
       planned->set_line(statement.line);
       planned->set_sql(statement.text);
@@ -264,12 +278,19 @@ proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
                           const std::string& target) {
   auto reader = OpenReader(context);
   if (!reader.ok()) return ErrorResult(reader.status());
-  auto plan = command == proto::UPGRADE ? reader->runner->PlanUpgrade(target)
-                                        : reader->runner->PlanDowngrade(target);
+  auto plan = command == proto::RESUME    ? reader->runner->PlanResume()
+              : command == proto::UPGRADE ? reader->runner->PlanUpgrade(target)
+                                          : reader->runner->PlanDowngrade(target);
   if (!plan.ok()) return ErrorResult(plan.status());
   proto::Result result;
   AddPlanSteps(context.scripts, context.url.dialect(), *plan, true, result);
   for (const auto& head : plan->heads_before) result.add_current(head);
+  if (command == proto::RESUME) {
+    result.set_message("dry run: " + plan->steps.front().revision + " would continue after its " +
+                       std::to_string(plan->first_step_resumes_after) +
+                       " completed statement(s) with the ones shown; nothing was changed");
+    return result;
+  }
   result.set_message(plan->steps.empty()
                          ? "nothing to do: the database is at " + JoinRevisions(plan->heads_before)
                          : "dry run: " + std::to_string(plan->steps.size()) +
@@ -351,6 +372,7 @@ void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) 
   for (const auto& head : *current) status.add_current(head);
   auto pending = context.scripts.graph().Pending(*current);
   if (pending.ok()) status.set_pending(static_cast<uint32_t>(pending->size()));
+  for (const auto& step : state->incomplete) status.add_incomplete(step.Describe());
 }
 
 }  // namespace migrationd

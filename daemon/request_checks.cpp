@@ -39,7 +39,8 @@ Status ValidateRequest(const proto::Request& request) {
   const auto command = request.command();
   const bool previewable = command == proto::UPGRADE || command == proto::DOWNGRADE ||
                            command == proto::STAMP || command == proto::REPAIR ||
-                           command == proto::BACKUP || command == proto::RESTORE;
+                           command == proto::BACKUP || command == proto::RESTORE ||
+                           command == proto::RESUME;
   if (request.dry_run() && !previewable) {
     return Status::InvalidArgument("--dry-run is not available for this command; nothing was done");
   }

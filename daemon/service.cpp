@@ -27,6 +27,7 @@ bool IsMutating(const proto::Request& request) {
     case proto::REPAIR:
     case proto::BACKUP:
     case proto::RESTORE:
+    case proto::RESUME:
       return !request.dry_run();  // a dry run changes nothing: anyone may preview
     case proto::CANCEL:
       return true;
@@ -355,6 +356,7 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
         break;
       case proto::UPGRADE:
       case proto::DOWNGRADE:
+      case proto::RESUME:
         result = QueryDryRun(context, request.command(), request.target());
         break;
       case proto::STAMP:
