@@ -300,28 +300,10 @@ class ScriptParser {
     open_ = nullptr;
   }
 
-  // Transaction control inside a transactional revision would end migrationd's transaction
-  // half-way: what follows would run outside it, and a failure could not be rolled back.
-  Status CheckNoTransactionControl() const {
-    if (script_.transaction != TransactionMode::kPerMigration) return Status::Ok();
-    for (const auto* sections : {&script_.upgrade, &script_.downgrade}) {
-      for (const auto& [dialect, section] : *sections) {
-        for (const auto& statement : SplitSqlStatements(section.sql, section.first_line, dialect)) {
-          if (!IsTransactionControl(statement.text)) continue;
-          return Error(statement.line,
-                       "'" + LeadingWords(statement.text).first +
-                           "' inside a transactional revision would end migrationd's "
-                           "transaction half-way (what follows would run outside it, and a "
-                           "failure could not be rolled back); remove it, or declare "
-                           "'-- transaction: none' and make each statement safe to re-run");
-        }
-      }
-    }
-    return Status::Ok();
-  }
-
   Result<Script> Finish() {
-    MIGRATIOND_RETURN_IF_ERROR(CheckNoTransactionControl());
+    // Each engine's section by that engine's lexer; the common ones portably here, and by the
+    // engine's lexer once it is known (ScriptDirectory::CheckDialect).
+    MIGRATIOND_RETURN_IF_ERROR(script_.CheckNoTransactionControl(""));
     if (!seen_keys_.count("revision")) {
       return Error(1, "missing '-- revision: <id>' header");
     }
@@ -400,6 +382,38 @@ std::vector<SqlStatement> Script::Statements(Direction direction, std::string_vi
   const ScriptSection* section = EffectiveSection(direction, dialect);
   if (section == nullptr) return {};
   return SplitSqlStatements(section->sql, section->first_line, dialect);
+}
+
+Status Script::CheckNoTransactionControl(std::string_view dialect) const {
+  if (transaction != TransactionMode::kPerMigration) return Status::Ok();
+  for (const auto* sections : {&upgrade, &downgrade}) {
+    for (const auto& [key, section] : *sections) {
+      // "": every dialect section by its own lexer, common ones portably; a dialect: the
+      // common sections by that dialect's lexer.
+      if (!dialect.empty() && !key.empty()) continue;
+      const std::string_view lexer = key.empty() ? dialect : std::string_view(key);
+      for (const auto& statement : SplitSqlStatements(section.sql, section.first_line, lexer)) {
+        if (!IsTransactionControl(statement.text)) continue;
+        return Status::ParseError(
+            path + ":" + std::to_string(statement.line) + ": '" +
+            LeadingWords(statement.text).first +
+            "' inside a transactional revision would end migrationd's transaction half-way "
+            "(what follows would run outside it, and a failure could not be rolled back); "
+            "remove it, or declare '-- transaction: none' and make each statement safe to "
+            "re-run" +
+            (key.empty() && !dialect.empty()
+                 ? std::string(" (read by ") + std::string(dialect) +
+                       "'s lexer: if this is another engine's syntax, move it to a '-- +" +
+                       DirectionName(sections == &upgrade ? Direction::kUpgrade
+                                                          : Direction::kDowngrade) +
+                       " " + std::string(dialect == kDialectSqlite ? kDialectPostgresql
+                                                                   : kDialectSqlite) +
+                       "' section)"
+                 : ""));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 std::string Script::Checksum(std::string_view dialect) const {

@@ -60,6 +60,10 @@ struct Script {
   std::vector<SqlStatement> Statements(Direction direction, std::string_view dialect) const;
   // SHA-256 of the effective text on `dialect` (upgrade and downgrade, as they would run).
   std::string Checksum(std::string_view dialect) const;
+  // Transaction control (BEGIN, COMMIT, ROLLBACK, END, ...) in a transactional revision is a
+  // parse error naming the file and line. `dialect` "": each engine's section by its lexer and
+  // the common sections portably (at parse); an engine: the common sections by its lexer.
+  Status CheckNoTransactionControl(std::string_view dialect) const;
   // Computes the checksums of both engines once (ParseScript does): the daemon compares every
   // applied script on each `check`, and the text no longer changes after parsing.
   void SealChecksums();

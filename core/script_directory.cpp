@@ -72,6 +72,9 @@ Result<ScriptDirectory> ScriptDirectory::FromScripts(std::string directory,
 Status ScriptDirectory::CheckDialect(std::string_view dialect) const {
   std::string missing;
   for (const auto& [id, script] : scripts_) {
+    if (Status clean = script.CheckNoTransactionControl(dialect); !clean.ok()) {
+      missing += (missing.empty() ? "" : "\n") + clean.message();
+    }
     if (!script.HasUpgradeFor(dialect)) {
       missing += (missing.empty() ? "" : "\n") + script.path + ": revision '" + id +
                  "' has no '-- +upgrade' section for " + std::string(dialect) +

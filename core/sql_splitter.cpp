@@ -1,7 +1,12 @@
 #include "core/sql_splitter.h"
 
+#include <pg_query.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cctype>
+#include <memory>
+#include <optional>
 
 namespace migrationd {
 namespace {
@@ -108,10 +113,95 @@ bool IsCommentOnly(std::string_view text, bool nested) {
   return true;
 }
 
+// One piece of a split (up to, not including, its ';') as a statement: blanks and line
+// comments before it dropped, the line of its first character kept. Nothing for a piece of
+// blanks and comments only.
+void AddStatement(std::string_view text, int start_line, bool nested_comments,
+                  std::vector<SqlStatement>& statements) {
+  if (IsCommentOnly(text, nested_comments)) return;
+  size_t first = 0;
+  int lines_before = 0;
+  while (first < text.size()) {
+    if (text[first] == '\n') {
+      ++lines_before;
+      ++first;
+    } else if (std::isspace(static_cast<unsigned char>(text[first]))) {
+      ++first;
+    } else if (text.substr(first, 2) == "--") {
+      first = text.find('\n', first);
+    } else {
+      break;
+    }
+  }
+  size_t last = text.find_last_not_of(" \t\r\n");
+  statements.push_back({std::string(text.substr(first, last + 1 - first)), start_line + lines_before});
+}
+
+// Statements from the pieces [begin, end) of `sql` an engine's lexer found.
+std::vector<SqlStatement> FromPieces(std::string_view sql, int first_line, bool nested_comments,
+                                     const std::vector<std::pair<size_t, size_t>>& pieces) {
+  std::vector<SqlStatement> statements;
+  int line = first_line;
+  size_t counted = 0;
+  for (const auto& [begin, end] : pieces) {
+    line += static_cast<int>(std::count(sql.begin() + static_cast<std::ptrdiff_t>(counted),
+                                        sql.begin() + static_cast<std::ptrdiff_t>(begin), '\n'));
+    counted = begin;
+    AddStatement(sql.substr(begin, end - begin), line, nested_comments, statements);
+  }
+  return statements;
+}
+
+// PostgreSQL's own grammar (libpg_query, PostgreSQL 15): it knows every quoting, comment and
+// body form, BEGIN ATOMIC included. Syntax it does not know (a newer server's) falls back to
+// its scanner, which still knows every token. Nothing when both fail (an unterminated string).
+std::optional<std::vector<SqlStatement>> SplitWithPostgres(std::string_view sql, int first_line) {
+  const std::string text(sql);
+  for (auto split : {pg_query_split_with_parser, pg_query_split_with_scanner}) {
+    PgQuerySplitResult result = split(text.c_str());
+    std::unique_ptr<PgQuerySplitResult, void (*)(PgQuerySplitResult*)> owned(
+        &result, [](PgQuerySplitResult* r) { pg_query_free_split_result(*r); });
+    if (result.error != nullptr) continue;
+    std::vector<std::pair<size_t, size_t>> pieces;
+    for (int i = 0; i < result.n_stmts; ++i) {
+      const auto begin = static_cast<size_t>(result.stmts[i]->stmt_location);
+      const auto length = static_cast<size_t>(result.stmts[i]->stmt_len);
+      pieces.emplace_back(begin, length == 0 ? text.size() : begin + length);
+    }
+    return FromPieces(sql, first_line, true, pieces);
+  }
+  return std::nullopt;
+}
+
+// SQLite's own tokenizer: a ';' ends a statement when sqlite3_complete() says the text up to it
+// is complete (not inside a string, comment, identifier or trigger body).
+std::vector<SqlStatement> SplitWithSqlite(std::string_view sql, int first_line) {
+  std::vector<std::pair<size_t, size_t>> pieces;
+  size_t start = 0;
+  for (size_t semicolon = sql.find(';'); semicolon != std::string_view::npos;
+       semicolon = sql.find(';', semicolon + 1)) {
+    const std::string candidate(sql.substr(start, semicolon + 1 - start));
+    if (sqlite3_complete(candidate.c_str()) == 0) continue;
+    pieces.emplace_back(start, semicolon);
+    start = semicolon + 1;
+  }
+  if (start < sql.size()) pieces.emplace_back(start, sql.size());
+  return FromPieces(sql, first_line, false, pieces);
+}
+
 }  // namespace
 
 std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_line,
                                              std::string_view dialect) {
+  if (dialect == "sqlite") return SplitWithSqlite(sql, first_line);
+  if (dialect == "postgresql") {
+    if (auto statements = SplitWithPostgres(sql, first_line)) return *statements;
+  }
+  return SplitPortably(sql, first_line, dialect);
+}
+
+std::vector<SqlStatement> SplitPortably(std::string_view sql, int first_line,
+                                        std::string_view dialect) {
   const bool nested_comments = dialect != "sqlite";
   std::vector<SqlStatement> statements;
   BlockTracker blocks;
@@ -120,27 +210,7 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_lin
   int start_line = first_line;
 
   auto finish = [&](size_t end) {
-    std::string_view text = sql.substr(start, end - start);
-    if (!IsCommentOnly(text, nested_comments)) {
-      // The statement starts at its first character that is not blank or comment.
-      size_t first = 0;
-      int lines_before = 0;
-      while (first < text.size()) {
-        if (text[first] == '\n') {
-          ++lines_before;
-          ++first;
-        } else if (std::isspace(static_cast<unsigned char>(text[first]))) {
-          ++first;
-        } else if (text.substr(first, 2) == "--") {
-          first = text.find('\n', first);
-        } else {
-          break;
-        }
-      }
-      size_t last = text.find_last_not_of(" \t\r\n");
-      statements.push_back(
-          {std::string(text.substr(first, last + 1 - first)), start_line + lines_before});
-    }
+    AddStatement(sql.substr(start, end - start), start_line, nested_comments, statements);
     blocks.Reset();
   };
 

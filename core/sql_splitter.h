@@ -1,11 +1,13 @@
 // Splits a section of SQL into statements, keeping the line each one starts on.
 //
 // Both engines run scripts statement by statement so that an error can name the statement's line
-// in the file. The splitter understands what can hide a semicolon: '...' and "..." quotes,
-// -- and /* */ comments (nested on PostgreSQL, as its scanner nests them), E'...' strings with
-// backslash escapes, SQLite's [...] and `...` identifiers, PostgreSQL dollar quotes ($$ ... $$,
-// $tag$ ... $tag$), and the BEGIN ... END bodies of CREATE TRIGGER / FUNCTION / PROCEDURE.
-// Pure; thread-safe.
+// in the file. Each engine's text is split by that engine's own lexer: PostgreSQL's grammar and
+// scanner (libpg_query), SQLite's sqlite3_complete(). They know everything that can hide a
+// semicolon, present and future. SplitPortably is migrationd's own lexer, used where no engine
+// is named and as the last resort for text PostgreSQL's scanner rejects: it knows '...' and
+// "..." quotes, -- and /* */ comments (nested on PostgreSQL), E'...' strings, SQLite's [...] and
+// `...` identifiers, dollar quotes, and the BEGIN/CASE ... END bodies of CREATE TRIGGER /
+// FUNCTION / PROCEDURE. Pure; thread-safe (libpg_query keeps per-thread memory).
 #pragma once
 
 #include <string>
@@ -25,5 +27,7 @@ struct SqlStatement {
 // comments nest.
 std::vector<SqlStatement> SplitSqlStatements(std::string_view sql, int first_line,
                                              std::string_view dialect = "");
+std::vector<SqlStatement> SplitPortably(std::string_view sql, int first_line,
+                                        std::string_view dialect = "");
 
 }  // namespace migrationd

@@ -195,11 +195,24 @@ TEST_CASE("transaction control inside a transactional revision is refused at loa
                    Catch::Contains("transaction: none"));
   }
   // Bodies and savepoints are not transaction control; `transaction: none` may use it.
-  CHECK(ParseScript(head + "-- +upgrade\nDO $$ BEGIN PERFORM 1; END $$;\n"
+  // Each engine's section is read by that engine's lexer.
+  CHECK(ParseScript(head + "-- +upgrade postgresql\nDO $$ BEGIN PERFORM 1; END $$;\n"
+                           "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n"
+                           "-- +upgrade sqlite\n"
                            "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\n"
                            "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n",
                     "004.sql")
             .ok());
+  // A common section is read by the engine's lexer once the engine is known: a SQLite trigger
+  // body there reads, to PostgreSQL, as statements ending in END (a COMMIT).
+  auto common = ParseScript(head + "-- +upgrade\n"
+                                   "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\n",
+                            "004.sql");
+  REQUIRE(common.ok());
+  CHECK(common->CheckNoTransactionControl("sqlite").ok());
+  Status on_postgres = common->CheckNoTransactionControl("postgresql");
+  CHECK_THAT(on_postgres.message(),
+             Catch::StartsWith("004.sql:4:") && Catch::Contains("'-- +upgrade sqlite' section"));
   CHECK(
       ParseScript(head + "-- transaction: none\n-- +upgrade\nCOMMIT;\nVACUUM;\n", "004.sql").ok());
 }
