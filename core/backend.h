@@ -63,6 +63,14 @@ class Backend {
   virtual Status AcquireStepLock() = 0;
   virtual void ReleaseStepLock() = 0;
 
+  // A script's `-- sqlite-foreign-keys: off` (SQLite's table rebuild): foreign key enforcement
+  // off for the connection around the revision's transaction (call outside a transaction;
+  // SQLite ignores the switch inside one), and the check of every foreign key before the
+  // commit (an integrity error listing the violations). PostgreSQL changes tables in place and
+  // needs neither: both are no-ops there.
+  virtual Status SetForeignKeys(bool enforced) = 0;
+  virtual Status CheckForeignKeys() = 0;
+
   // Engine capabilities the engine-neutral code asks for instead of testing the dialect.
   // The DDL of the daemon's own tables (idempotent: CREATE TABLE IF NOT EXISTS ...).
   virtual std::vector<std::string> VersionTablesDdl() const = 0;

@@ -355,6 +355,17 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   // Exactly once does not rest on the migration lock alone: the step lock plus a re-read of
   // the version rows refuse a step that another migration already ran.
   const bool transactional = script.transaction == TransactionMode::kPerMigration;
+  // Foreign keys off for SQLite's table rebuild: switched before the transaction (inside one
+  // SQLite ignores it) and back on whatever happens.
+  const bool keys_off = script.sqlite_foreign_keys_off;
+  if (keys_off) MIGRATIOND_RETURN_IF_ERROR(backend_.SetForeignKeys(false));
+  struct KeysBackOn {
+    Backend& backend;
+    bool active;
+    ~KeysBackOn() {
+      if (active) (void)backend.SetForeignKeys(true);
+    }
+  } keys_back_on{backend_, keys_off};
   Status status = transactional ? backend_.Begin() : Status::Ok();
   if (status.ok()) status = backend_.AcquireStepLock();
   if (status.ok()) status = CheckHeadsAre(expected_heads, step);
@@ -367,6 +378,7 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   if (status.ok()) {
     status = transactional ? RunStatements(script, step) : RunJournaled(script, step, skip);
   }
+  if (status.ok() && keys_off) status = backend_.CheckForeignKeys();
   // A non-transactional script records its outcome in a transaction of its own.
   if (status.ok() && !transactional) status = backend_.Begin();
   if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);

@@ -30,6 +30,8 @@ class PostgresBackend final : public Backend {
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
+  Status SetForeignKeys(bool) override { return Status::Ok(); }
+  Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
 
  private:

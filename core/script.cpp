@@ -64,7 +64,8 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 // The header field `key` is probably a misspelling of, or nullptr.
 const char* NearestHeaderKey(const std::string& key) {
-  for (const char* known : {"revision", "parents", "message", "transaction", "downgrade"}) {
+  for (const char* known :
+       {"revision", "parents", "message", "transaction", "downgrade", "sqlite-foreign-keys"}) {
     if (EditDistance(key, known) <= 2) return known;
   }
   return nullptr;
@@ -162,6 +163,16 @@ std::pair<std::string, std::string> LeadingWords(const std::string& sql) {
 }
 
 // Whether a statement ends, begins or abandons the surrounding transaction.
+bool IsForeignKeysPragma(const std::string& sql) {
+  std::string flat;
+  for (char c : sql) {
+    if (!std::isspace(static_cast<unsigned char>(c))) {
+      flat += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return flat.starts_with("pragmaforeign_keys") || flat.starts_with("pragmamain.foreign_keys");
+}
+
 bool IsTransactionControl(const std::string& sql) {
   auto [first, second] = LeadingWords(sql);
   if (first == "BEGIN" || first == "COMMIT" || first == "END" || first == "ABORT") return true;
@@ -228,7 +239,7 @@ class ScriptParser {
     std::string_view value = Trim(body.substr(colon + 1));
     if (key.empty() || key.find(' ') != std::string::npos) return Status::Ok();  // prose
     bool known = key == "revision" || key == "parents" || key == "message" ||
-                 key == "transaction" || key == "downgrade";
+                 key == "transaction" || key == "downgrade" || key == "sqlite-foreign-keys";
     if (known && !seen_keys_.insert(key).second) {
       return Error(number, "header field '" + key + "' given twice");
     }
@@ -265,6 +276,14 @@ class ScriptParser {
                          std::string(value) + "'");
       }
       script_.downgrade_is_noop = true;
+    } else if (key == "sqlite-foreign-keys") {
+      if (value != "off") {
+        return Error(number,
+                     "sqlite-foreign-keys must be 'off' (foreign keys are on otherwise), "
+                     "not '" +
+                         std::string(value) + "'");
+      }
+      script_.sqlite_foreign_keys_off = true;
     } else if (const char* nearest = NearestHeaderKey(key)) {
       // Close to a real field: almost certainly a typo that would silently change the graph.
       return Error(number, "unknown header field '" + key + "'; did you mean '" + nearest + "'?");
@@ -301,6 +320,11 @@ class ScriptParser {
   }
 
   Result<Script> Finish() {
+    if (script_.sqlite_foreign_keys_off && script_.transaction == TransactionMode::kNone) {
+      return Error(1,
+                   "'sqlite-foreign-keys: off' needs the revision's transaction (the foreign key "
+                   "check runs before its commit); remove 'transaction: none'");
+    }
     // Each engine's section by that engine's lexer; the common ones portably here, and by the
     // engine's lexer once it is known (ScriptDirectory::CheckDialect).
     MIGRATIOND_RETURN_IF_ERROR(script_.CheckNoTransactionControl(""));
@@ -393,6 +417,13 @@ Status Script::CheckNoTransactionControl(std::string_view dialect) const {
       if (!dialect.empty() && !key.empty()) continue;
       const std::string_view lexer = key.empty() ? dialect : std::string_view(key);
       for (const auto& statement : SplitSqlStatements(section.sql, section.first_line, lexer)) {
+        if (IsForeignKeysPragma(statement.text)) {
+          return Status::ParseError(
+              path + ":" + std::to_string(statement.line) +
+              ": 'PRAGMA foreign_keys' does nothing inside a transaction (SQLite ignores it "
+              "there), so the table rebuild it is meant for would run with foreign keys on and "
+              "cascade; remove it and add the header '-- sqlite-foreign-keys: off' instead");
+        }
         if (!IsTransactionControl(statement.text)) continue;
         return Status::ParseError(
             path + ":" + std::to_string(statement.line) + ": '" +
@@ -406,8 +437,9 @@ Status Script::CheckNoTransactionControl(std::string_view dialect) const {
                        "'s lexer: if this is another engine's syntax, move it to a '-- +" +
                        DirectionName(sections == &upgrade ? Direction::kUpgrade
                                                           : Direction::kDowngrade) +
-                       " " + std::string(dialect == kDialectSqlite ? kDialectPostgresql
-                                                                   : kDialectSqlite) +
+                       " " +
+                       std::string(dialect == kDialectSqlite ? kDialectPostgresql
+                                                             : kDialectSqlite) +
                        "' section)"
                  : ""));
       }
@@ -440,6 +472,7 @@ std::string Script::ComputeChecksum(std::string_view dialect) const {
   }
   // The declaration changes what a rollback does; scripts without it keep their checksums.
   if (downgrade_is_noop) hasher.Update("-- downgrade: no-op\n");
+  if (sqlite_foreign_keys_off) hasher.Update("-- sqlite-foreign-keys: off\n");
   return hasher.HexDigest();
 }
 

@@ -46,6 +46,9 @@ struct Script {
   int parents_line = 0;  // line of the `parents:` header, for messages about parents
   // `-- downgrade: no-op`: rolling back needs no statements (an empty section is then fine).
   bool downgrade_is_noop = false;
+  // `-- sqlite-foreign-keys: off`: SQLite's table rebuild (create new, copy, drop old, rename)
+  // with foreign keys off around the transaction and a full foreign key check before commit.
+  bool sqlite_foreign_keys_off = false;
 
   // Key "" is the common section; other keys are dialect names.
   std::map<std::string, ScriptSection> upgrade;

@@ -134,7 +134,8 @@ void AddStatement(std::string_view text, int start_line, bool nested_comments,
     }
   }
   size_t last = text.find_last_not_of(" \t\r\n");
-  statements.push_back({std::string(text.substr(first, last + 1 - first)), start_line + lines_before});
+  statements.push_back(
+      {std::string(text.substr(first, last + 1 - first)), start_line + lines_before});
 }
 
 // Statements from the pieces [begin, end) of `sql` an engine's lexer found.

@@ -120,6 +120,28 @@ Result<bool> SqliteBackend::TableExists(const std::string& table) {
 Status SqliteBackend::AcquireStepLock() { return Status::Ok(); }
 void SqliteBackend::ReleaseStepLock() {}
 
+Status SqliteBackend::SetForeignKeys(bool enforced) {
+  return Execute(enforced ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+}
+
+Status SqliteBackend::CheckForeignKeys() {
+  auto violations = Query("PRAGMA foreign_key_check", {});
+  if (!violations.ok()) return violations.status();
+  if (violations->empty()) return Status::Ok();
+  std::string list;
+  size_t shown = 0;
+  for (const auto& row : *violations) {
+    if (++shown > 5) break;
+    // table, rowid, parent table, index of the foreign key
+    list += (list.empty() ? "" : "; ") + row[0].value_or("?") + " rowid " + row[1].value_or("?") +
+            " -> " + row[2].value_or("?");
+  }
+  return Status::Integrity(std::to_string(violations->size()) +
+                           " row(s) violate a foreign key after the revision (" + list +
+                           (violations->size() > 5 ? "; ..." : "") +
+                           "); it was rolled back. Make the rebuild keep every referenced row");
+}
+
 void SqliteBackend::Interrupt() { sqlite3_interrupt(db_->getHandle()); }
 
 Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_ms*/) {

@@ -33,6 +33,8 @@ class SqliteBackend final : public Backend {
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
+  Status SetForeignKeys(bool enforced) override;
+  Status CheckForeignKeys() override;
   std::vector<std::string> VersionTablesDdl() const override;
 
  private:

@@ -14,6 +14,8 @@
 
 namespace migrationd {
 
+const char* const kMigrationdVersion = "0.1.0";
+
 namespace {
 
 // Every setting, as a flag (`--backup-dir`) and a config key (`backup_dir`). The daemon's

@@ -13,8 +13,6 @@
 
 namespace migrationd {
 
-const char* const kMigrationdVersion = "0.1.0";
-
 namespace {
 
 std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }

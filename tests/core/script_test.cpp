@@ -205,8 +205,9 @@ TEST_CASE("transaction control inside a transactional revision is refused at loa
             .ok());
   // A common section is read by the engine's lexer once the engine is known: a SQLite trigger
   // body there reads, to PostgreSQL, as statements ending in END (a COMMIT).
-  auto common = ParseScript(head + "-- +upgrade\n"
-                                   "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\n",
+  auto common = ParseScript(head +
+                                "-- +upgrade\n"
+                                "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\n",
                             "004.sql");
   REQUIRE(common.ok());
   CHECK(common->CheckNoTransactionControl("sqlite").ok());
