@@ -170,16 +170,7 @@ std::vector<std::string> SqliteBackend::VersionTablesDdl() const {
       " host TEXT,"
       " daemon_pid INTEGER,"
       " backup_id TEXT)",
-      // One row per `transaction: none` step that started and has not finished: how many of its
-      // statements completed, so that a failure is visible and `resume` continues after them.
-      "CREATE TABLE IF NOT EXISTS migrationd_progress ("
-      " revision TEXT PRIMARY KEY NOT NULL,"
-      " direction TEXT NOT NULL,"
-      " statements_total INTEGER NOT NULL,"
-      " statements_done INTEGER NOT NULL,"
-      " done_checksum TEXT NOT NULL,"
-      " error TEXT,"
-      " updated_at TEXT NOT NULL)",
+      kProgressTableDdl,
   };
 }
 
