@@ -64,13 +64,17 @@ constexpr Setting kSettings[] = {
 
 // The parser for the flags above; each value lands in `flags` in command-line order.
 void DefineDaemonFlags(CLI::App& app, std::string& config_file,
-                       std::vector<std::pair<std::string, std::string>>& flags) {
+                       std::vector<std::pair<std::string, std::string>>& flags,
+                       bool& check_config) {
   app.description(
       "migrationd: the schema-migration daemon. Runs in the foreground and logs to stderr. "
       "Flags override the config file, an INI file with a [migrationd] section whose keys are "
       "the flags' names with '_' for '-'.");
   app.set_version_flag("--version", "migrationd " + std::string(kMigrationdVersion));
   app.add_option("--config", config_file, "the configuration file")->type_name("FILE");
+  app.add_flag("--check-config", check_config,
+               "check the configuration (file and flags), print what it says and exit: 0 when "
+               "usable, 2 naming the file, line and key otherwise");
   for (const auto& setting : kSettings) {
     const std::string key = setting.flag;
     CLI::Option* option = app.add_option("--" + key, setting.help)->type_name(setting.value);
@@ -266,7 +270,8 @@ std::string DaemonUsage() {
   CLI::App app("", "migrationd");
   std::string config_file;
   std::vector<std::pair<std::string, std::string>> flags;
-  DefineDaemonFlags(app, config_file, flags);
+  bool check_config = false;
+  DefineDaemonFlags(app, config_file, flags, check_config);
   return app.help();
 }
 
@@ -275,7 +280,7 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   std::vector<std::pair<std::string, std::string>> flags;
   std::string config_file;
   CLI::App app("", "migrationd");
-  DefineDaemonFlags(app, config_file, flags);
+  DefineDaemonFlags(app, config_file, flags, parsed.check_config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -55,6 +55,7 @@ struct ParsedArgs {
   DaemonConfig config;
   bool help = false;
   bool version = false;
+  bool check_config = false;  // --check-config: validate, report, exit
 };
 Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv);
 

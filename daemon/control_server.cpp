@@ -292,6 +292,13 @@ Status ControlServer::Listen(const std::string& path, mode_t mode, const std::st
   return Status::Ok();
 }
 
+Status ControlServer::Adopt(int listening_fd) {
+  boost::system::error_code ec;
+  acceptor_.assign(stream_protocol(), listening_fd, ec);
+  if (ec) return Status::Io("cannot use the socket systemd passed: " + ec.message());
+  return Status::Ok();
+}
+
 void ControlServer::Start() { asio::co_spawn(io_, AcceptLoop(), asio::detached); }
 
 awaitable<void> ControlServer::AcceptLoop() {

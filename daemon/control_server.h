@@ -36,6 +36,9 @@ class ControlServer {
 
   // Binds the socket: replaces a stale socket file, refuses to steal a live one.
   Status Listen(const std::string& path, mode_t mode, const std::string& group);
+  // Serves on a listening socket made by someone else (systemd's socket activation); its file
+  // is theirs, so it is not removed on exit.
+  Status Adopt(int listening_fd);
   void Start();
   // Stops accepting (the socket file is removed); open sessions finish their requests.
   void StopAccepting();

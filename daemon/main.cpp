@@ -8,13 +8,41 @@
 #include <functional>
 #include <thread>
 
+#include "core/database_url.h"
+#include "core/script_directory.h"
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/control_server.h"
 #include "daemon/service.h"
+#include "daemon/systemd_integration.h"
 
 namespace migrationd {
 namespace {
+
+// --check-config: what the file and flags say, and whether the database URL and the scripts
+// directory can be used; nothing is opened for writing, no socket is made.
+int CheckConfig(const DaemonConfig& config) {
+  auto url = DatabaseUrl::Parse(config.database);
+  if (!url.ok()) {
+    std::fprintf(stderr, "migrationd: database: %s\n", url.status().message().c_str());
+    return 2;
+  }
+  auto scripts = ScriptDirectory::Load(config.migrations);
+  Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
+  if (!usable.ok()) {
+    std::fprintf(stderr, "migrationd: migrations: %s\n", usable.message().c_str());
+    return 2;
+  }
+  std::printf(
+      "configuration OK\n  database:   %s (%s)\n  migrations: %s (%zu revisions, head %s)\n"
+      "  socket:     %s (mode %04o)\n  log level:  %s\n",
+      url->Redacted().c_str(), url->dialect().c_str(), config.migrations.c_str(),
+      scripts->graph().TopologicalOrder().size(),
+      scripts->graph().Heads().empty() ? "none" : scripts->graph().Heads().front().c_str(),
+      config.socket_path.c_str(), static_cast<unsigned>(config.socket_mode),
+      config.log_level.c_str());
+  return 0;
+}
 
 int Main(int argc, char** argv) {
   auto args = ParseDaemonArgs(argc, argv);
@@ -30,6 +58,7 @@ int Main(int argc, char** argv) {
     std::printf("migrationd %s\n", kMigrationdVersion);
     return 0;
   }
+  if (args->check_config) return CheckConfig(args->config);
   auto logger = spdlog::stderr_color_mt("migrationd");
   spdlog::set_default_logger(logger);
   // UTC with a Z, as migctl and the history print times.
@@ -51,14 +80,36 @@ int Main(int argc, char** argv) {
   limits.idle_timeout = config.idle_timeout;
   limits.frame_timeout = config.frame_timeout;
   ControlServer server(io, **service, limits);
-  Status listening = server.Listen(config.socket_path, config.socket_mode, config.socket_group);
+  std::string inherit_error;
+  const int inherited = InheritedListenSocket(inherit_error);
+  if (!inherit_error.empty()) {
+    spdlog::critical("{}", inherit_error);
+    return 1;
+  }
+  Status listening =
+      inherited >= 0 ? server.Adopt(inherited)
+                     : server.Listen(config.socket_path, config.socket_mode, config.socket_group);
   if (!listening.ok()) {
     spdlog::critical("{}", listening.message());
     return listening.code() == ErrorCode::kBusy ? 4 : 1;
   }
   spdlog::info("migrationd {} (pid {}) on {}: database {}, migrations {}", kMigrationdVersion,
-               getpid(), config.socket_path, (*service)->database_description(), config.migrations);
+               getpid(), inherited >= 0 ? "the socket systemd passed" : config.socket_path,
+               (*service)->database_description(), config.migrations);
   (*service)->LogStartupCheck();
+  const SystemdNotifier systemd;
+  (*service)->SetActivityListener([&systemd](const std::string& what) { systemd.Status(what); });
+  systemd.Ready("idle; serving " + (*service)->database_description());
+  // A wedged io loop stops the pings, and systemd restarts the daemon (WatchdogSec=).
+  boost::asio::steady_timer watchdog(io);
+  std::function<void()> ping = [&] {
+    systemd.WatchdogPing();
+    watchdog.expires_after(*systemd.watchdog_interval());
+    watchdog.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) ping();
+    });
+  };
+  if (systemd.watchdog_interval()) ping();
 
   // SIGHUP re-reads the configuration (the same flags and file as at start) and applies what
   // can change while running; it never ends the daemon, whatever the job is doing.
@@ -85,6 +136,7 @@ int Main(int argc, char** argv) {
     if (ec) return;
     spdlog::info("signal {}: no new requests; a running job gets {} s to finish", signal,
                  config.shutdown_grace_seconds);
+    systemd.Stopping();
     server.StopAccepting();
     (*service)->StopScheduler();
     boost::system::error_code ignored;

@@ -415,9 +415,14 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
                      Responder& responder) {
   const uint64_t id = request.request_id();
   responder.SendEvent(MakeEvent(id, proto::JOB_STARTED, Describe(request)));
+  if (activity_) activity_("running '" + Describe(request) + "' for " + peer.user_name);
   proto::Result result =
       Guarded(request, [&] { return RunLockedJob(request, peer, control, responder); });
   result.set_request_id(id);
+  if (activity_) {
+    activity_("idle; last job '" + Describe(request) + "' " +
+              (result.code() == proto::OK ? "succeeded" : "failed") + " at " + Now());
+  }
   if (result.code() == proto::OK) {
     spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
   } else {

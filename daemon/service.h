@@ -63,6 +63,11 @@ class Service {
   const DaemonConfig& config() const { return config_; }
   // The settings in force now: the start configuration with the last reload applied.
   std::shared_ptr<const DaemonConfig> Live() const;
+  // Called with one line on what the daemon is doing whenever a job starts or ends (systemd's
+  // STATUS=); set before serving. From the job thread.
+  void SetActivityListener(std::function<void(const std::string&)> listener) {
+    activity_ = std::move(listener);
+  }
   // The database URL without its password.
   const std::string& database_description() const { return url_.Redacted(); }
 
@@ -138,6 +143,7 @@ class Service {
   std::atomic<int64_t> next_backup_epoch_{0};                // seconds; 0: none scheduled
   mutable std::mutex identity_mutex_;
   mutable std::string identity_;  // guarded by identity_mutex_; "" until known with its id
+  std::function<void(const std::string&)> activity_;  // set before serving, then read-only
   mutable std::mutex job_state_mutex_;
   std::optional<RecordedState> job_state_;  // guarded by job_state_mutex_
   JobQueue jobs_;
