@@ -58,6 +58,9 @@ class Backend {
 
   // Whether a table exists (read-only requests must not create migrationd's tables).
   virtual Result<bool> TableExists(const std::string& table) = 0;
+  // Tables other than the engine's and migrationd's own (auto_upgrade = empty: is this a fresh
+  // database?).
+  virtual Result<int64_t> CountUserTables() = 0;
 
   // Aborts the statement running on this connection (it then fails, and its transaction rolls
   // back). The one method that may be called from another thread.

@@ -145,6 +145,15 @@ Result<bool> PostgresBackend::TableExists(const std::string& table) {
   return rows->front()[0].value_or("0") != "0";
 }
 
+Result<int64_t> PostgresBackend::CountUserTables() {
+  auto rows = Query(
+      "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog',"
+      " 'information_schema') AND tablename NOT LIKE 'migrationd\\_%'",
+      {});
+  if (!rows.ok()) return rows.status();
+  return std::stoll(rows->front()[0].value_or("0"));
+}
+
 Status PostgresBackend::AcquireStepLock() {
   // Transaction level inside a step's transaction (released by its commit or rollback, so no
   // path can leak it); session level around a `transaction: none` step's autocommit statements.

@@ -26,6 +26,7 @@ class PostgresBackend final : public Backend {
   Result<std::vector<SqlRow>> Query(const std::string& sql,
                                     const std::vector<SqlValue>& params) override;
   Result<bool> TableExists(const std::string& table) override;
+  Result<int64_t> CountUserTables() override;
   void Interrupt() override;
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   Status AcquireStepLock() override;

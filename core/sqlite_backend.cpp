@@ -114,6 +114,15 @@ Result<bool> SqliteBackend::TableExists(const std::string& table) {
   return rows->front()[0].value_or("0") != "0";
 }
 
+Result<int64_t> SqliteBackend::CountUserTables() {
+  auto rows = Query(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
+      " ESCAPE '\\' AND name NOT LIKE 'migrationd\\_%' ESCAPE '\\'",
+      {});
+  if (!rows.ok()) return rows.status();
+  return std::stoll(rows->front()[0].value_or("0"));
+}
+
 // The write lock taken by BEGIN IMMEDIATE is the step lock. Outside a transaction SQLite has
 // nothing that outlives a statement: a `transaction: none` step is guarded only by the
 // migration lock and the re-read of the version rows when it commits its outcome.

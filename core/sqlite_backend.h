@@ -29,6 +29,7 @@ class SqliteBackend final : public Backend {
   Result<std::vector<SqlRow>> Query(const std::string& sql,
                                     const std::vector<SqlValue>& params) override;
   Result<bool> TableExists(const std::string& table) override;
+  Result<int64_t> CountUserTables() override;
   void Interrupt() override;
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   Status AcquireStepLock() override;

@@ -57,6 +57,9 @@ constexpr Setting kSettings[] = {
     {"statement-timeout", "MS", "PostgreSQL statement_timeout for migrations (default 0: none)"},
     {"lock-retries", "N", "retries of a revision that hit the lock timeout (default 5)"},
     {"log-level", "LEVEL", "trace, debug, info, warn, error, critical, off (default info)"},
+    {"auto-upgrade", "POLICY",
+     "at start: never (default), empty (upgrade a database that has no tables, no backup), "
+     "always (upgrade to head with the usual backup; for dev and CI)"},
     {"max-connections", "N", "clients served at once; more are refused (default 64)"},
     {"idle-timeout", "D", "close a connection silent this long between requests (default 60s)"},
     {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
@@ -184,6 +187,12 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
                                      "critical or off");
     }
     config.log_level = value;
+  } else if (key == "auto_upgrade") {
+    if (value != "never" && value != "empty" && value != "always") {
+      return Status::InvalidArgument(
+          where + ": auto_upgrade must be never, empty or always, not '" + value + "'");
+    }
+    config.auto_upgrade = value;
   } else if (key == "max_connections") {
     MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections, where));
     if (config.max_connections < 1) {

@@ -44,6 +44,9 @@ struct DaemonConfig {
   int statement_timeout_ms = 0;           // PostgreSQL statement_timeout (0: none)
   int lock_retries = 5;                   // attempts after a lock timeout, with doubling backoff
   std::string log_level = "info";
+  // At start: never (log the start-up check), empty (upgrade a database with no tables, no
+  // backup), always (upgrade to head with the usual backup). Dev and CI use; default never.
+  std::string auto_upgrade = "never";
   // Control socket limits (see ServerLimits): a client cannot hold the daemon's resources.
   int max_connections = 64;
   std::chrono::seconds idle_timeout{60};

@@ -13,6 +13,7 @@
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/control_server.h"
+#include "daemon/log_setup.h"
 #include "daemon/service.h"
 #include "daemon/systemd_integration.h"
 
@@ -59,11 +60,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (args->check_config) return CheckConfig(args->config);
-  auto logger = spdlog::stderr_color_mt("migrationd");
-  spdlog::set_default_logger(logger);
-  // UTC with a Z, as migctl and the history print times.
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  spdlog::set_level(spdlog::level::from_str(args->config.log_level));
+  SetUpLogging(args->config.log_level);
   std::signal(SIGPIPE, SIG_IGN);
   // A file size limit must fail the write (EFBIG) and so the backup, not kill the daemon.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -97,6 +94,7 @@ int Main(int argc, char** argv) {
                getpid(), inherited >= 0 ? "the socket systemd passed" : config.socket_path,
                (*service)->database_description(), config.migrations);
   (*service)->LogStartupCheck();
+  (*service)->RunAutoUpgrade();
   const SystemdNotifier systemd;
   (*service)->SetActivityListener([&systemd](const std::string& what) { systemd.Status(what); });
   systemd.Ready("idle; serving " + (*service)->database_description());

@@ -114,6 +114,7 @@ void Service::Reload(const DaemonConfig& fresh) {
       {"max_connections", fresh.max_connections != config_.max_connections},
       {"idle_timeout", fresh.idle_timeout != config_.idle_timeout},
       {"frame_timeout", fresh.frame_timeout != config_.frame_timeout},
+      {"auto_upgrade", fresh.auto_upgrade != config_.auto_upgrade},
   };
   for (const auto& [key, changed] : restart_only) {
     if (changed) spdlog::warn("reload: '{}' changed; it takes effect at the next restart", key);

@@ -47,6 +47,9 @@ class Service {
               std::shared_ptr<Responder> responder);
   // Logs the database's revision against the scripts' head, with a warning when they differ.
   void LogStartupCheck();
+  // auto_upgrade (never | empty | always): at start, an upgrade to head as a normal job whose
+  // requester is the daemon itself; returns once it ended (READY=1 comes after it).
+  void RunAutoUpgrade();
   // Arms the backup timer on `io` when backup_interval is set (taking a missed run at once when
   // backup_catch_up is on).
   void StartScheduler(boost::asio::io_context& io);

@@ -3,32 +3,77 @@
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace migrationd {
 
+// The queue and the thread that empties it. Shared with the thread, which the notifier detaches
+// when it goes: a sendmsg() blocked on a stalled manager must not hold up the daemon's exit.
+struct SystemdNotifier::Sender {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::string> queue;  // guarded by mutex
+  bool stop = false;              // guarded by mutex
+
+  void Run() {
+    std::unique_lock lock(mutex);
+    while (true) {
+      wake.wait(lock, [&] { return stop || !queue.empty(); });
+      if (queue.empty()) return;  // stopping, all sent
+      std::string state = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      (void)sd_notify(0, state.c_str());
+      lock.lock();
+    }
+  }
+};
+
 SystemdNotifier::SystemdNotifier() {
   const char* socket = std::getenv("NOTIFY_SOCKET");
-  enabled_ = socket != nullptr && *socket != '\0';
   uint64_t usec = 0;
-  // 0 unsets nothing: WATCHDOG_USEC/PID stay for the life of the process (the pid check
-  // matters only to children, which exec other programs).
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
     watchdog_ = std::chrono::microseconds(usec / 2);
   }
+  if (socket == nullptr || *socket == '\0') return;
+  sender_ = std::make_shared<Sender>();
+  std::thread([sender = sender_] { sender->Run(); }).detach();
 }
 
-void SystemdNotifier::Send(const std::string& state) const {
-  if (enabled_) (void)sd_notify(0, state.c_str());
+SystemdNotifier::~SystemdNotifier() {
+  if (!sender_) return;
+  std::lock_guard lock(sender_->mutex);
+  sender_->stop = true;
+  sender_->wake.notify_one();
 }
 
-void SystemdNotifier::Ready(const std::string& status) const { Send("READY=1\nSTATUS=" + status); }
+void SystemdNotifier::Post(std::string state) const {
+  if (!sender_) return;
+  std::lock_guard lock(sender_->mutex);
+  // A manager that stopped reading gets the newest news, not an ever longer backlog: drop the
+  // oldest pings and statuses (READY and STOPPING are kept).
+  constexpr size_t kMaxQueued = 32;
+  for (auto it = sender_->queue.begin();
+       sender_->queue.size() >= kMaxQueued && it != sender_->queue.end();) {
+    const bool droppable =
+        it->find("READY=1") == std::string::npos && it->find("STOPPING=1") == std::string::npos;
+    it = droppable ? sender_->queue.erase(it) : it + 1;
+  }
+  sender_->queue.push_back(std::move(state));
+  sender_->wake.notify_one();
+}
 
-void SystemdNotifier::Status(const std::string& status) const { Send("STATUS=" + status); }
+void SystemdNotifier::Ready(const std::string& status) const { Post("READY=1\nSTATUS=" + status); }
 
-void SystemdNotifier::Stopping() const { Send("STOPPING=1\nSTATUS=stopping"); }
+void SystemdNotifier::Status(const std::string& status) const { Post("STATUS=" + status); }
 
-void SystemdNotifier::WatchdogPing() const { Send("WATCHDOG=1"); }
+void SystemdNotifier::Stopping() const { Post("STOPPING=1\nSTATUS=stopping"); }
+
+void SystemdNotifier::WatchdogPing() const { Post("WATCHDOG=1"); }
 
 int InheritedListenSocket(std::string& error) {
   // Unset the variables: the children migrationd starts (pg_dump, psql) must not see them.

@@ -8,16 +8,24 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace migrationd {
 
+// sd_notify() blocks while the manager's socket queue is full (a stalled manager, or a test
+// that stops reading): the messages go out from a thread of their own, so no job and no io
+// loop ever waits on them. Thread-safe.
 class SystemdNotifier {
  public:
   SystemdNotifier();
+  ~SystemdNotifier();
+  SystemdNotifier(const SystemdNotifier&) = delete;
+  SystemdNotifier& operator=(const SystemdNotifier&) = delete;
+
   // Whether a service manager listens (NOTIFY_SOCKET is set).
-  bool enabled() const { return enabled_; }
+  bool enabled() const { return sender_ != nullptr; }
   void Ready(const std::string& status) const;
   void Status(const std::string& status) const;
   void Stopping() const;
@@ -26,8 +34,9 @@ class SystemdNotifier {
   std::optional<std::chrono::microseconds> watchdog_interval() const { return watchdog_; }
 
  private:
-  void Send(const std::string& state) const;
-  bool enabled_ = false;
+  struct Sender;
+  void Post(std::string state) const;
+  std::shared_ptr<Sender> sender_;  // null without systemd
   std::optional<std::chrono::microseconds> watchdog_;
 };
 

@@ -1,0 +1,16 @@
+// Where log lines go and how they look. Always stderr. Under systemd (stderr is the journal
+// stream JOURNAL_STREAM names) each line starts with its syslog priority, "<4>" for a warning,
+// and carries no timestamp (the journal has its own): `journalctl -p warning` then finds the
+// start-up warning. Anywhere else: "2026-11-26T17:32:23.123Z warning ...", UTC.
+#pragma once
+
+#include <string>
+
+namespace migrationd {
+
+void SetUpLogging(const std::string& level);
+// Whether stderr is the stream JOURNAL_STREAM ("device:inode") names; a child that inherited the
+// variable but writes elsewhere is not.
+bool StderrIsJournal();
+
+}  // namespace migrationd
