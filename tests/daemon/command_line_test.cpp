@@ -1,6 +1,7 @@
 // Both programs' command lines: every mutating command previews with --dry-run and changes
 // nothing; --version exists; and the help, docs/MIGCTL.md and the man pages name the same flags
 // for the same commands (checked against the real binaries' --help).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 #include <regex>
@@ -193,17 +194,24 @@ TEST_CASE("migctl --help, docs/MIGCTL.md and migctl(1) name the same flags per c
 }
 
 TEST_CASE(
-    "migrationd --help and migrationd(8) name the same options, and both programs have "
-    "--version",
+    "migrationd --help, migrationd(8) and migrationd.conf(5) name the same settings, and both "
+    "programs have --version",
     "[cli][docs]") {
   TempDir dir;
   const std::string man = Unroff(testing::ReadFile(MIGRATIOND_SOURCE_DIR "/docs/man/migrationd.8"));
   const std::set<std::string> flags = HelpFlags(Help(testing::MigrationdBinary(), {}, dir));
   REQUIRE(flags.count("--database") == 1);
   REQUIRE(flags.count("--retain-manual-age") == 1);
+  const std::string conf =
+      Unroff(testing::ReadFile(MIGRATIOND_SOURCE_DIR "/docs/man/migrationd.conf.5"));
   for (const std::string& flag : flags) {
     INFO(flag);
     CHECK_THAT(man, Catch::Contains(flag));
+    // Every setting is a key of migrationd.conf(5), with '_' for '-'.
+    if (flag == "--version" || flag == "--config" || flag == "--check-config") continue;
+    std::string key = flag.substr(2);
+    std::replace(key.begin(), key.end(), '-', '_');
+    CHECK_THAT(conf, Catch::Contains(key));
   }
   for (const std::string& binary : {testing::MigctlBinary(), testing::MigrationdBinary()}) {
     testing::Process version({binary, "--version"}, dir / "version");
