@@ -269,11 +269,11 @@ TEST_CASE("a service manager that stops reading never holds up the daemon", "[sy
   std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
   REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
   const std::string socket_path = dir / "d.sock";
-  testing::Process daemon({"/usr/bin/env", "NOTIFY_SOCKET=" + path, "WATCHDOG_USEC=20000",
-                           testing::MigrationdBinary(), "--database", db.url(), "--migrations",
-                           testing::SeedMigrationsDir(), "--socket", socket_path,
-                           "--backup-dir", dir / "backups"},
-                          dir / "d");
+  testing::Process daemon(
+      {"/usr/bin/env", "NOTIFY_SOCKET=" + path, "WATCHDOG_USEC=20000", testing::MigrationdBinary(),
+       "--database", db.url(), "--migrations", testing::SeedMigrationsDir(), "--socket",
+       socket_path, "--backup-dir", dir / "backups"},
+      dir / "d");
   for (int i = 0; i < 200 && testing::RunMigctl(socket_path, {"status"}).exit_code != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
