@@ -25,7 +25,7 @@ proto::Event StepEvent(uint64_t request_id, proto::EventKind kind, const Planned
 // holder's current revision for other daemons.
 RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& control,
                          Responder& responder, MigrationLock& lock,
-                         std::function<void(const PlannedStep&)> committed) {
+                         const std::function<void(const PlannedStep&)>& committed) {
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
   observer.check_lock = [&lock] { return lock.CheckHeld(); };
