@@ -31,6 +31,8 @@ void WriteFile(const std::string& path, const std::string& text);
 std::string ReadFile(const std::string& path);
 // The repository's migrations/ directory (the seed's chain).
 std::string SeedMigrationsDir();
+// The head revision of the seed chain in migrations/.
+inline constexpr const char* kSeedHead = "003_add_script_version_management";
 // Copies the seed's scripts into `dir` (to add scripts beside them).
 void CopySeedMigrations(const std::string& dir);
 // `dir`/migrations with the seed's scripts plus `extra` (file name -> text); returns its path.

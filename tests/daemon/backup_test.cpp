@@ -28,7 +28,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 // The files of a backup directory, sorted (".tmp-" leftovers included: there must be none).
 std::vector<std::string> FilesIn(const std::string& dir) {

@@ -17,7 +17,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 TEMPLATE_TEST_CASE("every read-only command answers on a fresh database", "[daemon][commands]",
                    SqliteDatabase, PostgresDatabase) {

@@ -21,7 +21,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 // The seed chain plus a slow fifth revision, in `dir`/migrations.
 std::string SlowMigrations(const TempDir& dir, int seconds) {

@@ -32,7 +32,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kSeedHead = "003_add_script_version_management";
+using testing::kSeedHead;
 
 std::string ChainId(int i) {
   char id[32];

@@ -19,7 +19,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 // Edits the applied script 001 the way people do: a statement added to its (common) downgrade
 // section, which runs on both engines.

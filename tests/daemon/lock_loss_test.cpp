@@ -21,7 +21,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kSeedHead = "003_add_script_version_management";
+using testing::kSeedHead;
 constexpr int kSlowRevisions = 12;
 
 std::string SlowId(int i) {

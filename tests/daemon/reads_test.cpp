@@ -17,7 +17,7 @@ using testing::MigctlRun;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 // A SQLite revision that writes far more than the page cache holds (so the writer spills and
 // takes the EXCLUSIVE lock readers cannot pass), then keeps computing for about `seconds`.

@@ -15,7 +15,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 // Three statements, each committed on its own; the second needs a table that does not exist.
 std::string InStepsRevision(const std::string& first_statement) {

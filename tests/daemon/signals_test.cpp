@@ -19,7 +19,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 void WriteConfig(const std::string& path, const std::string& db_url, const std::string& extra) {
   testing::WriteFile(path, "[migrationd]\ndatabase = " + db_url + "\n" + extra);

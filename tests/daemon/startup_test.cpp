@@ -14,7 +14,7 @@ using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
 
-constexpr const char* kHead = "003_add_script_version_management";
+constexpr const char* kHead = testing::kSeedHead;
 
 std::vector<std::string> Current(const Daemon& daemon) {
   MigctlRun current = daemon.Migctl({"current"});
