@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <future>
 
 #include "core/backend.h"
 #include "core/database_identity.h"
@@ -397,65 +396,6 @@ class LoggingResponder final : public Responder {
     if (result.code() != proto::OK) spdlog::error("scheduled backup: {}", result.message());
   }
 };
-
-// Hands the auto-upgrade's result to the start-up thread waiting for it.
-class AwaitedResponder final : public Responder {
- public:
-  explicit AwaitedResponder(std::shared_ptr<std::promise<proto::Result>> done)
-      : done_(std::move(done)) {}
-  void SendEvent(proto::Event event) override {
-    if (event.kind() == proto::REVISION_FINISHED) {
-      spdlog::info("auto_upgrade: {} {} done", event.direction(), event.revision());
-    }
-  }
-  void SendResult(proto::Result result) override { done_->set_value(std::move(result)); }
-
- private:
-  std::shared_ptr<std::promise<proto::Result>> done_;
-};
-
-void Service::RunAutoUpgrade() {
-  const std::string& policy = config_.auto_upgrade;
-  if (policy == "never") return;
-  proto::Request request;
-  request.set_command(proto::UPGRADE);
-  request.set_target("head");
-  request.set_wait(true);
-  if (policy == "empty") {
-    auto backend = OpenBackendForReading(url_);
-    auto tables = backend.ok() ? (*backend)->CountUserTables() : Result<int64_t>(backend.status());
-    if (!tables.ok()) {
-      spdlog::error(
-          "auto_upgrade = empty: cannot tell whether the database is empty ({}); "
-          "nothing was run",
-          tables.status().message());
-      return;
-    }
-    if (*tables > 0) {
-      spdlog::info(
-          "auto_upgrade = empty: the database has {} table(s), so it is left to "
-          "'migctl upgrade'",
-          *tables);
-      return;
-    }
-    request.set_no_backup(true);  // an empty database has nothing to back up
-  }
-  PeerIdentity self;
-  self.uid = geteuid();
-  self.gid = getegid();
-  self.pid = getpid();
-  self.user_name = "migrationd (auto_upgrade)";
-  auto done = std::make_shared<std::promise<proto::Result>>();
-  std::future<proto::Result> result = done->get_future();
-  spdlog::info("auto_upgrade = {}: upgrading to head", policy);
-  SubmitJob(request, self, std::make_shared<AwaitedResponder>(done));
-  const proto::Result outcome = result.get();
-  if (outcome.code() == proto::OK) {
-    spdlog::info("auto_upgrade: {}", outcome.message());
-  } else {
-    spdlog::error("auto_upgrade failed: {}", outcome.message());
-  }
-}
 
 void Service::SubmitScheduledBackup() {
   PeerIdentity self;

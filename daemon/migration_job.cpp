@@ -1,7 +1,10 @@
-// Service: the upgrade, downgrade and stamp jobs. They run on the job queue's thread with the
-// migration lock held; events go to the requester as the job advances.
+// Service: the upgrade, downgrade, stamp, repair and resume jobs, and auto_upgrade at start. They
+// run on the job queue's thread with the migration lock held; events go to the requester as the job
+// advances.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <future>
 #include <thread>
 
 #include "core/migration_runner.h"
@@ -172,6 +175,65 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
                                                            : "downgraded to";
   result.set_message(std::string(done) + " " + JoinRevisions(after) + summary);
   return result;
+}
+
+// Hands the auto-upgrade's result to the start-up thread waiting for it.
+class AwaitedResponder final : public Responder {
+ public:
+  explicit AwaitedResponder(std::shared_ptr<std::promise<proto::Result>> done)
+      : done_(std::move(done)) {}
+  void SendEvent(proto::Event event) override {
+    if (event.kind() == proto::REVISION_FINISHED) {
+      spdlog::info("auto_upgrade: {} {} done", event.direction(), event.revision());
+    }
+  }
+  void SendResult(proto::Result result) override { done_->set_value(std::move(result)); }
+
+ private:
+  std::shared_ptr<std::promise<proto::Result>> done_;
+};
+
+void Service::RunAutoUpgrade() {
+  const std::string& policy = config_.auto_upgrade;
+  if (policy == "never") return;
+  proto::Request request;
+  request.set_command(proto::UPGRADE);
+  request.set_target("head");
+  request.set_wait(true);
+  if (policy == "empty") {
+    auto backend = OpenBackendForReading(url_);
+    auto tables = backend.ok() ? (*backend)->CountUserTables() : Result<int64_t>(backend.status());
+    if (!tables.ok()) {
+      spdlog::error(
+          "auto_upgrade = empty: cannot tell whether the database is empty ({}); "
+          "nothing was run",
+          tables.status().message());
+      return;
+    }
+    if (*tables > 0) {
+      spdlog::info(
+          "auto_upgrade = empty: the database has {} table(s), so it is left to "
+          "'migctl upgrade'",
+          *tables);
+      return;
+    }
+    request.set_no_backup(true);  // an empty database has nothing to back up
+  }
+  PeerIdentity self;
+  self.uid = geteuid();
+  self.gid = getegid();
+  self.pid = getpid();
+  self.user_name = "migrationd (auto_upgrade)";
+  auto done = std::make_shared<std::promise<proto::Result>>();
+  std::future<proto::Result> result = done->get_future();
+  spdlog::info("auto_upgrade = {}: upgrading to head", policy);
+  SubmitJob(request, self, std::make_shared<AwaitedResponder>(done));
+  const proto::Result outcome = result.get();
+  if (outcome.code() == proto::OK) {
+    spdlog::info("auto_upgrade: {}", outcome.message());
+  } else {
+    spdlog::error("auto_upgrade failed: {}", outcome.message());
+  }
 }
 
 }  // namespace migrationd

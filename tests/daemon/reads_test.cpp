@@ -39,7 +39,7 @@ TEST_CASE("status, current, heads and check answer while a revision holds SQLite
   SqliteDatabase db;
   TempDir dir;
   const std::string migrations =
-      testing::SeedMigrationsPlus(dir, {{"004_locking.sql", LockingRevision(4)}});
+      testing::SeedMigrationsPlus(dir, {{"004_locking.sql", LockingRevision(6)}});
   Daemon daemon(dir, "d", db.url(), migrations);
   REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
 
