@@ -41,7 +41,8 @@ constexpr CommandSpec kCommands[] = {
      "accept edited applied scripts: record their new checksums and why (admins)"},
     {"resume", proto::RESUME,
      "run the remaining statements of a half-applied 'transaction: none' revision"},
-    {"cancel", proto::CANCEL, "stop the running job (its current revision rolls back)"},
+    {"cancel", proto::CANCEL,
+     "stop the running job (its current revision rolls back), or remove a waiting one"},
     {"revision", proto::COMMAND_UNSPECIFIED,
      "write a new revision file whose parent is the current head (local, no daemon)"},
 };
@@ -71,6 +72,18 @@ void AddDryRun(CLI::App& command, CommandLine& line, const char* what) {
   command.add_flag("--dry-run", line.dry_run, what);
 }
 
+// Schema changes run only inside the daemon's maintenance windows (when it has any).
+void AddWindowFlags(CLI::App& command, CommandLine& line) {
+  auto* force = command.add_flag(
+      "--force", line.force,
+      "outside the maintenance windows: run now anyway (recorded in the history)");
+  auto* in_window = command.add_flag(
+      "--in-window", line.in_window,
+      "outside the maintenance windows: queue the job in the daemon for the next window and "
+      "return at once ('migctl status' shows it, 'migctl cancel ID' removes it)");
+  force->excludes(in_window);
+}
+
 // The flags and arguments each command takes; nothing else is accepted for it.
 void AddFlags(CLI::App& command, CommandLine& line) {
   const std::string name = command.get_name();
@@ -98,11 +111,13 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     if (name == "downgrade") target->required();
     AddWait(command, line);
     AddDryRun(command, line, "print the plan with every statement and its line; change nothing");
+    AddWindowFlags(command, line);
     command.add_flag("--no-backup", line.no_backup,
                      "skip the backup before migrating (recorded in every history row)");
   } else if (name == "resume") {
     AddWait(command, line);
     AddDryRun(command, line, "print the statements that would run; change nothing");
+    AddWindowFlags(command, line);
     command.add_flag("--no-backup", line.no_backup,
                      "skip the backup before resuming (recorded in the history row)");
   } else if (name == "stamp") {
@@ -111,6 +126,7 @@ void AddFlags(CLI::App& command, CommandLine& line) {
         ->expected(1);
     AddWait(command, line);
     AddDryRun(command, line, "show the version rows before and after; change nothing");
+    AddWindowFlags(command, line);
   } else if (name == "backup") {
     command.add_option("--label", line.label, "letters, digits and _ for the file name")
         ->type_name("L");
@@ -124,12 +140,19 @@ void AddFlags(CLI::App& command, CommandLine& line) {
                      "accept a backup taken from another database (recorded in history)");
     AddWait(command, line);
     AddDryRun(command, line, "check the backup (sha256, database) and say what would happen");
+    AddWindowFlags(command, line);
   } else if (name == "repair") {
     command.add_option("REV", line.arguments, "applied revisions to accept (default: all changed)");
     command.add_option("--reason", line.reason, "why the scripts changed (required, recorded)")
         ->type_name("TEXT");
     AddWait(command, line);
     AddDryRun(command, line, "list the checksums that would be recorded; change nothing");
+    AddWindowFlags(command, line);
+  } else if (name == "cancel") {
+    command.add_option("JOB", line.arguments,
+                       "a job id from 'migctl status' (default: the running job, else the only "
+                       "waiting one)")
+        ->expected(1);
   } else if (name == "revision") {
     command.add_option("-m,--message", line.message, "one line: the script's message")
         ->required()

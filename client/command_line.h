@@ -24,6 +24,8 @@ struct CommandLine {
   bool verbose = false;
   bool no_backup = false;
   bool from_other_database = false;
+  bool force = false;      // run outside the maintenance windows
+  bool in_window = false;  // queue for the next maintenance window
   std::string label;
   std::string range;
   std::string message;

@@ -112,6 +112,8 @@ proto::Request MakeRequest(const CommandLine& options) {
   request.set_limit(options.limit);
   request.set_no_backup(options.no_backup);
   request.set_from_other_database(options.from_other_database);
+  request.set_force(options.force);
+  request.set_in_window(options.in_window);
   request.set_label(options.label);
   return request;
 }

@@ -56,6 +56,8 @@ int ExitCodeFor(proto::ErrorCode code) {
       return 6;
     case proto::INTEGRITY:
       return 7;
+    case proto::OUTSIDE_WINDOW:
+      return 8;
     default:
       return 1;
   }
@@ -198,6 +200,26 @@ void Renderer::Status(const proto::StatusInfo& s) {
     std::printf("job:        none\n");
   }
   std::printf("queued:     %u\n", s.queued());
+  for (const auto& job : s.waiting()) {
+    std::printf("waiting:    #%llu '%s' by %s%s%s\n", static_cast<unsigned long long>(job.job_id()),
+                job.request().c_str(), job.user_name().c_str(),
+                job.scheduled_for().empty() ? "" : ", for the window opening at ",
+                job.scheduled_for().c_str());
+  }
+  if (s.maintenance_windows().empty()) {
+    std::printf("window:     none configured: schema changes may run at any time\n");
+  } else {
+    std::printf("window:     %s", s.window_open() ? "open" : "closed");
+    if (!s.window_closes_at().empty()) std::printf(" until %s", s.window_closes_at().c_str());
+    if (!s.next_window_opens_at().empty()) {
+      std::printf(", next opens %s", s.next_window_opens_at().c_str());
+    }
+    std::string windows;
+    for (const auto& window : s.maintenance_windows()) {
+      windows += (windows.empty() ? "" : "; ") + window;
+    }
+    std::printf(" (%s)\n", windows.c_str());
+  }
   std::printf("backups:    last %s, next %s\n",
               s.last_backup().empty() ? "none" : s.last_backup().c_str(),
               s.next_backup().empty() ? "none scheduled" : s.next_backup().c_str());

@@ -11,7 +11,7 @@ namespace {
 constexpr std::array<const char*, 7> kShortDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr std::array<const char*, 7> kLongDays = {"monday", "tuesday",  "wednesday", "thursday",
                                                   "friday", "saturday", "sunday"};
-constexpr int kMinutesPerDay = 24 * 60;
+constexpr int kSecondsPerDay = 24 * 60 * 60;
 
 // A cursor over the spec that knows its column for errors.
 class SpecReader {
@@ -45,7 +45,7 @@ class SpecReader {
     return Status::InvalidArgument("maintenance window '" + spec_ + "': column " +
                                    std::to_string(column) + ": " + what +
                                    "; write it as [WEEKDAYS] HH:MM..HH:MM [UTC], e.g. 'Sat,Sun "
-                                   "02:00..04:00 UTC'");
+                                   "02:00..04:00 UTC' (seconds optional: HH:MM:SS)");
   }
 
  private:
@@ -93,37 +93,40 @@ Status ReadWeekdays(SpecReader& reader, std::bitset<7>& days) {
   }
 }
 
-// HH:MM; `end` also accepts 24:00.
+// HH:MM or HH:MM:SS, in seconds after midnight; `end` also accepts 24:00.
 Result<int> ReadTime(SpecReader& reader, bool end) {
   const size_t column = reader.column();
   const std::string word = reader.Word(false);
-  const bool shaped =
-      word.size() == 5 && word[2] == ':' && std::all_of(word.begin(), word.end(), [](char c) {
-        return c == ':' || std::isdigit(static_cast<unsigned char>(c)) != 0;
-      });
+  auto two_digits = [&](size_t at) {
+    return std::isdigit(static_cast<unsigned char>(word[at])) != 0 &&
+           std::isdigit(static_cast<unsigned char>(word[at + 1])) != 0;
+  };
+  const bool shaped = (word.size() == 5 || (word.size() == 8 && word[5] == ':' && two_digits(6))) &&
+                      word[2] == ':' && two_digits(0) && two_digits(3);
   if (!shaped) {
     return reader.Error(column, word.empty() ? "expected a time HH:MM"
-                                             : "'" + word +
-                                                   "' is not a time HH:MM (two digits "
-                                                   "each, 24-hour clock)");
+                                             : "'" + word + "' is not a time HH:MM or HH:MM:SS "
+                                                            "(two digits each, 24-hour clock)");
   }
-  const int hours = (word[0] - '0') * 10 + (word[1] - '0');
-  const int minutes = (word[3] - '0') * 10 + (word[4] - '0');
-  const bool midnight_end = end && hours == 24 && minutes == 0;
-  if ((hours > 23 && !midnight_end) || minutes > 59) {
-    return reader.Error(column, "'" + word + "' is not a time of day (00:00 to 23:59" +
+  auto number = [&](size_t at) { return (word[at] - '0') * 10 + (word[at + 1] - '0'); };
+  const int hours = number(0);
+  const int minutes = number(3);
+  const int seconds = word.size() == 8 ? number(6) : 0;
+  const bool midnight_end = end && hours == 24 && minutes == 0 && seconds == 0;
+  if ((hours > 23 && !midnight_end) || minutes > 59 || seconds > 59) {
+    return reader.Error(column, "'" + word + "' is not a time of day (00:00 to 23:59:59" +
                                     (end ? std::string(", or 24:00 as an end)") : ")"));
   }
-  return hours * 60 + minutes;
+  return (hours * 60 + minutes) * 60 + seconds;
 }
 
-// The instant of `minute` minutes after midnight, `day_offset` days from `base` (a civil date
-// in the window's zone). mktime/timegm normalise the overflowing day and minute.
-MaintenanceSchedule::Clock::time_point At(std::tm base, int day_offset, int minute, bool utc) {
+// The instant of `second` seconds after midnight, `day_offset` days from `base` (a civil date
+// in the window's zone). mktime/timegm normalise the overflowing day and second.
+MaintenanceSchedule::Clock::time_point At(std::tm base, int day_offset, int second, bool utc) {
   base.tm_mday += day_offset;
   base.tm_hour = 0;
-  base.tm_min = minute;
-  base.tm_sec = 0;
+  base.tm_min = 0;
+  base.tm_sec = second;
   base.tm_isdst = -1;
   const std::time_t time = utc ? timegm(&base) : std::mktime(&base);
   return MaintenanceSchedule::Clock::from_time_t(time);
@@ -151,9 +154,9 @@ Result<MaintenanceWindow> MaintenanceWindow::Parse(const std::string& spec) {
   }
   auto end = ReadTime(reader, true);
   if (!end.ok()) return end.status();
-  window.start_minute = *start;
-  window.end_minute = *end;
-  if (window.start_minute == window.end_minute) {
+  window.start_second = *start;
+  window.end_second = *end;
+  if (window.start_second == window.end_second) {
     return reader.Error(1, "the window opens and closes at the same time");
   }
   const bool spaced = reader.SkipSpaces();
@@ -183,11 +186,11 @@ std::vector<MaintenanceSchedule::Opening> MaintenanceSchedule::OpeningsAround(
     } else {
       localtime_r(&now, &today);
     }
-    const int span = window.end_minute > window.start_minute
-                         ? window.end_minute - window.start_minute
-                         : window.end_minute + kMinutesPerDay - window.start_minute;
+    const int span = window.end_second > window.start_second
+                         ? window.end_second - window.start_second
+                         : window.end_second + kSecondsPerDay - window.start_second;
     for (int offset = -1; offset <= 8; ++offset) {
-      Clock::time_point opens = At(today, offset, window.start_minute, window.utc);
+      Clock::time_point opens = At(today, offset, window.start_second, window.utc);
       // The weekday of the opening's own date, in the window's zone.
       const std::time_t opens_time = Clock::to_time_t(opens);
       std::tm opened{};
@@ -197,7 +200,7 @@ std::vector<MaintenanceSchedule::Opening> MaintenanceSchedule::OpeningsAround(
         localtime_r(&opens_time, &opened);
       }
       if (!window.weekdays.test(static_cast<size_t>((opened.tm_wday + 6) % 7))) continue;
-      openings.push_back({opens, At(today, offset, window.start_minute + span, window.utc)});
+      openings.push_back({opens, At(today, offset, window.start_second + span, window.utc)});
     }
   }
   std::sort(openings.begin(), openings.end(),

@@ -2,7 +2,7 @@
 //
 // A window is written in a subset of systemd's calendar-event syntax, one window per spec:
 //
-//   [WEEKDAYS] HH:MM..HH:MM [UTC]
+//   [WEEKDAYS] HH:MM[:SS]..HH:MM[:SS] [UTC]
 //
 //   Sat,Sun 02:00..04:00 UTC     Saturdays and Sundays, two hours, in UTC
 //   Mon..Fri 22:00..01:30        weekday nights in the host's local time, past midnight
@@ -28,8 +28,8 @@ namespace migrationd {
 struct MaintenanceWindow {
   std::string spec;         // as written, for messages and `status`
   std::bitset<7> weekdays;  // bit 0: Monday ... bit 6: Sunday
-  int start_minute = 0;     // minutes after midnight
-  int end_minute = 0;       // minutes after midnight; <= start: the next day
+  int start_second = 0;  // seconds after midnight
+  int end_second = 0;    // seconds after midnight; <= start: the next day
   bool utc = false;         // false: the host's local time
 
   // Parses one spec; errors name the column (1-based) and what was expected there.

@@ -277,6 +277,16 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
         return stopped;
       }
     }
+    if (observer.window_closed) {
+      if (auto why = observer.window_closed()) {
+        Status stopped = Status::OutsideWindow(
+            *why + ": the job stopped between revisions, before '" + step.revision + "'; " +
+            done + " and committed. Run the command again in the next window for the rest (or "
+                   "now with --force)");
+        RecordFailure(StepEntry(step, requester), stopped, "stopped");
+        return stopped;
+      }
+    }
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
     auto started = Clock::now();
     const size_t skip = i == 0 ? plan.first_step_resumes_after : 0;
@@ -456,9 +466,10 @@ Status MigrationRunner::RunStatements(const Script& script, const PlannedStep& s
   return Status::Ok();
 }
 
-void MigrationRunner::RecordFailure(const HistoryEntry& base, const Status& error) {
+void MigrationRunner::RecordFailure(const HistoryEntry& base, const Status& error,
+                                    const char* outcome) {
   HistoryEntry entry = base;
-  entry.outcome = "failed";
+  entry.outcome = outcome;
   entry.error = error.message();
   entry.heads_after = "";
   if (backend_.Begin().ok()) {

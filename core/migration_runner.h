@@ -30,6 +30,10 @@ struct RunObserver {
   // Polled before each step: an error (the migration lock was lost) stops the job there; the
   // stop is recorded in history and returned as a conflict.
   std::function<Status()> check_lock;
+  // Polled before each step: a reason (the maintenance window closed) stops the job there,
+  // between revisions; the stop is recorded in history (outcome `stopped`) and returned as
+  // kOutsideWindow.
+  std::function<std::optional<std::string>()> window_closed;
   // A step hit a table-lock timeout, was rolled back, and runs again after `delay`.
   std::function<void(const PlannedStep& step, int attempt, std::chrono::milliseconds delay,
                      const Status& why)>
@@ -135,7 +139,8 @@ class MigrationRunner {
   Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
   HistoryEntry StepEntry(const PlannedStep& step, const RequestIdentity& requester) const;
   Status RunStatements(const Script& script, const PlannedStep& step);
-  void RecordFailure(const HistoryEntry& base, const Status& error);
+  void RecordFailure(const HistoryEntry& base, const Status& error,
+                     const char* outcome = "failed");
 
   const ScriptDirectory& scripts_;
   Backend& backend_;

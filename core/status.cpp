@@ -26,6 +26,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "i/o error";
     case ErrorCode::kCancelled:
       return "cancelled";
+    case ErrorCode::kOutsideWindow:
+      return "outside the maintenance window";
     case ErrorCode::kUnavailable:
       return "unavailable";
     case ErrorCode::kInternal:

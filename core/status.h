@@ -25,6 +25,7 @@ enum class ErrorCode {
   kPermissionDenied,  // the peer may not do this
   kIo,                // the file system failed
   kCancelled,         // the job was cancelled (operator request or shutdown grace expired)
+  kOutsideWindow,     // a schema change outside the maintenance windows
   kUnavailable,       // the daemon (or the database) cannot be reached
   kInternal,          // a bug: an invariant did not hold
 };
@@ -49,6 +50,7 @@ class [[nodiscard]] Status {
   }
   static Status Io(std::string m) { return {ErrorCode::kIo, std::move(m)}; }
   static Status Cancelled(std::string m) { return {ErrorCode::kCancelled, std::move(m)}; }
+  static Status OutsideWindow(std::string m) { return {ErrorCode::kOutsideWindow, std::move(m)}; }
   static Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 

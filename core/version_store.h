@@ -38,7 +38,7 @@ struct HistoryEntry {
   std::string started_at;  // ISO 8601 UTC, e.g. 2026-11-25T17:32:23.123Z
   std::string finished_at;
   double duration_ms = 0;
-  std::string outcome;  // success | failed
+  std::string outcome;  // success | failed | stopped (the maintenance window closed first)
   std::string error;
   std::string heads_after;  // comma-separated version rows after the step ("" for base)
   RequestIdentity requester;

@@ -60,6 +60,9 @@ constexpr Setting kSettings[] = {
     {"auto-upgrade", "POLICY",
      "at start: never (default), empty (upgrade a database that has no tables, no backup), "
      "always (upgrade to head with the usual backup; for dev and CI)"},
+    {"maintenance-window", "SPEC",
+     "when schema changes may run: [WEEKDAYS] HH:MM..HH:MM [UTC], e.g. 'Sat,Sun 02:00..04:00 "
+     "UTC' (repeatable; default: any time)"},
     {"max-connections", "N", "clients served at once; more are refused (default 64)"},
     {"idle-timeout", "D", "close a connection silent this long between requests (default 60s)"},
     {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
@@ -83,9 +86,10 @@ void DefineDaemonFlags(CLI::App& app, std::string& config_file,
     CLI::Option* option = app.add_option("--" + key, setting.help)->type_name(setting.value);
     option->each([&flags, key](const std::string& value) { flags.emplace_back(key, value); });
     // A repeated flag: the last one wins (a wrapper may append to a unit's command line),
-    // except --admin-group, which adds a group each time.
-    option->multi_option_policy(key == "admin-group" ? CLI::MultiOptionPolicy::TakeAll
-                                                     : CLI::MultiOptionPolicy::TakeLast);
+    // except --admin-group and --maintenance-window, which add one each time.
+    const bool adds = key == "admin-group" || key == "maintenance-window";
+    option->multi_option_policy(adds ? CLI::MultiOptionPolicy::TakeAll
+                                     : CLI::MultiOptionPolicy::TakeLast);
   }
 }
 
@@ -193,6 +197,10 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
           where + ": auto_upgrade must be never, empty or always, not '" + value + "'");
     }
     config.auto_upgrade = value;
+  } else if (key == "maintenance_window") {
+    auto window = MaintenanceWindow::Parse(value);
+    if (!window.ok()) return window.status().WithContext(where);
+    config.maintenance_windows.push_back(std::move(window).value());
   } else if (key == "max_connections") {
     MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections, where));
     if (config.max_connections < 1) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/backup_store.h"
+#include "core/maintenance_window.h"
 #include "core/status.h"
 
 namespace migrationd {
@@ -47,6 +48,8 @@ struct DaemonConfig {
   // At start: never (log the start-up check), empty (upgrade a database with no tables, no
   // backup), always (upgrade to head with the usual backup). Dev and CI use; default never.
   std::string auto_upgrade = "never";
+  // When schema changes may run (none: any time). Backups and cancels are never restricted.
+  std::vector<MaintenanceWindow> maintenance_windows;
   // Control socket limits (see ServerLimits): a client cannot hold the daemon's resources.
   int max_connections = 64;
   std::chrono::seconds idle_timeout{60};

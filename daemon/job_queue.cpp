@@ -1,5 +1,7 @@
 #include "daemon/job_queue.h"
 
+#include <algorithm>
+
 #include "core/version_store.h"
 
 namespace migrationd {
@@ -27,8 +29,12 @@ JobQueue::~JobQueue() { Shutdown(std::chrono::seconds(0)); }
 Result<std::optional<JobSnapshot>> JobQueue::Submit(Job job, bool wait) {
   std::lock_guard lock(mutex_);
   if (stopping_) return Status::Cancelled("the daemon is shutting down");
-  if (!wait && (running_ || !queue_.empty())) {
-    return std::optional<JobSnapshot>(running_ ? *running_ : queue_.front().info);
+  if (!wait) {
+    if (running_) return std::optional<JobSnapshot>(*running_);
+    // A job waiting for its window is not in the way of one that may run now.
+    for (const Job& queued : queue_) {
+      if (!queued.not_before) return std::optional<JobSnapshot>(queued.info);
+    }
   }
   queue_.push_back(std::move(job));
   changed_.notify_all();
@@ -45,11 +51,46 @@ size_t JobQueue::QueuedCount() const {
   return queue_.size();
 }
 
-bool JobQueue::CancelRunning() {
+std::vector<JobSnapshot> JobQueue::Waiting() const {
   std::lock_guard lock(mutex_);
-  if (running_control_ == nullptr) return false;
-  running_control_->Cancel();
-  return true;
+  std::vector<JobSnapshot> waiting;
+  for (const Job& job : queue_) waiting.push_back(job.info);
+  return waiting;
+}
+
+Result<std::string> JobQueue::Cancel(std::optional<uint64_t> id) {
+  Job removed;
+  {
+    std::lock_guard lock(mutex_);
+    if (running_control_ != nullptr && (!id || running_->id == *id)) {
+      running_control_->Cancel();
+      return "cancel requested: '" + running_->description +
+             "' stops, its current revision rolls back";
+    }
+    auto found = queue_.end();
+    if (id) {
+      found = std::find_if(queue_.begin(), queue_.end(),
+                           [&](const Job& job) { return job.info.id == *id; });
+      if (found == queue_.end()) {
+        return Status::InvalidArgument("no job " + std::to_string(*id) +
+                                       " is running or waiting; 'migctl status' lists the jobs");
+      }
+    } else if (queue_.size() == 1) {
+      found = queue_.begin();
+    } else {
+      return Status::InvalidArgument(
+          queue_.empty() ? "no job is running or waiting"
+                         : "no job is running and " + std::to_string(queue_.size()) +
+                               " wait: name the one to cancel ('migctl cancel ID'; 'migctl "
+                               "status' lists them)");
+    }
+    removed = std::move(*found);
+    queue_.erase(found);
+  }
+  const std::string what =
+      "'" + removed.info.description + "' (job " + std::to_string(removed.info.id) + ")";
+  if (removed.abandon) removed.abandon(Status::Cancelled("cancelled before it started"));
+  return "removed " + what + " before it started; nothing was run";
 }
 
 void JobQueue::Shutdown(std::chrono::seconds grace) {
@@ -70,16 +111,36 @@ void JobQueue::Shutdown(std::chrono::seconds grace) {
   if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
 }
 
+std::optional<std::deque<JobQueue::Job>::iterator> JobQueue::NextDue(
+    std::optional<std::chrono::system_clock::time_point>& wake_at) {
+  const auto now = std::chrono::system_clock::now();
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (!it->not_before || *it->not_before <= now) return it;
+    if (!wake_at || *it->not_before < *wake_at) wake_at = it->not_before;
+  }
+  return std::nullopt;
+}
+
 void JobQueue::WorkerLoop() {
   while (true) {
     Job job;
     JobControl control;
     {
       std::unique_lock lock(mutex_);
-      changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      while (true) {
+        if (stopping_) return;  // Shutdown() abandoned what was queued
+        std::optional<std::chrono::system_clock::time_point> wake_at;
+        if (auto due = NextDue(wake_at)) {
+          job = std::move(**due);
+          queue_.erase(*due);
+          break;
+        }
+        if (wake_at) {
+          changed_.wait_until(lock, *wake_at);
+        } else {
+          changed_.wait(lock);
+        }
+      }
       job.info.started_at = FormatIsoTimestamp(std::chrono::system_clock::now());
       running_ = job.info;
       running_control_ = &control;

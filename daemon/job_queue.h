@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/backend.h"
 #include "core/status.h"
@@ -31,6 +32,7 @@ struct JobSnapshot {
   uint32_t done = 0;
   uint32_t total = 0;
   std::string revision;
+  std::string scheduled_for;  // ISO 8601 UTC: waits for this time (a maintenance window)
 };
 
 // Handed to a running job: cancellation, and progress for `status`.
@@ -56,8 +58,12 @@ class JobQueue {
   struct Job {
     JobSnapshot info;
     std::function<void(JobControl&)> run;
-    // Called instead of run when the queue shuts down before the job started.
+    // Called instead of run when the queue shuts down or the job is cancelled before it
+    // started.
     std::function<void(const Status&)> abandon;
+    // Not started before this time (a job waiting for a maintenance window); jobs behind it
+    // whose time has come run first, and it never makes a job without `wait` busy.
+    std::optional<std::chrono::system_clock::time_point> not_before;
   };
 
   JobQueue();
@@ -70,8 +76,12 @@ class JobQueue {
   Result<std::optional<JobSnapshot>> Submit(Job job, bool wait);
   std::optional<JobSnapshot> Running() const;
   size_t QueuedCount() const;
-  // Cancels the running job; false if none runs.
-  bool CancelRunning();
+  // The jobs not yet started, in queue order.
+  std::vector<JobSnapshot> Waiting() const;
+  // Cancels job `id`: the running one stops (its current revision rolls back), a waiting one is
+  // removed and its requester told. Without an id: the running job, else the only waiting one.
+  // Returns what was done for the reply, or why nothing was.
+  Result<std::string> Cancel(std::optional<uint64_t> id);
   // Stops accepting, abandons queued jobs, lets the running one finish for `grace`, then
   // cancels it and waits for it to end. Idempotent.
   void Shutdown(std::chrono::seconds grace);
@@ -79,6 +89,9 @@ class JobQueue {
 
  private:
   void WorkerLoop();
+  // The first queued job that may start now, or the earliest time one may (mutex_ held).
+  std::optional<std::deque<Job>::iterator> NextDue(
+      std::optional<std::chrono::system_clock::time_point>& wake_at);
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

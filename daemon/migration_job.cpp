@@ -28,9 +28,16 @@ proto::Event StepEvent(uint64_t request_id, proto::EventKind kind, const Planned
 // holder's current revision for other daemons.
 RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& control,
                          Responder& responder, MigrationLock& lock,
-                         const std::function<void(const PlannedStep&)>& committed) {
+                         const std::function<void(const PlannedStep&)>& committed,
+                         std::optional<std::chrono::system_clock::time_point> window_closes) {
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
+  if (window_closes) {
+    observer.window_closed = [closes = *window_closes]() -> std::optional<std::string> {
+      if (std::chrono::system_clock::now() < closes) return std::nullopt;
+      return "the maintenance window closed at " + FormatIsoTimestamp(closes);
+    };
+  }
   observer.check_lock = [&lock] { return lock.CheckHeld(); };
   observer.step_started = [=, &control, &responder, &lock](const PlannedStep& step, size_t index,
                                                            size_t) {
@@ -105,7 +112,7 @@ void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
 
 proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                        JobControl& control, Responder& responder,
-                                       MigrationLock& lock) {
+                                       MigrationLock& lock, const WindowPass& window) {
   const uint64_t id = request.request_id();
   auto scripts = LoadScripts();
   if (!scripts.ok()) return ErrorResult(scripts.status());
@@ -160,7 +167,8 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
   };
   status = runner.Execute(*plan, requester,
-                          MakeObserver(id, total, control, responder, lock, committed));
+                          MakeObserver(id, total, control, responder, lock, committed,
+                                       window.closes));
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) return JobError(status, control);

@@ -94,6 +94,8 @@ proto::ErrorCode ToProtoCode(ErrorCode code) {
       return proto::BUSY;
     case ErrorCode::kPermissionDenied:
       return proto::PERMISSION_DENIED;
+    case ErrorCode::kOutsideWindow:
+      return proto::OUTSIDE_WINDOW;
     default:
       return proto::FAILED;
   }

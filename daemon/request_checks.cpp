@@ -44,10 +44,39 @@ Status ValidateRequest(const proto::Request& request) {
   if (request.dry_run() && !previewable) {
     return Status::InvalidArgument("--dry-run is not available for this command; nothing was done");
   }
+  if ((request.force() || request.in_window()) && !NeedsMaintenanceWindow(request)) {
+    return Status::InvalidArgument(
+        std::string(request.force() ? "--force" : "--in-window") +
+        " is for schema changes (upgrade, downgrade, stamp, repair, resume, restore), which "
+        "maintenance windows govern; this request may run at any time; nothing was done");
+  }
+  if (request.force() && request.in_window()) {
+    return Status::InvalidArgument(
+        "--force runs now and --in-window waits for the next window: pass one of them");
+  }
+  if (command == proto::CANCEL && !request.target().empty() &&
+      request.target().find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("cancel takes a job id as 'migctl status' shows it, not '" +
+                                   request.target() + "'");
+  }
   if (request.command() == proto::BACKUP && request.label() != kScheduledLabel) {
     return CheckLabel(request.label());
   }
   return Status::Ok();
+}
+
+bool NeedsMaintenanceWindow(const proto::Request& request) {
+  switch (request.command()) {
+    case proto::UPGRADE:
+    case proto::DOWNGRADE:
+    case proto::STAMP:
+    case proto::REPAIR:
+    case proto::RESUME:
+    case proto::RESTORE:
+      return !request.dry_run();
+    default:
+      return false;
+  }
 }
 
 }  // namespace migrationd

@@ -13,4 +13,8 @@ extern const char* const kScheduledLabel;
 
 Status ValidateRequest(const proto::Request& request);
 
+// Whether the request changes the schema or the version tables and so may run only inside a
+// maintenance window (backups, cancels and dry runs may run at any time).
+bool NeedsMaintenanceWindow(const proto::Request& request);
+
 }  // namespace migrationd

@@ -7,6 +7,7 @@
 
 #include "core/migration_lock.h"
 #include "core/migration_runner.h"
+#include "core/numbers.h"
 #include "daemon/queries.h"
 #include "daemon/request_checks.h"
 #include "proto/frame.h"
@@ -221,18 +222,20 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   if (request.command() == proto::CANCEL) {
     proto::Result result;
     result.set_request_id(request.request_id());
-    if (jobs_.CancelRunning()) {
-      result.set_message(
-          "cancel requested: the running job stops, its current revision rolls "
-          "back");
+    std::optional<uint64_t> id;
+    if (!request.target().empty()) id = ParseInt64Or(request.target(), 0);
+    auto cancelled = jobs_.Cancel(id);
+    if (cancelled.ok()) {
+      result.set_message(*cancelled);
     } else {
-      result.set_code(proto::INVALID_ARGUMENT);
-      result.set_message("no job is running");
+      result = ErrorResult(cancelled.status());
+      result.set_request_id(request.request_id());
     }
     responder->SendResult(std::move(result));
     return;
   }
   if (IsMutating(request)) {
+    if (NeedsMaintenanceWindow(request) && !AdmitToWindow(request, peer, responder)) return;
     SubmitJob(request, peer, responder);
     return;
   }
@@ -292,6 +295,15 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
     info->set_revision(job->revision);
   }
   status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
+  for (const JobSnapshot& waiting : jobs_.Waiting()) {
+    proto::JobInfo* info = status->add_waiting();
+    info->set_job_id(waiting.id);
+    info->set_request(waiting.description);
+    info->set_uid(waiting.uid);
+    info->set_user_name(waiting.user_name);
+    info->set_scheduled_for(waiting.scheduled_for);
+  }
+  FillWindowStatus(Windows(), *status);
   FillBackupStatus(*status, known == nullptr);
   return result;
 }
@@ -374,10 +386,13 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   return result;
 }
 
-void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                        const std::shared_ptr<Responder>& responder) {
+uint64_t Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
+                        const std::shared_ptr<Responder>& responder,
+                        std::optional<MaintenanceSchedule::Clock::time_point> not_before) {
   JobQueue::Job job;
   job.info.id = jobs_.NextId();
+  job.not_before = not_before;
+  if (not_before) job.info.scheduled_for = FormatIsoTimestamp(*not_before);
   job.info.description = Describe(request);
   job.info.uid = peer.uid;
   job.info.user_name = peer.user_name;
@@ -389,10 +404,10 @@ void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
     result.set_request_id(request.request_id());
     responder->SendResult(std::move(result));
   };
-  auto submitted = jobs_.Submit(job, request.wait());
+  auto submitted = jobs_.Submit(job, request.wait() || request.in_window());
   if (!submitted.ok()) {
     job.abandon(submitted.status());
-    return;
+    return job.info.id;
   }
   if (const std::optional<JobSnapshot>& busy = *submitted) {
     proto::Result result;
@@ -404,12 +419,13 @@ void Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
         "; try again later, or pass --wait to queue behind it");
     FillHolder(*busy, *result.mutable_holder(), host_);
     responder->SendResult(std::move(result));
-    return;
+    return job.info.id;
   }
-  if (jobs_.Running() && jobs_.Running()->id != job.info.id) {
+  if (!not_before && jobs_.Running() && jobs_.Running()->id != job.info.id) {
     responder->SendEvent(MakeEvent(request.request_id(), proto::JOB_QUEUED,
                                    "queued behind '" + jobs_.Running()->description + "'"));
   }
+  return job.info.id;
 }
 
 void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
@@ -436,6 +452,10 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
                                     JobControl& control, Responder& responder) {
   const uint64_t id = request.request_id();
   proto::Result result;
+  // Checked as the job starts, not only when it was asked for: a job that queued behind
+  // another (or waited for its window) may start after the window closed.
+  auto window = EnterWindow(request);
+  if (!window.ok()) return ErrorResult(window.status());
   auto lock = AcquireJobLock(request, peer, control, responder);
   if (!lock.ok()) {
     result = JobError(lock.status(), control);
@@ -452,6 +472,7 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
       if (state.ok()) SetJobState(std::move(state).value());
     }
     RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
+    if (window->forced) RecordForcedRun(request, requester);
     switch (request.command()) {
       case proto::BACKUP:
         result = RunBackupJob(
@@ -462,7 +483,7 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
         result = RunRestoreJob(request, requester, control, responder, **lock);
         break;
       default:
-        result = RunMigrationJob(request, requester, control, responder, **lock);
+        result = RunMigrationJob(request, requester, control, responder, **lock, *window);
     }
   }
   return result;

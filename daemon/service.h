@@ -34,6 +34,9 @@ proto::Result JobError(const Status& status, const JobControl& control);
 std::string Describe(const proto::Request& request);
 proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message);
 
+// `status`'s maintenance-window fields: the windows, whether one is open, until when, the next.
+void FillWindowStatus(const MaintenanceSchedule& schedule, proto::StatusInfo& status);
+
 // backup_dir, or the default: beside a SQLite file (the seed's backup/db_bak), else
 // /var/lib/migrationd/backups.
 std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url);
@@ -88,8 +91,26 @@ class Service {
   std::optional<RecordedState> JobState() const;
   void SetJobState(std::optional<RecordedState> state);
   void RecordCommittedStep(const PlannedStep& step, const std::string& checksum);
-  void SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                 const std::shared_ptr<Responder>& responder);
+  // `not_before`: a job waiting for its maintenance window. Returns the job's id.
+  uint64_t SubmitJob(const proto::Request& request, const PeerIdentity& peer,
+                 const std::shared_ptr<Responder>& responder,
+                 std::optional<MaintenanceSchedule::Clock::time_point> not_before = std::nullopt);
+
+  // Maintenance windows (live settings: a reload changes them).
+  MaintenanceSchedule Windows() const;
+  // Outside every window: refuses the request (exit 8), or with --in-window queues it for the
+  // next one and answers at once; returns false when it did either.
+  bool AdmitToWindow(const proto::Request& request, const PeerIdentity& peer,
+                     const std::shared_ptr<Responder>& responder);
+  // What the windows allow a job as it starts: run until `closes` (stop between revisions
+  // then; nullopt: no limit), or run outside every window because of --force.
+  struct WindowPass {
+    std::optional<MaintenanceSchedule::Clock::time_point> closes;
+    bool forced = false;
+  };
+  Result<WindowPass> EnterWindow(const proto::Request& request) const;
+  // The history row of a job run outside every window with --force.
+  void RecordForcedRun(const proto::Request& request, const RequestIdentity& requester) const;
   void RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
               Responder& responder);
   proto::Result RunLockedJob(const proto::Request& request, const PeerIdentity& peer,
@@ -99,7 +120,8 @@ class Service {
                                                         JobControl& control, Responder& responder);
   // upgrade, downgrade, stamp (migration_job.cpp); runs with the migration lock held.
   proto::Result RunMigrationJob(const proto::Request& request, RequestIdentity requester,
-                                JobControl& control, Responder& responder, MigrationLock& lock);
+                                JobControl& control, Responder& responder, MigrationLock& lock,
+                                const WindowPass& window);
 
   // Writes a history row its job's connection could not (it broke).
   void RecordOnNewConnection(const HistoryEntry& entry) const;

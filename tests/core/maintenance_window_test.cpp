@@ -41,14 +41,18 @@ TEST_CASE("a window spec is parsed into weekdays, minutes and zone", "[windows]"
   auto weekend = MaintenanceWindow::Parse("Sat,Sun 02:00..04:00 UTC");
   REQUIRE(weekend.ok());
   CHECK(weekend->weekdays.to_string() == "1100000");  // bit 6 Sunday ... bit 0 Monday
-  CHECK(weekend->start_minute == 120);
-  CHECK(weekend->end_minute == 240);
+  CHECK(weekend->start_second == 2 * 3600);
+  CHECK(weekend->end_second == 4 * 3600);
   CHECK(weekend->utc);
 
   auto weeknights = MaintenanceWindow::Parse("mon..FRIDAY 22:00..01:30");
   REQUIRE(weeknights.ok());
   CHECK(weeknights->weekdays.to_string() == "0011111");
   CHECK_FALSE(weeknights->utc);
+
+  auto seconds = MaintenanceWindow::Parse("12:00:30..12:10:00");
+  REQUIRE(seconds.ok());
+  CHECK(seconds->start_second == 12 * 3600 + 30);
 
   auto daily = MaintenanceWindow::Parse("00:00..24:00 UTC");
   REQUIRE(daily.ok());
@@ -63,6 +67,8 @@ TEST_CASE("a malformed window spec is refused with the column named", "[windows]
   CHECK_THAT(ParseError("Sat,Sum 02:00..04:00 UTC"),
              Catch::Contains("column 5: 'Sum' is not a weekday"));
   CHECK_THAT(ParseError("Sat 2:00..04:00"), Catch::Contains("column 5: '2:00' is not a time"));
+  CHECK_THAT(ParseError("Sat 02:00:60..04:00"), Catch::Contains("column 5: '02:00:60' is not"));
+  CHECK_THAT(ParseError("Sat 02:00:5..04:00"), Catch::Contains("column 5: '02:00:5' is not"));
   CHECK_THAT(ParseError("Sat 02:00-04:00"), Catch::Contains("column 10: expected '..'"));
   CHECK_THAT(ParseError("Sat 02:00..25:00"), Catch::Contains("column 12: '25:00' is not a time"));
   CHECK_THAT(ParseError("Sat 24:00..02:00"), Catch::Contains("column 5: '24:00' is not a time"));
