@@ -42,6 +42,12 @@ int CheckConfig(const DaemonConfig& config) {
       scripts->graph().Heads().empty() ? "none" : scripts->graph().Heads().front().c_str(),
       config.socket_path.c_str(), static_cast<unsigned>(config.socket_mode),
       config.log_level.c_str());
+  if (config.maintenance_windows.empty()) {
+    std::printf("  windows:    none (schema changes may run at any time)\n");
+  }
+  for (const auto& window : config.maintenance_windows) {
+    std::printf("  window:     %s\n", window.spec.c_str());
+  }
   return 0;
 }
 

@@ -142,8 +142,9 @@ void Service::Reload(const DaemonConfig& fresh) {
   }
   spdlog::info(
       "reload: configuration applied (log level {}, {} admin group(s), backups every "
-      "{} s)",
-      fresh.log_level, fresh.admin_groups.size(), fresh.backup_interval.count());
+      "{} s, {} maintenance window(s))",
+      fresh.log_level, fresh.admin_groups.size(), fresh.backup_interval.count(),
+      fresh.maintenance_windows.size());
 }
 
 Service::~Service() {
@@ -387,8 +388,8 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
 }
 
 uint64_t Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                        const std::shared_ptr<Responder>& responder,
-                        std::optional<MaintenanceSchedule::Clock::time_point> not_before) {
+                            const std::shared_ptr<Responder>& responder,
+                            std::optional<MaintenanceSchedule::Clock::time_point> not_before) {
   JobQueue::Job job;
   job.info.id = jobs_.NextId();
   job.not_before = not_before;

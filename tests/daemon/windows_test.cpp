@@ -21,8 +21,8 @@ constexpr const char* kHead = testing::kSeedHead;
 
 // The UTC time of day `offset` seconds from now, as HH:MM:SS.
 std::string UtcClock(std::chrono::seconds offset) {
-  const std::time_t at = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
-                                                              offset);
+  const std::time_t at =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + offset);
   std::tm utc{};
   gmtime_r(&at, &utc);
   char text[16];
@@ -41,21 +41,21 @@ std::vector<std::string> Current(const Daemon& daemon) {
   return testing::List(current.result().current());
 }
 
-TEMPLATE_TEST_CASE("outside every window a schema change is refused with exit 8; --force runs it",
-                   "[daemon][windows]", SqliteDatabase, PostgresDatabase) {
+TEMPLATE_TEST_CASE(
+    "outside every window a schema change is refused with exit 8 and --force runs it",
+    "[daemon][windows]", SqliteDatabase, PostgresDatabase) {
   TestType db;
   TempDir dir;
   // Opens in two hours, for an hour: closed now.
   const std::string window = WindowFromNow(2 * 3600, 3 * 3600);
-  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
-                {"--maintenance-window", window});
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--maintenance-window", window});
 
   MigctlRun refused = daemon.Migctl({"upgrade"});
   CHECK(refused.exit_code == 8);
   CHECK_THAT(refused.result().message(), Catch::Contains("outside the maintenance windows (" +
-                                                          window + "): the next one opens at"));
-  CHECK_THAT(refused.result().message(), Catch::Contains("--in-window") &&
-                                             Catch::Contains("--force"));
+                                                         window + "): the next one opens at"));
+  CHECK_THAT(refused.result().message(),
+             Catch::Contains("--in-window") && Catch::Contains("--force"));
   CHECK(Current(daemon).empty());
   for (const char* command : {"stamp", "downgrade"}) {
     CHECK(daemon.Migctl({command, "base"}).exit_code == 8);
@@ -90,8 +90,10 @@ TEMPLATE_TEST_CASE("outside every window a schema change is refused with exit 8;
   CHECK(logged);
 }
 
-TEST_CASE("--in-window queues a job until its window opens; status shows it, cancel removes it",
-          "[daemon][windows]") {
+TEST_CASE(
+    "a job queued with --in-window runs when its window opens, status shows it and cancel removes "
+    "it",
+    "[daemon][windows]") {
   SqliteDatabase db;
   TempDir dir;
   // Opens in 6 seconds, for ten minutes.
@@ -118,8 +120,7 @@ TEST_CASE("--in-window queues a job until its window opens; status shows it, can
   CHECK(daemon.Migctl({"backup"}).exit_code == 0);
   // With two waiting and none running, cancel needs the id.
   CHECK(daemon.Migctl({"cancel"}).exit_code == 2);
-  MigctlRun cancelled =
-      daemon.Migctl({"cancel", std::to_string(info.waiting(1).job_id())});
+  MigctlRun cancelled = daemon.Migctl({"cancel", std::to_string(info.waiting(1).job_id())});
   CHECK(cancelled.exit_code == 0);
   CHECK_THAT(cancelled.result().message(), Catch::Contains("removed 'upgrade 001'"));
   CHECK(daemon.Migctl({"status"}).result().status().waiting_size() == 1);
@@ -177,8 +178,8 @@ TEST_CASE("a malformed maintenance window is refused at start with the column na
   testing::Process bad({testing::MigrationdBinary(), "--check-config", "--config", config},
                        dir / "bad");
   CHECK(bad.Wait() == 2);
-  CHECK_THAT(bad.Stderr(), Catch::Contains(config + ":5") &&
-                               Catch::Contains("column 17: '2:00' is not a time"));
+  CHECK_THAT(bad.Stderr(),
+             Catch::Contains(config + ":5") && Catch::Contains("column 17: '2:00' is not a time"));
   testing::Process flag({testing::MigrationdBinary(), "--check-config", "--database",
                          "sqlite://" + std::string(dir / "x.db"), "--migrations",
                          testing::SeedMigrationsDir(), "--maintenance-window", "Sat 02:00"},
