@@ -74,9 +74,9 @@ void AddDryRun(CLI::App& command, CommandLine& line, const char* what) {
 
 // Schema changes run only inside the daemon's maintenance windows (when it has any).
 void AddWindowFlags(CLI::App& command, CommandLine& line) {
-  auto* force = command.add_flag(
-      "--force", line.force,
-      "outside the maintenance windows: run now anyway (recorded in the history)");
+  auto* force =
+      command.add_flag("--force", line.force,
+                       "outside the maintenance windows: run now anyway (recorded in the history)");
   auto* in_window = command.add_flag(
       "--in-window", line.in_window,
       "outside the maintenance windows: queue the job in the daemon for the next window and "
@@ -149,9 +149,10 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     AddDryRun(command, line, "list the checksums that would be recorded; change nothing");
     AddWindowFlags(command, line);
   } else if (name == "cancel") {
-    command.add_option("JOB", line.arguments,
-                       "a job id from 'migctl status' (default: the running job, else the only "
-                       "waiting one)")
+    command
+        .add_option("JOB", line.arguments,
+                    "a job id from 'migctl status' (default: the running job, else the only "
+                    "waiting one)")
         ->expected(1);
   } else if (name == "revision") {
     command.add_option("-m,--message", line.message, "one line: the script's message")

@@ -280,9 +280,9 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
     if (observer.window_closed) {
       if (auto why = observer.window_closed()) {
         Status stopped = Status::OutsideWindow(
-            *why + ": the job stopped between revisions, before '" + step.revision + "'; " +
-            done + " and committed. Run the command again in the next window for the rest (or "
-                   "now with --force)");
+            *why + ": the job stopped between revisions, before '" + step.revision + "'; " + done +
+            " and committed. Run the command again in the next window for the rest (or "
+            "now with --force)");
         RecordFailure(StepEntry(step, requester), stopped, "stopped");
         return stopped;
       }

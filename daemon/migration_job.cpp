@@ -166,9 +166,9 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   auto committed = [this, &scripts](const PlannedStep& step) {
     RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
   };
-  status = runner.Execute(*plan, requester,
-                          MakeObserver(id, total, control, responder, lock, committed,
-                                       window.closes));
+  status =
+      runner.Execute(*plan, requester,
+                     MakeObserver(id, total, control, responder, lock, committed, window.closes));
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) return JobError(status, control);

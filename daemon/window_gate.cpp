@@ -95,11 +95,12 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
     responder->SendResult(std::move(result));
     return false;
   }
-  result = ErrorResult(Status::OutsideWindow(
-      "outside the maintenance windows (" + WindowList(schedule) + "): " +
-      NextOpeningText(schedule, now) + ". Nothing was run. Pass --in-window to queue '" +
-      Describe(request) + "' for that window, or --force to run it now (recorded in the "
-                          "history)"));
+  result = ErrorResult(
+      Status::OutsideWindow("outside the maintenance windows (" + WindowList(schedule) +
+                            "): " + NextOpeningText(schedule, now) +
+                            ". Nothing was run. Pass --in-window to queue '" + Describe(request) +
+                            "' for that window, or --force to run it now (recorded in the "
+                            "history)"));
   result.set_request_id(request.request_id());
   responder->SendResult(std::move(result));
   return false;
@@ -112,8 +113,8 @@ Result<Service::WindowPass> Service::EnterWindow(const proto::Request& request) 
   if (schedule.IsOpen(now)) return WindowPass{schedule.OpenUntil(now), false};
   if (request.force()) return WindowPass{std::nullopt, true};
   return Status::OutsideWindow("the maintenance windows (" + WindowList(schedule) +
-                               ") closed before '" + Describe(request) + "' could start: " +
-                               NextOpeningText(schedule, now) +
+                               ") closed before '" + Describe(request) +
+                               "' could start: " + NextOpeningText(schedule, now) +
                                ". Nothing was run; ask again then, or pass --force");
 }
 
@@ -137,9 +138,10 @@ void Service::RecordForcedRun(const proto::Request& request,
     spdlog::warn("'{}' by {} runs outside the maintenance windows (--force)", Describe(request),
                  requester.user_name);
   } else {
-    spdlog::error("'{}' by {} runs outside the maintenance windows (--force); recording that in "
-                  "the history failed: {}",
-                  Describe(request), requester.user_name, status.message());
+    spdlog::error(
+        "'{}' by {} runs outside the maintenance windows (--force); recording that in "
+        "the history failed: {}",
+        Describe(request), requester.user_name, status.message());
   }
 }
 
