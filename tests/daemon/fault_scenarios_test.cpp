@@ -115,6 +115,18 @@ TEMPLATE_TEST_CASE("SIGKILL at random moments of a 50-revision upgrade never hal
     Daemon first(dir, "first", db.url(), migrations);
     REQUIRE(first.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
   }
+  // Kills land within the time a whole upgrade takes here (measured once): a fixed range
+  // let a fast machine finish all 50 revisions before every kill.
+  int upgrade_ms = 0;
+  {
+    Daemon timing(dir, "timing", db.url(), migrations);
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(timing.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+    upgrade_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count());
+    REQUIRE(timing.Migctl({"downgrade", kSeedHead, "--no-backup"}).exit_code == 0);
+  }
   std::mt19937 random(static_cast<unsigned>(std::random_device{}()));
   const int trials = KillTrials();
   int killed_mid_job = 0;
@@ -126,8 +138,8 @@ TEMPLATE_TEST_CASE("SIGKILL at random moments of a 50-revision upgrade never hal
     Process upgrade(
         {testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade", "--no-backup", "--wait"},
         dir / ("upgrade" + std::to_string(trial)));
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 400)(random)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        std::uniform_int_distribution<int>(5, std::max(10, upgrade_ms))(random)));
     daemon.Kill();
     if (upgrade.Wait() == 5) ++killed_mid_job;
     // The database is whole (the next daemon waits for the server to notice the death and
