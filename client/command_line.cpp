@@ -41,6 +41,8 @@ constexpr CommandSpec kCommands[] = {
      "accept edited applied scripts: record their new checksums and why (admins)"},
     {"resume", proto::RESUME,
      "run the remaining statements of a half-applied 'transaction: none' revision"},
+    {"baseline", proto::BASELINE,
+     "which revision's schema the database has (--apply: record it as its revision)"},
     {"cancel", proto::CANCEL,
      "stop the running job (its current revision rolls back), or remove a waiting one"},
     {"revision", proto::COMMAND_UNSPECIFIED,
@@ -147,6 +149,17 @@ void AddFlags(CLI::App& command, CommandLine& line) {
         ->type_name("TEXT");
     AddWait(command, line);
     AddDryRun(command, line, "list the checksums that would be recorded; change nothing");
+    AddWindowFlags(command, line);
+  } else if (name == "check") {
+    command.add_flag("--schema", line.schema,
+                     "also compare the live schema with the one the scripts produce at the "
+                     "database's revision (drift: exit 7, each difference listed)");
+  } else if (name == "baseline") {
+    command.add_flag("--apply", line.apply,
+                     "stamp the matching revision (refused when none matches exactly; recorded "
+                     "with the schema's fingerprint)");
+    AddWait(command, line);
+    AddDryRun(command, line, "with --apply: say what would be stamped; change nothing");
     AddWindowFlags(command, line);
   } else if (name == "cancel") {
     command

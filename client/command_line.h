@@ -26,6 +26,8 @@ struct CommandLine {
   bool from_other_database = false;
   bool force = false;      // run outside the maintenance windows
   bool in_window = false;  // queue for the next maintenance window
+  bool apply = false;      // baseline: stamp the match
+  bool schema = false;     // check: compare the schema too
   std::string label;
   std::string range;
   std::string message;

@@ -114,6 +114,8 @@ proto::Request MakeRequest(const CommandLine& options) {
   request.set_from_other_database(options.from_other_database);
   request.set_force(options.force);
   request.set_in_window(options.in_window);
+  request.set_apply(options.apply);
+  request.set_schema(options.schema);
   request.set_label(options.label);
   return request;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/database_url.h"
+#include "core/schema.h"
 #include "core/status.h"
 
 namespace migrationd {
@@ -91,6 +92,9 @@ class Backend {
   // The DDL of the daemon's own tables (idempotent: CREATE TABLE IF NOT EXISTS ...), the
   // engine-neutral ones below included.
   virtual std::vector<std::string> VersionTablesDdl() const = 0;
+  // The user objects in the catalog, normalized (core/schema.h): what `baseline`, `stamp` and
+  // `check --schema` compare with the schema the scripts produce.
+  virtual Result<NormalizedSchema> ReadSchema() = 0;
 };
 
 // Opens a connection to the database the URL names. SQLite creates the file if it is missing.

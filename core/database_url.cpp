@@ -1,5 +1,6 @@
 #include "core/database_url.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <regex>
@@ -87,6 +88,18 @@ std::string DatabaseUrl::DatabaseName() const {
   std::string_view name = rest.substr(slash + 1);
   name = name.substr(0, name.find('?'));
   return name.empty() ? "postgres" : std::string(name);
+}
+
+Result<DatabaseUrl> DatabaseUrl::WithDatabase(const std::string& name) const {
+  if (dialect_ != kDialectPostgresql) {
+    return Status::InvalidArgument("only a PostgreSQL URL names a database on a server");
+  }
+  // postgresql://user@host:port/dbname?params: the path between the authority and '?'.
+  const size_t authority = target_.find("://") + 3;
+  const size_t query = std::min(target_.find('?', authority), target_.size());
+  const size_t slash = target_.find('/', authority);
+  const size_t path = slash < query ? slash : query;
+  return Parse(target_.substr(0, path) + "/" + name + target_.substr(query));
 }
 
 }  // namespace migrationd

@@ -25,6 +25,8 @@ class DatabaseUrl {
   const std::string& Redacted() const { return redacted_; }
   // A short name for backup files: the SQLite file's stem or the PostgreSQL database name.
   std::string DatabaseName() const;
+  // PostgreSQL: the same server, user and parameters, another database (a scratch one).
+  Result<DatabaseUrl> WithDatabase(const std::string& name) const;
 
  private:
   std::string dialect_;

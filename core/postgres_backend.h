@@ -34,6 +34,7 @@ class PostgresBackend final : public Backend {
   Status SetForeignKeys(bool) override { return Status::Ok(); }
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
+  Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
 
  private:
   int connection_version() const;  // the server's version number, e.g. 150018

@@ -37,6 +37,7 @@ class SqliteBackend final : public Backend {
   Status SetForeignKeys(bool enforced) override;
   Status CheckForeignKeys() override;
   std::vector<std::string> VersionTablesDdl() const override;
+  Result<NormalizedSchema> ReadSchema() override;  // in sqlite_schema.cpp
 
  private:
   SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description)

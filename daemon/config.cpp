@@ -63,6 +63,10 @@ constexpr Setting kSettings[] = {
     {"maintenance-window", "SPEC",
      "when schema changes may run: [WEEKDAYS] HH:MM..HH:MM [UTC], e.g. 'Sat,Sun 02:00..04:00 "
      "UTC' (repeatable; default: any time)"},
+    {"scratch-database", "URL",
+     "PostgreSQL server for the scratch databases that build the expected schema (default: the "
+     "database's own; the role needs CREATEDB)"},
+    {"check-schema-at-start", "BOOL", "true: at start, log any drift from the expected schema"},
     {"max-connections", "N", "clients served at once; more are refused (default 64)"},
     {"idle-timeout", "D", "close a connection silent this long between requests (default 60s)"},
     {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
@@ -201,6 +205,17 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     auto window = MaintenanceWindow::Parse(value);
     if (!window.ok()) return window.status().WithContext(where);
     config.maintenance_windows.push_back(std::move(window).value());
+  } else if (key == "scratch_database") {
+    if (RedactPasswords(value) != value && where.starts_with("--")) {
+      return Status::InvalidArgument(where + " carries a password, which every user can read "
+                                             "with ps; use a PGPASSFILE or the config file");
+    }
+    config.scratch_database = value;
+  } else if (key == "check_schema_at_start") {
+    if (value != "true" && value != "false") {
+      return Status::InvalidArgument(where + ": check_schema_at_start must be true or false");
+    }
+    config.check_schema_at_start = value == "true";
   } else if (key == "max_connections") {
     MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections, where));
     if (config.max_connections < 1) {
@@ -312,7 +327,9 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   }
   if (!config_file.empty()) {
     MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));
-    if (RedactPasswords(parsed.config.database) != parsed.config.database) {
+    const auto& loaded = parsed.config;
+    if (RedactPasswords(loaded.database) != loaded.database ||
+        RedactPasswords(loaded.scratch_database) != loaded.scratch_database) {
       MIGRATIOND_RETURN_IF_ERROR(CheckSecretFile(config_file));
     }
   }

@@ -50,6 +50,10 @@ struct DaemonConfig {
   std::string auto_upgrade = "never";
   // When schema changes may run (none: any time). Backups and cancels are never restricted.
   std::vector<MaintenanceWindow> maintenance_windows;
+  // Where PostgreSQL scratch databases for the expected schema are created (a URL; empty: the
+  // database's own server, which needs CREATEDB).
+  std::string scratch_database;
+  bool check_schema_at_start = false;  // log drift from the expected schema at start
   // Control socket limits (see ServerLimits): a client cannot hold the daemon's resources.
   int max_connections = 64;
   std::chrono::seconds idle_timeout{60};

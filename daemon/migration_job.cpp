@@ -66,16 +66,89 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
   return observer;
 }
 
-proto::Result Stamp(MigrationRunner& runner, const proto::Request& request,
-                    const RequestIdentity& requester) {
-  Status status = runner.Stamp({request.target()}, requester);
-  if (!status.ok()) return ErrorResult(status);
+// A history row for an override of the schema guard (--force), or for a baseline.
+Status RecordNote(Backend& backend, const std::string& direction, const std::string& revision,
+                  const std::string& checksum, const std::string& note,
+                  const RequestIdentity& requester) {
+  HistoryEntry entry;
+  entry.revision = revision;
+  entry.direction = direction;
+  entry.checksum = checksum;
+  entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+  entry.outcome = "success";
+  entry.error = note;
+  entry.requester = requester;
+  return VersionStore(backend).AppendHistory(entry);
+}
+
+proto::Result StampResult(MigrationRunner& runner, const std::string& what) {
   auto now = runner.CurrentHeads();
   proto::Result result;
   if (now.ok()) {
     for (const auto& head : *now) result.add_current(head);
   }
-  result.set_message("stamped: the database is now at " + (now.ok() ? JoinRevisions(*now) : "?"));
+  result.set_message(what + ": the database is now at " + (now.ok() ? JoinRevisions(*now) : "?"));
+  return result;
+}
+
+// A stamp records a revision without running its SQL, so it first checks the schema is the
+// one the scripts produce there: --force stamps over differences and records them.
+proto::Result Stamp(MigrationRunner& runner, Backend& backend, const ScriptDirectory& scripts,
+                    ExpectedSchemas& expected, const proto::Request& request,
+                    const RequestIdentity& requester) {
+  auto plan = runner.PlanStamp({request.target()});
+  if (!plan.ok()) return ErrorResult(plan.status());
+  proto::Result differences;
+  Status same = CheckSchemaAt(backend, scripts, expected, plan->heads_after, differences);
+  if (!same.ok() && (same.code() != ErrorCode::kIntegrity || !request.force())) {
+    proto::Result refused = ErrorResult(
+        same.code() != ErrorCode::kIntegrity
+            ? same
+            : Status::Integrity(same.message() +
+                                "\nNothing was stamped. 'migctl baseline' names the revision the "
+                                "schema matches; bring the schema there, or pass --force to stamp "
+                                "anyway (recorded in the history)"));
+    *refused.mutable_schema_diff() = differences.schema_diff();
+    return refused;
+  }
+  if (!same.ok()) {
+    Status noted = RecordNote(backend, "force", "stamp " + request.target(), "",
+                              "stamped although " + same.message() + " (--force)", requester);
+    if (!noted.ok()) return ErrorResult(noted.WithContext("nothing was stamped"));
+    spdlog::warn("'stamp {}' by {}: {} (--force)", request.target(), requester.user_name,
+                 same.message());
+  }
+  Status status = runner.Stamp({request.target()}, requester);
+  if (!status.ok()) return ErrorResult(status);
+  proto::Result result = StampResult(runner, "stamped");
+  *result.mutable_schema_diff() = differences.schema_diff();
+  return result;
+}
+
+// baseline --apply: stamps the revision whose schema the database has, and records the
+// schema's fingerprint in a `baseline` history row.
+proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDirectory& scripts,
+                       ExpectedSchemas& expected, const RequestIdentity& requester) {
+  auto match = FindBaseline(backend, scripts, expected);
+  if (!match.ok()) return ErrorResult(match.status());
+  if (!match->exact) {
+    proto::Result refused = ErrorResult(Status::Integrity(
+        "no revision produces the database's schema, so nothing was stamped; the closest is " +
+        match->revision + ", with " + DescribeDifferences(match->differences)));
+    refused.set_closest_revision(match->revision);
+    refused.set_fingerprint(match->fingerprint);
+    AddSchemaChanges(match->differences, refused);
+    return refused;
+  }
+  Status status = runner.Stamp({match->revision}, requester);
+  if (status.ok()) {
+    status = RecordNote(backend, "baseline", match->revision, match->fingerprint,
+                        "the schema matched " + match->revision + "'s", requester);
+  }
+  if (!status.ok()) return ErrorResult(status);
+  proto::Result result = StampResult(runner, "baselined at " + match->revision);
+  result.set_matched_revision(match->revision);
+  result.set_fingerprint(match->fingerprint);
   return result;
 }
 
@@ -129,7 +202,12 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);
   }
   if (!status.ok()) return ErrorResult(status);
-  if (request.command() == proto::STAMP) return Stamp(runner, request, requester);
+  if (request.command() == proto::STAMP) {
+    return Stamp(runner, *backend, **scripts, expected_, request, requester);
+  }
+  if (request.command() == proto::BASELINE) {
+    return Baseline(runner, *backend, **scripts, expected_, requester);
+  }
   if (request.command() == proto::REPAIR) return Repair(runner, request, requester);
 
   auto plan = request.command() == proto::RESUME    ? runner.PlanResume()

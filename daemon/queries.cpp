@@ -169,7 +169,7 @@ proto::Result QueryShow(const QueryContext& context, const std::string& revision
   return result;
 }
 
-proto::Result QueryCheck(const QueryContext& context) {
+proto::Result QueryCheck(const QueryContext& context, bool schema) {
   proto::Result result;
   bool integrity = false;
   auto add = [&](const char* kind, const std::string& revision, const std::string& detail) {
@@ -207,6 +207,17 @@ proto::Result QueryCheck(const QueryContext& context) {
       add("incomplete_revision", step.revision,
           step.Describe() + "; fix the cause, then 'migctl resume' runs the remaining statements");
     }
+    if (schema) {
+      auto live = OpenBackendForReading(context.url);
+      Status same = live.ok() ? CheckSchemaAt(**live, context.scripts, *context.expected,
+                                              *current, result)
+                              : live.status();
+      if (!same.ok() && same.code() != ErrorCode::kIntegrity) return ErrorResult(same);
+      for (const auto& change : result.schema_diff()) {
+        add("schema_drift", JoinRevisions(*current),
+            change.text() + " (against the schema " + JoinRevisions(*current) + " produces)");
+      }
+    }
     auto pending = graph.Pending(*current);
     if (pending.ok() && !pending->empty()) {
       add("not_at_head", JoinRevisions(*current),
@@ -220,7 +231,9 @@ proto::Result QueryCheck(const QueryContext& context) {
     result.set_code(proto::NOT_AT_HEAD);
     result.set_message("the database is not at head");
   } else {
-    result.set_message("the database is at head and every applied script is unchanged");
+    result.set_message(schema ? "the database is at head, every applied script is unchanged and "
+                                "its schema is the one the scripts produce"
+                              : "the database is at head and every applied script is unchanged");
   }
   return result;
 }

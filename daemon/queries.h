@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/database_url.h"
+#include "core/expected_schema.h"
 #include "core/revision_graph.h"
 #include "core/script_directory.h"
 #include "core/version_store.h"
@@ -27,13 +28,16 @@ struct QueryContext {
   // While the daemon's own job runs: the version tables as the job left them, so that status,
   // current, heads and check answer from memory instead of waiting on the migration's locks.
   const RecordedState* known = nullptr;
+  // The schema each revision produces (baseline, check --schema, the stamp guard).
+  ExpectedSchemas* expected = nullptr;
 };
 
 proto::Result QueryCurrent(const QueryContext& context);
 proto::Result QueryHeads(const QueryContext& context);
 proto::Result QueryHistory(const QueryContext& context, const std::string& range);
 proto::Result QueryShow(const QueryContext& context, const std::string& revision);
-proto::Result QueryCheck(const QueryContext& context);
+// `schema`: also compare the live schema with the one expected at the recorded revision.
+proto::Result QueryCheck(const QueryContext& context, bool schema = false);
 proto::Result QueryLog(const QueryContext& context, uint32_t limit);
 // The plan of an upgrade or downgrade with its SQL, changing nothing.
 proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
@@ -43,6 +47,25 @@ proto::Result QueryStampPreview(const QueryContext& context, const std::string& 
 proto::Result QueryRepairPreview(const QueryContext& context,
                                  const std::vector<std::string>& revisions,
                                  const std::string& reason);
+// Expected schema (schema_queries.cpp).
+// Which revision's schema a database has: the newest exact match, else the closest.
+struct BaselineMatch {
+  std::string revision;  // "base" for the empty schema
+  bool exact = false;
+  std::string fingerprint;  // the live schema's
+  std::vector<SchemaDifference> differences;  // from the closest revision's schema
+};
+Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
+                                   ExpectedSchemas& expected);
+proto::Result QueryBaseline(const QueryContext& context);
+// Ok when `live` has the schema the scripts produce at `heads`; else an integrity error that
+// lists the differences (also added to `result`).
+Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
+                     const std::vector<std::string>& heads, proto::Result& result);
+void AddSchemaChanges(const std::vector<SchemaDifference>& differences, proto::Result& result);
+// "3 difference(s): + column users.nickname text; - index ix_users_email; ..."
+std::string DescribeDifferences(const std::vector<SchemaDifference>& differences);
+
 // The database part of `status` (current, heads, pending, lock); errors go into status.error.
 void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status);
 

@@ -40,14 +40,21 @@ Status ValidateRequest(const proto::Request& request) {
   const bool previewable = command == proto::UPGRADE || command == proto::DOWNGRADE ||
                            command == proto::STAMP || command == proto::REPAIR ||
                            command == proto::BACKUP || command == proto::RESTORE ||
-                           command == proto::RESUME;
+                           command == proto::RESUME || command == proto::BASELINE;
   if (request.dry_run() && !previewable) {
     return Status::InvalidArgument("--dry-run is not available for this command; nothing was done");
+  }
+  if (request.apply() && command != proto::BASELINE) {
+    return Status::InvalidArgument("apply is for baseline only; nothing was done");
+  }
+  if (request.schema() && command != proto::CHECK) {
+    return Status::InvalidArgument("schema is for check only; nothing was done");
   }
   if ((request.force() || request.in_window()) && !NeedsMaintenanceWindow(request)) {
     return Status::InvalidArgument(
         std::string(request.force() ? "--force" : "--in-window") +
-        " is for schema changes (upgrade, downgrade, stamp, repair, resume, restore), which "
+        " is for schema changes (upgrade, downgrade, stamp, repair, resume, restore, baseline "
+        "--apply), which "
         "maintenance windows govern; this request may run at any time; nothing was done");
   }
   if (request.force() && request.in_window()) {
@@ -74,6 +81,8 @@ bool NeedsMaintenanceWindow(const proto::Request& request) {
     case proto::RESUME:
     case proto::RESTORE:
       return !request.dry_run();
+    case proto::BASELINE:
+      return request.apply() && !request.dry_run();
     default:
       return false;
   }

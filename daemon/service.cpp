@@ -28,6 +28,8 @@ bool IsMutating(const proto::Request& request) {
     case proto::RESTORE:
     case proto::RESUME:
       return !request.dry_run();  // a dry run changes nothing: anyone may preview
+    case proto::BASELINE:
+      return request.apply() && !request.dry_run();
     case proto::CANCEL:
       return true;
     default:
@@ -189,6 +191,18 @@ void Service::LogStartupCheck() {
   }
   std::vector<std::string> current(status.current().begin(), status.current().end());
   std::vector<std::string> heads(status.heads().begin(), status.heads().end());
+  if (config_.check_schema_at_start) {
+    auto live = OpenBackendForReading(url_);
+    proto::Result drift;
+    Status same = live.ok() ? CheckSchemaAt(**live, **scripts, expected_, current, drift)
+                            : live.status();
+    if (same.ok()) {
+      spdlog::info("schema check: the database's schema is the one {} produces",
+                   JoinRevisions(current));
+    } else {
+      spdlog::warn("schema check: {}", same.message());
+    }
+  }
   if (status.pending() == 0) {
     spdlog::info("database is at {}, the scripts' head", JoinRevisions(current));
   } else {
@@ -346,7 +360,7 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   } else if (!scripts.ok()) {
     result = ErrorResult(scripts.status());
   } else {
-    QueryContext context{config_, url_, **scripts, known_state};
+    QueryContext context{config_, url_, **scripts, known_state, &expected_};
     switch (request.command()) {
       case proto::CURRENT:
         result = QueryCurrent(context);
@@ -361,7 +375,10 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
         result = QueryShow(context, request.target());
         break;
       case proto::CHECK:
-        result = QueryCheck(context);
+        result = QueryCheck(context, request.schema());
+        break;
+      case proto::BASELINE:
+        result = QueryBaseline(context);
         break;
       case proto::LOG:
         result = QueryLog(context, request.limit());

@@ -12,6 +12,7 @@
 
 #include "core/backup.h"
 #include "core/backup_store.h"
+#include "core/expected_schema.h"
 #include "core/database_url.h"
 #include "core/migration_lock.h"
 #include "core/script_directory.h"
@@ -163,6 +164,7 @@ class Service {
   std::string host_;  // set in the constructor, then read-only
   BackupStore backups_;
   mutable ScriptDirectoryCache scripts_{config_.migrations, std::string(url_.dialect())};
+  mutable ExpectedSchemas expected_{url_, config_.scratch_database};
   BackupOptions backup_options_;
   std::unique_ptr<boost::asio::steady_timer> backup_timer_;  // io thread only
   std::atomic<int64_t> next_backup_epoch_{0};                // seconds; 0: none scheduled

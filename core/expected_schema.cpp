@@ -1,0 +1,111 @@
+#include "core/expected_schema.h"
+
+#include "core/migration_runner.h"
+#include "core/scratch_database.h"
+#include "core/sha256.h"
+
+namespace migrationd {
+namespace {
+
+std::string Key(const std::vector<std::string>& heads) {
+  std::string key;
+  for (const auto& head : heads) key += head + ",";
+  return key;
+}
+
+// Applies the scripts up to `heads` on `backend` (already at some of them).
+Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
+                 const std::vector<std::string>& heads) {
+  MigrationRunner runner(scripts, backend);
+  MIGRATIOND_RETURN_IF_ERROR(runner.Prepare());
+  for (const auto& head : heads) {
+    auto plan = runner.PlanUpgrade(head);
+    if (!plan.ok()) return plan.status();
+    MIGRATIOND_RETURN_IF_ERROR(runner.Execute(*plan, RequestIdentity::OfThisProcess()));
+  }
+  return Status::Ok();
+}
+
+Status InScratch(const Status& status) {
+  return status.ok() ? status
+                     : status.WithContext("building the expected schema on a scratch database");
+}
+
+}  // namespace
+
+std::string ScriptsDigest(const ScriptDirectory& scripts, std::string_view dialect) {
+  Sha256 hasher;
+  for (const auto& id : scripts.graph().TopologicalOrder()) {
+    hasher.Update(id + "\n" + scripts.script(id).Checksum(dialect) + "\n");
+  }
+  return hasher.HexDigest();
+}
+
+void ExpectedSchemas::UseDigest(const std::string& digest) {
+  if (digest == digest_) return;
+  digest_ = digest;
+  cache_.clear();
+}
+
+Result<NormalizedSchema> ExpectedSchemas::Build(const ScriptDirectory& scripts,
+                                                const std::vector<std::string>& heads) const {
+  auto scratch = ScratchDatabase::Create(like_, scratch_server_);
+  if (!scratch.ok()) return scratch.status();
+  auto backend = OpenBackend((*scratch)->url());
+  if (!backend.ok()) return backend.status();
+  MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, **backend, heads)));
+  return (*backend)->ReadSchema();
+}
+
+Result<NormalizedSchema> ExpectedSchemas::At(const ScriptDirectory& scripts,
+                                             const std::vector<std::string>& heads) {
+  if (heads.empty()) return NormalizedSchema();
+  std::lock_guard lock(mutex_);
+  UseDigest(ScriptsDigest(scripts, like_.dialect()));
+  if (auto cached = cache_.find(Key(heads)); cached != cache_.end()) return cached->second;
+  auto schema = Build(scripts, heads);
+  if (schema.ok()) cache_[Key(heads)] = *schema;
+  return schema;
+}
+
+Result<std::vector<std::pair<std::string, NormalizedSchema>>> ExpectedSchemas::All(
+    const ScriptDirectory& scripts) {
+  std::lock_guard lock(mutex_);
+  UseDigest(ScriptsDigest(scripts, like_.dialect()));
+  std::vector<std::pair<std::string, NormalizedSchema>> all;
+  std::unique_ptr<ScratchDatabase> scratch;
+  std::unique_ptr<Backend> backend;
+  for (const auto& revision : scripts.graph().TopologicalOrder()) {
+    if (auto cached = cache_.find(Key({revision})); cached != cache_.end()) {
+      all.emplace_back(revision, cached->second);
+      continue;
+    }
+    // Walking the topological order on one database is exact while each revision's ancestors
+    // are exactly what was applied before it (a straight chain); after a branch the database
+    // holds the other branch too, and the revision gets a fresh scratch database.
+    if (backend) {
+      Status moved = InScratch(UpgradeTo(scripts, *backend, {revision}));
+      auto heads = moved.ok() ? MigrationRunner(scripts, *backend).CurrentHeads()
+                              : Result<std::vector<std::string>>(moved);
+      if (!heads.ok()) return heads.status();
+      if (*heads != std::vector<std::string>{revision}) backend.reset();
+    }
+    if (!backend) {
+      auto created = ScratchDatabase::Create(like_, scratch_server_);
+      if (!created.ok()) return created.status();
+      backend.reset();
+      scratch = std::move(created).value();
+      auto opened = OpenBackend(scratch->url());
+      if (!opened.ok()) return opened.status();
+      backend = std::move(opened).value();
+      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *backend, {revision})));
+    }
+    auto schema = backend->ReadSchema();
+    if (!schema.ok()) return schema.status();
+    cache_[Key({revision})] = *schema;
+    all.emplace_back(revision, std::move(schema).value());
+  }
+  return all;
+}
+
+}  // namespace migrationd

@@ -1,0 +1,87 @@
+// The expected-schema requests: `baseline` (which revision's schema an unmanaged database has),
+// `check --schema` (drift from the schema at the recorded revision), and the guard that keeps
+// `stamp` from recording a revision the schema does not have.
+#include "core/migration_runner.h"
+#include "daemon/queries.h"
+
+namespace migrationd {
+
+void AddSchemaChanges(const std::vector<SchemaDifference>& differences, proto::Result& result) {
+  for (const auto& difference : differences) {
+    proto::SchemaChange* change = result.add_schema_diff();
+    change->set_change(std::string(1, difference.change));
+    change->set_object(difference.object);
+    change->set_expected(difference.expected);
+    change->set_actual(difference.actual);
+    change->set_text(difference.Describe());
+  }
+}
+
+std::string DescribeDifferences(const std::vector<SchemaDifference>& differences) {
+  std::string text = std::to_string(differences.size()) + " difference(s):";
+  for (const auto& difference : differences) text += "\n  " + difference.Describe();
+  return text;
+}
+
+Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
+                                   ExpectedSchemas& expected) {
+  auto schema = live.ReadSchema();
+  if (!schema.ok()) return schema.status();
+  auto all = expected.All(scripts);
+  if (!all.ok()) return all.status();
+  BaselineMatch match;
+  match.fingerprint = schema->Fingerprint();
+  size_t closest = SIZE_MAX;
+  auto consider = [&](const std::string& revision, const NormalizedSchema& candidate) {
+    auto differences = DiffSchemas(candidate, *schema);
+    // The newest revision wins a tie (revisions that change no schema share a fingerprint).
+    if (differences.empty()) {
+      match = {revision, true, match.fingerprint, {}};
+    } else if (!match.exact && differences.size() <= closest) {
+      closest = differences.size();
+      match = {revision, false, match.fingerprint, std::move(differences)};
+    }
+  };
+  consider("base", NormalizedSchema());
+  for (const auto& [revision, candidate] : *all) consider(revision, candidate);
+  return match;
+}
+
+proto::Result QueryBaseline(const QueryContext& context) {
+  auto live = OpenBackendForReading(context.url);
+  if (!live.ok()) return ErrorResult(live.status());
+  auto match = FindBaseline(**live, context.scripts, *context.expected);
+  if (!match.ok()) return ErrorResult(match.status());
+  proto::Result result;
+  result.set_fingerprint(match->fingerprint);
+  if (match->exact) {
+    result.set_matched_revision(match->revision);
+    result.set_message("the database's schema is the one " + match->revision +
+                       " produces (" + match->fingerprint.substr(0, 19) +
+                       "); 'migctl baseline --apply' records it as the database's revision");
+    return result;
+  }
+  result.set_code(proto::INTEGRITY);
+  result.set_closest_revision(match->revision);
+  AddSchemaChanges(match->differences, result);
+  result.set_message("no revision produces the database's schema; the closest is " +
+                     match->revision + ", with " + DescribeDifferences(match->differences) +
+                     "\nBring the schema to a revision's (or write a revision for the "
+                     "difference), then run baseline again");
+  return result;
+}
+
+Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
+                     const std::vector<std::string>& heads, proto::Result& result) {
+  auto want = expected.At(scripts, heads);
+  if (!want.ok()) return want.status();
+  auto have = live.ReadSchema();
+  if (!have.ok()) return have.status();
+  const auto differences = DiffSchemas(*want, *have);
+  if (differences.empty()) return Status::Ok();
+  AddSchemaChanges(differences, result);
+  return Status::Integrity("the database's schema is not the one " + JoinRevisions(heads) +
+                           " produces: " + DescribeDifferences(differences));
+}
+
+}  // namespace migrationd

@@ -1,0 +1,114 @@
+// The normalized schema and its fingerprint on both engines: stable when the same schema is
+// built twice or through different but equivalent DDL, different when the schema differs, and
+// blind to migrationd's own tables. Plus the diff's three kinds of change, as pure logic.
+#include <catch2/catch.hpp>
+
+#include "core/backend.h"
+#include "core/schema.h"
+#include "core/version_store.h"
+#include "tests/test_support.h"
+
+namespace migrationd {
+namespace {
+
+using testing::PostgresDatabase;
+using testing::SqliteDatabase;
+
+NormalizedSchema SchemaOf(testing::TestDatabase& db) {
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto backend = OpenBackend(*url);
+  REQUIRE(backend.ok());
+  auto schema = (*backend)->ReadSchema();
+  if (!schema.ok()) FAIL(schema.status().ToString());
+  return std::move(schema).value();
+}
+
+struct Spellings {
+  const char* plain;
+  const char* equivalent;
+};
+
+// The same tables, keys, checks and indexes written two ways: upper and lower case, inline and
+// table constraints, named and unnamed, type aliases.
+Spellings SpellingsFor(bool sqlite) {
+  if (sqlite) {
+    return {
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, age INT "
+        "CHECK (age > 0), team INTEGER REFERENCES teams);"
+        "CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT DEFAULT 'x');"
+        "CREATE INDEX ix_users_age ON users (age) WHERE age > 10;",
+        "create table teams (\n  id integer,\n  name text default 'x',\n  primary key (id));\n"
+        "create table users (id integer, email text not null, age int, team integer,\n"
+        "  constraint pk primary key (id), constraint email_unique unique (email),\n"
+        "  constraint adult check (age > 0), foreign key (team) references teams (id));\n"
+        "create index ix_users_age on users(age) where age > 10;"};
+  }
+  return {
+      "CREATE TABLE teams (id integer PRIMARY KEY, name varchar(20) DEFAULT 'x');"
+      "CREATE TABLE users (id int4 PRIMARY KEY, email varchar(100) NOT NULL UNIQUE, age int "
+      "CHECK (age>0), team integer REFERENCES teams);"
+      "CREATE INDEX ix_users_age ON users (age) WHERE age > 10;",
+      "create table teams (id integer not null, name character varying(20) default 'x',"
+      "  constraint teams_pk primary key (id));"
+      "create table users (id integer, email character varying(100) not null, age integer,"
+      "  team int4, constraint pk primary key (id), constraint email_unique unique (email),"
+      "  constraint adult check ((age > 0)), foreign key (team) references teams (id));"
+      "create index ix_users_age on public.users using btree (age) where (age > 10);"};
+}
+
+TEMPLATE_TEST_CASE("equal schemas fingerprint alike however they were written",
+                   "[schema]", SqliteDatabase, PostgresDatabase) {
+  const bool sqlite = std::is_same_v<TestType, SqliteDatabase>;
+  const Spellings ddl = SpellingsFor(sqlite);
+  TestType first, again, respelled;
+  first.Exec(ddl.plain);
+  again.Exec(ddl.plain);
+  respelled.Exec(ddl.equivalent);
+  const NormalizedSchema schema = SchemaOf(first);
+  INFO(schema.Text());
+  CHECK(schema.objects().count("column users.email") == 1);
+  CHECK(schema.objects().count("unique users(email)") == 1);
+  CHECK(schema.objects().at("foreign key users(team)") == "-> teams(id)");
+  CHECK(SchemaOf(again).Fingerprint() == schema.Fingerprint());
+  INFO(SchemaOf(respelled).Text());
+  CHECK(SchemaOf(respelled).Fingerprint() == schema.Fingerprint());
+
+  // migrationd's own tables are not part of the schema.
+  {
+    auto url = DatabaseUrl::Parse(first.url());
+    REQUIRE(url.ok());
+    auto backend = OpenBackend(*url);
+    REQUIRE(backend.ok());
+    REQUIRE(VersionStore(**backend).EnsureTables().ok());
+  }
+  CHECK(SchemaOf(first).Fingerprint() == schema.Fingerprint());
+
+  // Any real change shows.
+  first.Exec("ALTER TABLE users ADD COLUMN nickname TEXT");
+  CHECK(SchemaOf(first).Fingerprint() != schema.Fingerprint());
+}
+
+TEST_CASE("a schema diff names what was added, removed and changed", "[schema]") {
+  NormalizedSchema expected, actual;
+  expected.Add("table users", "");
+  expected.Add("column users.status", "text default 'active'");
+  expected.Add("index ix_users_email", "on users (email)");
+  actual.Add("table users", "");
+  actual.Add("column users.status", "text default 'new'");
+  actual.Add("column users.nickname", "text");
+  std::vector<std::string> described;
+  for (const auto& difference : DiffSchemas(expected, actual)) {
+    described.push_back(difference.Describe());
+  }
+  CHECK(described == std::vector<std::string>{
+                         "+ column users.nickname text",
+                         "~ column users.status: text default 'active' -> text default 'new'",
+                         "- index ix_users_email on users (email)"});
+  CHECK(DiffSchemas(expected, expected).empty());
+  CHECK(NormalizeSqlText("  INTEGER   NOT\nNULL DEFAULT 'A  B' ") ==
+        "integer not null default 'A  B'");
+}
+
+}  // namespace
+}  // namespace migrationd

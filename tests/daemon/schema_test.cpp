@@ -1,0 +1,125 @@
+// The expected schema end to end, on both engines: databases built with the scripts' own SQL
+// through the engine's client library (no migrationd tables, as a create_all() database has
+// none), then `baseline`, the stamp guard and `check --schema` through a real daemon.
+#include <catch2/catch.hpp>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::PostgresDatabase;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+constexpr const char* kHead = testing::kSeedHead;
+
+// Runs revisions' upgrade SQL (as `migctl show` prints it for this engine) on `db` directly.
+void BuildByHand(const Daemon& daemon, testing::TestDatabase& db,
+                 const std::vector<std::string>& revisions) {
+  for (const auto& revision : revisions) {
+    MigctlRun show = daemon.Migctl({"show", revision});
+    REQUIRE(show.exit_code == 0);
+    db.Exec(show.result().revisions(0).upgrade_sql());
+  }
+}
+
+std::vector<std::string> Current(const Daemon& daemon) {
+  MigctlRun current = daemon.Migctl({"current"});
+  REQUIRE(current.exit_code == 0);
+  return testing::List(current.result().current());
+}
+
+std::vector<std::string> Changes(const proto::Result& result) {
+  std::vector<std::string> changes;
+  for (const auto& change : result.schema_diff()) changes.push_back(change.text());
+  return changes;
+}
+
+TEMPLATE_TEST_CASE("a database built without migrationd is baselined at its revision",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  BuildByHand(daemon, db, {"000", "001", "002"});
+
+  MigctlRun baseline = daemon.Migctl({"baseline"});
+  REQUIRE(baseline.exit_code == 0);
+  CHECK(baseline.result().matched_revision() == "002_add_indexes");
+  const std::string fingerprint = baseline.result().fingerprint();
+  CHECK(fingerprint.starts_with("sha256:"));
+  CHECK(Current(daemon).empty());  // a report only
+
+  MigctlRun apply = daemon.Migctl({"baseline", "--apply"});
+  REQUIRE(apply.exit_code == 0);
+  CHECK(Current(daemon) == std::vector<std::string>{"002_add_indexes"});
+  CHECK(db.Query("SELECT revision, checksum FROM migrationd_history WHERE direction = "
+                 "'baseline'") == Rows{{"002_add_indexes", fingerprint}});
+
+  MigctlRun upgrade = daemon.Migctl({"upgrade"});
+  REQUIRE(upgrade.exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_history WHERE direction = 'upgrade'") ==
+        Rows{{kHead}});
+  CHECK(daemon.Migctl({"check", "--schema"}).exit_code == 0);
+}
+
+TEMPLATE_TEST_CASE("a database unlike every revision gets the closest one and stamp refuses it",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  BuildByHand(daemon, db, {"000", "001", "002"});
+  db.Exec("ALTER TABLE users ADD COLUMN nickname TEXT");
+  db.Exec("DROP INDEX ix_users_created_at");
+
+  MigctlRun baseline = daemon.Migctl({"baseline"});
+  CHECK(baseline.exit_code == 7);
+  CHECK(baseline.result().closest_revision() == "002_add_indexes");
+  CHECK(Changes(baseline.result()) ==
+        std::vector<std::string>{"+ column users.nickname text",
+                                 "- index ix_users_created_at on users (created_at)"} );
+  CHECK(daemon.Migctl({"baseline", "--apply"}).exit_code == 7);
+
+  MigctlRun stamp = daemon.Migctl({"stamp", "002"});
+  CHECK(stamp.exit_code == 7);
+  CHECK_THAT(stamp.result().message(), Catch::Contains("+ column users.nickname text") &&
+                                           Catch::Contains("Nothing was stamped"));
+  CHECK(Current(daemon).empty());
+
+  MigctlRun forced = daemon.Migctl({"stamp", "002", "--force"});
+  REQUIRE(forced.exit_code == 0);
+  CHECK(Current(daemon) == std::vector<std::string>{"002_add_indexes"});
+  const Rows recorded = db.Query(
+      "SELECT revision, error FROM migrationd_history WHERE direction = 'force'");
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0][0] == "stamp 002");
+  CHECK_THAT(recorded[0][1], Catch::Contains("stamped although") &&
+                                 Catch::Contains("- index ix_users_created_at"));
+}
+
+TEMPLATE_TEST_CASE("check --schema reports a change made behind migrationd's back",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  MigctlRun clean = daemon.Migctl({"check", "--schema"});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.result().problems_size() == 0);
+
+  db.Exec("ALTER TABLE roles ADD COLUMN colour TEXT DEFAULT 'blue'");
+  MigctlRun drift = daemon.Migctl({"check", "--schema"});
+  CHECK(drift.exit_code == 7);
+  REQUIRE(drift.result().problems_size() == 1);
+  CHECK(drift.result().problems(0).kind() == "schema_drift");
+  CHECK(Changes(drift.result()) ==
+        std::vector<std::string>{"+ column roles.colour text default 'blue'" +
+                                 std::string(db.url().starts_with("sqlite") ? "" : "::text")});
+  CHECK(daemon.Migctl({"check"}).exit_code == 0);  // without --schema: the version table only
+}
+
+}  // namespace
+}  // namespace migrationd
