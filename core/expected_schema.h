@@ -29,7 +29,8 @@ class ExpectedSchemas {
       : like_(std::move(like)), scratch_server_(std::move(scratch_server)) {}
 
   // The schema at `heads` (version rows; none: base, the empty schema).
-  Result<NormalizedSchema> At(const ScriptDirectory& scripts, const std::vector<std::string>& heads);
+  Result<NormalizedSchema> At(const ScriptDirectory& scripts,
+                              const std::vector<std::string>& heads);
   // Every revision's, in topological order (one scratch database for a straight chain).
   Result<std::vector<std::pair<std::string, NormalizedSchema>>> All(const ScriptDirectory& scripts);
 

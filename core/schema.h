@@ -31,10 +31,10 @@ namespace migrationd {
 //   - index ix_users_email                (expected, not in the database)
 //   ~ column users.status: default 'active' -> default 'new'
 struct SchemaDifference {
-  char change = '~';       // '+', '-' or '~'
-  std::string object;      // "column users.nickname"
-  std::string expected;    // definition expected ("" for '+')
-  std::string actual;      // definition found ("" for '-')
+  char change = '~';     // '+', '-' or '~'
+  std::string object;    // "column users.nickname"
+  std::string expected;  // definition expected ("" for '+')
+  std::string actual;    // definition found ("" for '-')
   std::string Describe() const;
 };
 

@@ -28,8 +28,8 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::Create(const DatabaseU
                                                                  const std::string& server) {
   if (like.dialect() == kDialectSqlite) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/migrationd-scratch.XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/migrationd-scratch.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       return Status::Io("cannot create a scratch directory " + pattern + ": " +
                         std::strerror(errno) + "; set TMPDIR to a writable directory");

@@ -39,16 +39,16 @@ size_t FindKeyword(const std::string& sql, const std::string& keyword, size_t fr
       if (i == std::string::npos) return std::string::npos;
       continue;
     }
-    const bool starts_word = i == 0 || (std::isalnum(static_cast<unsigned char>(sql[i - 1])) == 0 &&
-                                        sql[i - 1] != '_');
+    const bool starts_word =
+        i == 0 || (std::isalnum(static_cast<unsigned char>(sql[i - 1])) == 0 && sql[i - 1] != '_');
     if (!starts_word || i + keyword.size() > sql.size()) continue;
     bool matches = true;
     for (size_t k = 0; k < keyword.size() && matches; ++k) {
       matches = std::tolower(static_cast<unsigned char>(sql[i + k])) == keyword[k];
     }
     const size_t end = i + keyword.size();
-    if (matches && (end == sql.size() || (std::isalnum(static_cast<unsigned char>(sql[end])) == 0 &&
-                                          sql[end] != '_'))) {
+    if (matches && (end == sql.size() ||
+                    (std::isalnum(static_cast<unsigned char>(sql[end])) == 0 && sql[end] != '_'))) {
       return i;
     }
   }
@@ -121,7 +121,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
                                      ? "without rowid"
                                      : "");
     auto columns = Query(
-        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info($1) ORDER BY pk, cid",
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info($1) ORDER BY pk, "
+        "cid",
         {table});
     if (!columns.ok()) return columns.status();
     std::vector<std::string> key;
@@ -147,9 +148,9 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
           {table});
       if (!keys.ok()) return keys.status();
       std::map<std::string, std::vector<std::vector<std::string>>> by_id;
-      for (const auto& key : *keys) by_id[TextOf(key[0])].push_back({key[1].value_or(""),
-                                                                    TextOf(key[2]), TextOf(key[3]),
-                                                                    TextOf(key[4]), TextOf(key[5])});
+      for (const auto& key : *keys)
+        by_id[TextOf(key[0])].push_back(
+            {key[1].value_or(""), TextOf(key[2]), TextOf(key[3]), TextOf(key[4]), TextOf(key[5])});
       for (const auto& [id, parts] : by_id) {
         std::vector<std::string> from, to;
         for (const auto& part : parts) {
@@ -160,16 +161,18 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         // `REFERENCES users` means the parent's primary key: the same as naming it.
         if (to.empty()) to = primary_keys[parent];
         std::string definition = "-> " + parent + JoinNames(to);
-        if (parts.front()[3] != "NO ACTION") definition += " on update " + NormalizeSqlText(parts.front()[3]);
-        if (parts.front()[4] != "NO ACTION") definition += " on delete " + NormalizeSqlText(parts.front()[4]);
+        if (parts.front()[3] != "NO ACTION")
+          definition += " on update " + NormalizeSqlText(parts.front()[3]);
+        if (parts.front()[4] != "NO ACTION")
+          definition += " on delete " + NormalizeSqlText(parts.front()[4]);
         schema.Add("foreign key " + table + JoinNames(from), definition);
       }
       auto indexes = Query("SELECT name, \"unique\", origin FROM pragma_index_list($1)", {table});
       if (!indexes.ok()) return indexes.status();
       for (const auto& index : *indexes) {
         if (TextOf(index[2]) != "u") continue;  // pk: the primary key; c: a named index below
-        auto columns = Query(
-            "SELECT name FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno", {index[0]});
+        auto columns = Query("SELECT name FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+                             {index[0]});
         if (!columns.ok()) return columns.status();
         std::vector<std::string> names;
         for (const auto& column : *columns) names.push_back(TextOf(column[0]));
@@ -184,15 +187,18 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       for (const auto& column : *columns) {
         std::string part = column[0] ? *column[0] : "<expression>";
         if (TextOf(column[1]) == "1") part += " desc";
-        if (TextOf(column[2]) != "BINARY") part += " collate " + NormalizeSqlText(TextOf(column[2]));
+        if (TextOf(column[2]) != "BINARY")
+          part += " collate " + NormalizeSqlText(TextOf(column[2]));
         names.push_back(part);
       }
       auto listed =
           Query("SELECT \"unique\" FROM pragma_index_list($1) WHERE name = $2", {table, name});
       if (!listed.ok()) return listed.status();
       std::string definition = "on " + table + " " + JoinNames(names);
-      if (!listed->empty() && TextOf(listed->front()[0]) == "1") definition = "unique " + definition;
-      if (FindKeyword(sql, "where") != std::string::npos) definition += " where " + After(sql, "where");
+      if (!listed->empty() && TextOf(listed->front()[0]) == "1")
+        definition = "unique " + definition;
+      if (FindKeyword(sql, "where") != std::string::npos)
+        definition += " where " + After(sql, "where");
       schema.Add("index " + name, definition);
     } else if (type == "view") {
       schema.Add("view " + name, After(sql, "as"));

@@ -207,8 +207,9 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     config.maintenance_windows.push_back(std::move(window).value());
   } else if (key == "scratch_database") {
     if (RedactPasswords(value) != value && where.starts_with("--")) {
-      return Status::InvalidArgument(where + " carries a password, which every user can read "
-                                             "with ps; use a PGPASSFILE or the config file");
+      return Status::InvalidArgument(where +
+                                     " carries a password, which every user can read "
+                                     "with ps; use a PGPASSFILE or the config file");
     }
     config.scratch_database = value;
   } else if (key == "check_schema_at_start") {

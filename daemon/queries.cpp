@@ -209,9 +209,9 @@ proto::Result QueryCheck(const QueryContext& context, bool schema) {
     }
     if (schema) {
       auto live = OpenBackendForReading(context.url);
-      Status same = live.ok() ? CheckSchemaAt(**live, context.scripts, *context.expected,
-                                              *current, result)
-                              : live.status();
+      Status same =
+          live.ok() ? CheckSchemaAt(**live, context.scripts, *context.expected, *current, result)
+                    : live.status();
       if (!same.ok() && same.code() != ErrorCode::kIntegrity) return ErrorResult(same);
       for (const auto& change : result.schema_diff()) {
         add("schema_drift", JoinRevisions(*current),

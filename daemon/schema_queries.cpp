@@ -56,8 +56,8 @@ proto::Result QueryBaseline(const QueryContext& context) {
   result.set_fingerprint(match->fingerprint);
   if (match->exact) {
     result.set_matched_revision(match->revision);
-    result.set_message("the database's schema is the one " + match->revision +
-                       " produces (" + match->fingerprint.substr(0, 19) +
+    result.set_message("the database's schema is the one " + match->revision + " produces (" +
+                       match->fingerprint.substr(0, 19) +
                        "); 'migctl baseline --apply' records it as the database's revision");
     return result;
   }

@@ -1,10 +1,11 @@
 // The normalized schema and its fingerprint on both engines: stable when the same schema is
 // built twice or through different but equivalent DDL, different when the schema differs, and
 // blind to migrationd's own tables. Plus the diff's three kinds of change, as pure logic.
+#include "core/schema.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/backend.h"
-#include "core/schema.h"
 #include "core/version_store.h"
 #include "tests/test_support.h"
 
@@ -57,8 +58,8 @@ Spellings SpellingsFor(bool sqlite) {
       "create index ix_users_age on public.users using btree (age) where (age > 10);"};
 }
 
-TEMPLATE_TEST_CASE("equal schemas fingerprint alike however they were written",
-                   "[schema]", SqliteDatabase, PostgresDatabase) {
+TEMPLATE_TEST_CASE("equal schemas fingerprint alike however they were written", "[schema]",
+                   SqliteDatabase, PostgresDatabase) {
   const bool sqlite = std::is_same_v<TestType, SqliteDatabase>;
   const Spellings ddl = SpellingsFor(sqlite);
   TestType first, again, respelled;

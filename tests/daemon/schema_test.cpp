@@ -80,7 +80,7 @@ TEMPLATE_TEST_CASE("a database unlike every revision gets the closest one and st
   CHECK(baseline.result().closest_revision() == "002_add_indexes");
   CHECK(Changes(baseline.result()) ==
         std::vector<std::string>{"+ column users.nickname text",
-                                 "- index ix_users_created_at on users (created_at)"} );
+                                 "- index ix_users_created_at on users (created_at)"});
   CHECK(daemon.Migctl({"baseline", "--apply"}).exit_code == 7);
 
   MigctlRun stamp = daemon.Migctl({"stamp", "002"});
@@ -92,12 +92,12 @@ TEMPLATE_TEST_CASE("a database unlike every revision gets the closest one and st
   MigctlRun forced = daemon.Migctl({"stamp", "002", "--force"});
   REQUIRE(forced.exit_code == 0);
   CHECK(Current(daemon) == std::vector<std::string>{"002_add_indexes"});
-  const Rows recorded = db.Query(
-      "SELECT revision, error FROM migrationd_history WHERE direction = 'force'");
+  const Rows recorded =
+      db.Query("SELECT revision, error FROM migrationd_history WHERE direction = 'force'");
   REQUIRE(recorded.size() == 1);
   CHECK(recorded[0][0] == "stamp 002");
-  CHECK_THAT(recorded[0][1], Catch::Contains("stamped although") &&
-                                 Catch::Contains("- index ix_users_created_at"));
+  CHECK_THAT(recorded[0][1],
+             Catch::Contains("stamped although") && Catch::Contains("- index ix_users_created_at"));
 }
 
 TEMPLATE_TEST_CASE("check --schema reports a change made behind migrationd's back",
