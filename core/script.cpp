@@ -64,8 +64,8 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 // The header field `key` is probably a misspelling of, or nullptr.
 const char* NearestHeaderKey(const std::string& key) {
-  for (const char* known :
-       {"revision", "parents", "message", "transaction", "downgrade", "sqlite-foreign-keys"}) {
+  for (const char* known : {"revision", "parents", "message", "transaction", "downgrade",
+                            "sqlite-foreign-keys", "alembic"}) {
     if (EditDistance(key, known) <= 2) return known;
   }
   return nullptr;
@@ -239,7 +239,8 @@ class ScriptParser {
     std::string_view value = Trim(body.substr(colon + 1));
     if (key.empty() || key.find(' ') != std::string::npos) return Status::Ok();  // prose
     bool known = key == "revision" || key == "parents" || key == "message" ||
-                 key == "transaction" || key == "downgrade" || key == "sqlite-foreign-keys";
+                 key == "transaction" || key == "downgrade" || key == "sqlite-foreign-keys" ||
+                 key == "alembic";
     if (known && !seen_keys_.insert(key).second) {
       return Error(number, "header field '" + key + "' given twice");
     }
@@ -259,6 +260,14 @@ class ScriptParser {
       }
     } else if (key == "message") {
       script_.message = std::string(value);
+    } else if (key == "alembic") {
+      // The Alembic revision this one continues (adopting an Alembic-managed database).
+      if (!IsValidRevisionId(value)) {
+        return Error(number, "alembic revision id '" + std::string(value) +
+                                 "' is invalid: use the id from the Alembic script (letters, "
+                                 "digits and '_')");
+      }
+      script_.alembic = std::string(value);
     } else if (key == "transaction") {
       if (value == "per-migration") {
         script_.transaction = TransactionMode::kPerMigration;

@@ -49,6 +49,9 @@ struct Script {
   // `-- sqlite-foreign-keys: off`: SQLite's table rebuild (create new, copy, drop old, rename)
   // with foreign keys off around the transaction and a full foreign key check before commit.
   bool sqlite_foreign_keys_off = false;
+  // `-- alembic: <id>`: the Alembic revision with the same schema, so that `baseline --apply`
+  // adopts a database whose alembic_version names it.
+  std::string alembic;
 
   // Key "" is the common section; other keys are dialect names.
   std::map<std::string, ScriptSection> upgrade;

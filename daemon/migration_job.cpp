@@ -150,7 +150,9 @@ proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDi
   Status status = runner.Stamp({match->revision}, requester);
   if (status.ok()) {
     status = RecordNote(backend, "baseline", match->revision, match->fingerprint,
-                        "the schema matched " + match->revision + "'s", requester);
+                        "the schema matched " + match->revision + "'s" +
+                            (match->alembic_note.empty() ? "" : "; " + match->alembic_note),
+                        requester);
   }
   if (!status.ok()) return ErrorResult(status);
   proto::Result result = StampResult(runner, "baselined at " + match->revision);

@@ -54,6 +54,8 @@ struct BaselineMatch {
   bool exact = false;
   std::string fingerprint;  // the live schema's
   std::vector<SchemaDifference> differences;  // from the closest revision's schema
+  // An Alembic-managed database: its alembic_version id, and how it was used.
+  std::string alembic_note;
 };
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
                                    ExpectedSchemas& expected);

@@ -23,6 +23,38 @@ std::string DescribeDifferences(const std::vector<SchemaDifference>& differences
   return text;
 }
 
+namespace {
+
+struct AlembicMark {
+  std::string revision;  // the script whose `-- alembic:` header names the id ("": none)
+  std::string note;      // for the reply ("": not an Alembic database)
+};
+
+Result<AlembicMark> AlembicRevision(Backend& live, const ScriptDirectory& scripts) {
+  auto exists = live.TableExists("alembic_version");
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return AlembicMark{};
+  auto rows = live.Query("SELECT version_num FROM alembic_version", {});
+  if (!rows.ok()) return rows.status().WithContext("cannot read alembic_version");
+  if (rows->size() != 1 || !rows->front()[0]) {
+    return AlembicMark{"", "alembic_version has " + std::to_string(rows->size()) +
+                               " rows (Alembic branches are not adopted by id); matched by "
+                               "schema instead"};
+  }
+  const std::string id = *rows->front()[0];
+  for (const auto& revision : scripts.graph().TopologicalOrder()) {
+    if (scripts.script(revision).alembic == id) {
+      return AlembicMark{revision, "alembic_version is " + id + ", which " + revision +
+                                       "'s '-- alembic:' header names"};
+    }
+  }
+  return AlembicMark{"", "alembic_version is " + id +
+                             ", which no script's '-- alembic:' header names; matched by "
+                             "schema instead"};
+}
+
+}  // namespace
+
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
                                    ExpectedSchemas& expected) {
   auto schema = live.ReadSchema();
@@ -36,14 +68,26 @@ Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts
     auto differences = DiffSchemas(candidate, *schema);
     // The newest revision wins a tie (revisions that change no schema share a fingerprint).
     if (differences.empty()) {
-      match = {revision, true, match.fingerprint, {}};
+      match = {revision, true, match.fingerprint, {}, ""};
     } else if (!match.exact && differences.size() <= closest) {
       closest = differences.size();
-      match = {revision, false, match.fingerprint, std::move(differences)};
+      match = {revision, false, match.fingerprint, std::move(differences), ""};
     }
   };
+  // An Alembic-managed database says where it is: the revision whose `-- alembic:` header
+  // names its alembic_version id, if the schema agrees.
+  auto alembic = AlembicRevision(live, scripts);
+  if (!alembic.ok()) return alembic.status();
+  if (!alembic->revision.empty()) {
+    for (const auto& [revision, candidate] : *all) {
+      if (revision == alembic->revision) consider(revision, candidate);
+    }
+    match.alembic_note = alembic->note;
+    return match;
+  }
   consider("base", NormalizedSchema());
   for (const auto& [revision, candidate] : *all) consider(revision, candidate);
+  match.alembic_note = alembic->note;
   return match;
 }
 
@@ -56,7 +100,8 @@ proto::Result QueryBaseline(const QueryContext& context) {
   result.set_fingerprint(match->fingerprint);
   if (match->exact) {
     result.set_matched_revision(match->revision);
-    result.set_message("the database's schema is the one " + match->revision + " produces (" +
+    result.set_message((match->alembic_note.empty() ? "" : match->alembic_note + "; ") +
+                       "the database's schema is the one " + match->revision + " produces (" +
                        match->fingerprint.substr(0, 19) +
                        "); 'migctl baseline --apply' records it as the database's revision");
     return result;
@@ -64,7 +109,8 @@ proto::Result QueryBaseline(const QueryContext& context) {
   result.set_code(proto::INTEGRITY);
   result.set_closest_revision(match->revision);
   AddSchemaChanges(match->differences, result);
-  result.set_message("no revision produces the database's schema; the closest is " +
+  result.set_message((match->alembic_note.empty() ? "" : match->alembic_note + "; ") +
+                     "no revision produces the database's schema; the closest is " +
                      match->revision + ", with " + DescribeDifferences(match->differences) +
                      "\nBring the schema to a revision's (or write a revision for the "
                      "difference), then run baseline again");

@@ -121,5 +121,39 @@ TEMPLATE_TEST_CASE("check --schema reports a change made behind migrationd's bac
   CHECK(daemon.Migctl({"check"}).exit_code == 0);  // without --schema: the version table only
 }
 
+TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its id names",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(dir, {});
+  // 001 says which Alembic revision it continues (a header outside the checksum).
+  std::string text = testing::ReadFile(migrations + "/001_group_ai.sql");
+  text.insert(text.find("-- message:"), "-- alembic: 1a2b3c4d5e6f\n");
+  testing::WriteFile(migrations + "/001_group_ai.sql", text);
+  Daemon daemon(dir, "d", db.url(), migrations);
+  BuildByHand(daemon, db, {"000", "001"});
+  db.Exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)");
+  db.Exec("INSERT INTO alembic_version (version_num) VALUES ('1a2b3c4d5e6f')");
+
+  MigctlRun baseline = daemon.Migctl({"baseline"});
+  REQUIRE(baseline.exit_code == 0);
+  CHECK(baseline.result().matched_revision() == "001_group_ai");
+  CHECK_THAT(baseline.result().message(), Catch::Contains("alembic_version is 1a2b3c4d5e6f"));
+  REQUIRE(daemon.Migctl({"baseline", "--apply"}).exit_code == 0);
+  CHECK(Current(daemon) == std::vector<std::string>{"001_group_ai"});
+  CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+
+  // An id that the schema contradicts is not adopted.
+  TestType other;
+  Daemon second(dir, "e", other.url(), migrations);
+  BuildByHand(second, other, {"000"});
+  other.Exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)");
+  other.Exec("INSERT INTO alembic_version (version_num) VALUES ('1a2b3c4d5e6f')");
+  MigctlRun contradicted = second.Migctl({"baseline", "--apply"});
+  CHECK(contradicted.exit_code == 7);
+  CHECK(contradicted.result().closest_revision() == "001_group_ai");
+  CHECK(Current(second).empty());
+}
+
 }  // namespace
 }  // namespace migrationd
