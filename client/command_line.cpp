@@ -43,6 +43,9 @@ constexpr CommandSpec kCommands[] = {
      "run the remaining statements of a half-applied 'transaction: none' revision"},
     {"baseline", proto::BASELINE,
      "which revision's schema the database has (--apply: record it as its revision)"},
+    {"verify", proto::VERIFY,
+     "on a scratch database: upgrade, downgrade and upgrade again each revision; the schemas "
+     "must match"},
     {"cancel", proto::CANCEL,
      "stop the running job (its current revision rolls back), or remove a waiting one"},
     {"revision", proto::COMMAND_UNSPECIFIED,
@@ -161,6 +164,11 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     AddWait(command, line);
     AddDryRun(command, line, "with --apply: say what would be stamped; change nothing");
     AddWindowFlags(command, line);
+  } else if (name == "verify") {
+    command.add_option("--from", line.from, "the first revision to verify (default: the base)")
+        ->type_name("REV");
+    command.add_option("--to", line.to, "the last revision to verify (default: the head)")
+        ->type_name("REV");
   } else if (name == "cancel") {
     command
         .add_option("JOB", line.arguments,

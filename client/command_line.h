@@ -28,6 +28,7 @@ struct CommandLine {
   bool in_window = false;  // queue for the next maintenance window
   bool apply = false;      // baseline: stamp the match
   bool schema = false;     // check: compare the schema too
+  std::string from, to;    // verify: the range
   std::string label;
   std::string range;
   std::string message;

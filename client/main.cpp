@@ -108,7 +108,10 @@ proto::Request MakeRequest(const CommandLine& options) {
   if (options.request == proto::UPGRADE && options.arguments.empty()) request.set_target("head");
   request.set_wait(options.wait);
   request.set_dry_run(options.dry_run);
-  request.set_range(options.range);
+  request.set_range(options.request == proto::VERIFY &&
+                            !(options.from.empty() && options.to.empty())
+                        ? options.from + ":" + options.to
+                        : options.range);
   request.set_limit(options.limit);
   request.set_no_backup(options.no_backup);
   request.set_from_other_database(options.from_other_database);

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,23 @@ class ExpectedSchemas {
   std::string digest_;                             // guarded by mutex_
   std::map<std::string, NormalizedSchema> cache_;  // by joined heads; guarded by mutex_
 };
+
+// `verify`: each revision upgraded, downgraded and upgraded again on a scratch database; the
+// schema after the downgrade must be the one before the upgrade, and after the second upgrade
+// the one after the first.
+struct RoundTripFailure {
+  std::string revision;
+  std::string step;  // "downgrade" (did not restore the schema before it) or "upgrade again"
+  std::vector<SchemaDifference> differences;  // expected: the schema it should have restored
+};
+struct RoundTripReport {
+  std::vector<std::string> verified;  // in order, up to the failure
+  std::optional<RoundTripFailure> failure;
+};
+// Revisions of `from`..`to` (history -r semantics; empty: all). A script that fails to run is an
+// error naming it (kDatabase, with file and line).
+Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const DatabaseUrl& like,
+                                         const std::string& scratch_server, const std::string& from,
+                                         const std::string& to);
 
 }  // namespace migrationd

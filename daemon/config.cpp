@@ -74,14 +74,19 @@ constexpr Setting kSettings[] = {
 
 // The parser for the flags above; each value lands in `flags` in command-line order.
 void DefineDaemonFlags(CLI::App& app, std::string& config_file,
-                       std::vector<std::pair<std::string, std::string>>& flags,
-                       bool& check_config) {
+                       std::vector<std::pair<std::string, std::string>>& flags, bool& check_config,
+                       bool& verify) {
   app.description(
       "migrationd: the schema-migration daemon. Runs in the foreground and logs to stderr. "
       "Flags override the config file, an INI file with a [migrationd] section whose keys are "
       "the flags' names with '_' for '-'.");
   app.set_version_flag("--version", "migrationd " + std::string(kMigrationdVersion));
   app.add_option("--config", config_file, "the configuration file")->type_name("FILE");
+  app.add_flag("--verify", verify,
+               "verify the scripts' round trips and exit (no socket, the database is not "
+               "touched): each revision upgraded, downgraded and upgraded again on a scratch "
+               "database made on --database's server (PostgreSQL) or in TMPDIR (SQLite); 0 when "
+               "every schema matched, 7 naming the first revision that did not, 1 on an error");
   app.add_flag("--check-config", check_config,
                "check the configuration (file and flags), print what it says and exit: 0 when "
                "usable, 2 naming the file, line and key otherwise");
@@ -304,7 +309,8 @@ std::string DaemonUsage() {
   std::string config_file;
   std::vector<std::pair<std::string, std::string>> flags;
   bool check_config = false;
-  DefineDaemonFlags(app, config_file, flags, check_config);
+  bool verify = false;
+  DefineDaemonFlags(app, config_file, flags, check_config, verify);
   return app.help();
 }
 
@@ -313,7 +319,7 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   std::vector<std::pair<std::string, std::string>> flags;
   std::string config_file;
   CLI::App app("", "migrationd");
-  DefineDaemonFlags(app, config_file, flags, parsed.check_config);
+  DefineDaemonFlags(app, config_file, flags, parsed.check_config, parsed.verify);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

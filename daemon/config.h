@@ -66,6 +66,7 @@ struct ParsedArgs {
   bool help = false;
   bool version = false;
   bool check_config = false;  // --check-config: validate, report, exit
+  bool verify = false;        // --verify: round trips on scratch databases, report, exit
 };
 Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv);
 

@@ -14,6 +14,7 @@
 #include "daemon/config.h"
 #include "daemon/control_server.h"
 #include "daemon/log_setup.h"
+#include "daemon/queries.h"
 #include "daemon/service.h"
 #include "daemon/systemd_integration.h"
 
@@ -51,6 +52,26 @@ int CheckConfig(const DaemonConfig& config) {
   return 0;
 }
 
+// --verify: the round trips of every revision, for CI, without a daemon (core/expected_schema.h).
+int Verify(const DaemonConfig& config) {
+  auto url = DatabaseUrl::Parse(config.database);
+  if (!url.ok()) {
+    std::fprintf(stderr, "migrationd: database: %s\n", url.status().message().c_str());
+    return 2;
+  }
+  auto scripts = ScriptDirectory::Load(config.migrations);
+  Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
+  if (!usable.ok()) {
+    std::fprintf(stderr, "migrationd: migrations: %s\n", usable.message().c_str());
+    return 2;
+  }
+  const proto::Result result =
+      VerifyResult(VerifyRoundTrips(*scripts, *url, config.scratch_database, "", ""));
+  for (const auto& revision : result.verified()) std::printf("verified %s\n", revision.c_str());
+  std::fprintf(result.code() == proto::OK ? stdout : stderr, "%s\n", result.message().c_str());
+  return result.code() == proto::OK ? 0 : result.code() == proto::INTEGRITY ? 7 : 1;
+}
+
 int Main(int argc, char** argv) {
   auto args = ParseDaemonArgs(argc, argv);
   if (!args.ok()) {
@@ -66,6 +87,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (args->check_config) return CheckConfig(args->config);
+  if (args->verify) return Verify(args->config);
   SetUpLogging(args->config.log_level);
   std::signal(SIGPIPE, SIG_IGN);
   // A file size limit must fail the write (EFBIG) and so the backup, not kill the daemon.

@@ -60,6 +60,10 @@ struct BaselineMatch {
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
                                    ExpectedSchemas& expected);
 proto::Result QueryBaseline(const QueryContext& context);
+// `verify FROM:TO`: round trips on a scratch database (the live one is not touched).
+proto::Result QueryVerify(const QueryContext& context, const std::string& range);
+// The result of a round-trip verification, for the daemon and for `migrationd --verify`.
+proto::Result VerifyResult(const Result<RoundTripReport>& report);
 // Ok when `live` has the schema the scripts produce at `heads`; else an integrity error that
 // lists the differences (also added to `result`).
 Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,

@@ -130,4 +130,39 @@ Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSche
                            " produces: " + DescribeDifferences(differences));
 }
 
+proto::Result VerifyResult(const Result<RoundTripReport>& report) {
+  if (!report.ok()) return ErrorResult(report.status());
+  proto::Result result;
+  for (const auto& revision : report->verified) result.add_verified(revision);
+  if (const auto& failure = report->failure) {
+    result.set_code(proto::INTEGRITY);
+    AddSchemaChanges(failure->differences, result);
+    result.set_message(
+        failure->revision +
+        (failure->step == "downgrade"
+             ? ": its downgrade does not restore the schema before its upgrade, "
+             : ": upgraded again after its downgrade, it does not give the schema of its first "
+               "upgrade, ") +
+        DescribeDifferences(failure->differences) +
+        "\n(+ is there after the round trip and was not before, - the reverse; " +
+        std::to_string(report->verified.size()) + " revision(s) before it verified)");
+    return result;
+  }
+  result.set_message("verified " + std::to_string(report->verified.size()) +
+                     " revision(s): upgrade, downgrade and upgrade again each gave the schema "
+                     "expected");
+  return result;
+}
+
+proto::Result QueryVerify(const QueryContext& context, const std::string& range) {
+  const size_t colon = range.find(':');
+  if (!range.empty() && colon == std::string::npos) {
+    return ErrorResult(Status::InvalidArgument("range '" + range + "' must be FROM:TO"));
+  }
+  const std::string from = range.empty() ? "" : range.substr(0, colon);
+  const std::string to = range.empty() ? "" : range.substr(colon + 1);
+  return VerifyResult(
+      VerifyRoundTrips(context.scripts, context.url, context.config.scratch_database, from, to));
+}
+
 }  // namespace migrationd

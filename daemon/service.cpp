@@ -380,6 +380,9 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
       case proto::BASELINE:
         result = QueryBaseline(context);
         break;
+      case proto::VERIFY:
+        result = QueryVerify(context, request.range());
+        break;
       case proto::LOG:
         result = QueryLog(context, request.limit());
         break;

@@ -155,5 +155,46 @@ TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its i
   CHECK(Current(second).empty());
 }
 
+TEMPLATE_TEST_CASE("verify round-trips every revision and names one whose downgrade forgets",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon seed(dir, "seed", db.url(), testing::SeedMigrationsDir());
+  MigctlRun verified = seed.Migctl({"verify"});
+  REQUIRE(verified.exit_code == 0);
+  CHECK(testing::List(verified.result().verified()) ==
+        std::vector<std::string>{"000_initial_base", "001_group_ai", "002_add_indexes", kHead});
+  CHECK(Current(seed).empty());  // the live database was not touched
+  CHECK(seed.Migctl({"verify", "--from", "002", "--to", "003"}).result().verified_size() == 2);
+
+  // 004's downgrade drops its table but forgets the index it added to users.
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_forgetful.sql",
+             "-- revision: 004_forgetful\n-- parents: " + std::string(kHead) +
+                 "\n-- message: forgets an index\n-- +upgrade\nCREATE TABLE notes (id INTEGER);\n"
+                 "CREATE INDEX ix_users_email_forgotten ON users (email);\n"
+                 "-- +downgrade\nDROP TABLE notes;\n"}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  MigctlRun failed = daemon.Migctl({"verify"});
+  CHECK(failed.exit_code == 7);
+  CHECK(failed.result().verified_size() == 4);
+  CHECK_THAT(failed.result().message(),
+             Catch::Contains("004_forgetful: its downgrade does not restore the schema"));
+  CHECK(Changes(failed.result()) ==
+        std::vector<std::string>{"+ index ix_users_email_forgotten on users (email)"});
+
+  // The same for CI, without a daemon.
+  testing::Process ci(
+      {testing::MigrationdBinary(), "--verify", "--database", db.url(), "--migrations", migrations},
+      dir / "ci");
+  CHECK(ci.Wait() == 7);
+  CHECK_THAT(ci.Stdout(), Catch::Contains("verified 002_add_indexes"));
+  CHECK_THAT(ci.Stderr(), Catch::Contains("+ index ix_users_email_forgotten"));
+  testing::Process seed_ci({testing::MigrationdBinary(), "--verify", "--database", db.url(),
+                            "--migrations", testing::SeedMigrationsDir()},
+                           dir / "seed-ci");
+  CHECK(seed_ci.Wait() == 0);
+}
+
 }  // namespace
 }  // namespace migrationd
