@@ -119,6 +119,21 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     AddWindowFlags(command, line);
     command.add_flag("--no-backup", line.no_backup,
                      "skip the backup before migrating (recorded in every history row)");
+    auto* sql = command.add_flag(
+        "--sql", line.sql,
+        "print the SQL instead, from the scripts alone (no daemon, no database): TARGET is "
+        "[FROM:]TO (downgrade: FROM:TO), with the version-table statements and transactions");
+    command.add_option("--dialect", line.dialect, "with --sql: sqlite or postgresql")
+        ->type_name("ENGINE")
+        ->check(CLI::IsMember({"sqlite", "postgresql"}))
+        ->needs(sql);
+    command
+        .add_option("--migrations", line.migrations,
+                    "with --sql: the scripts directory (default $MIGCTL_MIGRATIONS, else "
+                    "./migrations)")
+        ->type_name("DIR")
+        ->needs(sql);
+    sql->needs("--dialect");
   } else if (name == "resume") {
     AddWait(command, line);
     AddDryRun(command, line, "print the statements that would run; change nothing");

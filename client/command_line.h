@@ -29,6 +29,8 @@ struct CommandLine {
   bool apply = false;      // baseline: stamp the match
   bool schema = false;     // check: compare the schema too
   std::string from, to;    // verify: the range
+  bool sql = false;        // upgrade/downgrade --sql: print the SQL offline
+  std::string dialect;     // --sql: the engine to print for
   std::string label;
   std::string range;
   std::string message;

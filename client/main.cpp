@@ -3,6 +3,7 @@
 //   0 ok · 1 failed · 2 usage · 3 not at head · 4 busy · 5 unreachable · 6 permission denied ·
 //   7 integrity · 8 outside the maintenance window
 // The one local command is `revision`, which writes a script file and never talks to the daemon.
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "client/control_client.h"
 #include "client/new_revision.h"
 #include "client/render.h"
+#include "core/offline_sql.h"
 
 namespace migrationd {
 namespace {
@@ -55,13 +57,64 @@ std::string JsonString(const std::string& text) {
   return out + "\"";
 }
 
+std::string MigrationsDirectory(const CommandLine& options) {
+  return !options.migrations.empty()        ? options.migrations
+         : std::getenv("MIGCTL_MIGRATIONS") ? std::getenv("MIGCTL_MIGRATIONS")
+                                            : "migrations";
+}
+
+int ExitCodeForLocal(const Status& status) {
+  return status.code() == ErrorCode::kIntegrity         ? 7
+         : status.code() == ErrorCode::kInvalidArgument ? kExitUsage
+                                                        : 1;
+}
+
+// `upgrade --sql [FROM:]TO`, `downgrade --sql FROM:TO`: printed from the scripts, no daemon.
+int RunOfflineSql(const CommandLine& options, Renderer& renderer) {
+  auto scripts = ScriptDirectory::Load(MigrationsDirectory(options));
+  if (!scripts.ok()) {
+    renderer.ClientError(scripts.status().message(), ExitCodeForLocal(scripts.status()));
+    return ExitCodeForLocal(scripts.status());
+  }
+  OfflineRequest request;
+  request.dialect = options.dialect;
+  request.direction =
+      options.request == proto::UPGRADE ? Direction::kUpgrade : Direction::kDowngrade;
+  const std::string range = options.arguments.empty() ? "head" : options.arguments.front();
+  const size_t colon = range.find(':');
+  if (colon == std::string::npos && request.direction == Direction::kDowngrade) {
+    renderer.ClientError(
+        "downgrade --sql needs FROM:TO (the database's revision now, then the "
+        "target), e.g. 003:001",
+        kExitUsage);
+    return kExitUsage;
+  }
+  if (colon != std::string::npos && colon > 0) {
+    auto from = scripts->graph().ResolveRevision(range.substr(0, colon));
+    if (!from.ok()) {
+      renderer.ClientError(from.status().message(), kExitUsage);
+      return kExitUsage;
+    }
+    request.from = {*from};
+  }
+  request.to = colon == std::string::npos ? range : range.substr(colon + 1);
+  const passwd* user = getpwuid(getuid());
+  request.generated_by = std::string(user != nullptr ? user->pw_name : std::to_string(getuid())) +
+                         ", migctl " + kMigctlVersion;
+  auto sql = OfflineSql(*scripts, request);
+  if (!sql.ok()) {
+    renderer.ClientError(sql.status().message(), ExitCodeForLocal(sql.status()));
+    return ExitCodeForLocal(sql.status());
+  }
+  std::fputs(sql->c_str(), stdout);
+  return 0;
+}
+
 int RunLocalRevision(const CommandLine& options, Renderer& renderer) {
   NewRevisionRequest request;
   request.message = options.message;
   request.id = options.id;
-  request.directory = !options.migrations.empty()        ? options.migrations
-                      : std::getenv("MIGCTL_MIGRATIONS") ? std::getenv("MIGCTL_MIGRATIONS")
-                                                         : "migrations";
+  request.directory = MigrationsDirectory(options);
   auto path = CreateRevisionFile(request);
   if (!path.ok()) {
     int code = path.status().code() == ErrorCode::kIntegrity         ? 7
@@ -144,6 +197,7 @@ int Main(int argc, char** argv) {
       break;
   }
   if (options.request == proto::COMMAND_UNSPECIFIED) return RunLocalRevision(options, renderer);
+  if (options.sql) return RunOfflineSql(options, renderer);
   struct sigaction interrupt {};
   interrupt.sa_handler = OnInterrupt;
   sigaction(SIGINT, &interrupt, nullptr);

@@ -22,19 +22,6 @@ namespace migrationd {
 using SqlValue = std::optional<std::string>;  // nullopt is SQL NULL
 using SqlRow = std::vector<SqlValue>;
 
-// One row per `transaction: none` step that started and has not finished: how many of its
-// statements completed, so that a failure is visible and `resume` continues after them. The
-// same on every engine.
-inline constexpr const char* kProgressTableDdl =
-    "CREATE TABLE IF NOT EXISTS migrationd_progress ("
-    " revision TEXT PRIMARY KEY NOT NULL,"
-    " direction TEXT NOT NULL,"
-    " statements_total INTEGER NOT NULL,"
-    " statements_done INTEGER NOT NULL,"
-    " done_checksum TEXT NOT NULL,"
-    " error TEXT,"
-    " updated_at TEXT NOT NULL)";
-
 class Backend {
  public:
   virtual ~Backend() = default;

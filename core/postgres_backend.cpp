@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "core/script.h"
+#include "core/version_tables.h"
 
 namespace migrationd {
 namespace {
@@ -186,26 +187,7 @@ Status PostgresBackend::SetTimeouts(int lock_timeout_ms, int statement_timeout_m
 }
 
 std::vector<std::string> PostgresBackend::VersionTablesDdl() const {
-  return {
-      "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS migrationd_history ("
-      " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-      " revision TEXT NOT NULL,"
-      " direction TEXT NOT NULL,"
-      " checksum TEXT,"
-      " started_at TEXT NOT NULL,"
-      " finished_at TEXT NOT NULL,"
-      " duration_ms DOUBLE PRECISION NOT NULL,"
-      " outcome TEXT NOT NULL,"
-      " error TEXT,"
-      " heads_after TEXT,"
-      " user_uid BIGINT,"
-      " user_name TEXT,"
-      " host TEXT,"
-      " daemon_pid BIGINT,"
-      " backup_id TEXT)",
-      kProgressTableDdl,
-  };
+  return VersionTablesDdlFor(kDialectPostgresql);
 }
 
 }  // namespace migrationd

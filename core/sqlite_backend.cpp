@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/script.h"
+#include "core/version_tables.h"
 
 namespace migrationd {
 namespace {
@@ -161,26 +162,7 @@ Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_m
 }
 
 std::vector<std::string> SqliteBackend::VersionTablesDdl() const {
-  return {
-      "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS migrationd_history ("
-      " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-      " revision TEXT NOT NULL,"
-      " direction TEXT NOT NULL,"
-      " checksum TEXT,"
-      " started_at TEXT NOT NULL,"
-      " finished_at TEXT NOT NULL,"
-      " duration_ms REAL NOT NULL,"
-      " outcome TEXT NOT NULL,"
-      " error TEXT,"
-      " heads_after TEXT,"
-      " user_uid INTEGER,"
-      " user_name TEXT,"
-      " host TEXT,"
-      " daemon_pid INTEGER,"
-      " backup_id TEXT)",
-      kProgressTableDdl,
-  };
+  return VersionTablesDdlFor(kDialectSqlite);
 }
 
 }  // namespace migrationd

@@ -196,5 +196,60 @@ TEMPLATE_TEST_CASE("verify round-trips every revision and names one whose downgr
   CHECK(seed_ci.Wait() == 0);
 }
 
+// Runs a file of SQL with the engine's own command-line client.
+void RunWithClient(const TempDir& dir, const std::string& url, const std::string& file) {
+  const bool sqlite = url.starts_with("sqlite://");
+  testing::Process client(
+      sqlite ? std::vector<std::string>{"/usr/bin/sqlite3", "-bail", url.substr(9), ".read " + file}
+             : std::vector<std::string>{"/usr/bin/psql", "-q", "-X", url, "-f", file},
+      dir / "client");
+  INFO(client.Stdout() << client.Stderr());
+  REQUIRE(client.Wait() == 0);
+}
+
+TEMPLATE_TEST_CASE("upgrade --sql and downgrade --sql print what the daemon would run",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db, reference;
+  TempDir dir;
+  const std::string dialect = db.url().starts_with("sqlite") ? "sqlite" : "postgresql";
+  auto offline = [&](std::vector<std::string> args) {
+    for (const char* extra : {"--sql", "--dialect", dialect.c_str(), "--migrations"}) {
+      args.push_back(extra);
+    }
+    args.push_back(testing::SeedMigrationsDir());
+    testing::Process migctl(
+        [&] {
+          std::vector<std::string> argv{testing::MigctlBinary()};
+          argv.insert(argv.end(), args.begin(), args.end());
+          return argv;
+        }(),
+        dir / "offline");
+    REQUIRE(migctl.Wait() == 0);  // no daemon runs for it
+    const std::string file = dir / "offline.sql";
+    testing::WriteFile(file, migctl.Stdout());
+    return file;
+  };
+  RunWithClient(dir, db.url(), offline({"upgrade", "002"}));
+
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  CHECK(Current(daemon) == std::vector<std::string>{"002_add_indexes"});
+  MigctlRun check = daemon.Migctl({"check", "--schema"});
+  CHECK(check.exit_code == 3);  // 003 pending; no drift, no checksum mismatch
+  REQUIRE(check.result().problems_size() == 1);
+  CHECK(check.result().problems(0).kind() == "not_at_head");
+
+  // The same fingerprint as the daemon's own upgrade.
+  Daemon other(dir, "r", reference.url(), testing::SeedMigrationsDir());
+  REQUIRE(other.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
+  CHECK(daemon.Migctl({"baseline"}).result().fingerprint() ==
+        other.Migctl({"baseline"}).result().fingerprint());
+
+  RunWithClient(dir, db.url(), offline({"downgrade", "002:001"}));
+  CHECK(Current(daemon) == std::vector<std::string>{"001_group_ai"});
+  CHECK(daemon.Migctl({"check", "--schema"}).result().schema_diff_size() == 0);
+  CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  CHECK(daemon.Migctl({"check", "--schema"}).exit_code == 0);
+}
+
 }  // namespace
 }  // namespace migrationd

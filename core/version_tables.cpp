@@ -1,0 +1,39 @@
+#include "core/version_tables.h"
+
+#include "core/script.h"
+
+namespace migrationd {
+
+std::vector<std::string> VersionTablesDdlFor(std::string_view dialect) {
+  const bool sqlite = dialect == kDialectSqlite;
+  return {
+      "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
+      std::string("CREATE TABLE IF NOT EXISTS migrationd_history (") +
+          (sqlite ? " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                  : " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,") +
+          " revision TEXT NOT NULL,"
+          " direction TEXT NOT NULL,"
+          " checksum TEXT,"
+          " started_at TEXT NOT NULL,"
+          " finished_at TEXT NOT NULL," +
+          (sqlite ? " duration_ms REAL NOT NULL," : " duration_ms DOUBLE PRECISION NOT NULL,") +
+          " outcome TEXT NOT NULL,"
+          " error TEXT,"
+          " heads_after TEXT," +
+          (sqlite ? " user_uid INTEGER," : " user_uid BIGINT,") +
+          " user_name TEXT,"
+          " host TEXT," +
+          (sqlite ? " daemon_pid INTEGER," : " daemon_pid BIGINT,") + " backup_id TEXT)",
+      // One row per `transaction: none` step that started and has not finished.
+      "CREATE TABLE IF NOT EXISTS migrationd_progress ("
+      " revision TEXT PRIMARY KEY NOT NULL,"
+      " direction TEXT NOT NULL,"
+      " statements_total INTEGER NOT NULL,"
+      " statements_done INTEGER NOT NULL,"
+      " done_checksum TEXT NOT NULL,"
+      " error TEXT,"
+      " updated_at TEXT NOT NULL)",
+  };
+}
+
+}  // namespace migrationd
