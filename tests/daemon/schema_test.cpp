@@ -119,6 +119,13 @@ TEMPLATE_TEST_CASE("check --schema reports a change made behind migrationd's bac
         std::vector<std::string>{"+ column roles.colour text default 'blue'" +
                                  std::string(db.url().starts_with("sqlite") ? "" : "::text")});
   CHECK(daemon.Migctl({"check"}).exit_code == 0);  // without --schema: the version table only
+
+  // check_schema_at_start logs the same difference when a daemon starts.
+  Daemon restarted(dir, "restarted", db.url(), testing::SeedMigrationsDir(),
+                   {"--check-schema-at-start", "true"});
+  CHECK(testing::WaitForStatus(restarted.socket(), [](const proto::StatusInfo&) { return true; }));
+  CHECK_THAT(restarted.Log(), Catch::Contains("schema check: the database's schema is not") &&
+                                  Catch::Contains("+ column roles.colour"));
 }
 
 TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its id names",
