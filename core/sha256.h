@@ -1,31 +1,32 @@
-// SHA-256 (FIPS 180-4), used for script checksums and backup digests.
-//
-// Self-contained so that the core needs no crypto library. Sha256 is an incremental hasher;
-// one instance is not thread-safe, separate instances are independent.
+// SHA-256, used for script checksums, schema fingerprints and backup digests: OpenSSL's EVP
+// implementation (libcrypto, hardware-accelerated where the CPU has SHA or AVX2 extensions)
+// behind a small incremental interface. One instance is not thread-safe; separate instances are
+// independent.
 #pragma once
 
-#include <array>
-#include <cstddef>
-#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace migrationd {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void Update(std::string_view data);
   // Finishes the hash and returns it as 64 lower-case hex digits. Call once.
   std::string HexDigest();
 
  private:
-  void Compress(const uint8_t* block);
-
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> buffer_{};
-  size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+  struct Free {
+    void operator()(evp_md_ctx_st* context) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> context_;
 };
 
 // The hex SHA-256 of `data`.
