@@ -119,6 +119,9 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     AddWindowFlags(command, line);
     command.add_flag("--no-backup", line.no_backup,
                      "skip the backup before migrating (recorded in every history row)");
+    command.add_flag("--atomic", line.atomic,
+                     "run the whole plan in one transaction: all of it or nothing (refused for "
+                     "'transaction: none' revisions)");
     auto* sql = command.add_flag(
         "--sql", line.sql,
         "print the SQL instead, from the scripts alone (no daemon, no database): TARGET is "

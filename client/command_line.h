@@ -30,6 +30,7 @@ struct CommandLine {
   bool schema = false;     // check: compare the schema too
   std::string from, to;    // verify: the range
   bool sql = false;        // upgrade/downgrade --sql: print the SQL offline
+  bool atomic = false;     // upgrade/downgrade: one transaction for the plan
   std::string dialect;     // --sql: the engine to print for
   std::string label;
   std::string range;

@@ -172,6 +172,7 @@ proto::Request MakeRequest(const CommandLine& options) {
   request.set_in_window(options.in_window);
   request.set_apply(options.apply);
   request.set_schema(options.schema);
+  request.set_atomic(options.atomic);
   request.set_label(options.label);
   return request;
 }

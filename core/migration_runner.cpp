@@ -298,6 +298,76 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
   return Status::Ok();
 }
 
+Status MigrationRunner::CheckAtomic(const MigrationPlan& plan) const {
+  for (const auto& step : plan.steps) {
+    const Script& script = scripts_.script(step.revision);
+    const char* reason = script.transaction == TransactionMode::kNone ? "is 'transaction: none'"
+                         : script.sqlite_foreign_keys_off && backend_.dialect() == kDialectSqlite
+                             ? "switches SQLite's foreign keys off, which only works outside a "
+                               "transaction"
+                             : nullptr;
+    if (reason != nullptr) {
+      return Status::InvalidArgument("--atomic runs the whole plan in one transaction, and '" +
+                                     step.revision + "' (" + script.path + ") " + reason +
+                                     "; nothing was run. Run it without --atomic");
+    }
+  }
+  return Status::Ok();
+}
+
+Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestIdentity& requester,
+                                      const RunObserver& observer) {
+  MIGRATIOND_RETURN_IF_ERROR(CheckAtomic(plan));
+  if (plan.steps.empty()) return Status::Ok();
+  auto heads = CurrentHeads();
+  if (!heads.ok()) return heads.status();
+  if (*heads != plan.heads_before) {
+    return Status::Conflict("the database moved from " + DescribeHeads(plan.heads_before) + " to " +
+                            DescribeHeads(*heads) + " since the plan was made; plan again");
+  }
+  if (observer.check_lock) MIGRATIOND_RETURN_IF_ERROR(observer.check_lock());
+  MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
+  Status status = backend_.AcquireStepLock();
+  if (status.ok()) status = CheckHeadsAre(plan.heads_before, plan.steps.front());
+  std::vector<double> durations;
+  const PlannedStep* failed = &plan.steps.front();
+  for (size_t i = 0; i < plan.steps.size() && status.ok(); ++i) {
+    const PlannedStep& step = plan.steps[i];
+    failed = &step;
+    if (observer.should_stop && observer.should_stop()) {
+      status = Status::Cancelled("cancelled before '" + step.revision + "'");
+      break;
+    }
+    if (observer.step_started) observer.step_started(step, i, plan.steps.size());
+    const auto started = Clock::now();
+    HistoryEntry entry = StepEntry(step, requester);
+    status = RunStatements(scripts_.script(step.revision), step);
+    if (status.ok()) status = store_.WriteHeads(step.heads_after);
+    if (status.ok()) {
+      entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+      entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+      entry.outcome = "success";
+      status = store_.AppendHistory(entry);
+      durations.push_back(entry.duration_ms);
+    }
+  }
+  if (status.ok()) status = backend_.Commit();
+  if (!status.ok()) {
+    backend_.Rollback();
+    status = status.WithContext(std::string(DirectionName(failed->direction)) + " of '" +
+                                failed->revision +
+                                "' failed, and the whole plan was rolled back (--atomic): none "
+                                "of its " +
+                                std::to_string(plan.steps.size()) + " revision(s) is applied");
+    RecordFailure(StepEntry(*failed, requester), status);
+    return status;
+  }
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    if (observer.step_finished) observer.step_finished(plan.steps[i], durations[i]);
+  }
+  return Status::Ok();
+}
+
 Status MigrationRunner::RunStepWithRetries(const PlannedStep& step,
                                            const std::vector<std::string>& expected_heads,
                                            const RequestIdentity& requester,

@@ -113,6 +113,15 @@ class MigrationRunner {
   // Runs the plan's steps in order; stops at the first failure.
   Status Execute(const MigrationPlan& plan, const RequestIdentity& requester,
                  const RunObserver& observer = {});
+  // --atomic: the whole plan in one transaction, all or nothing (both engines have
+  // transactional DDL). Refused before anything runs when a step is `transaction: none` or
+  // (SQLite) `sqlite-foreign-keys: off`. Events: step_started as each runs, step_finished for
+  // all of them once the commit succeeded. No lock-timeout retries and no stop at a window's
+  // close: stopping half-way would roll everything back.
+  Status ExecuteAtomic(const MigrationPlan& plan, const RequestIdentity& requester,
+                       const RunObserver& observer = {});
+  // The refusal ExecuteAtomic would make, for checking before the backup.
+  Status CheckAtomic(const MigrationPlan& plan) const;
   // What Stamp(revisions) would do (checks the scripts' checksums; changes nothing).
   Result<StampPlan> PlanStamp(const std::vector<std::string>& revisions);
   // Sets the version rows to `revisions` (ids, prefixes, head, heads or base) without running
@@ -139,8 +148,7 @@ class MigrationRunner {
   Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
   HistoryEntry StepEntry(const PlannedStep& step, const RequestIdentity& requester) const;
   Status RunStatements(const Script& script, const PlannedStep& step);
-  void RecordFailure(const HistoryEntry& base, const Status& error,
-                     const char* outcome = "failed");
+  void RecordFailure(const HistoryEntry& base, const Status& error, const char* outcome = "failed");
 
   const ScriptDirectory& scripts_;
   Backend& backend_;

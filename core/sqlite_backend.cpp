@@ -37,6 +37,14 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
         kBusyTimeoutMs);
     // Scripts rely on declared foreign keys; SQLite ignores them unless asked per connection.
     db->exec("PRAGMA foreign_keys = ON");
+    // Each revision commits: in DELETE mode (the library default) every commit creates and
+    // unlinks the journal, a directory change per revision. TRUNCATE keeps the file and
+    // empties it, for this connection only; synchronous FULL keeps the fsyncs that make a
+    // commit durable. WAL is the application's choice: a database in WAL stays in it.
+    if (path != ":memory:" && db->execAndGet("PRAGMA journal_mode").getString() != "wal") {
+      db->exec("PRAGMA journal_mode = TRUNCATE");
+    }
+    db->exec("PRAGMA synchronous = FULL");
     return std::unique_ptr<Backend>(new SqliteBackend(std::move(db), url.Redacted()));
   } catch (const SQLite::Exception& e) {
     return Status::Database("cannot open SQLite database '" + url.target() + "': " + e.what());

@@ -231,6 +231,9 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     return result;
   }
 
+  if (request.atomic()) {
+    if (Status atomic = runner.CheckAtomic(*plan); !atomic.ok()) return ErrorResult(atomic);
+  }
   // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
   // runs. Skipping it is recorded in every history row of the job.
   if (request.no_backup()) {
@@ -253,9 +256,10 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   auto committed = [this, &scripts](const PlannedStep& step) {
     RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
   };
-  status =
-      runner.Execute(*plan, requester,
-                     MakeObserver(id, total, control, responder, lock, committed, window.closes));
+  const RunObserver observer =
+      MakeObserver(id, total, control, responder, lock, committed, window.closes);
+  status = request.atomic() ? runner.ExecuteAtomic(*plan, requester, observer)
+                            : runner.Execute(*plan, requester, observer);
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) return JobError(status, control);
@@ -263,8 +267,9 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto& after = plan->steps.back().heads_after;
   for (const auto& head : after) result.add_current(head);
-  char summary[64];
-  std::snprintf(summary, sizeof(summary), " (%u revision(s) in %.1f ms)", total, ms);
+  char summary[96];
+  std::snprintf(summary, sizeof(summary), " (%u revision(s)%s in %.1f ms)", total,
+                request.atomic() ? " in one transaction" : "", ms);
   const char* done = request.command() == proto::RESUME    ? "resumed and completed; now at"
                      : request.command() == proto::UPGRADE ? "upgraded to"
                                                            : "downgraded to";

@@ -47,6 +47,9 @@ Status ValidateRequest(const proto::Request& request) {
   if (request.apply() && command != proto::BASELINE) {
     return Status::InvalidArgument("apply is for baseline only; nothing was done");
   }
+  if (request.atomic() && command != proto::UPGRADE && command != proto::DOWNGRADE) {
+    return Status::InvalidArgument("--atomic is for upgrade and downgrade; nothing was done");
+  }
   if (request.schema() && command != proto::CHECK) {
     return Status::InvalidArgument("schema is for check only; nothing was done");
   }

@@ -2,6 +2,7 @@
 // PostgreSQL server of the test command, so the two engines cannot drift apart. Outcomes are
 // checked through the engine's own catalog, not through migrationd's code.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -342,6 +343,47 @@ TEMPLATE_TEST_CASE("a database at a revision no script defines is an integrity e
   CHECK_THAT(heads.status().message(), Catch::Contains("999_from_the_future"));
   CHECK(engine.Upgrade("head").code() == ErrorCode::kIntegrity);
   CHECK(db.TableColumns().empty());
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+std::string Pragma(Backend& backend, const std::string& name) {
+  auto rows = backend.Query("PRAGMA " + name, {});
+  REQUIRE(rows.ok());
+  return rows->front()[0].value_or("");
+}
+
+TEST_CASE("the daemon's SQLite connection journals by truncating, durably, and leaves WAL alone",
+          "[backend][sqlite]") {
+  SqliteDatabase db;
+  db.Exec("CREATE TABLE t (id INTEGER)");  // a file in the default DELETE mode
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  {
+    auto backend = OpenBackend(*url);
+    REQUIRE(backend.ok());
+    CHECK(Pragma(**backend, "journal_mode") == "truncate");
+    CHECK(Pragma(**backend, "synchronous") == "2");  // FULL
+    REQUIRE((*backend)->Begin().ok());
+    REQUIRE((*backend)->Execute("INSERT INTO t VALUES (1)").ok());
+    REQUIRE((*backend)->Commit().ok());
+  }
+  // The commit left an empty journal instead of unlinking it; other connections keep their own
+  // mode (journal_mode other than WAL is per connection).
+  CHECK(std::filesystem::file_size(url->target() + "-journal") == 0);
+  CHECK(db.Query("PRAGMA journal_mode") == Rows{{"delete"}});
+
+  SqliteDatabase wal;
+  wal.Exec("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER)");
+  auto wal_url = DatabaseUrl::Parse(wal.url());
+  REQUIRE(wal_url.ok());
+  auto backend = OpenBackend(*wal_url);
+  REQUIRE(backend.ok());
+  CHECK(Pragma(**backend, "journal_mode") == "wal");
 }
 
 }  // namespace
