@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "core/database_url.h"
@@ -23,18 +24,32 @@ namespace {
 
 // --check-config: what the file and flags say, and whether the database URL and the scripts
 // directory can be used; nothing is opened for writing, no socket is made.
-int CheckConfig(const DaemonConfig& config) {
+// The database URL and the scripts for it, as --check-config and --verify need them; prints
+// what is wrong (exit 2) otherwise.
+struct Checked {
+  DatabaseUrl url;
+  ScriptDirectory scripts;
+};
+std::optional<Checked> LoadChecked(const DaemonConfig& config) {
   auto url = DatabaseUrl::Parse(config.database);
   if (!url.ok()) {
     std::fprintf(stderr, "migrationd: database: %s\n", url.status().message().c_str());
-    return 2;
+    return std::nullopt;
   }
   auto scripts = ScriptDirectory::Load(config.migrations);
   Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
   if (!usable.ok()) {
     std::fprintf(stderr, "migrationd: migrations: %s\n", usable.message().c_str());
-    return 2;
+    return std::nullopt;
   }
+  return Checked{std::move(url).value(), std::move(scripts).value()};
+}
+
+int CheckConfig(const DaemonConfig& config) {
+  auto checked = LoadChecked(config);
+  if (!checked) return 2;
+  const DatabaseUrl* url = &checked->url;
+  const ScriptDirectory* scripts = &checked->scripts;
   std::printf(
       "configuration OK\n  database:   %s (%s)\n  migrations: %s (%zu revisions, head %s)\n"
       "  socket:     %s (mode %04o)\n  log level:  %s\n",
@@ -54,19 +69,10 @@ int CheckConfig(const DaemonConfig& config) {
 
 // --verify: the round trips of every revision, for CI, without a daemon (core/expected_schema.h).
 int Verify(const DaemonConfig& config) {
-  auto url = DatabaseUrl::Parse(config.database);
-  if (!url.ok()) {
-    std::fprintf(stderr, "migrationd: database: %s\n", url.status().message().c_str());
-    return 2;
-  }
-  auto scripts = ScriptDirectory::Load(config.migrations);
-  Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
-  if (!usable.ok()) {
-    std::fprintf(stderr, "migrationd: migrations: %s\n", usable.message().c_str());
-    return 2;
-  }
-  const proto::Result result =
-      VerifyResult(VerifyRoundTrips(*scripts, *url, config.scratch_database, "", ""));
+  auto checked = LoadChecked(config);
+  if (!checked) return 2;
+  const proto::Result result = VerifyResult(
+      VerifyRoundTrips(checked->scripts, checked->url, config.scratch_database, "", ""));
   for (const auto& revision : result.verified()) std::printf("verified %s\n", revision.c_str());
   std::fprintf(result.code() == proto::OK ? stdout : stderr, "%s\n", result.message().c_str());
   return result.code() == proto::OK ? 0 : result.code() == proto::INTEGRITY ? 7 : 1;

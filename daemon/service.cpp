@@ -19,22 +19,10 @@ namespace {
 std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }
 
 bool IsMutating(const proto::Request& request) {
-  switch (request.command()) {
-    case proto::UPGRADE:
-    case proto::DOWNGRADE:
-    case proto::STAMP:
-    case proto::REPAIR:
-    case proto::BACKUP:
-    case proto::RESTORE:
-    case proto::RESUME:
-      return !request.dry_run();  // a dry run changes nothing: anyone may preview
-    case proto::BASELINE:
-      return request.apply() && !request.dry_run();
-    case proto::CANCEL:
-      return true;
-    default:
-      return false;
-  }
+  // A dry run changes nothing: anyone may preview.
+  if (NeedsMaintenanceWindow(request)) return true;  // the schema changes
+  if (request.command() == proto::BACKUP) return !request.dry_run();
+  return request.command() == proto::CANCEL;
 }
 
 void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::string& host) {
@@ -194,8 +182,8 @@ void Service::LogStartupCheck() {
   if (config_.check_schema_at_start) {
     auto live = OpenBackendForReading(url_);
     proto::Result drift;
-    Status same = live.ok() ? CheckSchemaAt(**live, **scripts, expected_, current, drift)
-                            : live.status();
+    Status same =
+        live.ok() ? CheckSchemaAt(**live, **scripts, expected_, current, drift) : live.status();
     if (same.ok()) {
       spdlog::info("schema check: the database's schema is the one {} produces",
                    JoinRevisions(current));

@@ -8,13 +8,6 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
-
 constexpr const char* kHead = testing::kSeedHead;
 
 TEMPLATE_TEST_CASE("an atomic upgrade applies all revisions or none", "[daemon][atomic]",

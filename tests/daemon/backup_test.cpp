@@ -20,13 +20,7 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
 using testing::List;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 constexpr const char* kHead = testing::kSeedHead;
 

@@ -14,13 +14,6 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
-
 size_t BackupCount(const Daemon& daemon) {
   MigctlRun list = daemon.Migctl({"backups"});
   REQUIRE(list.exit_code == 0);

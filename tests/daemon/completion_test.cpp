@@ -10,10 +10,7 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
 using testing::Process;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 // What completing `words` (the cursor on the last one) offers, one candidate per element.
 std::vector<std::string> Complete(const TempDir& dir, const std::vector<std::string>& words) {

@@ -12,14 +12,8 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
 using testing::List;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
 using testing::Process;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 constexpr const char* kHead = testing::kSeedHead;
 

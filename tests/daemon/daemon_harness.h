@@ -123,3 +123,13 @@ std::string MigrationdBinary();
 std::string MigctlBinary();
 
 }  // namespace migrationd::testing
+
+namespace migrationd {
+// The names nearly every end-to-end test file uses, declared once.
+using testing::Daemon;
+using testing::MigctlRun;
+using testing::PostgresDatabase;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+}  // namespace migrationd

@@ -23,14 +23,8 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
 using testing::List;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
 using testing::Process;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 using testing::kSeedHead;
 

@@ -14,11 +14,6 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 constexpr uid_t kNobody = 65534;
 

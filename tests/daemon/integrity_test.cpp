@@ -12,13 +12,6 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
-
 constexpr const char* kHead = testing::kSeedHead;
 
 // Edits the applied script 001 the way people do: a statement added to its (common) downgrade

@@ -19,13 +19,8 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
 using testing::Process;
 using testing::RawClient;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 // Memory bounds are for the daemon's own buffers. An ASan build keeps freed memory in quarantine
 // and maps shadow memory, so its RSS grows several times as much for the same work.

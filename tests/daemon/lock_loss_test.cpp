@@ -13,13 +13,7 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
 using testing::Process;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 using testing::kSeedHead;
 constexpr int kSlowRevisions = 12;

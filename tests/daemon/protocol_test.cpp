@@ -14,11 +14,7 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
 using testing::RawClient;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 std::string Header(uint32_t length) {
   std::string header(4, '\0');

@@ -12,10 +12,6 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 constexpr const char* kHead = testing::kSeedHead;
 

@@ -16,11 +16,7 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
-using testing::MigctlRun;
 using testing::Process;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 TEST_CASE("a socket the user may not open is a permission error naming who may",
           "[daemon][refusals]") {

@@ -16,12 +16,7 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
 using testing::Process;
-using testing::Rows;
-using testing::TempDir;
 
 // Processes running `program` (pg_dump, psql ...) on the database `database`: other tests
 // running in parallel have their own databases.

@@ -8,13 +8,6 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
-
 constexpr const char* kHead = testing::kSeedHead;
 
 // Three statements, each committed on its own; the second needs a table that does not exist.

@@ -8,13 +8,6 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
-
 constexpr const char* kHead = testing::kSeedHead;
 
 // Runs revisions' upgrade SQL (as `migctl show` prints it for this engine) on `db` directly.

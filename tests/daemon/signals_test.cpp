@@ -12,12 +12,7 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
 using testing::Process;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 constexpr const char* kHead = testing::kSeedHead;
 

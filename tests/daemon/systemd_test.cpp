@@ -25,10 +25,7 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::MigctlRun;
 using testing::Process;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 // The units with ExecStart= pointing at the built binary (verify checks it is executable).
 std::string UnitsFor(const TempDir& dir) {

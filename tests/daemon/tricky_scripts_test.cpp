@@ -11,12 +11,6 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
 
 std::string CorpusCopy(const TempDir& dir) {
   const std::string copy = dir / "tricky";

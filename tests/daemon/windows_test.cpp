@@ -10,13 +10,6 @@
 namespace migrationd {
 namespace {
 
-using testing::Daemon;
-using testing::MigctlRun;
-using testing::PostgresDatabase;
-using testing::Rows;
-using testing::SqliteDatabase;
-using testing::TempDir;
-
 constexpr const char* kHead = testing::kSeedHead;
 
 // The UTC time of day `offset` seconds from now, as HH:MM:SS.
