@@ -10,13 +10,28 @@ namespace {
 
 constexpr const char* kHead = testing::kSeedHead;
 
-// Runs revisions' upgrade SQL (as `migctl show` prints it for this engine) on `db` directly.
+// Runs a file of SQL with the engine's own command-line client.
+void RunWithClient(const TempDir& dir, const std::string& url, const std::string& file) {
+  const bool sqlite = url.starts_with("sqlite://");
+  testing::Process client(
+      sqlite ? std::vector<std::string>{"/usr/bin/sqlite3", "-bail", url.substr(9), ".read " + file}
+             : std::vector<std::string>{"/usr/bin/psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", url,
+                                        "-f", file},
+      dir / "client");
+  INFO(client.Stdout() << client.Stderr());
+  REQUIRE(client.Wait() == 0);
+}
+
+// Runs revisions' upgrade SQL (as `migctl show` prints it for this engine) on `db` with the
+// engine's own client: a database that never saw migrationd.
 void BuildByHand(const Daemon& daemon, testing::TestDatabase& db,
-                 const std::vector<std::string>& revisions) {
+                 const std::vector<std::string>& revisions, const TempDir& dir) {
   for (const auto& revision : revisions) {
     MigctlRun show = daemon.Migctl({"show", revision});
     REQUIRE(show.exit_code == 0);
-    db.Exec(show.result().revisions(0).upgrade_sql());
+    const std::string file = dir / ("by-hand-" + revision + ".sql");
+    testing::WriteFile(file, show.result().revisions(0).upgrade_sql());
+    RunWithClient(dir, db.url(), file);
   }
 }
 
@@ -37,7 +52,7 @@ TEMPLATE_TEST_CASE("a database built without migrationd is baselined at its revi
   TestType db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
-  BuildByHand(daemon, db, {"000", "001", "002"});
+  BuildByHand(daemon, db, {"000", "001", "002"}, dir);
 
   MigctlRun baseline = daemon.Migctl({"baseline"});
   REQUIRE(baseline.exit_code == 0);
@@ -64,7 +79,7 @@ TEMPLATE_TEST_CASE("a database unlike every revision gets the closest one and st
   TestType db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
-  BuildByHand(daemon, db, {"000", "001", "002"});
+  BuildByHand(daemon, db, {"000", "001", "002"}, dir);
   db.Exec("ALTER TABLE users ADD COLUMN nickname TEXT");
   db.Exec("DROP INDEX ix_users_created_at");
 
@@ -131,7 +146,7 @@ TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its i
   text.insert(text.find("-- message:"), "-- alembic: 1a2b3c4d5e6f\n");
   testing::WriteFile(migrations + "/001_group_ai.sql", text);
   Daemon daemon(dir, "d", db.url(), migrations);
-  BuildByHand(daemon, db, {"000", "001"});
+  BuildByHand(daemon, db, {"000", "001"}, dir);
   db.Exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)");
   db.Exec("INSERT INTO alembic_version (version_num) VALUES ('1a2b3c4d5e6f')");
 
@@ -146,7 +161,7 @@ TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its i
   // An id that the schema contradicts is not adopted.
   TestType other;
   Daemon second(dir, "e", other.url(), migrations);
-  BuildByHand(second, other, {"000"});
+  BuildByHand(second, other, {"000"}, dir);
   other.Exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)");
   other.Exec("INSERT INTO alembic_version (version_num) VALUES ('1a2b3c4d5e6f')");
   MigctlRun contradicted = second.Migctl({"baseline", "--apply"});
@@ -194,17 +209,6 @@ TEMPLATE_TEST_CASE("verify round-trips every revision and names one whose downgr
                             "--migrations", testing::SeedMigrationsDir()},
                            dir / "seed-ci");
   CHECK(seed_ci.Wait() == 0);
-}
-
-// Runs a file of SQL with the engine's own command-line client.
-void RunWithClient(const TempDir& dir, const std::string& url, const std::string& file) {
-  const bool sqlite = url.starts_with("sqlite://");
-  testing::Process client(
-      sqlite ? std::vector<std::string>{"/usr/bin/sqlite3", "-bail", url.substr(9), ".read " + file}
-             : std::vector<std::string>{"/usr/bin/psql", "-q", "-X", url, "-f", file},
-      dir / "client");
-  INFO(client.Stdout() << client.Stderr());
-  REQUIRE(client.Wait() == 0);
 }
 
 TEMPLATE_TEST_CASE("upgrade --sql and downgrade --sql print what the daemon would run",
