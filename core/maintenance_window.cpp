@@ -105,8 +105,9 @@ Result<int> ReadTime(SpecReader& reader, bool end) {
                       word[2] == ':' && two_digits(0) && two_digits(3);
   if (!shaped) {
     return reader.Error(column, word.empty() ? "expected a time HH:MM"
-                                             : "'" + word + "' is not a time HH:MM or HH:MM:SS "
-                                                            "(two digits each, 24-hour clock)");
+                                             : "'" + word +
+                                                   "' is not a time HH:MM or HH:MM:SS "
+                                                   "(two digits each, 24-hour clock)");
   }
   auto number = [&](size_t at) { return (word[at] - '0') * 10 + (word[at + 1] - '0'); };
   const int hours = number(0);

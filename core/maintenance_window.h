@@ -28,8 +28,8 @@ namespace migrationd {
 struct MaintenanceWindow {
   std::string spec;         // as written, for messages and `status`
   std::bitset<7> weekdays;  // bit 0: Monday ... bit 6: Sunday
-  int start_second = 0;  // seconds after midnight
-  int end_second = 0;    // seconds after midnight; <= start: the next day
+  int start_second = 0;     // seconds after midnight
+  int end_second = 0;       // seconds after midnight; <= start: the next day
   bool utc = false;         // false: the host's local time
 
   // Parses one spec; errors name the column (1-based) and what was expected there.

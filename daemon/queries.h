@@ -52,7 +52,7 @@ proto::Result QueryRepairPreview(const QueryContext& context,
 struct BaselineMatch {
   std::string revision;  // "base" for the empty schema
   bool exact = false;
-  std::string fingerprint;  // the live schema's
+  std::string fingerprint;                    // the live schema's
   std::vector<SchemaDifference> differences;  // from the closest revision's schema
   // An Alembic-managed database: its alembic_version id, and how it was used.
   std::string alembic_note;

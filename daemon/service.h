@@ -12,8 +12,8 @@
 
 #include "core/backup.h"
 #include "core/backup_store.h"
-#include "core/expected_schema.h"
 #include "core/database_url.h"
+#include "core/expected_schema.h"
 #include "core/migration_lock.h"
 #include "core/script_directory.h"
 #include "core/version_store.h"
@@ -93,9 +93,10 @@ class Service {
   void SetJobState(std::optional<RecordedState> state);
   void RecordCommittedStep(const PlannedStep& step, const std::string& checksum);
   // `not_before`: a job waiting for its maintenance window. Returns the job's id.
-  uint64_t SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                 const std::shared_ptr<Responder>& responder,
-                 std::optional<MaintenanceSchedule::Clock::time_point> not_before = std::nullopt);
+  uint64_t SubmitJob(
+      const proto::Request& request, const PeerIdentity& peer,
+      const std::shared_ptr<Responder>& responder,
+      std::optional<MaintenanceSchedule::Clock::time_point> not_before = std::nullopt);
 
   // Maintenance windows (live settings: a reload changes them).
   MaintenanceSchedule Windows() const;
