@@ -90,11 +90,11 @@ class FileLock final : public MigrationLock {
     flock(fd_, LOCK_UN);
     close(fd_);
   }
-  void SetRevision(const std::string& revision) override {
-    me_.revision = revision;
-    Write();
-  }
-  Status CheckHeld() override {
+  Status CheckHeld(const std::string& next_revision) override {
+    if (!next_revision.empty() && next_revision != me_.revision) {
+      me_.revision = next_revision;
+      Write();
+    }
     // flock belongs to the open file: if the path now names another file (deleted, replaced),
     // a second daemon can flock that one, and this lock protects nothing any more.
     struct stat mine {};
@@ -204,6 +204,19 @@ constexpr const char* kHolderTableDdl =
     " backend_pid INTEGER NOT NULL, host TEXT, daemon_pid BIGINT, uid BIGINT, user_name TEXT,"
     " request TEXT, since TEXT, revision TEXT)";
 
+// The lock session's application_name while a revision runs: "migrationd at <revision>". The
+// server cuts application_name at 63 bytes; a revision cut that way is shown with "...".
+constexpr const char* kApplicationNamePrefix = "migrationd at ";
+constexpr size_t kApplicationNameMax = 63;
+
+std::string RevisionFromApplicationName(const std::string& name) {
+  const std::string prefix = kApplicationNamePrefix;
+  if (name.compare(0, prefix.size(), prefix) != 0) return "";
+  std::string revision = name.substr(prefix.size());
+  if (name.size() >= kApplicationNameMax) revision += "...";
+  return revision;
+}
+
 class AdvisoryLock final : public MigrationLock {
  public:
   explicit AdvisoryLock(std::unique_ptr<Backend> connection) : connection_(std::move(connection)) {}
@@ -216,15 +229,18 @@ class AdvisoryLock final : public MigrationLock {
         {Key()});
     (void)connection_->Query("SELECT pg_advisory_unlock(CAST($1 AS BIGINT))", {Key()});
   }
-  Status CheckHeld() override {
+  Status CheckHeld(const std::string& next_revision) override {
     // Asked on the lock connection itself: a dead session fails the query, and a pooler that
-    // handed this client another server session shows no lock held by it.
+    // handed this client another server session shows no lock held by it. The revision rides
+    // along as application_name (session-local, no transaction to commit); an empty
+    // next_revision keeps the one set before.
     auto held = connection_->Query(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        "SELECT count(*), CASE WHEN $2 = '' THEN '' ELSE set_config('application_name', $2,"
+        " false) END FROM pg_locks WHERE locktype = 'advisory' AND granted"
         " AND pid = pg_backend_pid() AND objsubid = 1"
         " AND CAST(classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
         " AND CAST(objid AS BIGINT) = CAST($1 AS BIGINT) & 4294967295",
-        {Key()});
+        {Key(), next_revision.empty() ? std::string() : kApplicationNamePrefix + next_revision});
     if (!held.ok()) {
       return Status::Conflict("the migration lock was lost: its session ended (" +
                               held.status().message() + ")");
@@ -245,12 +261,6 @@ class AdvisoryLock final : public MigrationLock {
            Key() + " AS BIGINT) >> 32 AND CAST(objid AS BIGINT) = CAST(" + Key() +
            " AS BIGINT) & 4294967295) THEN RAISE EXCEPTION 'the migration lock of this restore"
            " was lost (its daemon is gone); nothing was restored'; END IF; END $$;";
-  }
-  void SetRevision(const std::string& revision) override {
-    (void)connection_->Query(
-        "UPDATE migrationd_lock SET revision = $2 WHERE lock_key = "
-        "CAST($1 AS BIGINT) AND backend_pid = pg_backend_pid()",
-        {Key(), revision});
   }
   Status Describe(const LockHolderInfo& me) {
     auto pid = connection_->Query("SELECT pg_backend_pid()", {});
@@ -278,7 +288,8 @@ class AdvisoryLock final : public MigrationLock {
 Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection) {
   // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
   auto holders = connection.Query(
-      "SELECT l.pid, to_regclass('migrationd_lock') IS NOT NULL FROM pg_locks l"
+      "SELECT l.pid, to_regclass('migrationd_lock') IS NOT NULL,"
+      " (SELECT application_name FROM pg_stat_activity a WHERE a.pid = l.pid) FROM pg_locks l"
       " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
       " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
       " AND CAST(l.classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
@@ -303,6 +314,11 @@ Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection
       info.since = row[5].value_or("");
       info.revision = row[6].value_or("");
     }
+  }
+  // Other roles see application_name in pg_stat_activity too (not the query or the state).
+  if (std::string now = RevisionFromApplicationName(holders->front()[2].value_or(""));
+      !now.empty()) {
+    info.revision = now;
   }
   return std::optional<LockHolderInfo>(info);
 }

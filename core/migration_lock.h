@@ -41,13 +41,17 @@ struct LockHolderInfo {
 class MigrationLock {
  public:
   virtual ~MigrationLock() = default;
-  // Records the revision being applied, for `migctl status` on any daemon. Best effort.
-  virtual void SetRevision(const std::string& revision) = 0;
   // Whether this handle still holds the lock. It can be lost without the daemon noticing: the
   // server ended the lock session (idle_session_timeout, pg_terminate_backend, a restart, a
   // pooler), or someone removed or replaced the lock file. The job checks before each step and
   // stops when it is gone.
-  virtual Status CheckHeld() = 0;
+  //
+  // `next_revision` (if not empty) is the revision the job runs next, published for `migctl
+  // status` on any daemon (best effort). It costs nothing extra per revision: PostgreSQL sets
+  // it as the lock session's application_name in the same round trip as the check (no row
+  // written, no commit, no WAL: the revision's own transaction stays its only commit), read
+  // back through pg_stat_activity; SQLite writes it into the lock file.
+  virtual Status CheckHeld(const std::string& next_revision = "") = 0;
   // SQL that fails unless this lock is still held, for work done in another session (psql's
   // restore) to run last in its transaction. Empty where that work runs in-process (SQLite).
   virtual std::string GuardSql() const = 0;

@@ -268,7 +268,7 @@ Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity
       return Status::Cancelled("cancelled before '" + step.revision + "'; " + done);
     }
     if (observer.check_lock) {
-      if (Status held = observer.check_lock(); !held.ok()) {
+      if (Status held = observer.check_lock(step.revision); !held.ok()) {
         Status stopped = Status::Conflict(
             held.message() + "; the job stopped before '" + step.revision + "' and " + done +
             "; nothing else was run. Check 'migctl status' and 'migctl log', then run the "
@@ -325,7 +325,9 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
     return Status::Conflict("the database moved from " + DescribeHeads(plan.heads_before) + " to " +
                             DescribeHeads(*heads) + " since the plan was made; plan again");
   }
-  if (observer.check_lock) MIGRATIOND_RETURN_IF_ERROR(observer.check_lock());
+  if (observer.check_lock) {
+    MIGRATIOND_RETURN_IF_ERROR(observer.check_lock(plan.steps.front().revision));
+  }
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
   Status status = backend_.AcquireStepLock();
   if (status.ok()) status = CheckHeadsAre(plan.heads_before, plan.steps.front());

@@ -27,9 +27,9 @@ struct RunObserver {
   // Polled before each step; true stops the job there (a running step is stopped by
   // Backend::Interrupt instead).
   std::function<bool()> should_stop;
-  // Polled before each step: an error (the migration lock was lost) stops the job there; the
-  // stop is recorded in history and returned as a conflict.
-  std::function<Status()> check_lock;
+  // Polled before each step with the revision it is about to run: an error (the migration lock
+  // was lost) stops the job there; the stop is recorded in history and returned as a conflict.
+  std::function<Status(const std::string& next_revision)> check_lock;
   // Polled before each step: a reason (the maintenance window closed) stops the job there,
   // between revisions; the stop is recorded in history (outcome `stopped`) and returned as
   // kOutsideWindow.

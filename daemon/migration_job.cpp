@@ -38,10 +38,8 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
       return "the maintenance window closed at " + FormatIsoTimestamp(closes);
     };
   }
-  observer.check_lock = [&lock] { return lock.CheckHeld(); };
-  observer.step_started = [=, &control, &responder, &lock](const PlannedStep& step, size_t index,
-                                                           size_t) {
-    lock.SetRevision(step.revision);
+  observer.check_lock = [&lock](const std::string& next) { return lock.CheckHeld(next); };
+  observer.step_started = [=, &control, &responder](const PlannedStep& step, size_t index, size_t) {
     control.Progress(static_cast<uint32_t>(index), total, step.revision);
     responder.SendEvent(StepEvent(request_id, proto::REVISION_STARTED, step,
                                   static_cast<uint32_t>(index + 1), total));

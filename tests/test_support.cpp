@@ -244,7 +244,7 @@ void RunServerTool(std::vector<std::string> argv, const std::string& log) {
 
 }  // namespace
 
-PrivateCluster::PrivateCluster() {
+PrivateCluster::PrivateCluster(std::vector<std::string> settings) : settings_(std::move(settings)) {
   const char* bindir = std::getenv("MIGRATIOND_TEST_PG_BINDIR");
   if (bindir == nullptr) {
     throw std::runtime_error(
@@ -281,15 +281,11 @@ PrivateCluster::~PrivateCluster() {
 }
 
 void PrivateCluster::PgCtl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {bindir_ + "/pg_ctl",
-                                   "-D",
-                                   dir_ / "data",
-                                   "-l",
-                                   dir_ / "server.log",
-                                   "-w",
-                                   "-o",
-                                   "-c listen_addresses='' -k " + dir_.path().string() + " -p " +
-                                       std::to_string(port_) + " -c fsync=off"};
+  std::string options = "-c listen_addresses='' -k " + dir_.path().string() + " -p " +
+                        std::to_string(port_) + " -c fsync=off";
+  for (const std::string& setting : settings_) options += " -c " + setting;
+  std::vector<std::string> argv = {bindir_ + "/pg_ctl", "-D", dir_ / "data", "-l",
+                                   dir_ / "server.log", "-w", "-o",          options};
   argv.insert(argv.end(), args.begin(), args.end());
   RunServerTool(argv, dir_ / "pg_ctl.log");
 }

@@ -95,7 +95,8 @@ class PostgresDatabase : public TestDatabase {
 // restarting the server. A few seconds to start; stopped and deleted on destruction.
 class PrivateCluster {
  public:
-  PrivateCluster();
+  // `settings`: extra server settings ("fsync=on"), after the defaults (fsync=off).
+  explicit PrivateCluster(std::vector<std::string> settings = {});
   ~PrivateCluster();
   PrivateCluster(const PrivateCluster&) = delete;
   PrivateCluster& operator=(const PrivateCluster&) = delete;
@@ -109,6 +110,7 @@ class PrivateCluster {
   void PgCtl(const std::vector<std::string>& args);
   TempDir dir_;
   std::string bindir_;
+  std::vector<std::string> settings_;
   int port_ = 0;
   std::string url_;
 };

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -257,6 +258,24 @@ std::string SlowRevision(const std::string& id, const std::string& parent, int s
          std::to_string(rows) + ") SELECT count(*) FROM c;\n" +
          "-- +upgrade postgresql\nCREATE TABLE slow_marker (id INTEGER);\nSELECT pg_sleep(" +
          std::to_string(seconds) + ");\n" + "-- +downgrade\nDROP TABLE slow_marker;\n";
+}
+
+std::string GeneratedChain(const TempDir& dir, int count) {
+  const std::filesystem::path migrations = dir / "generated";
+  std::filesystem::create_directories(migrations);
+  std::string parent;
+  for (int i = 1; i <= count; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "r%04d", i);
+    const std::string n = id + 1;
+    WriteFile(migrations / (std::string(id) + ".sql"),
+              "-- revision: " + std::string(id) + "\n-- parents: " + parent +
+                  "\n-- +upgrade\nCREATE TABLE t" + n + " (id INTEGER PRIMARY KEY, v TEXT);\n" +
+                  "CREATE INDEX t" + n + "_v ON t" + n + " (v);\n-- +downgrade\nDROP TABLE t" + n +
+                  ";\n");
+    parent = id;
+  }
+  return migrations.string();
 }
 
 bool WaitForStatus(const std::string& socket,

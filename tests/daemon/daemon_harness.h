@@ -82,6 +82,10 @@ class Daemon {
 // `seconds` inside the same transaction, so that tests can act while it runs.
 std::string SlowRevision(const std::string& id, const std::string& parent, int seconds);
 
+// A linear chain of `count` revisions r0001..rNNNN in `dir`/generated (no seed), each creating
+// one table and one index, as the benchmarks generate it. Returns the directory.
+std::string GeneratedChain(const TempDir& dir, int count);
+
 // Polls `status --json` until `predicate` holds or `seconds` pass.
 bool WaitForStatus(const std::string& socket,
                    const std::function<bool(const proto::StatusInfo&)>& predicate,

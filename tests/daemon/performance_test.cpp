@@ -1,0 +1,76 @@
+// Behaviour the performance work rests on, never a timing: what the daemon costs the database
+// per revision (commits, WAL flushes), and how it answers while it is still loading.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+using testing::PrivateCluster;
+
+// A settled cluster-wide counter: pg_stat_wal takes a backend's figures when it ends (or is
+// idle for a second), so read until two reads half a second apart agree.
+int64_t SettledCounter(PrivateCluster& cluster, const std::string& sql) {
+  std::string last = cluster.Query(sql).at(0).at(0);
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::string now = cluster.Query(sql).at(0).at(0);
+    if (now == last) break;
+    last = now;
+  }
+  return std::stoll(last);
+}
+
+struct WalFigures {
+  int64_t commits = 0;  // COMMIT records written (pg_walinspect)
+  int64_t syncs = 0;    // WAL flushes to disk (pg_stat_wal.wal_sync)
+};
+
+TEST_CASE("a PostgreSQL upgrade commits and flushes WAL once per revision",
+          "[daemon][performance]") {
+  // A cluster of the test's own: pg_stat_wal counts the whole cluster, the shared one runs
+  // other tests (and fsync=off, which counts no flush). Autovacuum off: no commit but ours.
+  PrivateCluster cluster({"fsync=on", "autovacuum=off"});
+  cluster.Query("CREATE EXTENSION pg_walinspect");
+  TempDir dir;
+  const std::string migrations = testing::GeneratedChain(dir, 31);
+  Daemon daemon(dir, "d", cluster.url(), migrations);
+
+  std::string lsn = cluster.Query("SELECT pg_current_wal_flush_lsn()").at(0).at(0);
+  auto upgrade = [&](const std::string& target) {
+    const int64_t syncs_before = SettledCounter(cluster, "SELECT wal_sync FROM pg_stat_wal");
+    REQUIRE(daemon.Migctl({"upgrade", target, "--no-backup"}).exit_code == 0);
+    WalFigures figures;
+    figures.syncs = SettledCounter(cluster, "SELECT wal_sync FROM pg_stat_wal") - syncs_before;
+    const std::string now = cluster.Query("SELECT pg_current_wal_flush_lsn()").at(0).at(0);
+    figures.commits = std::stoll(
+        cluster
+            .Query("SELECT count(*) FROM pg_get_wal_records_info('" + lsn + "', '" + now +
+                   "') WHERE resource_manager = 'Transaction' AND record_type = 'COMMIT'")
+            .at(0)
+            .at(0));
+    lsn = now;
+    return figures;
+  };
+  // The first job also creates the version tables. After it, a job's fixed cost (the lock
+  // holder's row, written and deleted) cancels out between a job of 5 revisions and one of 25:
+  // what is left is the cost of 20 revisions.
+  upgrade("r0001");
+  const WalFigures five = upgrade("r0006");
+  const WalFigures twenty_five = upgrade("r0031");
+  CHECK(cluster.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'success'") ==
+        Rows{{"31"}});
+  INFO("commits: " << five.commits << " for 5 revisions, " << twenty_five.commits
+                   << " for 25; WAL flushes: " << five.syncs << " and " << twenty_five.syncs);
+  CHECK(twenty_five.commits - five.commits == 20);
+  // A flush per commit (before: two per revision, 40 here); the WAL writer may add or save
+  // one now and then.
+  CHECK(twenty_five.syncs - five.syncs >= 18);
+  CHECK(twenty_five.syncs - five.syncs <= 24);
+}
+
+}  // namespace
+}  // namespace migrationd
