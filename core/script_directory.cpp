@@ -2,7 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -89,17 +92,56 @@ Status ScriptDirectory::CheckDialect(std::string_view dialect) const {
 
 namespace migrationd {
 
+namespace {
+
+// Filesystems where a change made by another host raises no inotify event here.
+bool OnNetworkFilesystem(const std::string& directory) {
+  struct statfs info {};
+  if (statfs(directory.c_str(), &info) != 0) return true;  // unknown: do not rely on events
+  switch (static_cast<uint64_t>(info.f_type)) {
+    case 0x6969:      // NFS
+    case 0x517B:      // SMB
+    case 0xFE534D42:  // SMB2
+    case 0xFF534D42:  // CIFS
+    case 0x65735546:  // FUSE (sshfs, and others)
+    case 0x6B414653:  // AFS
+    case 0x00C36400:  // Ceph
+    case 0x47504653:  // GPFS
+    case 0x564C:      // NCP
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsScriptName(std::string_view name) { return name.size() >= 5 && name.ends_with(".sql"); }
+
+}  // namespace
+
+ScriptDirectoryCache::ScriptDirectoryCache(std::string directory, std::string dialect)
+    : directory_(std::move(directory)), dialect_(std::move(dialect)) {}
+
+ScriptDirectoryCache::~ScriptDirectoryCache() {
+  if (inotify_fd_ >= 0) close(inotify_fd_);
+}
+
 Result<std::vector<ScriptDirectoryCache::FileStamp>> ScriptDirectoryCache::StampFiles(
-    int64_t& newest_mtime_ns) const {
+    int64_t& newest_mtime_ns, bool& has_symlink) const {
   // readdir + fstatat on the directory's descriptor: no path walk per file.
   std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(directory_.c_str()), closedir);
   if (!dir) return Status::Io("cannot list '" + directory_ + "': " + std::strerror(errno));
   std::vector<FileStamp> stamps;
   newest_mtime_ns = 0;
+  has_symlink = false;
   while (const dirent* entry = readdir(dir.get())) {
     const std::string_view name = entry->d_name;
-    if (name.size() < 5 || !name.ends_with(".sql")) continue;
+    if (!IsScriptName(name)) continue;
     struct stat info {};
+    if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
+      has_symlink = has_symlink || fstatat(dirfd(dir.get()), entry->d_name, &info,
+                                           AT_SYMLINK_NOFOLLOW) != 0 ||
+                    S_ISLNK(info.st_mode);
+    }
     if (fstatat(dirfd(dir.get()), entry->d_name, &info, 0) != 0 || !S_ISREG(info.st_mode)) {
       continue;
     }
@@ -113,32 +155,139 @@ Result<std::vector<ScriptDirectoryCache::FileStamp>> ScriptDirectoryCache::Stamp
   return stamps;
 }
 
+void ScriptDirectoryCache::StopWatchingLocked() {
+  if (inotify_fd_ >= 0) close(inotify_fd_);
+  inotify_fd_ = -1;
+}
+
+void ScriptDirectoryCache::WatchLocked() {
+  StopWatchingLocked();
+  struct stat info {};
+  // A missing directory is watched once it exists; until then every Get() reports it.
+  if (stat(directory_.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) return;
+  if (OnNetworkFilesystem(directory_)) {
+    watch_possible_ = false;
+    return;
+  }
+  const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    watch_possible_ = false;  // EMFILE (max_user_instances): the stat pass does the job
+    return;
+  }
+  constexpr uint32_t kEvents = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
+                               IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
+                               IN_ONLYDIR;
+  if (inotify_add_watch(fd, directory_.c_str(), kEvents) < 0) {
+    close(fd);
+    watch_possible_ = false;  // ENOSPC (max_user_watches)
+    return;
+  }
+  inotify_fd_ = fd;
+  watched_dev_ = info.st_dev;
+  watched_ino_ = info.st_ino;
+  ++generation_;  // whatever was parsed before the watch existed is not known to be current
+}
+
+bool ScriptDirectoryCache::PollWatchLocked() {
+  if (!watch_possible_) return false;
+  struct stat info {};
+  const bool same_directory = inotify_fd_ >= 0 && stat(directory_.c_str(), &info) == 0 &&
+                              info.st_dev == watched_dev_ && info.st_ino == watched_ino_;
+  if (!same_directory) {
+    WatchLocked();
+    return inotify_fd_ >= 0;
+  }
+  bool rewatch = false;
+  alignas(inotify_event) char buffer[8192];
+  for (;;) {
+    const ssize_t length = read(inotify_fd_, buffer, sizeof buffer);
+    if (length <= 0) break;  // EAGAIN: no more events
+    for (ssize_t at = 0; at < length;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      if ((event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) != 0) rewatch = true;
+      // Editors' swap files and the like do not change the scripts; an overflow may hide any.
+      if ((event->mask & IN_Q_OVERFLOW) != 0 || event->len == 0 || IsScriptName(event->name)) {
+        ++generation_;
+      }
+    }
+  }
+  if (rewatch) WatchLocked();
+  return inotify_fd_ >= 0;
+}
+
+bool ScriptDirectoryCache::FreshLocked(const Result<std::vector<FileStamp>>* stamps) const {
+  if (!cached_) return false;
+  if (inotify_fd_ >= 0) return cached_generation_ == generation_;
+  return stamps != nullptr && stamps->ok() && trusted_ && **stamps == stamps_;
+}
+
 Result<std::shared_ptr<const ScriptDirectory>> ScriptDirectoryCache::Get() {
   using std::chrono::system_clock;
   constexpr int64_t kRacyNs = 1'000'000'000;
-  const int64_t started_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(system_clock::now().time_since_epoch())
-          .count();
-  int64_t newest_ns = 0;
-  auto stamps = StampFiles(newest_ns);
-  {
-    std::lock_guard lock(mutex_);
-    if (stamps.ok() && trusted_ && cached_ && *stamps == stamps_) return cached_;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (PollWatchLocked() && FreshLocked(nullptr)) return cached_;
+    }
+    const int64_t started_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(system_clock::now().time_since_epoch())
+            .count();
+    int64_t newest_ns = 0;
+    bool has_symlink = false;
+    auto stamps = StampFiles(newest_ns, has_symlink);
+    std::promise<Parsed> promise;
+    std::shared_future<Parsed> running;
+    uint64_t generation = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (inotify_fd_ < 0 && FreshLocked(&stamps)) return cached_;
+      if (in_flight_.valid()) {
+        running = in_flight_;
+      } else {
+        in_flight_ = promise.get_future().share();
+        generation = generation_;
+      }
+    }
+    if (running.valid()) {
+      Parsed other = running.get();
+      if (!other.ok()) return other;
+      continue;  // a change may have come after that parse began: check again
+    }
+    Parsed parsed = [&]() -> Parsed {
+      auto loaded = ScriptDirectory::Load(directory_);
+      if (!loaded.ok()) return loaded.status();
+      MIGRATIOND_RETURN_IF_ERROR(loaded->CheckDialect(dialect_));
+      return std::make_shared<const ScriptDirectory>(std::move(loaded).value());
+    }();
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_ = {};
+      if (parsed.ok()) {
+        cached_ = *parsed;
+        cached_generation_ = generation;
+        loaded_at_ = system_clock::now();
+        trusted_ = stamps.ok() && newest_ns + kRacyNs < started_ns;
+        if (stamps.ok()) stamps_ = std::move(stamps).value();
+        if (has_symlink && watch_possible_) {
+          StopWatchingLocked();  // a symlink's target can change without an event here
+          watch_possible_ = false;
+        }
+      }
+    }
+    promise.set_value(parsed);
+    return parsed;
   }
-  // Parsed without the mutex: callers that miss at the same time each parse (the results are
-  // equal) rather than queue behind one another.
-  auto loaded = ScriptDirectory::Load(directory_);
-  if (!loaded.ok()) return loaded.status();
-  MIGRATIOND_RETURN_IF_ERROR(loaded->CheckDialect(dialect_));
-  auto parsed = std::make_shared<const ScriptDirectory>(std::move(loaded).value());
+}
+
+bool ScriptDirectoryCache::Loading() const {
   std::lock_guard lock(mutex_);
-  loaded_at_ = system_clock::now();
-  if (stamps.ok()) {
-    stamps_ = std::move(stamps).value();
-    trusted_ = newest_ns + kRacyNs < started_ns;
-    cached_ = parsed;
-  }
-  return parsed;
+  return !cached_ && in_flight_.valid();
+}
+
+bool ScriptDirectoryCache::watching() const {
+  std::lock_guard lock(mutex_);
+  return inotify_fd_ >= 0;
 }
 
 std::chrono::system_clock::time_point ScriptDirectoryCache::loaded_at() const {

@@ -90,6 +90,79 @@ TEST_CASE("a dialect-only script is refused on the other dialect", "[scripts]") 
   CHECK_THAT(postgres.message(), Catch::Contains("a.sql") && Catch::Contains("postgresql"));
 }
 
+std::string Revision(const std::string& id, const std::string& parent, const std::string& table) {
+  return "-- revision: " + id + "\n-- parents: " + parent + "\n-- +upgrade\nCREATE TABLE " + table +
+         " (id INTEGER);\n-- +downgrade\nDROP TABLE " + table + ";\n";
+}
+
+std::string UpgradeOf(ScriptDirectoryCache& cache, const std::string& id) {
+  auto scripts = cache.Get();
+  REQUIRE(scripts.ok());
+  return (*scripts)->script(id).Statements(Direction::kUpgrade, "sqlite").front().text;
+}
+
+// Both ways of noticing changes: inotify on a plain directory; one stat per file when a script
+// is a symlink (its target can change without an event in the directory).
+TEST_CASE("the script cache notices added, edited and deleted scripts, even within one second",
+          "[scripts][cache]") {
+  TempDir dir;
+  const bool through_symlink = GENERATE(false, true);
+  INFO((through_symlink ? "stat mode (a symlinked script)" : "inotify mode"));
+  const std::string migrations = dir / "m";
+  std::filesystem::create_directories(migrations);
+  const std::string target = dir / "r1-target.sql";
+  WriteFile(through_symlink ? target : migrations + "/r1.sql", Revision("r1", "", "aaaa"));
+  if (through_symlink) std::filesystem::create_symlink(target, migrations + "/r1.sql");
+
+  ScriptDirectoryCache cache(migrations, "sqlite");
+  auto first = cache.Get();
+  REQUIRE(first.ok());
+  CHECK(cache.watching() == !through_symlink);
+  CHECK(UpgradeOf(cache, "r1") == "CREATE TABLE aaaa (id INTEGER)");
+
+  // Edited right after the read, same size: the same second (and on a coarse-timestamp
+  // filesystem, the same mtime).
+  WriteFile(through_symlink ? target : migrations + "/r1.sql", Revision("r1", "", "bbbb"));
+  CHECK(UpgradeOf(cache, "r1") == "CREATE TABLE bbbb (id INTEGER)");
+
+  WriteFile(migrations + "/r2.sql", Revision("r2", "r1", "cccc"));
+  auto added = cache.Get();
+  REQUIRE(added.ok());
+  CHECK((*added)->graph().Heads() == std::vector<std::string>{"r2"});
+
+  std::filesystem::remove(migrations + "/r2.sql");
+  auto removed = cache.Get();
+  REQUIRE(removed.ok());
+  CHECK((*removed)->graph().Heads() == std::vector<std::string>{"r1"});
+
+  // Nothing changed: the very same parse comes back (in stat mode once the files are older
+  // than the filesystem's timestamp granularity).
+  const auto an_hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(through_symlink ? target : migrations + "/r1.sql", an_hour_ago);
+  auto settled = cache.Get();
+  REQUIRE(settled.ok());
+  auto again = cache.Get();
+  REQUIRE(again.ok());
+  CHECK(again->get() == settled->get());
+}
+
+TEST_CASE("the script cache follows a directory path re-pointed at another release",
+          "[scripts][cache]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "release1");
+  std::filesystem::create_directories(dir / "release2");
+  WriteFile(dir / "release1/r1.sql", Revision("r1", "", "one"));
+  WriteFile(dir / "release2/r1.sql", Revision("r1", "", "two"));
+  std::filesystem::create_directory_symlink(dir / "release1", dir / "current");
+  ScriptDirectoryCache cache(dir / "current", "sqlite");
+  CHECK(UpgradeOf(cache, "r1") == "CREATE TABLE one (id INTEGER)");
+  CHECK(cache.watching());
+  // A deploy swaps the symlink atomically: no event in the watched (old) directory.
+  std::filesystem::create_directory_symlink(dir / "release2", dir / "next");
+  std::filesystem::rename(dir / "next", dir / "current");
+  CHECK(UpgradeOf(cache, "r1") == "CREATE TABLE two (id INTEGER)");
+}
+
 TEST_CASE("database URLs: engines, paths, and passwords never shown", "[url]") {
   auto absolute = DatabaseUrl::Parse("sqlite:///var/lib/app/admin.db");
   REQUIRE(absolute.ok());
