@@ -183,9 +183,13 @@ void Renderer::Status(const proto::StatusInfo& s) {
   std::printf("database:   %s (%s)\n", s.database().c_str(), s.dialect().c_str());
   std::printf("migrations: %s\n", s.migrations().c_str());
   if (!s.error().empty()) std::printf("error:      %s\n", s.error().c_str());
-  std::printf("current:    %s\n", Joined(s.current()).c_str());
-  std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());
-  std::printf("pending:    %u\n", s.pending());
+  if (s.loading()) {
+    std::printf("current:    (still loading the scripts; ask again in a moment)\n");
+  } else {
+    std::printf("current:    %s\n", Joined(s.current()).c_str());
+    std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());
+    std::printf("pending:    %u\n", s.pending());
+  }
   for (const auto& incomplete : s.incomplete()) {
     std::printf("incomplete: %s ('migctl resume' continues it)\n", incomplete.c_str());
   }

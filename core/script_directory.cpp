@@ -138,8 +138,8 @@ Result<std::vector<ScriptDirectoryCache::FileStamp>> ScriptDirectoryCache::Stamp
     if (!IsScriptName(name)) continue;
     struct stat info {};
     if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
-      has_symlink = has_symlink || fstatat(dirfd(dir.get()), entry->d_name, &info,
-                                           AT_SYMLINK_NOFOLLOW) != 0 ||
+      has_symlink = has_symlink ||
+                    fstatat(dirfd(dir.get()), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
                     S_ISLNK(info.st_mode);
     }
     if (fstatat(dirfd(dir.get()), entry->d_name, &info, 0) != 0 || !S_ISREG(info.st_mode)) {
@@ -175,8 +175,7 @@ void ScriptDirectoryCache::WatchLocked() {
     return;
   }
   constexpr uint32_t kEvents = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
-                               IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-                               IN_ONLYDIR;
+                               IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
   if (inotify_add_watch(fd, directory_.c_str(), kEvents) < 0) {
     close(fd);
     watch_possible_ = false;  // ENOSPC (max_user_watches)
@@ -263,6 +262,7 @@ Result<std::shared_ptr<const ScriptDirectory>> ScriptDirectoryCache::Get() {
     {
       std::lock_guard lock(mutex_);
       in_flight_ = {};
+      attempted_ = true;
       if (parsed.ok()) {
         cached_ = *parsed;
         cached_generation_ = generation;
@@ -282,7 +282,7 @@ Result<std::shared_ptr<const ScriptDirectory>> ScriptDirectoryCache::Get() {
 
 bool ScriptDirectoryCache::Loading() const {
   std::lock_guard lock(mutex_);
-  return !cached_ && in_flight_.valid();
+  return !attempted_;
 }
 
 bool ScriptDirectoryCache::watching() const {

@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,8 +72,8 @@ class ScriptDirectoryCache {
 
   // The parsed directory (dialect checked), or why it cannot be used.
   Result<std::shared_ptr<const ScriptDirectory>> Get();
-  // True while no parse has completed yet and one is running (the daemon's start at many
-  // revisions): `status` says so instead of waiting.
+  // True until a first parse has finished (well or not): the daemon's start at many revisions.
+  // `status` says so instead of waiting.
   bool Loading() const;
   // When the directory in use was parsed (the epoch before the first parse).
   std::chrono::system_clock::time_point loaded_at() const;
@@ -103,16 +103,17 @@ class ScriptDirectoryCache {
   const std::string directory_;
   const std::string dialect_;
   mutable std::mutex mutex_;
-  int inotify_fd_ = -1;          // guarded by mutex_; -1: not watching
-  bool watch_possible_ = true;   // guarded by mutex_; false: stat mode for good
-  dev_t watched_dev_ = 0;        // guarded by mutex_: the directory the watch is on
-  ino_t watched_ino_ = 0;        // guarded by mutex_
-  uint64_t generation_ = 0;      // guarded by mutex_: changes seen through inotify
+  int inotify_fd_ = -1;             // guarded by mutex_; -1: not watching
+  bool watch_possible_ = true;      // guarded by mutex_; false: stat mode for good
+  dev_t watched_dev_ = 0;           // guarded by mutex_: the directory the watch is on
+  ino_t watched_ino_ = 0;           // guarded by mutex_
+  uint64_t generation_ = 0;         // guarded by mutex_: changes seen through inotify
   uint64_t cached_generation_ = 0;  // guarded by mutex_: generation_ when cached_'s parse began
   std::vector<FileStamp> stamps_;   // guarded by mutex_, as of the cached parse (stat mode)
   bool trusted_ = false;            // guarded by mutex_: no file was racy at the parse
   std::shared_ptr<const ScriptDirectory> cached_;      // guarded by mutex_
   std::shared_future<Parsed> in_flight_;               // guarded by mutex_: the running parse
+  bool attempted_ = false;                             // guarded by mutex_: a parse has finished
   std::chrono::system_clock::time_point loaded_at_{};  // guarded by mutex_
 };
 

@@ -127,8 +127,7 @@ int Main(int argc, char** argv) {
   spdlog::info("migrationd {} (pid {}) on {}: database {}, migrations {}", kMigrationdVersion,
                getpid(), inherited >= 0 ? "the socket systemd passed" : config.socket_path,
                (*service)->database_description(), config.migrations);
-  (*service)->LogStartupCheck();
-  (*service)->RunAutoUpgrade();
+  (*service)->StartUp();
   const SystemdNotifier systemd;
   (*service)->SetActivityListener([&systemd](const std::string& what) { systemd.Status(what); });
   systemd.Ready("idle; serving " + (*service)->database_description());

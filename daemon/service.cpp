@@ -137,8 +137,24 @@ void Service::Reload(const DaemonConfig& fresh) {
       fresh.maintenance_windows.size());
 }
 
+void Service::StartUp() {
+  // Before any job or scheduled backup can start: it removes unfinished backup files.
+  CleanBackupDirectory();
+  if (config_.auto_upgrade != "never") {
+    // Before the socket answers and READY=1: a unit ordered after migrationd.service starts
+    // on an upgraded database.
+    LogStartupCheck();
+    RunAutoUpgrade();
+    return;
+  }
+  // Off the io thread: at 10,000 revisions the first parse takes most of a second, and the
+  // socket answers `status` meanwhile (saying it is loading).
+  startup_ = std::thread([this] { LogStartupCheck(); });
+}
+
 Service::~Service() {
   Shutdown();
+  if (startup_.joinable()) startup_.join();
   readers_.join();
   admin_readers_.join();
 }
@@ -149,13 +165,16 @@ Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
   return scripts_.Get();
 }
 
-void Service::LogStartupCheck() {
+void Service::CleanBackupDirectory() {
   std::error_code missing;
   if (std::filesystem::exists(backups_.directory(), missing)) {
     Status cleaned = backups_.Prepare();  // removes what an interrupted backup left
     if (!cleaned.ok()) spdlog::warn("{}", cleaned.message());
   }
   spdlog::info("backups go to {}", backups_.directory());
+}
+
+void Service::LogStartupCheck() {
   if (url_.dialect() == kDialectSqlite) {
     std::error_code error;
     if (!std::filesystem::exists(url_.target(), error) && !error) {
@@ -338,6 +357,14 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   if (request.command() == proto::BACKUP) return PreviewBackup(request);
   if (request.command() == proto::RESTORE) return PreviewRestore(request);
   proto::Result result;
+  if (request.command() == proto::STATUS && scripts_.Loading()) {
+    // Just started at many revisions: answer now with what is known, not after the parse.
+    result = StatusReply(nullptr, "", nullptr);
+    result.mutable_status()->set_loading(true);
+    result.set_message("migrationd is still loading the scripts in " + config_.migrations +
+                       "; current and pending revisions follow when it is done");
+    return result;
+  }
   auto scripts = LoadScripts();
   const std::optional<RecordedState> known = JobState();
   const RecordedState* known_state = known ? &*known : nullptr;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "core/backup.h"
 #include "core/backup_store.h"
@@ -49,10 +50,16 @@ class Service {
 
   void Handle(const proto::Request& request, const PeerIdentity& peer,
               std::shared_ptr<Responder> responder);
+  // Parses the scripts and logs the database's revision against their head (LogStartupCheck)
+  // on a thread of its own, so that the socket answers at once; with auto_upgrade, runs that
+  // and the upgrade before returning instead (READY=1 then means "upgraded").
+  void StartUp();
   // Logs the database's revision against the scripts' head, with a warning when they differ.
   void LogStartupCheck();
+  // Removes what an interrupted backup left in the backup directory.
+  void CleanBackupDirectory();
   // auto_upgrade (never | empty | always): at start, an upgrade to head as a normal job whose
-  // requester is the daemon itself; returns once it ended (READY=1 comes after it).
+  // requester is the daemon itself; returns once it ended.
   void RunAutoUpgrade();
   // Arms the backup timer on `io` when backup_interval is set (taking a missed run at once when
   // backup_catch_up is on).
@@ -179,6 +186,7 @@ class Service {
   // Admins' read-only requests have threads of their own: no flood of other users' requests
   // can keep `status` from an operator.
   boost::asio::thread_pool admin_readers_{2};
+  std::thread startup_;  // StartUp's; joined by the destructor
 };
 
 }  // namespace migrationd

@@ -49,7 +49,8 @@ TEMPLATE_TEST_CASE("every read-only command answers on a fresh database", "[daem
   CHECK(log.result().log().empty());
 
   // The start-up check told the operator what to run.
-  CHECK_THAT(daemon.Log(), Catch::Contains("4 revision(s) pending; run 'migctl upgrade'"));
+  CHECK_THAT(daemon.WaitForLog("pending;"),
+             Catch::Contains("4 revision(s) pending; run 'migctl upgrade'"));
 
   // Reading never creates migrationd's tables.
   CHECK(db.Query("SELECT 1").size() == 1);

@@ -260,6 +260,16 @@ std::string SlowRevision(const std::string& id, const std::string& parent, int s
          std::to_string(seconds) + ");\n" + "-- +downgrade\nDROP TABLE slow_marker;\n";
 }
 
+std::string Daemon::WaitForLog(const std::string& text, double seconds) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  std::string log = Log();
+  while (log.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    log = Log();
+  }
+  return log;
+}
+
 std::string GeneratedChain(const TempDir& dir, int count) {
   const std::filesystem::path migrations = dir / "generated";
   std::filesystem::create_directories(migrations);

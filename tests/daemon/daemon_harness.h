@@ -72,6 +72,9 @@ class Daemon {
   int Stop();
   void Kill();  // SIGKILL and wait
   std::string Log() const { return process_->Stderr(); }
+  // The log once it contains `text` (the start-up check runs beside the first requests), or
+  // as it is after `seconds`.
+  std::string WaitForLog(const std::string& text, double seconds = 15) const;
 
  private:
   std::string socket_;

@@ -72,5 +72,30 @@ TEST_CASE("a PostgreSQL upgrade commits and flushes WAL once per revision",
   CHECK(twenty_five.syncs - five.syncs <= 24);
 }
 
+TEST_CASE("status answers while the daemon is still loading 10,000 revisions, and says so",
+          "[daemon][performance]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations = testing::GeneratedChain(dir, 10'000);
+  // The harness returns once `status` answers: during the parse, at this size.
+  Daemon daemon(dir, "d", db.url(), migrations);
+  MigctlRun early = daemon.Migctl({"status"});
+  REQUIRE(early.exit_code == 0);
+  CHECK(early.result().status().loading());
+  CHECK_THAT(early.result().message(), Catch::Contains("still loading the scripts"));
+  CHECK(early.result().status().current_size() == 0);
+
+  // Once loaded, the same request has the revisions.
+  REQUIRE(testing::WaitForStatus(
+      daemon.socket(),
+      [](const proto::StatusInfo& status) {
+        return !status.loading() && status.pending() == 10'000;
+      },
+      60));
+  MigctlRun loaded = daemon.Migctl({"status"});
+  CHECK_FALSE(loaded.result().status().loading());
+  CHECK(testing::List(loaded.result().status().heads()) == std::vector<std::string>{"r10000"});
+}
+
 }  // namespace
 }  // namespace migrationd

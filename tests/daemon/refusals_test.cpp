@@ -51,7 +51,7 @@ TEST_CASE("a mistyped SQLite path is not created by reading it", "[daemon][refus
   CHECK(daemon.Migctl({"history"}).exit_code == 0);
   CHECK(daemon.Migctl({"backups"}).exit_code == 0);
   CHECK_FALSE(fs::exists(typo));
-  CHECK_THAT(daemon.Log(),
+  CHECK_THAT(daemon.WaitForLog(" does not exist"),
              Catch::Contains(typo + " does not exist") && Catch::Contains("check --database"));
   // A change creates it, as before.
   CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);

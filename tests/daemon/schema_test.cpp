@@ -132,8 +132,9 @@ TEMPLATE_TEST_CASE("check --schema reports a change made behind migrationd's bac
   Daemon restarted(dir, "restarted", db.url(), testing::SeedMigrationsDir(),
                    {"--check-schema-at-start", "true"});
   CHECK(testing::WaitForStatus(restarted.socket(), [](const proto::StatusInfo&) { return true; }));
-  CHECK_THAT(restarted.Log(), Catch::Contains("schema check: the database's schema is not") &&
-                                  Catch::Contains("+ column roles.colour"));
+  CHECK_THAT(restarted.WaitForLog("schema check:"),
+             Catch::Contains("schema check: the database's schema is not") &&
+                 Catch::Contains("+ column roles.colour"));
 }
 
 TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its id names",
