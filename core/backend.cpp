@@ -17,4 +17,9 @@ Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
   return OpenBackend(url);
 }
 
+Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened) {
+  if (!opened.ok()) return opened.status();
+  return std::shared_ptr<Backend>(std::move(opened).value());
+}
+
 }  // namespace migrationd

@@ -82,6 +82,12 @@ class Backend {
   // The user objects in the catalog, normalized (core/schema.h): what `baseline`, `stamp` and
   // `check --schema` compare with the schema the scripts produce.
   virtual Result<NormalizedSchema> ReadSchema() = 0;
+
+  // Whether a reader pool may keep this connection for the next read-only request: it is idle
+  // and still reads the database its URL names. SQLite: the path still names the file that was
+  // opened (a restore by rename, a deleted and recreated file make it stale). PostgreSQL: not
+  // pooled yet (daemon/reader_connections.h says why).
+  virtual bool Reusable() const { return false; }
 };
 
 // Opens a connection to the database the URL names. SQLite creates the file if it is missing.
@@ -89,5 +95,8 @@ Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url);
 // For reading only: a SQLite file that does not exist reads as an empty database and is not
 // created (PostgreSQL: as OpenBackend).
 Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url);
+
+// An opened backend as a shared_ptr (what a reader pool hands out), or the error.
+Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened);
 
 }  // namespace migrationd

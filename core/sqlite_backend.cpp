@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -45,10 +46,29 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
       db->exec("PRAGMA journal_mode = TRUNCATE");
     }
     db->exec("PRAGMA synchronous = FULL");
-    return std::unique_ptr<Backend>(new SqliteBackend(std::move(db), url.Redacted()));
+    return std::unique_ptr<Backend>(
+        new SqliteBackend(std::move(db), url.Redacted(), path == ":memory:" ? "" : path));
   } catch (const SQLite::Exception& e) {
     return Status::Database("cannot open SQLite database '" + url.target() + "': " + e.what());
   }
+}
+
+SqliteBackend::SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description,
+                             std::string path)
+    : db_(std::move(db)), description_(std::move(description)), path_(std::move(path)) {
+  struct stat info {};
+  if (!path_.empty() && stat(path_.c_str(), &info) == 0) {
+    device_ = info.st_dev;
+    inode_ = info.st_ino;
+  } else {
+    path_.clear();
+  }
+}
+
+bool SqliteBackend::Reusable() const {
+  struct stat info {};
+  return !path_.empty() && !in_transaction_ && stat(path_.c_str(), &info) == 0 &&
+         info.st_dev == device_ && info.st_ino == inode_;
 }
 
 std::string_view SqliteBackend::dialect() const { return kDialectSqlite; }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <sys/types.h>
 
 #include <memory>
 
@@ -38,13 +39,16 @@ class SqliteBackend final : public Backend {
   Status CheckForeignKeys() override;
   std::vector<std::string> VersionTablesDdl() const override;
   Result<NormalizedSchema> ReadSchema() override;  // in sqlite_schema.cpp
+  bool Reusable() const override;
 
  private:
-  SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description)
-      : db_(std::move(db)), description_(std::move(description)) {}
+  SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path);
 
   std::unique_ptr<SQLite::Database> db_;
   std::string description_;
+  std::string path_;  // empty: a missing file read as an empty database (in memory)
+  dev_t device_ = 0;  // of the file when it was opened
+  ino_t inode_ = 0;
   bool in_transaction_ = false;
 };
 

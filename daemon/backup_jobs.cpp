@@ -64,7 +64,7 @@ Result<std::string> Service::Identity(bool create) const {
     std::lock_guard lock(identity_mutex_);
     if (!identity_.empty()) return identity_;
   }
-  auto backend = create ? OpenBackend(url_) : OpenBackendForReading(url_);
+  auto backend = create ? Shared(OpenBackend(url_)) : connections_.Borrow();
   if (!backend.ok()) return backend.status();
   auto identity = ReadDatabaseIdentity(**backend, url_, create);
   if (!identity.ok()) return identity.status();

@@ -10,12 +10,12 @@ namespace {
 
 // A connection and a runner for one read-only request.
 struct Reader {
-  std::unique_ptr<Backend> backend;
+  std::shared_ptr<Backend> backend;
   std::unique_ptr<MigrationRunner> runner;
 };
 
 Result<Reader> OpenReader(const QueryContext& context) {
-  auto backend = OpenBackendForReading(context.url);
+  auto backend = OpenForReading(context);
   if (!backend.ok()) return backend.status();
   Reader reader{std::move(backend).value(), nullptr};
   reader.runner = std::make_unique<MigrationRunner>(context.scripts, *reader.backend);
@@ -25,7 +25,7 @@ Result<Reader> OpenReader(const QueryContext& context) {
 // The version tables' state: the one the daemon keeps while its job runs, else read now.
 Result<RecordedState> ReadState(const QueryContext& context) {
   if (context.known != nullptr) return *context.known;
-  auto backend = OpenBackendForReading(context.url);
+  auto backend = OpenForReading(context);
   if (!backend.ok()) return backend.status();
   return VersionStore(**backend).ReadState();
 }
@@ -73,6 +73,11 @@ Status FillRevisions(const QueryContext& context, const std::vector<std::string>
 }
 
 }  // namespace
+
+Result<std::shared_ptr<Backend>> OpenForReading(const QueryContext& context) {
+  if (context.connections != nullptr) return context.connections->Borrow();
+  return Shared(OpenBackendForReading(context.url));
+}
 
 std::string JoinRevisions(const std::vector<std::string>& revisions) {
   std::string joined;
@@ -208,7 +213,7 @@ proto::Result QueryCheck(const QueryContext& context, bool schema) {
           step.Describe() + "; fix the cause, then 'migctl resume' runs the remaining statements");
     }
     if (schema) {
-      auto live = OpenBackendForReading(context.url);
+      auto live = OpenForReading(context);
       Status same =
           live.ok() ? CheckSchemaAt(**live, context.scripts, *context.expected, *current, result)
                     : live.status();

@@ -12,6 +12,7 @@
 #include "core/script_directory.h"
 #include "core/version_store.h"
 #include "daemon/config.h"
+#include "daemon/reader_connections.h"
 #include "migrationd.pb.h"
 
 namespace migrationd {
@@ -30,7 +31,12 @@ struct QueryContext {
   const RecordedState* known = nullptr;
   // The schema each revision produces (baseline, check --schema, the stamp guard).
   ExpectedSchemas* expected = nullptr;
+  // Connections kept between requests (none: each read opens its own).
+  ReaderConnections* connections = nullptr;
 };
+
+// A connection for one read-only request: borrowed from context.connections when there is one.
+Result<std::shared_ptr<Backend>> OpenForReading(const QueryContext& context);
 
 proto::Result QueryCurrent(const QueryContext& context);
 proto::Result QueryHeads(const QueryContext& context);

@@ -92,7 +92,7 @@ Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts
 }
 
 proto::Result QueryBaseline(const QueryContext& context) {
-  auto live = OpenBackendForReading(context.url);
+  auto live = OpenForReading(context);
   if (!live.ok()) return ErrorResult(live.status());
   auto match = FindBaseline(**live, context.scripts, *context.expected);
   if (!match.ok()) return ErrorResult(match.status());

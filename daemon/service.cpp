@@ -191,7 +191,7 @@ void Service::LogStartupCheck() {
     return;
   }
   proto::StatusInfo status;
-  FillDatabaseStatus({config_, url_, **scripts}, status);
+  FillDatabaseStatus({config_, url_, **scripts, nullptr, nullptr, &connections_}, status);
   if (!status.error().empty()) {
     spdlog::error("cannot read the database's revision: {}", status.error());
     return;
@@ -298,7 +298,8 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   status->set_database(url_.Redacted());
   status->set_dialect(url_.dialect());
   status->set_migrations(config_.migrations);
-  if (scripts != nullptr) FillDatabaseStatus({config_, url_, *scripts, known}, *status);
+  if (scripts != nullptr)
+    FillDatabaseStatus({config_, url_, *scripts, known, nullptr, &connections_}, *status);
   if (scripts != nullptr) status->set_scripts_loaded_at(FormatIsoTimestamp(scripts_.loaded_at()));
   status->set_from_job_state(known != nullptr);
   if (!error.empty()) status->set_error(error);
@@ -375,7 +376,7 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   } else if (!scripts.ok()) {
     result = ErrorResult(scripts.status());
   } else {
-    QueryContext context{config_, url_, **scripts, known_state, &expected_};
+    QueryContext context{config_, url_, **scripts, known_state, &expected_, &connections_};
     switch (request.command()) {
       case proto::CURRENT:
         result = QueryCurrent(context);

@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
 #include "daemon/peer_identity.h"
+#include "daemon/reader_connections.h"
 #include "daemon/request_checks.h"
 #include "daemon/responder.h"
 
@@ -182,6 +183,8 @@ class Service {
   mutable std::mutex job_state_mutex_;
   std::optional<RecordedState> job_state_;  // guarded by job_state_mutex_
   JobQueue jobs_;
+  // Before the pools: their threads give connections back until they are joined.
+  mutable ReaderConnections connections_{url_, 6};
   boost::asio::thread_pool readers_{4};
   // Admins' read-only requests have threads of their own: no flood of other users' requests
   // can keep `status` from an operator.

@@ -135,3 +135,34 @@ TEST_CASE("the scripts directory is parsed again only when a file changed", "[da
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// Reads borrow kept connections (daemon/reader_connections.h): one kept across a replaced or
+// removed database file would go on reading the old file.
+TEST_CASE("reads kept on an open connection follow a SQLite file replaced or removed",
+          "[daemon][reads]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  auto current = [&] { return testing::List(daemon.Migctl({"current"}).result().current()); };
+  for (int i = 0; i < 3; ++i) CHECK(current() == std::vector<std::string>{kHead});
+
+  // Another database at 001 put in its place by rename (what a copy-and-swap restore does).
+  SqliteDatabase other;
+  Daemon other_daemon(dir, "other", other.url(), testing::SeedMigrationsDir());
+  REQUIRE(other_daemon.Migctl({"upgrade", "001", "--no-backup"}).exit_code == 0);
+  fs::rename(other.path(), db.path());
+  CHECK(current() == std::vector<std::string>{"001_group_ai"});
+  CHECK(daemon.Migctl({"status"}).result().status().pending() == 2);
+
+  // Removed: it reads as empty (and is not created), as on a first read.
+  fs::remove(db.path());
+  CHECK(current().empty());
+  CHECK_FALSE(fs::exists(db.path()));
+}
+
+}  // namespace
+}  // namespace migrationd

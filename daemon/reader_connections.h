@@ -1,0 +1,39 @@
+// ReaderConnections: the daemon's read-only requests borrow a database connection and give it
+// back, instead of opening one per request. Opening is what a read cost: SQLite parses the
+// whole schema on every open (at 1,000 tables that was most of a `status`), and a borrowed
+// connection re-parses only after a schema change, which SQLite notices by itself.
+//
+// Only connections whose Backend says they are reusable are pooled (Backend::Reusable): SQLite
+// connections on a file that the database path still names. PostgreSQL connections are opened
+// per request for now: an idle pooled session would hold a server connection slot and could be
+// ended by the server between requests (docs/BENCHMARKS.md has the figures).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/database_url.h"
+
+namespace migrationd {
+
+class ReaderConnections {
+ public:
+  // Keeps at most `keep` idle connections (one per reader thread is enough).
+  ReaderConnections(DatabaseUrl url, size_t keep);
+  // A connection for reading; given back when the last copy of the pointer goes (the pool may
+  // be destroyed first: the connection is then closed).
+  Result<std::shared_ptr<Backend>> Borrow();
+
+ private:
+  struct Idle {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Backend>> connections;  // guarded by mutex
+    size_t keep = 0;
+  };
+  const DatabaseUrl url_;
+  std::shared_ptr<Idle> idle_;
+};
+
+}  // namespace migrationd
