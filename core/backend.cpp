@@ -14,6 +14,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
 
 Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
   if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url, false);
+  if (url.dialect() == kDialectPostgresql) return PostgresBackend::OpenForReading(url);
   return OpenBackend(url);
 }
 

@@ -85,8 +85,8 @@ class Backend {
 
   // Whether a reader pool may keep this connection for the next read-only request: it is idle
   // and still reads the database its URL names. SQLite: the path still names the file that was
-  // opened (a restore by rename, a deleted and recreated file make it stale). PostgreSQL: not
-  // pooled yet (daemon/reader_connections.h says why).
+  // opened (a restore by rename, a deleted and recreated file make it stale). PostgreSQL: the
+  // session is open as far as the client knows (the pool checks it with a query on reuse).
   virtual bool Reusable() const { return false; }
 };
 

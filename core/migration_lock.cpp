@@ -379,4 +379,10 @@ Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl&
   return ReadAdvisoryLockHolder(**opened);
 }
 
+Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url,
+                                                              Backend& connection) {
+  if (url.dialect() == kDialectSqlite) return ReadFileLockHolder(url);
+  return ReadAdvisoryLockHolder(connection);
+}
+
 }  // namespace migrationd

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "core/backend.h"
 #include "core/database_url.h"
 #include "core/status.h"
 
@@ -70,5 +71,9 @@ Result<std::unique_ptr<MigrationLock>> AcquireMigrationLock(const DatabaseUrl& u
 
 // The current holder, or nullopt if the lock is free.
 Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url);
+// The same, asked on an open connection to that database (PostgreSQL; SQLite reads the lock
+// file and ignores it).
+Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url,
+                                                              Backend& connection);
 
 }  // namespace migrationd

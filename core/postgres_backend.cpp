@@ -63,6 +63,21 @@ Result<std::unique_ptr<Backend>> PostgresBackend::Open(const DatabaseUrl& url) {
   }
 }
 
+Result<std::unique_ptr<Backend>> PostgresBackend::OpenForReading(const DatabaseUrl& url) {
+  auto opened = Open(url);
+  if (!opened.ok()) return opened;
+  MIGRATIOND_RETURN_IF_ERROR(
+      (*opened)
+          ->Query("SELECT set_config('idle_session_timeout', '60s', false) WHERE "
+                  "CAST(current_setting('server_version_num') AS INTEGER) >= 140000")
+          .status());
+  return opened;
+}
+
+bool PostgresBackend::Reusable() const {
+  return db_->connection.is_open() && db_->transaction == nullptr;
+}
+
 std::string_view PostgresBackend::dialect() const { return kDialectPostgresql; }
 
 Status PostgresBackend::Begin() {

@@ -14,6 +14,10 @@ namespace migrationd {
 class PostgresBackend final : public Backend {
  public:
   static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url);
+  // A session for read-only requests, which the daemon keeps between them: the server ends it
+  // after a minute unused (idle_session_timeout, PostgreSQL 14+), so that an idle daemon holds
+  // no connection slot for long; a kept session found dead is replaced.
+  static Result<std::unique_ptr<Backend>> OpenForReading(const DatabaseUrl& url);
   ~PostgresBackend() override;
 
   std::string_view dialect() const override;
@@ -35,6 +39,7 @@ class PostgresBackend final : public Backend {
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
   Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
+  bool Reusable() const override;
 
  private:
   int connection_version() const;  // the server's version number, e.g. 150018

@@ -364,8 +364,12 @@ proto::Result QueryRepairPreview(const QueryContext& context,
 void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) {
   for (const auto& head : context.scripts.graph().Heads()) status.add_heads(head);
   // While this daemon's job runs, it holds the lock: the caller names the job as the holder.
-  auto holder = context.known != nullptr ? Result<std::optional<LockHolderInfo>>(std::nullopt)
-                                         : ReadMigrationLockHolder(context.url);
+  Result<std::optional<LockHolderInfo>> holder = std::optional<LockHolderInfo>();
+  if (context.known == nullptr) {
+    auto connection = OpenForReading(context);
+    holder = connection.ok() ? ReadMigrationLockHolder(context.url, **connection)
+                             : Result<std::optional<LockHolderInfo>>(connection.status());
+  }
   if (holder.ok() && *holder) {
     proto::LockHolder* lock = status.mutable_lock();
     lock->set_held(true);

@@ -7,16 +7,22 @@ ReaderConnections::ReaderConnections(DatabaseUrl url, size_t keep)
   idle_->keep = keep;
 }
 
-Result<std::shared_ptr<Backend>> ReaderConnections::Borrow() {
-  std::unique_ptr<Backend> connection;
-  {
-    std::lock_guard lock(idle_->mutex);
-    while (!idle_->connections.empty() && !connection) {
+std::unique_ptr<Backend> ReaderConnections::TakeIdle() {
+  for (;;) {
+    std::unique_ptr<Backend> connection;
+    {
+      std::lock_guard lock(idle_->mutex);
+      if (idle_->connections.empty()) return nullptr;
       connection = std::move(idle_->connections.back());
       idle_->connections.pop_back();
-      if (!connection->Reusable()) connection.reset();  // the file was replaced or removed
     }
+    // Stale ones are dropped: the file was replaced or removed, the server ended the session.
+    if (connection->Reusable() && connection->Query("SELECT 1").ok()) return connection;
   }
+}
+
+Result<std::shared_ptr<Backend>> ReaderConnections::Borrow() {
+  std::unique_ptr<Backend> connection = TakeIdle();
   if (!connection) {
     auto opened = OpenBackendForReading(url_);
     if (!opened.ok()) return opened.status();

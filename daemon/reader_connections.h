@@ -3,10 +3,11 @@
 // whole schema on every open (at 1,000 tables that was most of a `status`), and a borrowed
 // connection re-parses only after a schema change, which SQLite notices by itself.
 //
-// Only connections whose Backend says they are reusable are pooled (Backend::Reusable): SQLite
-// connections on a file that the database path still names. PostgreSQL connections are opened
-// per request for now: an idle pooled session would hold a server connection slot and could be
-// ended by the server between requests (docs/BENCHMARKS.md has the figures).
+// Only connections whose Backend says they are reusable are kept (Backend::Reusable): SQLite
+// connections on a file that the database path still names; PostgreSQL sessions, which also
+// answer a `SELECT 1` before reuse (the server may have ended one: a restart,
+// idle_session_timeout, which read sessions set to a minute so that an idle daemon gives its
+// connection slots back).
 #pragma once
 
 #include <memory>
@@ -32,6 +33,9 @@ class ReaderConnections {
     std::vector<std::unique_ptr<Backend>> connections;  // guarded by mutex
     size_t keep = 0;
   };
+  // An idle connection that still works, or nullptr.
+  std::unique_ptr<Backend> TakeIdle();
+
   const DatabaseUrl url_;
   std::shared_ptr<Idle> idle_;
 };

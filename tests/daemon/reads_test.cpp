@@ -166,3 +166,30 @@ TEST_CASE("reads kept on an open connection follow a SQLite file replaced or rem
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("a kept PostgreSQL read session that the server ended is replaced",
+          "[daemon][reads]") {
+  PostgresDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  REQUIRE(daemon.Migctl({"status"}).exit_code == 0);
+  // The daemon keeps its read session: ending it (a server restart, idle_session_timeout,
+  // an administrator) must not fail the next requests.
+  const Rows ended = db.Query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+      " AND pid <> pg_backend_pid()");
+  REQUIRE_FALSE(ended.empty());
+  for (int i = 0; i < 3; ++i) {
+    MigctlRun status = daemon.Migctl({"status"});
+    CHECK(status.exit_code == 0);
+    CHECK(status.result().status().error().empty());
+    CHECK(testing::List(status.result().status().current()) == std::vector<std::string>{kHead});
+  }
+}
+
+}  // namespace
+}  // namespace migrationd
