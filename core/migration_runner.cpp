@@ -344,7 +344,10 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
     const auto started = Clock::now();
     HistoryEntry entry = StepEntry(step, requester);
     status = RunStatements(scripts_.script(step.revision), step);
-    if (status.ok()) status = store_.WriteHeads(step.heads_after);
+    if (status.ok()) {
+      status = store_.MoveHeads(i == 0 ? plan.heads_before : plan.steps[i - 1].heads_after,
+                                step.heads_after);
+    }
     if (status.ok()) {
       entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
       entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
@@ -464,7 +467,7 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   // A non-transactional script records its outcome in a transaction of its own.
   if (status.ok() && !transactional) status = backend_.Begin();
   if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);
-  if (status.ok()) status = store_.WriteHeads(step.heads_after);
+  if (status.ok()) status = store_.MoveHeads(expected_heads, step.heads_after);
   // The progress row goes with the version rows: both say the revision is complete.
   if (status.ok() && !transactional) status = store_.ClearProgress(step.revision);
   if (status.ok()) {

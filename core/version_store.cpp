@@ -53,9 +53,16 @@ Status VersionStore::EnsureTables() {
   return Status::Ok();
 }
 
+Result<bool> VersionStore::HasTable(const std::string& table) {
+  if (tables_seen_.contains(table)) return true;
+  auto exists = backend_.TableExists(table);
+  if (exists.ok() && *exists && !backend_.InTransaction()) tables_seen_.insert(table);
+  return exists;
+}
+
 Result<std::vector<std::string>> VersionStore::ReadHeads() {
   // A database migrationd never touched is at base; reading it must not create anything.
-  auto exists = backend_.TableExists("migrationd_version");
+  auto exists = HasTable("migrationd_version");
   if (!exists.ok()) return exists.status();
   if (!*exists) return std::vector<std::string>();
   auto rows = backend_.Query("SELECT revision FROM migrationd_version ORDER BY revision");
@@ -66,7 +73,7 @@ Result<std::vector<std::string>> VersionStore::ReadHeads() {
 }
 
 Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
-  auto exists = backend_.TableExists("migrationd_history");
+  auto exists = HasTable("migrationd_history");
   if (!exists.ok()) return exists.status();
   if (!*exists) return std::vector<HistoryEntry>();
   std::string sql =
@@ -105,7 +112,7 @@ Result<RecordedState> VersionStore::ReadState() {
   auto heads = ReadHeads();
   if (!heads.ok()) return heads.status();
   state.heads = std::move(heads).value();
-  auto exists = backend_.TableExists("migrationd_history");
+  auto exists = HasTable("migrationd_history");
   if (!exists.ok()) return exists.status();
   if (!*exists) return state;
   auto rows = backend_.Query(
@@ -143,7 +150,7 @@ std::string IncompleteStep::Describe() const {
 
 Result<std::vector<IncompleteStep>> VersionStore::ReadIncomplete() {
   std::vector<IncompleteStep> steps;
-  auto exists = backend_.TableExists("migrationd_progress");
+  auto exists = HasTable("migrationd_progress");
   if (!exists.ok()) return exists.status();
   if (!*exists) return steps;
   auto rows = backend_.Query(
@@ -184,6 +191,18 @@ Status VersionStore::WriteHeads(const std::vector<std::string>& heads) {
     if (!inserted.ok()) return inserted.status().WithContext("cannot write migrationd_version");
   }
   return Status::Ok();
+}
+
+Status VersionStore::MoveHeads(const std::vector<std::string>& from,
+                               const std::vector<std::string>& to) {
+  if (from.size() == 1 && to.size() == 1) {
+    auto moved = backend_.Query(
+        "UPDATE migrationd_version SET revision = $2 WHERE revision = $1 RETURNING revision",
+        {from.front(), to.front()});
+    if (!moved.ok()) return moved.status().WithContext("cannot write migrationd_version");
+    if (moved->size() == 1) return Status::Ok();
+  }
+  return WriteHeads(to);
 }
 
 Status VersionStore::AppendHistory(const HistoryEntry& entry) {
