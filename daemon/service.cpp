@@ -504,7 +504,7 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
       Service& service;
       ~KnownWhileRunning() { service.SetJobState(std::nullopt); }
     } known{*this};
-    if (auto backend = OpenBackendForReading(url_); backend.ok()) {
+    if (auto backend = connections_.Borrow(); backend.ok()) {
       auto state = VersionStore(**backend).ReadState();
       if (state.ok()) SetJobState(std::move(state).value());
     }

@@ -170,8 +170,7 @@ TEST_CASE("reads kept on an open connection follow a SQLite file replaced or rem
 namespace migrationd {
 namespace {
 
-TEST_CASE("a kept PostgreSQL read session that the server ended is replaced",
-          "[daemon][reads]") {
+TEST_CASE("a kept PostgreSQL read session that the server ended is replaced", "[daemon][reads]") {
   PostgresDatabase db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
