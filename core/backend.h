@@ -86,8 +86,11 @@ class Backend {
   // Whether a reader pool may keep this connection for the next read-only request: it is idle
   // and still reads the database its URL names. SQLite: the path still names the file that was
   // opened (a restore by rename, a deleted and recreated file make it stale). PostgreSQL: the
-  // session is open as far as the client knows (the pool checks it with a query on reuse).
+  // session is open as far as the client knows. Cheap: asked when a request gives it back.
   virtual bool Reusable() const { return false; }
+  // Asked before a kept connection is used again: whether it still works. PostgreSQL: the
+  // server may have ended the session (a restart, idle_session_timeout): one `SELECT 1`.
+  virtual bool Alive() { return Reusable(); }
 };
 
 // Opens a connection to the database the URL names. SQLite creates the file if it is missing.

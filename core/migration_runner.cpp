@@ -47,15 +47,26 @@ Result<std::vector<ChangedScript>> ChangedAppliedScripts(const ScriptDirectory& 
   auto pending = graph.Pending(*heads);
   if (!pending.ok()) return pending.status();
   std::set<std::string> not_applied(pending->begin(), pending->end());
+  // One merge of two maps sorted by id (no lookup per revision: at 10,000 revisions the
+  // lookups were most of a `check`); the few changed ones are then listed in graph order.
+  std::set<std::string> differs;
+  const std::map<std::string, Script>& all = scripts.scripts();
+  auto script = all.begin();
+  for (const auto& [id, record] : state.applied) {
+    while (script != all.end() && script->first < id) ++script;
+    if (script == all.end()) break;
+    // Applied before checksums were kept (or by hand): nothing to compare with. A revision
+    // without a script is reported by the graph checks, not here.
+    if (script->first != id || record.checksum.empty() || not_applied.count(id)) continue;
+    if (!script->second.ChecksumIs(dialect, record.checksum)) differs.insert(id);
+  }
   std::vector<ChangedScript> changed;
+  if (differs.empty()) return changed;
   for (const auto& id : graph.TopologicalOrder()) {
-    if (not_applied.count(id)) continue;
-    auto it = state.applied.find(id);
-    // Applied before checksums were kept (or by hand): nothing to compare with.
-    if (it == state.applied.end() || it->second.checksum.empty()) continue;
-    const Script& script = scripts.script(id);
-    std::string now = script.Checksum(dialect);
-    if (now != it->second.checksum) changed.push_back({id, script.path, it->second.checksum, now});
+    if (!differs.count(id)) continue;
+    const Script& changed_script = scripts.script(id);
+    changed.push_back(
+        {id, changed_script.path, state.applied.at(id).checksum, changed_script.Checksum(dialect)});
   }
   return changed;
 }

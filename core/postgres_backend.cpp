@@ -78,6 +78,8 @@ bool PostgresBackend::Reusable() const {
   return db_->connection.is_open() && db_->transaction == nullptr;
 }
 
+bool PostgresBackend::Alive() { return Reusable() && Query("SELECT 1", {}).ok(); }
+
 std::string_view PostgresBackend::dialect() const { return kDialectPostgresql; }
 
 Status PostgresBackend::Begin() {

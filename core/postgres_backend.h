@@ -40,6 +40,7 @@ class PostgresBackend final : public Backend {
   std::vector<std::string> VersionTablesDdl() const override;
   Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
   bool Reusable() const override;
+  bool Alive() override;
 
  private:
   int connection_version() const;  // the server's version number, e.g. 150018

@@ -464,6 +464,13 @@ std::string Script::Checksum(std::string_view dialect) const {
   return ComputeChecksum(dialect);
 }
 
+bool Script::ChecksumIs(std::string_view dialect, const std::string& checksum) const {
+  if (auto sealed = sealed_checksums_.find(dialect); sealed != sealed_checksums_.end()) {
+    return sealed->second == checksum;
+  }
+  return ComputeChecksum(dialect) == checksum;
+}
+
 void Script::SealChecksums() {
   sealed_checksums_.clear();
   for (std::string_view dialect : {kDialectSqlite, kDialectPostgresql}) {

@@ -66,6 +66,8 @@ struct Script {
   std::vector<SqlStatement> Statements(Direction direction, std::string_view dialect) const;
   // SHA-256 of the effective text on `dialect` (upgrade and downgrade, as they would run).
   std::string Checksum(std::string_view dialect) const;
+  // Whether Checksum(dialect) is `checksum`, without a copy when the checksums are sealed.
+  bool ChecksumIs(std::string_view dialect, const std::string& checksum) const;
   // Transaction control (BEGIN, COMMIT, ROLLBACK, END, ...) in a transactional revision is a
   // parse error naming the file and line. `dialect` "": each engine's section by its lexer and
   // the common sections portably (at parse); an engine: the common sections by its lexer.

@@ -32,6 +32,8 @@ class ScriptDirectory {
   const RevisionGraph& graph() const { return graph_; }
   // The script of a revision the graph contains.
   const Script& script(const std::string& id) const { return scripts_.at(id); }
+  // Every script, by revision id.
+  const std::map<std::string, Script>& scripts() const { return scripts_; }
 
   // Checks that every revision can run on `dialect` (has an upgrade section for it).
   Status CheckDialect(std::string_view dialect) const;

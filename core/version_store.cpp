@@ -107,7 +107,21 @@ Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
   return history;
 }
 
-Result<RecordedState> VersionStore::ReadState() {
+std::optional<std::map<std::string, AppliedRecord>> HistoryReplayCache::Find(
+    const std::string& marker) const {
+  std::lock_guard lock(mutex_);
+  if (marker.empty() || marker != marker_) return std::nullopt;
+  return applied_;
+}
+
+void HistoryReplayCache::Store(std::string marker,
+                               const std::map<std::string, AppliedRecord>& applied) {
+  std::lock_guard lock(mutex_);
+  marker_ = std::move(marker);
+  applied_ = applied;
+}
+
+Result<RecordedState> VersionStore::ReadState(HistoryReplayCache* cache) {
   RecordedState state;
   auto heads = ReadHeads();
   if (!heads.ok()) return heads.status();
@@ -115,14 +129,27 @@ Result<RecordedState> VersionStore::ReadState() {
   auto exists = HasTable("migrationd_history");
   if (!exists.ok()) return exists.status();
   if (!*exists) return state;
+  auto incomplete = ReadIncomplete();
+  if (!incomplete.ok()) return incomplete.status();
+  state.incomplete = std::move(incomplete).value();
+  std::string marker;
+  if (cache != nullptr) {
+    auto last = backend_.Query(
+        "SELECT (SELECT count(*) FROM migrationd_history), id, revision, direction, finished_at"
+        " FROM migrationd_history ORDER BY id DESC LIMIT 1");
+    if (!last.ok()) return last.status().WithContext("cannot read migrationd_history");
+    if (last->empty()) return state;
+    for (const auto& field : last->front()) marker += Text(field) + "\n";
+    if (auto applied = cache->Find(marker)) {
+      state.applied = std::move(*applied);
+      return state;
+    }
+  }
   auto rows = backend_.Query(
       "SELECT revision, direction, checksum, finished_at, heads_after FROM migrationd_history"
       " WHERE outcome = 'success' AND direction IN ('upgrade', 'downgrade', 'stamp', 'repair')"
       " ORDER BY id");
   if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_history");
-  auto incomplete = ReadIncomplete();
-  if (!incomplete.ok()) return incomplete.status();
-  state.incomplete = std::move(incomplete).value();
   for (const auto& row : *rows) {
     const std::string revision = Text(row[0]), direction = Text(row[1]), checksum = Text(row[2]);
     // A stamp row without a checksum marks its revision not applied, unless it is the one row
@@ -134,6 +161,7 @@ Result<RecordedState> VersionStore::ReadState() {
       state.applied[revision] = {checksum, Text(row[3])};
     }
   }
+  if (cache != nullptr) cache->Store(std::move(marker), state.applied);
   return state;
 }
 

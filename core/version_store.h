@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,6 +80,21 @@ struct RecordedState {
   std::vector<IncompleteStep> incomplete;
 };
 
+// The applied records replayed from the history, kept between read requests: at 10,000
+// revisions the replay read 10,000 rows per `status`. Valid while the history has the row count
+// and the last row (id, revision, direction, finish time) it was replayed from: migrationd only
+// appends to it, and a restored or replaced database differs in one of those. Thread-safe.
+class HistoryReplayCache {
+ public:
+  std::optional<std::map<std::string, AppliedRecord>> Find(const std::string& marker) const;
+  void Store(std::string marker, const std::map<std::string, AppliedRecord>& applied);
+
+ private:
+  mutable std::mutex mutex_;
+  std::string marker_;                            // guarded by mutex_
+  std::map<std::string, AppliedRecord> applied_;  // guarded by mutex_
+};
+
 class VersionStore {
  public:
   explicit VersionStore(Backend& backend) : backend_(backend) {}
@@ -89,8 +106,9 @@ class VersionStore {
   Result<std::vector<std::string>> ReadHeads();
   // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
-  // The version rows and the applied records, replayed from the history (one read each).
-  Result<RecordedState> ReadState();
+  // The version rows and the applied records, replayed from the history (one read each); with
+  // a cache, the history is read only when it changed.
+  Result<RecordedState> ReadState(HistoryReplayCache* cache = nullptr);
   // The `transaction: none` steps that started and did not finish (none: the table is absent).
   Result<std::vector<IncompleteStep>> ReadIncomplete();
   // Creates or replaces the progress row of `step` (autocommit: it must survive the step).

@@ -27,7 +27,7 @@ Result<RecordedState> ReadState(const QueryContext& context) {
   if (context.known != nullptr) return *context.known;
   auto backend = OpenForReading(context);
   if (!backend.ok()) return backend.status();
-  return VersionStore(**backend).ReadState();
+  return VersionStore(**backend).ReadState(context.history);
 }
 
 void Fill(proto::RevisionInfo& info, const ScriptDirectory& scripts, std::string_view dialect,

@@ -33,6 +33,8 @@ struct QueryContext {
   ExpectedSchemas* expected = nullptr;
   // Connections kept between requests (none: each read opens its own).
   ReaderConnections* connections = nullptr;
+  // The history's replay kept between requests (none: replayed on every read).
+  HistoryReplayCache* history = nullptr;
 };
 
 // A connection for one read-only request: borrowed from context.connections when there is one.

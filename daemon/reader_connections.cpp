@@ -17,7 +17,7 @@ std::unique_ptr<Backend> ReaderConnections::TakeIdle() {
       idle_->connections.pop_back();
     }
     // Stale ones are dropped: the file was replaced or removed, the server ended the session.
-    if (connection->Reusable() && connection->Query("SELECT 1").ok()) return connection;
+    if (connection->Alive()) return connection;
   }
 }
 

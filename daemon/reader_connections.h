@@ -5,7 +5,7 @@
 //
 // Only connections whose Backend says they are reusable are kept (Backend::Reusable): SQLite
 // connections on a file that the database path still names; PostgreSQL sessions, which also
-// answer a `SELECT 1` before reuse (the server may have ended one: a restart,
+// answer a `SELECT 1` before reuse (Backend::Alive: the server may have ended one, a restart or
 // idle_session_timeout, which read sessions set to a minute so that an idle daemon gives its
 // connection slots back).
 #pragma once

@@ -191,7 +191,8 @@ void Service::LogStartupCheck() {
     return;
   }
   proto::StatusInfo status;
-  FillDatabaseStatus({config_, url_, **scripts, nullptr, nullptr, &connections_}, status);
+  FillDatabaseStatus({config_, url_, **scripts, nullptr, nullptr, &connections_, &history_},
+                     status);
   if (!status.error().empty()) {
     spdlog::error("cannot read the database's revision: {}", status.error());
     return;
@@ -299,7 +300,8 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   status->set_dialect(url_.dialect());
   status->set_migrations(config_.migrations);
   if (scripts != nullptr)
-    FillDatabaseStatus({config_, url_, *scripts, known, nullptr, &connections_}, *status);
+    FillDatabaseStatus({config_, url_, *scripts, known, nullptr, &connections_, &history_},
+                       *status);
   if (scripts != nullptr) status->set_scripts_loaded_at(FormatIsoTimestamp(scripts_.loaded_at()));
   status->set_from_job_state(known != nullptr);
   if (!error.empty()) status->set_error(error);
@@ -376,7 +378,8 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   } else if (!scripts.ok()) {
     result = ErrorResult(scripts.status());
   } else {
-    QueryContext context{config_, url_, **scripts, known_state, &expected_, &connections_};
+    QueryContext context{config_,    url_,          **scripts, known_state,
+                         &expected_, &connections_, &history_};
     switch (request.command()) {
       case proto::CURRENT:
         result = QueryCurrent(context);

@@ -185,6 +185,7 @@ class Service {
   JobQueue jobs_;
   // Before the pools: their threads give connections back until they are joined.
   mutable ReaderConnections connections_{url_, 6};
+  mutable HistoryReplayCache history_;
   boost::asio::thread_pool readers_{4};
   // Admins' read-only requests have threads of their own: no flood of other users' requests
   // can keep `status` from an operator.

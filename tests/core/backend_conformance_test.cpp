@@ -388,3 +388,29 @@ TEST_CASE("the daemon's SQLite connection journals by truncating, durably, and l
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// The daemon keeps read connections open between requests: a table created or dropped by
+// another connection meanwhile must be seen by the kept one.
+TEMPLATE_TEST_CASE("a kept connection sees tables another connection created or dropped",
+                   "[backend]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  db.Exec("CREATE TABLE present (id INTEGER)");
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto kept = OpenBackendForReading(*url);
+  REQUIRE(kept.ok());
+  CHECK((*kept)->TableExists("present").value());
+  CHECK_FALSE((*kept)->TableExists("later").value());
+  CHECK_FALSE((*kept)->TableExists("odd \"name").value());
+
+  db.Exec("CREATE TABLE later (id INTEGER)");
+  db.Exec("DROP TABLE present");
+  CHECK_FALSE((*kept)->TableExists("present").value());
+  CHECK((*kept)->TableExists("later").value());
+}
+
+}  // namespace
+}  // namespace migrationd

@@ -289,3 +289,29 @@ TEST_CASE("a PostgreSQL backup records the cluster and database it came from",
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// Reads keep the history's replay between requests (core/version_store.h HistoryReplayCache):
+// a history written by another daemon must be read again.
+TEMPLATE_TEST_CASE("check follows a repair recorded by another daemon", "[daemon][integrity]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  std::string migrations = testing::SeedMigrationsPlus(dir, {});
+  Daemon reader(dir, "reader", db.url(), migrations);
+  Daemon writer(dir, "writer", db.url(), migrations);
+  REQUIRE(writer.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  CHECK(reader.Migctl({"check"}).exit_code == 0);
+  Edit001(migrations);
+  CHECK(reader.Migctl({"check"}).exit_code == 7);
+  REQUIRE(writer.Migctl({"repair", "001", "--reason", "edited on purpose"}).exit_code == 0);
+  CHECK(reader.Migctl({"check"}).exit_code == 0);
+  // And back: the reader sees the next change to the history too.
+  REQUIRE(writer.Migctl({"downgrade", "001", "--no-backup"}).exit_code == 0);
+  CHECK(reader.Migctl({"check"}).exit_code == 3);
+}
+
+}  // namespace
+}  // namespace migrationd
