@@ -1,6 +1,7 @@
 #include "core/expected_schema.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/migration_runner.h"
 #include "core/scratch_database.h"
@@ -28,6 +29,23 @@ Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
   return Status::Ok();
 }
 
+// A scratch database and a connection to it; the connection closes first (it is declared
+// second), then the database is dropped.
+struct Scratch {
+  std::unique_ptr<ScratchDatabase> database;
+  std::unique_ptr<Backend> backend;
+};
+
+Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server) {
+  auto created = ScratchDatabase::Create(like, server);
+  if (!created.ok()) return created.status();
+  Scratch scratch{std::move(created).value(), nullptr};
+  auto opened = OpenBackend(scratch.database->url());
+  if (!opened.ok()) return opened.status();
+  scratch.backend = std::move(opened).value();
+  return scratch;
+}
+
 Status InScratch(const Status& status) {
   return status.ok() ? status
                      : status.WithContext("building the expected schema on a scratch database");
@@ -51,12 +69,10 @@ void ExpectedSchemas::UseDigest(const std::string& digest) {
 
 Result<NormalizedSchema> ExpectedSchemas::Build(const ScriptDirectory& scripts,
                                                 const std::vector<std::string>& heads) const {
-  auto scratch = ScratchDatabase::Create(like_, scratch_server_);
+  auto scratch = OpenScratch(like_, scratch_server_);
   if (!scratch.ok()) return scratch.status();
-  auto backend = OpenBackend((*scratch)->url());
-  if (!backend.ok()) return backend.status();
-  MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, **backend, heads)));
-  return (*backend)->ReadSchema();
+  MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *scratch->backend, heads)));
+  return scratch->backend->ReadSchema();
 }
 
 Result<NormalizedSchema> ExpectedSchemas::At(const ScriptDirectory& scripts,
@@ -75,8 +91,7 @@ Result<std::vector<std::pair<std::string, NormalizedSchema>>> ExpectedSchemas::A
   std::lock_guard lock(mutex_);
   UseDigest(ScriptsDigest(scripts, like_.dialect()));
   std::vector<std::pair<std::string, NormalizedSchema>> all;
-  std::unique_ptr<ScratchDatabase> scratch;
-  std::unique_ptr<Backend> backend;
+  std::optional<Scratch> scratch;
   for (const auto& revision : scripts.graph().TopologicalOrder()) {
     if (auto cached = cache_.find(Key({revision})); cached != cache_.end()) {
       all.emplace_back(revision, cached->second);
@@ -85,24 +100,21 @@ Result<std::vector<std::pair<std::string, NormalizedSchema>>> ExpectedSchemas::A
     // Walking the topological order on one database is exact while each revision's ancestors
     // are exactly what was applied before it (a straight chain); after a branch the database
     // holds the other branch too, and the revision gets a fresh scratch database.
-    if (backend) {
-      Status moved = InScratch(UpgradeTo(scripts, *backend, {revision}));
-      auto heads = moved.ok() ? MigrationRunner(scripts, *backend).CurrentHeads()
+    if (scratch) {
+      Backend& backend = *scratch->backend;
+      Status moved = InScratch(UpgradeTo(scripts, backend, {revision}));
+      auto heads = moved.ok() ? MigrationRunner(scripts, backend).CurrentHeads()
                               : Result<std::vector<std::string>>(moved);
       if (!heads.ok()) return heads.status();
-      if (*heads != std::vector<std::string>{revision}) backend.reset();
+      if (*heads != std::vector<std::string>{revision}) scratch.reset();
     }
-    if (!backend) {
-      auto created = ScratchDatabase::Create(like_, scratch_server_);
-      if (!created.ok()) return created.status();
-      backend.reset();
-      scratch = std::move(created).value();
-      auto opened = OpenBackend(scratch->url());
+    if (!scratch) {
+      auto opened = OpenScratch(like_, scratch_server_);
       if (!opened.ok()) return opened.status();
-      backend = std::move(opened).value();
-      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *backend, {revision})));
+      scratch = std::move(opened).value();
+      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *scratch->backend, {revision})));
     }
-    auto schema = backend->ReadSchema();
+    auto schema = scratch->backend->ReadSchema();
     if (!schema.ok()) return schema.status();
     cache_[Key({revision})] = *schema;
     all.emplace_back(revision, std::move(schema).value());
@@ -127,41 +139,38 @@ Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const D
   auto revisions = scripts.graph().Between(from, to);
   if (!revisions.ok()) return revisions.status();
   RoundTripReport report;
-  std::unique_ptr<ScratchDatabase> scratch;
-  std::unique_ptr<Backend> backend;
+  std::optional<Scratch> scratch;
   for (const auto& revision : *revisions) {
     // One database walks a straight chain; a revision whose parents are not exactly what the
     // database is at (after a branch) starts on a fresh one brought to its parents.
     std::vector<std::string> parents = scripts.graph().Parents(revision);
     std::sort(parents.begin(), parents.end());
-    if (backend) {
-      auto heads = MigrationRunner(scripts, *backend).CurrentHeads();
+    if (scratch) {
+      auto heads = MigrationRunner(scripts, *scratch->backend).CurrentHeads();
       if (!heads.ok()) return heads.status();
-      if (*heads != parents) backend.reset();
+      if (*heads != parents) scratch.reset();
     }
-    if (!backend) {
-      auto created = ScratchDatabase::Create(like, scratch_server);
-      if (!created.ok()) return created.status();
-      scratch = std::move(created).value();
-      auto opened = OpenBackend(scratch->url());
+    if (!scratch) {
+      auto opened = OpenScratch(like, scratch_server);
       if (!opened.ok()) return opened.status();
-      backend = std::move(opened).value();
-      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *backend, parents)));
+      scratch = std::move(opened).value();
+      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *scratch->backend, parents)));
     }
-    auto before = backend->ReadSchema();
+    Backend& backend = *scratch->backend;
+    auto before = backend.ReadSchema();
     if (!before.ok()) return before.status();
-    MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *backend, {revision})));
-    auto after = backend->ReadSchema();
+    MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, backend, {revision})));
+    auto after = backend.ReadSchema();
     if (!after.ok()) return after.status();
-    MIGRATIOND_RETURN_IF_ERROR(InScratch(Downgrade(scripts, *backend)));
-    auto undone = backend->ReadSchema();
+    MIGRATIOND_RETURN_IF_ERROR(InScratch(Downgrade(scripts, backend)));
+    auto undone = backend.ReadSchema();
     if (!undone.ok()) return undone.status();
     if (auto differences = DiffSchemas(*before, *undone); !differences.empty()) {
       report.failure = RoundTripFailure{revision, "downgrade", std::move(differences)};
       return report;
     }
-    MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *backend, {revision})));
-    auto redone = backend->ReadSchema();
+    MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, backend, {revision})));
+    auto redone = backend.ReadSchema();
     if (!redone.ok()) return redone.status();
     if (auto differences = DiffSchemas(*after, *redone); !differences.empty()) {
       report.failure = RoundTripFailure{revision, "upgrade again", std::move(differences)};
