@@ -372,13 +372,6 @@ Result<std::unique_ptr<MigrationLock>> AcquireMigrationLock(const DatabaseUrl& u
   return AcquireAdvisoryLock(url, me, options);
 }
 
-Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url) {
-  if (url.dialect() == kDialectSqlite) return ReadFileLockHolder(url);
-  auto opened = OpenBackend(url);
-  if (!opened.ok()) return opened.status();
-  return ReadAdvisoryLockHolder(**opened);
-}
-
 Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url,
                                                               Backend& connection) {
   if (url.dialect() == kDialectSqlite) return ReadFileLockHolder(url);

@@ -69,10 +69,8 @@ Result<std::unique_ptr<MigrationLock>> AcquireMigrationLock(const DatabaseUrl& u
                                                             const LockHolderInfo& me,
                                                             const LockWaitOptions& options);
 
-// The current holder, or nullopt if the lock is free.
-Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url);
-// The same, asked on an open connection to that database (PostgreSQL; SQLite reads the lock
-// file and ignores it).
+// The current holder, or nullopt if the lock is free, asked on an open connection to that
+// database (PostgreSQL; SQLite reads the lock file and ignores the connection).
 Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url,
                                                               Backend& connection);
 

@@ -23,8 +23,10 @@ Result<Reader> OpenReader(const QueryContext& context) {
 }
 
 // The version tables' state: the one the daemon keeps while its job runs, else read now.
-Result<RecordedState> ReadState(const QueryContext& context) {
+// `open`: a connection the caller already holds (none: one is borrowed).
+Result<RecordedState> ReadState(const QueryContext& context, Backend* open = nullptr) {
   if (context.known != nullptr) return *context.known;
+  if (open != nullptr) return VersionStore(*open).ReadState(context.history);
   auto backend = OpenForReading(context);
   if (!backend.ok()) return backend.status();
   return VersionStore(**backend).ReadState(context.history);
@@ -364,11 +366,15 @@ proto::Result QueryRepairPreview(const QueryContext& context,
 void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) {
   for (const auto& head : context.scripts.graph().Heads()) status.add_heads(head);
   // While this daemon's job runs, it holds the lock: the caller names the job as the holder.
+  // One borrowed session for the holder and the version rows (each borrow of a kept
+  // PostgreSQL session costs a `SELECT 1`).
+  std::shared_ptr<Backend> connection;
   Result<std::optional<LockHolderInfo>> holder = std::optional<LockHolderInfo>();
   if (context.known == nullptr) {
-    auto connection = OpenForReading(context);
-    holder = connection.ok() ? ReadMigrationLockHolder(context.url, **connection)
-                             : Result<std::optional<LockHolderInfo>>(connection.status());
+    auto borrowed = OpenForReading(context);
+    if (borrowed.ok()) connection = std::move(borrowed).value();
+    holder = connection ? ReadMigrationLockHolder(context.url, *connection)
+                        : Result<std::optional<LockHolderInfo>>(borrowed.status());
   }
   if (holder.ok() && *holder) {
     proto::LockHolder* lock = status.mutable_lock();
@@ -383,7 +389,7 @@ void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) 
   } else {
     status.mutable_lock()->set_held(false);
   }
-  auto state = ReadState(context);
+  auto state = ReadState(context, connection.get());
   if (!state.ok()) {
     status.set_error(state.status().message());
     return;
