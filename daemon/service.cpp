@@ -191,8 +191,7 @@ void Service::LogStartupCheck() {
     return;
   }
   proto::StatusInfo status;
-  FillDatabaseStatus({config_, url_, **scripts, nullptr, nullptr, &connections_, &history_},
-                     status);
+  FillDatabaseStatus(Queries(**scripts, nullptr), status);
   if (!status.error().empty()) {
     spdlog::error("cannot read the database's revision: {}", status.error());
     return;
@@ -289,6 +288,10 @@ void Service::RecordCommittedStep(const PlannedStep& step, const std::string& ch
   }
 }
 
+QueryContext Service::Queries(const ScriptDirectory& scripts, const RecordedState* known) const {
+  return {config_, url_, scripts, known, &expected_, &connections_, &history_};
+}
+
 proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::string& error,
                                    const RecordedState* known) const {
   proto::Result result;
@@ -299,9 +302,7 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   status->set_database(url_.Redacted());
   status->set_dialect(url_.dialect());
   status->set_migrations(config_.migrations);
-  if (scripts != nullptr)
-    FillDatabaseStatus({config_, url_, *scripts, known, nullptr, &connections_, &history_},
-                       *status);
+  if (scripts != nullptr) FillDatabaseStatus(Queries(*scripts, known), *status);
   if (scripts != nullptr) status->set_scripts_loaded_at(FormatIsoTimestamp(scripts_.loaded_at()));
   status->set_from_job_state(known != nullptr);
   if (!error.empty()) status->set_error(error);
@@ -378,8 +379,7 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   } else if (!scripts.ok()) {
     result = ErrorResult(scripts.status());
   } else {
-    QueryContext context{config_,    url_,          **scripts, known_state,
-                         &expected_, &connections_, &history_};
+    const QueryContext context = Queries(**scripts, known_state);
     switch (request.command()) {
       case proto::CURRENT:
         result = QueryCurrent(context);

@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
 #include "daemon/peer_identity.h"
+#include "daemon/queries.h"
 #include "daemon/reader_connections.h"
 #include "daemon/request_checks.h"
 #include "daemon/responder.h"
@@ -92,6 +93,8 @@ class Service {
   Result<std::shared_ptr<const ScriptDirectory>> LoadScripts() const;
   void HandleReadOnly(const proto::Request& request, const std::shared_ptr<Responder>& responder);
   proto::Result AnswerReadOnly(const proto::Request& request) const;
+  // What the read queries need: the scripts, the job's state if one runs, the caches.
+  QueryContext Queries(const ScriptDirectory& scripts, const RecordedState* known) const;
   proto::Result StatusReply(const ScriptDirectory* scripts, const std::string& error,
                             const RecordedState* known) const;
   // The version tables' state while this daemon's job runs (status, current, heads, check,
