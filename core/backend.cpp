@@ -6,6 +6,12 @@
 
 namespace migrationd {
 
+Result<std::vector<SqlRow>> Backend::BeginStep(const std::string& sql) {
+  MIGRATIOND_RETURN_IF_ERROR(Begin());
+  MIGRATIOND_RETURN_IF_ERROR(AcquireStepLock());
+  return Query(sql);
+}
+
 Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
   if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url);
   if (url.dialect() == kDialectPostgresql) return PostgresBackend::Open(url);

@@ -66,6 +66,11 @@ class Backend {
   // PostgreSQL: an advisory lock on a key of its own (not the migration lock's).
   virtual Status AcquireStepLock() = 0;
   virtual void ReleaseStepLock() = 0;
+  // How a transactional step starts: Begin, AcquireStepLock, then `sql` (no parameters) under
+  // the lock, returning its rows. An engine may send all three at once, provided the read
+  // still sees everything committed before the lock was granted. On failure the caller rolls
+  // back, as after a failed statement.
+  virtual Result<std::vector<SqlRow>> BeginStep(const std::string& sql);
 
   // A script's `-- sqlite-foreign-keys: off` (SQLite's table rebuild): foreign key enforcement
   // off for the connection around the revision's transaction (call outside a transaction;

@@ -219,7 +219,8 @@ std::string RevisionFromApplicationName(const std::string& name) {
 
 class AdvisoryLock final : public MigrationLock {
  public:
-  explicit AdvisoryLock(std::unique_ptr<Backend> connection) : connection_(std::move(connection)) {}
+  AdvisoryLock(std::unique_ptr<Backend> connection, int64_t backend_pid)
+      : connection_(std::move(connection)), backend_pid_(backend_pid) {}
   ~AdvisoryLock() override {
     // Closing the connection would release the lock as well; unlocking first keeps the holder
     // row and the lock in step for readers.
@@ -230,22 +231,22 @@ class AdvisoryLock final : public MigrationLock {
     (void)connection_->Query("SELECT pg_advisory_unlock(CAST($1 AS BIGINT))", {Key()});
   }
   Status CheckHeld(const std::string& next_revision) override {
-    // Asked on the lock connection itself: a dead session fails the query, and a pooler that
-    // handed this client another server session shows no lock held by it. The revision rides
-    // along as application_name (session-local, no transaction to commit); an empty
-    // next_revision keeps the one set before.
+    // Asked on the lock connection itself, once per revision, so it must be cheap: no
+    // pg_locks scan. A session keeps its advisory lock until it ends, and the connection never
+    // reopens a broken session (PostgresBackend inhibits libpqxx's reconnection), so the lock
+    // is held as long as the same server session answers: a dead one fails the query, and a
+    // pooler that handed this client another server session answers with another pid. The
+    // revision rides along as application_name (session-local, no transaction to commit); an
+    // empty next_revision keeps the one set before.
     auto held = connection_->Query(
-        "SELECT count(*), CASE WHEN $2 = '' THEN '' ELSE set_config('application_name', $2,"
-        " false) END FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND pid = pg_backend_pid() AND objsubid = 1"
-        " AND CAST(classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
-        " AND CAST(objid AS BIGINT) = CAST($1 AS BIGINT) & 4294967295",
-        {Key(), next_revision.empty() ? std::string() : kApplicationNamePrefix + next_revision});
+        "SELECT pg_backend_pid(), CASE WHEN $1 = '' THEN '' ELSE"
+        " set_config('application_name', $1, false) END",
+        {next_revision.empty() ? std::string() : kApplicationNamePrefix + next_revision});
     if (!held.ok()) {
       return Status::Conflict("the migration lock was lost: its session ended (" +
                               held.status().message() + ")");
     }
-    if (held->front()[0].value_or("0") == "0") {
+    if (ParseInt64Or(held->front()[0].value_or("0"), 0) != backend_pid_) {
       return Status::Conflict(
           "the migration lock was lost: its session no longer holds it (is a connection "
           "pooler in front of the database? migrationd needs a direct session)");
@@ -263,9 +264,6 @@ class AdvisoryLock final : public MigrationLock {
            " was lost (its daemon is gone); nothing was restored'; END IF; END $$;";
   }
   Status Describe(const LockHolderInfo& me) {
-    auto pid = connection_->Query("SELECT pg_backend_pid()", {});
-    if (!pid.ok()) return pid.status();
-    backend_pid_ = ParseInt64Or(pid->front()[0].value_or("0"), 0);
     MIGRATIOND_RETURN_IF_ERROR(connection_->Execute(kHolderTableDdl));
     auto upsert = connection_->Query(
         "INSERT INTO migrationd_lock (lock_key, backend_pid, host, daemon_pid, uid, user_name,"
@@ -282,7 +280,7 @@ class AdvisoryLock final : public MigrationLock {
 
  private:
   std::unique_ptr<Backend> connection_;
-  int64_t backend_pid_ = 0;
+  int64_t backend_pid_;
 };
 
 Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection) {
@@ -329,10 +327,14 @@ Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& ur
   auto opened = OpenBackend(url);
   if (!opened.ok()) return opened.status();
   std::unique_ptr<Backend> connection = std::move(opened).value();
+  // The pid comes from the statement that took the lock: CheckHeld compares it with the pid
+  // of the session that answers later.
+  int64_t backend_pid = 0;
   auto try_once = [&]() -> Result<bool> {
-    auto rows =
-        connection->Query("SELECT pg_try_advisory_lock(CAST($1 AS BIGINT))", {AdvisoryLock::Key()});
+    auto rows = connection->Query("SELECT pg_try_advisory_lock(CAST($1 AS BIGINT)), pg_backend_pid()",
+                                  {AdvisoryLock::Key()});
     if (!rows.ok()) return rows.status();
+    backend_pid = ParseInt64Or(rows->front()[1].value_or("0"), 0);
     return rows->front()[0].value_or("f") == "t";
   };
   // The lock session sits idle while the migration connection works: a server-wide
@@ -347,7 +349,7 @@ Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& ur
   Status status = WaitFor(
       try_once, [&] { return ReadAdvisoryLockHolder(*connection); }, options);
   if (!status.ok()) return status;
-  auto lock = std::make_unique<AdvisoryLock>(std::move(connection));
+  auto lock = std::make_unique<AdvisoryLock>(std::move(connection), backend_pid);
   MIGRATIOND_RETURN_IF_ERROR(lock->Describe(me));
   return std::unique_ptr<MigrationLock>(std::move(lock));
 }

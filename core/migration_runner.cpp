@@ -339,9 +339,7 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
   if (observer.check_lock) {
     MIGRATIOND_RETURN_IF_ERROR(observer.check_lock(plan.steps.front().revision));
   }
-  MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
-  Status status = backend_.AcquireStepLock();
-  if (status.ok()) status = CheckHeadsAre(plan.heads_before, plan.steps.front());
+  Status status = BeginStepAt(plan.heads_before, plan.steps.front());
   std::vector<double> durations;
   const PlannedStep* failed = &plan.steps.front();
   for (size_t i = 0; i < plan.steps.size() && status.ok(); ++i) {
@@ -429,12 +427,25 @@ Status MigrationRunner::CheckHeadsAre(const std::vector<std::string>& expected,
   // nothing can change the rows until this step ends.
   auto recorded = store_.ReadHeads();
   if (!recorded.ok()) return recorded.status();
+  return CompareHeads(expected, *recorded, step);
+}
+
+Status MigrationRunner::BeginStepAt(const std::vector<std::string>& expected,
+                                    const PlannedStep& step) {
+  auto recorded = store_.BeginStepReadingHeads();
+  if (!recorded.ok()) return recorded.status();
+  return CompareHeads(expected, *recorded, step);
+}
+
+Status MigrationRunner::CompareHeads(const std::vector<std::string>& expected,
+                                     const std::vector<std::string>& recorded,
+                                     const PlannedStep& step) {
   std::vector<std::string> wanted = expected;
   std::sort(wanted.begin(), wanted.end());
-  if (*recorded == wanted) return Status::Ok();
+  if (recorded == wanted) return Status::Ok();
   return Status::Conflict("before " + std::string(DirectionName(step.direction)) + " of '" +
                           step.revision + "' the database was expected at " +
-                          DescribeHeads(wanted) + " but is at " + DescribeHeads(*recorded) +
+                          DescribeHeads(wanted) + " but is at " + DescribeHeads(recorded) +
                           ": another migration changed it while this job ran (was the "
                           "migration lock lost?); '" +
                           step.revision +
@@ -462,9 +473,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
       if (active) (void)backend.SetForeignKeys(true);
     }
   } keys_back_on{backend_, keys_off};
-  Status status = transactional ? backend_.Begin() : Status::Ok();
-  if (status.ok()) status = backend_.AcquireStepLock();
-  if (status.ok()) status = CheckHeadsAre(expected_heads, step);
+  Status status = transactional ? BeginStepAt(expected_heads, step) : backend_.AcquireStepLock();
+  if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);
   if (status.code() == ErrorCode::kConflict) {
     backend_.Rollback();
     if (!transactional) backend_.ReleaseStepLock();

@@ -146,6 +146,10 @@ class MigrationRunner {
   Status RunJournaled(const Script& script, const PlannedStep& step, size_t skip);
   // Conflict unless the version rows are `expected` (call with the step lock held).
   Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
+  // Begins a transactional step (Backend::BeginStep) and checks the version rows read there.
+  Status BeginStepAt(const std::vector<std::string>& expected, const PlannedStep& step);
+  static Status CompareHeads(const std::vector<std::string>& expected,
+                             const std::vector<std::string>& recorded, const PlannedStep& step);
   HistoryEntry StepEntry(const PlannedStep& step, const RequestIdentity& requester) const;
   Status RunStatements(const Script& script, const PlannedStep& step);
   void RecordFailure(const HistoryEntry& base, const Status& error, const char* outcome = "failed");

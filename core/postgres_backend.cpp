@@ -1,5 +1,7 @@
 #include "core/postgres_backend.h"
 
+#include <map>
+
 #include <pqxx/pqxx>
 
 #include "core/script.h"
@@ -12,6 +14,9 @@ namespace {
 // migration lock's key, which a daemon's lock connection holds while its migration connection
 // takes this one.
 constexpr const char* kStepLockKey = "30796665501017456";  // 0x6d696773746570
+
+// How many distinct statement texts one connection prepares.
+constexpr size_t kMaxPreparedStatements = 64;
 
 // SQLSTATE 55P03: lock_timeout expired waiting for a table lock held by live traffic.
 constexpr const char* kLockNotAvailable = "55P03";
@@ -36,13 +41,27 @@ class NoticeSink final : public pqxx::errorhandler {
   bool operator()(const char*) noexcept override { return false; }
 };
 
-// Members in destruction order: the transaction aborts, then the handler unregisters, then the
-// connection closes.
+// Members in destruction order: the handler unregisters, then the connection closes.
 struct PostgresBackend::Connection {
-  explicit Connection(const std::string& uri) : connection(uri), notices(connection) {}
+  explicit Connection(const std::string& uri) : connection(uri), notices(connection) {
+    // libpqxx 6 silently opens a new session when a broken one is used again. A new session
+    // holds none of this one's locks or settings (the migration lock, the step lock,
+    // lock_timeout): once broken, a connection must stay broken, so that the job stops.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    connection.inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+  }
   pqxx::connection connection;
   NoticeSink notices;
-  std::unique_ptr<pqxx::work> transaction;
+  // Transactions are begun and ended with plain BEGIN/COMMIT, not pqxx::work, so that a step
+  // can send BEGIN together with its first statements (BeginStep).
+  bool in_transaction = false;
+  bool transaction_failed = false;  // a statement failed since BEGIN: COMMIT must not succeed
+  // Statements run with parameters are prepared on first use and then only bound and
+  // executed: a migration runs the same few for every revision. Bounded, for the statements
+  // whose text varies.
+  std::map<std::string, std::string, std::less<>> prepared;
 };
 
 PostgresBackend::PostgresBackend(std::unique_ptr<Connection> connection, std::string description)
@@ -52,7 +71,7 @@ PostgresBackend::~PostgresBackend() = default;
 
 int PostgresBackend::connection_version() const { return db_->connection.server_version(); }
 
-bool PostgresBackend::InTransaction() const { return db_->transaction != nullptr; }
+bool PostgresBackend::InTransaction() const { return db_->in_transaction; }
 
 Result<std::unique_ptr<Backend>> PostgresBackend::Open(const DatabaseUrl& url) {
   try {
@@ -75,82 +94,113 @@ Result<std::unique_ptr<Backend>> PostgresBackend::OpenForReading(const DatabaseU
 }
 
 bool PostgresBackend::Reusable() const {
-  return db_->connection.is_open() && db_->transaction == nullptr;
+  return db_->connection.is_open() && !db_->in_transaction;
 }
 
 bool PostgresBackend::Alive() { return Reusable() && Query("SELECT 1", {}).ok(); }
 
 std::string_view PostgresBackend::dialect() const { return kDialectPostgresql; }
 
+Status PostgresBackend::StatementFailed(const std::exception& e) {
+  if (db_->in_transaction) db_->transaction_failed = true;
+  return DatabaseError(e);
+}
+
 Status PostgresBackend::Begin() {
-  try {
-    db_->transaction = std::make_unique<pqxx::work>(db_->connection);
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return DatabaseError(e);
-  }
+  Status status = Execute("BEGIN");
+  db_->in_transaction = status.ok();
+  db_->transaction_failed = false;
+  return status;
 }
 
 Status PostgresBackend::Commit() {
   try {
-    db_->transaction->commit();
-    db_->transaction.reset();
+    // The server answers COMMIT of a transaction it aborted with a ROLLBACK, not an error.
+    if (db_->transaction_failed) {
+      Rollback();
+      return Status::Database("a statement of the transaction failed: it was rolled back");
+    }
+    db_->in_transaction = false;
+    pqxx::nontransaction session(db_->connection);
+    session.exec("COMMIT");
     return Status::Ok();
   } catch (const std::exception& e) {
-    db_->transaction.reset();
     return DatabaseError(e);
   }
 }
 
 void PostgresBackend::Rollback() {
-  if (!db_->transaction) return;
+  if (!db_->in_transaction) return;
+  db_->in_transaction = false;
+  db_->transaction_failed = false;
   try {
-    db_->transaction->abort();
+    pqxx::nontransaction session(db_->connection);
+    session.exec("ROLLBACK");
   } catch (const std::exception&) {
-    // The transaction is gone with the connection's state either way.
+    // The connection is gone, and its transaction with it.
   }
-  db_->transaction.reset();
 }
 
 Status PostgresBackend::Execute(const std::string& sql) {
   try {
-    if (db_->transaction) {
-      db_->transaction->exec(sql);
-    } else {
-      pqxx::nontransaction autocommit(db_->connection);
-      autocommit.exec(sql);
-    }
+    pqxx::nontransaction session(db_->connection);
+    session.exec(sql);
     return Status::Ok();
   } catch (const std::exception& e) {
-    return DatabaseError(e);
+    return StatementFailed(e);
   }
 }
+
+namespace {
+
+std::vector<SqlRow> Rows(const pqxx::result& result) {
+  std::vector<SqlRow> rows;
+  rows.reserve(result.size());
+  for (const auto& row : result) {
+    SqlRow values;
+    values.reserve(row.size());
+    for (const auto& field : row) {
+      values.push_back(field.is_null() ? SqlValue() : SqlValue(field.c_str()));
+    }
+    rows.push_back(std::move(values));
+  }
+  return rows;
+}
+
+}  // namespace
 
 Result<std::vector<SqlRow>> PostgresBackend::Query(const std::string& sql,
                                                    const std::vector<SqlValue>& params) {
   try {
-    auto run = [&](pqxx::transaction_base& tx) {
-      return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
-    };
-    pqxx::result result;
-    if (db_->transaction) {
-      result = run(*db_->transaction);
-    } else {
-      pqxx::nontransaction autocommit(db_->connection);
-      result = run(autocommit);
+    pqxx::nontransaction session(db_->connection);
+    auto prepared = db_->prepared.find(sql);
+    if (prepared == db_->prepared.end() && db_->prepared.size() < kMaxPreparedStatements) {
+      std::string name = "migrationd_" + std::to_string(db_->prepared.size());
+      db_->connection.prepare(name, sql);
+      prepared = db_->prepared.emplace(sql, std::move(name)).first;
     }
-    std::vector<SqlRow> rows;
-    rows.reserve(result.size());
-    for (const auto& row : result) {
-      SqlRow values;
-      for (const auto& field : row) {
-        values.push_back(field.is_null() ? SqlValue() : SqlValue(field.c_str()));
-      }
-      rows.push_back(std::move(values));
-    }
-    return rows;
+    auto values = pqxx::prepare::make_dynamic_params(params);
+    if (prepared == db_->prepared.end()) return Rows(session.exec_params(sql, values));
+    return Rows(session.exec_prepared(prepared->second, values));
   } catch (const std::exception& e) {
-    return DatabaseError(e);
+    return StatementFailed(e);
+  }
+}
+
+Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
+  // One round trip: BEGIN, the step lock, then the read. The statements of one simple query
+  // run in order and, under READ COMMITTED, each takes its own snapshot, so the read sees
+  // everything committed before the lock was granted.
+  try {
+    // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
+    // the transaction the server began.
+    db_->in_transaction = true;
+    db_->transaction_failed = false;
+    pqxx::nontransaction session(db_->connection);
+    return Rows(session.exec(std::string("BEGIN; SELECT pg_advisory_xact_lock(CAST(") +
+                             kStepLockKey + " AS BIGINT)); " + sql));
+  } catch (const std::exception& e) {
+    return StatementFailed(e).WithContext("cannot begin the step under the step lock");
   }
 }
 
@@ -175,7 +225,7 @@ Result<int64_t> PostgresBackend::CountUserTables() {
 Status PostgresBackend::AcquireStepLock() {
   // Transaction level inside a step's transaction (released by its commit or rollback, so no
   // path can leak it); session level around a `transaction: none` step's autocommit statements.
-  const char* function = db_->transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
+  const char* function = db_->in_transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
   return Query(std::string("SELECT ") + function + "(CAST(" + kStepLockKey + " AS BIGINT))", {})
       .status()
       .WithContext("cannot take the step lock");

@@ -5,6 +5,7 @@
 // transactional, so each migration is atomic. Owned by one job at a time; not thread-safe.
 #pragma once
 
+#include <exception>
 #include <memory>
 
 #include "core/backend.h"
@@ -35,6 +36,7 @@ class PostgresBackend final : public Backend {
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
+  Result<std::vector<SqlRow>> BeginStep(const std::string& sql) override;
   Status SetForeignKeys(bool) override { return Status::Ok(); }
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
@@ -43,7 +45,9 @@ class PostgresBackend final : public Backend {
   bool Alive() override;
 
  private:
-  int connection_version() const;  // the server's version number, e.g. 150018
+  int connection_version() const;
+  // A statement's exception as a Status; inside a transaction, marks it failed.
+  Status StatementFailed(const std::exception& e);  // the server's version number, e.g. 150018
   struct Connection;               // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 

@@ -60,16 +60,34 @@ Result<bool> VersionStore::HasTable(const std::string& table) {
   return exists;
 }
 
+namespace {
+
+constexpr const char* kReadHeadsSql = "SELECT revision FROM migrationd_version ORDER BY revision";
+
+Result<std::vector<std::string>> Heads(Result<std::vector<SqlRow>> rows) {
+  if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_version");
+  std::vector<std::string> heads;
+  for (const auto& row : *rows) heads.push_back(Text(row[0]));
+  return heads;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> VersionStore::ReadHeads() {
   // A database migrationd never touched is at base; reading it must not create anything.
   auto exists = HasTable("migrationd_version");
   if (!exists.ok()) return exists.status();
   if (!*exists) return std::vector<std::string>();
-  auto rows = backend_.Query("SELECT revision FROM migrationd_version ORDER BY revision");
-  if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_version");
-  std::vector<std::string> heads;
-  for (const auto& row : *rows) heads.push_back(Text(row[0]));
-  return heads;
+  return Heads(backend_.Query(kReadHeadsSql));
+}
+
+Result<std::vector<std::string>> VersionStore::BeginStepReadingHeads() {
+  auto exists = HasTable("migrationd_version");
+  if (!exists.ok()) return exists.status();
+  if (*exists) return Heads(backend_.BeginStep(kReadHeadsSql));
+  MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
+  MIGRATIOND_RETURN_IF_ERROR(backend_.AcquireStepLock());
+  return std::vector<std::string>();
 }
 
 Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {

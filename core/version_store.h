@@ -104,6 +104,9 @@ class VersionStore {
   // The version rows as recorded, sorted. Reads never create the tables: a database without
   // them has no rows (it is at base, with no history).
   Result<std::vector<std::string>> ReadHeads();
+  // Begins a step's transaction under the step lock and reads the version rows there
+  // (Backend::BeginStep: one round trip on PostgreSQL). On failure the caller rolls back.
+  Result<std::vector<std::string>> BeginStepReadingHeads();
   // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
   // The version rows and the applied records, replayed from the history (one read each); with
