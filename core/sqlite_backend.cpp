@@ -79,10 +79,17 @@ std::string_view SqliteBackend::dialect() const { return kDialectSqlite; }
 Status SqliteBackend::Begin() {
   MIGRATIOND_RETURN_IF_ERROR(Execute("BEGIN IMMEDIATE"));
   in_transaction_ = true;
+  transaction_failed_ = false;
   return Status::Ok();
 }
 
 Status SqliteBackend::Commit() {
+  // SQLite keeps a transaction open after most failed statements, and COMMIT would keep the
+  // half that ran; PostgreSQL refuses. The same rule on both engines: all or nothing.
+  if (transaction_failed_) {
+    Rollback();
+    return Status::Database("a statement of the transaction failed: it was rolled back");
+  }
   Status status = Execute("COMMIT");
   if (!status.ok()) {
     Rollback();
@@ -92,8 +99,14 @@ Status SqliteBackend::Commit() {
   return Status::Ok();
 }
 
+Status SqliteBackend::StatementFailed(const SQLite::Exception& e) {
+  if (in_transaction_) transaction_failed_ = true;
+  return FromException(e);
+}
+
 void SqliteBackend::Rollback() {
   in_transaction_ = false;
+  transaction_failed_ = false;
   if (sqlite3_get_autocommit(db_->getHandle())) return;  // SQLite already rolled back
   try {
     db_->exec("ROLLBACK");
@@ -107,7 +120,7 @@ Status SqliteBackend::Execute(const std::string& sql) {
     db_->exec(sql);
     return Status::Ok();
   } catch (const SQLite::Exception& e) {
-    return FromException(e);
+    return StatementFailed(e);
   }
 }
 
@@ -135,7 +148,7 @@ Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
     }
     return rows;
   } catch (const SQLite::Exception& e) {
-    return FromException(e);
+    return StatementFailed(e);
   }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -43,6 +44,8 @@ class SqliteBackend final : public Backend {
 
  private:
   SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path);
+  // A statement's exception as a Status; inside a transaction, marks it failed.
+  Status StatementFailed(const SQLite::Exception& e);
 
   std::unique_ptr<SQLite::Database> db_;
   std::string description_;
@@ -50,6 +53,7 @@ class SqliteBackend final : public Backend {
   dev_t device_ = 0;  // of the file when it was opened
   ino_t inode_ = 0;
   bool in_transaction_ = false;
+  bool transaction_failed_ = false;  // a statement failed since BEGIN: COMMIT must not succeed
 };
 
 }  // namespace migrationd

@@ -2,9 +2,11 @@
 // PostgreSQL server of the test command, so the two engines cannot drift apart. Outcomes are
 // checked through the engine's own catalog, not through migrationd's code.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "core/backend.h"
 #include "core/migration_runner.h"
@@ -410,6 +412,78 @@ TEMPLATE_TEST_CASE("a kept connection sees tables another connection created or 
   db.Exec("DROP TABLE present");
   CHECK_FALSE((*kept)->TableExists("present").value());
   CHECK((*kept)->TableExists("later").value());
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// A caller that ignored a failed statement must not commit the rest: PostgreSQL would answer
+// the COMMIT with a rollback, SQLite would keep the half that ran.
+TEMPLATE_TEST_CASE("a transaction with a failed statement never commits", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto backend = OpenBackend(*url);
+  REQUIRE(backend.ok());
+  REQUIRE((*backend)->Begin().ok());
+  REQUIRE((*backend)->Execute("CREATE TABLE half (id INTEGER)").ok());
+  CHECK_FALSE((*backend)->Query("SELECT * FROM no_such_table").ok());
+  Status committed = (*backend)->Commit();
+  CHECK_FALSE(committed.ok());
+  CHECK_THAT(committed.message(), Catch::Contains("rolled back"));
+  CHECK_FALSE((*backend)->InTransaction());
+  CHECK_FALSE(db.TableColumns().contains("half"));
+  // The connection is usable again.
+  REQUIRE((*backend)->Begin().ok());
+  REQUIRE((*backend)->Execute("CREATE TABLE whole (id INTEGER)").ok());
+  CHECK((*backend)->Commit().ok());
+  CHECK((*backend)->TableExists("whole").value());
+}
+
+// libpqxx 6 quietly opens a new session when a broken one is used again; that session holds
+// none of the old one's locks and settings. A broken connection must stay broken.
+TEST_CASE("a PostgreSQL connection whose session was terminated is not silently reopened",
+          "[backend][postgresql]") {
+  PostgresDatabase db;
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto backend = OpenBackend(*url);
+  REQUIRE(backend.ok());
+  auto pid = (*backend)->Query("SELECT pg_backend_pid()");
+  REQUIRE(pid.ok());
+  REQUIRE(db.Query("SELECT pg_terminate_backend(" + *pid->front()[0] + ")") == Rows{{"t"}});
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto after = (*backend)->Query("SELECT pg_backend_pid()");
+    INFO("attempt " << attempt);
+    CHECK_FALSE(after.ok());
+  }
+  CHECK_FALSE((*backend)->Alive());
+}
+
+// Statements with parameters are prepared once per connection. A prepared statement must
+// follow the tables it reads when they are dropped and created again, as a kept read
+// connection sees after a restore.
+TEST_CASE("a prepared PostgreSQL statement follows a table that was dropped and created again",
+          "[backend][postgresql]") {
+  PostgresDatabase db;
+  db.Exec("CREATE TABLE versions (revision TEXT)");
+  db.Exec("INSERT INTO versions VALUES ('a')");
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto kept = OpenBackendForReading(*url);
+  REQUIRE(kept.ok());
+  const std::string read = "SELECT revision FROM versions WHERE revision <> $1";
+  CHECK((*kept)->Query(read, {"x"}).value() == std::vector<SqlRow>{{"a"}});
+  db.Exec("DROP TABLE versions");
+  CHECK_FALSE((*kept)->Query(read, {"x"}).ok());
+  db.Exec("CREATE TABLE versions (id INTEGER, revision TEXT)");
+  db.Exec("INSERT INTO versions VALUES (1, 'b')");
+  CHECK((*kept)->Query(read, {"x"}).value() == std::vector<SqlRow>{{"b"}});
 }
 
 }  // namespace
