@@ -458,10 +458,11 @@ TEST_CASE("a PostgreSQL connection whose session was terminated is not silently 
   REQUIRE(db.Query("SELECT pg_terminate_backend(" + *pid->front()[0] + ")") == Rows{{"t"}});
   for (int attempt = 0; attempt < 5; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto after = (*backend)->Query("SELECT pg_backend_pid()");
     INFO("attempt " << attempt);
-    CHECK_FALSE(after.ok());
+    CHECK_FALSE((*backend)->Execute("SET lock_timeout = 1000").ok());
+    CHECK_FALSE((*backend)->Query("SELECT pg_backend_pid()").ok());
   }
+  CHECK_FALSE((*backend)->Begin().ok());
   CHECK_FALSE((*backend)->Alive());
 }
 
