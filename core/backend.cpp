@@ -12,6 +12,11 @@ Result<std::vector<SqlRow>> Backend::BeginStep(const std::string& sql) {
   return Query(sql);
 }
 
+Status Backend::CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) {
+  MIGRATIOND_RETURN_IF_ERROR(Query(sql, params).status());
+  return Commit();
+}
+
 Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
   if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url);
   if (url.dialect() == kDialectPostgresql) return PostgresBackend::Open(url);

@@ -71,6 +71,9 @@ class Backend {
   // still sees everything committed before the lock was granted. On failure the caller rolls
   // back, as after a failed statement.
   virtual Result<std::vector<SqlRow>> BeginStep(const std::string& sql);
+  // How a step ends: one last statement (its rows are not needed), then Commit. An engine may
+  // send both at once. On failure nothing is committed and the caller rolls back.
+  virtual Status CommitAfter(const std::string& sql, const std::vector<SqlValue>& params);
 
   // A script's `-- sqlite-foreign-keys: off` (SQLite's table rebuild): foreign key enforcement
   // off for the connection around the revision's transaction (call outside a transaction;

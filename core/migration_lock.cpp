@@ -331,8 +331,8 @@ Result<std::unique_ptr<MigrationLock>> AcquireAdvisoryLock(const DatabaseUrl& ur
   // of the session that answers later.
   int64_t backend_pid = 0;
   auto try_once = [&]() -> Result<bool> {
-    auto rows = connection->Query("SELECT pg_try_advisory_lock(CAST($1 AS BIGINT)), pg_backend_pid()",
-                                  {AdvisoryLock::Key()});
+    auto rows = connection->Query(
+        "SELECT pg_try_advisory_lock(CAST($1 AS BIGINT)), pg_backend_pid()", {AdvisoryLock::Key()});
     if (!rows.ok()) return rows.status();
     backend_pid = ParseInt64Or(rows->front()[1].value_or("0"), 0);
     return rows->front()[0].value_or("f") == "t";

@@ -495,9 +495,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
     entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
     entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     entry.outcome = "success";
-    status = store_.AppendHistory(entry);
+    status = store_.AppendHistoryAndCommit(entry);
   }
-  if (status.ok()) status = backend_.Commit();
   if (status.ok()) {
     if (!transactional) backend_.ReleaseStepLock();
     return Status::Ok();

@@ -1,7 +1,7 @@
 #include "core/postgres_backend.h"
 
+#include <cctype>
 #include <map>
-
 #include <pqxx/pqxx>
 
 #include "core/script.h"
@@ -93,9 +93,7 @@ Result<std::unique_ptr<Backend>> PostgresBackend::OpenForReading(const DatabaseU
   return opened;
 }
 
-bool PostgresBackend::Reusable() const {
-  return db_->connection.is_open() && !db_->in_transaction;
-}
+bool PostgresBackend::Reusable() const { return db_->connection.is_open() && !db_->in_transaction; }
 
 bool PostgresBackend::Alive() { return Reusable() && Query("SELECT 1", {}).ok(); }
 
@@ -220,6 +218,43 @@ Result<int64_t> PostgresBackend::CountUserTables() {
       {});
   if (!rows.ok()) return rows.status();
   return std::stoll(rows->front()[0].value_or("0"));
+}
+
+Status PostgresBackend::CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) {
+  // One round trip: the statement with its parameters written in as quoted literals, then
+  // COMMIT, as one simple query. The server stops at the first statement that fails, so a
+  // failed statement never reaches the COMMIT.
+  if (!db_->in_transaction || db_->transaction_failed) return Backend::CommitAfter(sql, params);
+  try {
+    std::string batch;
+    for (size_t i = 0; i < sql.size(); ++i) {
+      size_t digits = i + 1;
+      while (sql[i] == '$' && digits < sql.size() &&
+             std::isdigit(static_cast<unsigned char>(sql[digits]))) {
+        ++digits;
+      }
+      if (digits == i + 1) {
+        batch += sql[i];
+        continue;
+      }
+      const size_t index = std::stoul(sql.substr(i + 1, digits - i - 1)) - 1;
+      const SqlValue& value = index < params.size() ? params[index] : SqlValue();
+      batch += value ? db_->connection.quote(*value) : std::string("NULL");
+      i = digits - 1;
+    }
+    batch += "; COMMIT";
+    db_->in_transaction = false;
+    pqxx::nontransaction session(db_->connection);
+    session.exec(batch);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    // The server ended the transaction: the failed statement aborted it and the simple query
+    // stopped before COMMIT, which leaves it open and aborted; ROLLBACK ends it either way.
+    db_->in_transaction = true;
+    Status status = StatementFailed(e);
+    Rollback();
+    return status;
+  }
 }
 
 Status PostgresBackend::AcquireStepLock() {

@@ -37,6 +37,7 @@ class PostgresBackend final : public Backend {
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
   Result<std::vector<SqlRow>> BeginStep(const std::string& sql) override;
+  Status CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) override;
   Status SetForeignKeys(bool) override { return Status::Ok(); }
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
@@ -48,7 +49,7 @@ class PostgresBackend final : public Backend {
   int connection_version() const;
   // A statement's exception as a Status; inside a transaction, marks it failed.
   Status StatementFailed(const std::exception& e);  // the server's version number, e.g. 150018
-  struct Connection;               // libpqxx's objects, kept out of this header
+  struct Connection;                                // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 
   std::unique_ptr<Connection> db_;

@@ -251,21 +251,42 @@ Status VersionStore::MoveHeads(const std::vector<std::string>& from,
   return WriteHeads(to);
 }
 
-Status VersionStore::AppendHistory(const HistoryEntry& entry) {
+namespace {
+
+constexpr const char* kInsertHistorySql =
+    "INSERT INTO migrationd_history (revision, direction, checksum, started_at, finished_at,"
+    " duration_ms, outcome, error, heads_after, user_uid, user_name, host, daemon_pid,"
+    " backup_id) VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, $9,"
+    " CAST($10 AS BIGINT), $11, $12, CAST($13 AS BIGINT), $14)";
+
+std::vector<SqlValue> HistoryValues(const HistoryEntry& entry) {
   const RequestIdentity& who = entry.requester;
-  auto inserted = backend_.Query(
-      "INSERT INTO migrationd_history (revision, direction, checksum, started_at, finished_at,"
-      " duration_ms, outcome, error, heads_after, user_uid, user_name, host, daemon_pid,"
-      " backup_id) VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, $9,"
-      " CAST($10 AS BIGINT), $11, $12, CAST($13 AS BIGINT), $14)",
-      {entry.revision, entry.direction, OrNull(entry.checksum), entry.started_at, entry.finished_at,
-       std::to_string(entry.duration_ms), entry.outcome, OrNull(entry.error), entry.heads_after,
-       who.uid < 0 ? SqlValue() : SqlValue(std::to_string(who.uid)), OrNull(who.user_name),
-       OrNull(who.host),
-       who.daemon_pid == 0 ? SqlValue() : SqlValue(std::to_string(who.daemon_pid)),
-       OrNull(who.backup_id)});
-  if (!inserted.ok()) return inserted.status().WithContext("cannot write migrationd_history");
-  return Status::Ok();
+  return {entry.revision,
+          entry.direction,
+          OrNull(entry.checksum),
+          entry.started_at,
+          entry.finished_at,
+          std::to_string(entry.duration_ms),
+          entry.outcome,
+          OrNull(entry.error),
+          entry.heads_after,
+          who.uid < 0 ? SqlValue() : SqlValue(std::to_string(who.uid)),
+          OrNull(who.user_name),
+          OrNull(who.host),
+          who.daemon_pid == 0 ? SqlValue() : SqlValue(std::to_string(who.daemon_pid)),
+          OrNull(who.backup_id)};
+}
+
+}  // namespace
+
+Status VersionStore::AppendHistory(const HistoryEntry& entry) {
+  return backend_.Query(kInsertHistorySql, HistoryValues(entry))
+      .status()
+      .WithContext("cannot write migrationd_history");
+}
+
+Status VersionStore::AppendHistoryAndCommit(const HistoryEntry& entry) {
+  return backend_.CommitAfter(kInsertHistorySql, HistoryValues(entry));
 }
 
 }  // namespace migrationd

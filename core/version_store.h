@@ -124,6 +124,9 @@ class VersionStore {
   // less per revision on PostgreSQL).
   Status MoveHeads(const std::vector<std::string>& from, const std::vector<std::string>& to);
   Status AppendHistory(const HistoryEntry& entry);
+  // The last write of a step and its commit (Backend::CommitAfter: one round trip on
+  // PostgreSQL). On failure nothing is committed.
+  Status AppendHistoryAndCommit(const HistoryEntry& entry);
 
  private:
   // TableExists, remembered once true outside a transaction: within one store's life (one job

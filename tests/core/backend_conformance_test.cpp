@@ -11,6 +11,7 @@
 #include "core/backend.h"
 #include "core/migration_runner.h"
 #include "core/script_directory.h"
+#include "core/version_store.h"
 #include "tests/test_support.h"
 
 namespace migrationd {
@@ -485,6 +486,68 @@ TEST_CASE("a prepared PostgreSQL statement follows a table that was dropped and 
   db.Exec("CREATE TABLE versions (id INTEGER, revision TEXT)");
   db.Exec("INSERT INTO versions VALUES (1, 'b')");
   CHECK((*kept)->Query(read, {"x"}).value() == std::vector<SqlRow>{{"b"}});
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// A step's history row and its commit travel together (on PostgreSQL as one simple query with
+// the values written in as literals): every value must come back exactly as given.
+TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exactly", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto backend = OpenBackend(*url);
+  REQUIRE(backend.ok());
+  VersionStore store(**backend);
+  REQUIRE(store.EnsureTables().ok());
+  HistoryEntry entry;
+  entry.revision = "r'1\\x $1 $14";
+  entry.direction = "upgrade";
+  entry.checksum = "sha256 'quoted' \"double\"";
+  entry.started_at = "2026-11-27T00:00:00.000Z";
+  entry.finished_at = "2026-11-27T00:00:01.000Z";
+  entry.duration_ms = 12.5;
+  entry.outcome = "success";
+  entry.error = "line one\nline two; COMMIT; DROP TABLE migrationd_history; --";
+  entry.heads_after = "a,b";
+  entry.requester.uid = 1000;
+  entry.requester.user_name = "O'Brien \\ Ünïcødé";
+  entry.requester.host = "";  // NULL
+  entry.requester.daemon_pid = 0;
+  REQUIRE((*backend)->Begin().ok());
+  Status committed = store.AppendHistoryAndCommit(entry);
+  REQUIRE(committed.ok());
+  CHECK_FALSE((*backend)->InTransaction());
+  auto history = store.ReadHistory();
+  REQUIRE(history.ok());
+  REQUIRE(history->size() == 1);
+  const HistoryEntry& read = history->front();
+  CHECK(read.revision == entry.revision);
+  CHECK(read.checksum == entry.checksum);
+  CHECK(read.error == entry.error);
+  CHECK(read.duration_ms == entry.duration_ms);
+  CHECK(read.heads_after == entry.heads_after);
+  CHECK(read.requester.uid == 1000);
+  CHECK(read.requester.user_name == entry.requester.user_name);
+  CHECK(db.Query(
+            "SELECT count(*) FROM migrationd_history WHERE host IS NULL AND daemon_pid IS NULL") ==
+        Rows{{"1"}});
+
+  // A failing last statement commits nothing that ran before it.
+  REQUIRE((*backend)->Begin().ok());
+  REQUIRE((*backend)->Execute("CREATE TABLE before_the_end (id INTEGER)").ok());
+  entry.started_at = "";
+  Status failed = (*backend)->CommitAfter("INSERT INTO no_such_table VALUES ($1)", {"x"});
+  CHECK_FALSE(failed.ok());
+  (*backend)->Rollback();
+  CHECK_FALSE((*backend)->InTransaction());
+  CHECK_FALSE(db.TableColumns().contains("before_the_end"));
+  CHECK(store.ReadHistory()->size() == 1);
 }
 
 }  // namespace
