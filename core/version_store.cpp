@@ -46,11 +46,24 @@ std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time) {
 }
 
 Status VersionStore::EnsureTables() {
-  for (const auto& ddl : backend_.VersionTablesDdl()) {
-    MIGRATIOND_RETURN_IF_ERROR(
-        backend_.Execute(ddl).WithContext("cannot create migrationd's version tables"));
+  // Looked up first (the answers are remembered for the job's later reads): a database that
+  // has them, the usual case, gets no DDL. Created in one transaction otherwise: one commit
+  // (one set of fsyncs) instead of one per table.
+  bool all_exist = true;
+  for (const char* table : {"migrationd_version", "migrationd_history", "migrationd_progress"}) {
+    auto exists = HasTable(table);
+    if (!exists.ok()) return exists.status();
+    all_exist = all_exist && *exists;
   }
-  return Status::Ok();
+  if (all_exist) return Status::Ok();
+  const bool own_transaction = !backend_.InTransaction();
+  Status status = own_transaction ? backend_.Begin() : Status::Ok();
+  for (const auto& ddl : backend_.VersionTablesDdl()) {
+    if (status.ok()) status = backend_.Execute(ddl);
+  }
+  if (own_transaction && status.ok()) status = backend_.Commit();
+  if (own_transaction && !status.ok()) backend_.Rollback();
+  return status.WithContext("cannot create migrationd's version tables");
 }
 
 Result<bool> VersionStore::HasTable(const std::string& table) {
