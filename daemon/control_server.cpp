@@ -10,7 +10,10 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <deque>
+#include <mutex>
+#include <vector>
 
 #include "proto/frame.h"
 
@@ -49,7 +52,8 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
       : server_(server),
         socket_(std::move(socket)),
         deadline_(socket_.get_executor()),
-        request_done_(socket_.get_executor()) {}
+        request_done_(socket_.get_executor()),
+        batch_timer_(socket_.get_executor()) {}
 
   awaitable<void> Run() {
     auto self = shared_from_this();
@@ -82,16 +86,19 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
     if (writes_.empty()) Close();
   }
 
-  // Responder: called from any thread.
+  // Responder: called from any thread. Events wait up to kEventBatchDelay to travel with the
+  // ones that follow: a plan of fast revisions sends two per revision, and waking the io
+  // thread and the client for each cost more than the revisions did. A result goes out at
+  // once, after the events before it.
   void SendEvent(proto::Event event) override {
     proto::ServerMessage message;
     *message.mutable_event() = std::move(event);
-    Post(std::move(message), false);
+    Queue(std::move(message), false);
   }
   void SendResult(proto::Result result) override {
     proto::ServerMessage message;
     *message.mutable_result() = std::move(result);
-    Post(std::move(message), true);
+    Queue(std::move(message), true);
   }
 
   // Closes once pending writes are flushed.
@@ -186,30 +193,73 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
     Enqueue(EncodeFrame(message), false);
   }
 
-  void Post(proto::ServerMessage message, bool is_result) {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this(), message = std::move(message), is_result]() mutable {
-                 // Encoded here, on the io thread: a long reply becomes several frames in order.
-                 std::vector<std::string> frames = EncodeServerFrames(message);
-                 for (size_t i = 0; i < frames.size(); ++i) {
-                   self->Enqueue(std::move(frames[i]), is_result && i + 1 == frames.size());
-                 }
-               });
+  void Queue(proto::ServerMessage message, bool is_result) {
+    bool flush_now = false;
+    bool start_batch = false;
+    {
+      std::lock_guard lock(outbox_mutex_);
+      outbox_.push_back({std::move(message), is_result});
+      if (is_result && !flush_posted_) {
+        flush_posted_ = flush_now = true;
+      } else if (!is_result && !batch_open_) {
+        batch_open_ = start_batch = true;
+      }
+    }
+    auto self = shared_from_this();
+    if (flush_now) asio::post(socket_.get_executor(), [self] { self->Flush(); });
+    if (start_batch) {
+      asio::post(socket_.get_executor(), [self] {
+        self->batch_timer_.expires_after(kEventBatchDelay);
+        self->batch_timer_.async_wait([self](boost::system::error_code) {
+          {
+            std::lock_guard lock(self->outbox_mutex_);
+            self->batch_open_ = false;
+          }
+          self->Flush();
+        });
+      });
+    }
   }
 
-  // On the io thread: frames go out in order, one async_write at a time.
+  // On the io thread: everything queued so far, encoded (a long reply becomes several frames,
+  // in order) and written.
+  void Flush() {
+    std::vector<Outgoing> batch;
+    {
+      std::lock_guard lock(outbox_mutex_);
+      batch.swap(outbox_);
+      flush_posted_ = false;
+    }
+    for (auto& outgoing : batch) {
+      std::vector<std::string> frames = EncodeServerFrames(outgoing.message);
+      for (size_t i = 0; i < frames.size(); ++i) {
+        Enqueue(std::move(frames[i]), outgoing.is_result && i + 1 == frames.size());
+      }
+    }
+  }
+
+  // On the io thread: frames go out in order; one write at a time carries all that are queued.
   void Enqueue(std::string frame, bool ends_request) {
     if (closed_) return;
     writes_.push_back({std::move(frame), ends_request});
-    if (writes_.size() == 1) WriteNext();
+    if (!writing_) WriteNext();
   }
 
   void WriteNext() {
-    asio::async_write(socket_, asio::buffer(writes_.front().bytes),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        if (ec) return self->Close();
-                        if (self->writes_.front().ends_request) self->Answered();
-                        self->writes_.pop_front();
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(writes_.size());
+    for (const auto& write : writes_) buffers.push_back(asio::buffer(write.bytes));
+    writing_ = true;
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), count = writes_.size()](
+                          boost::system::error_code ec, size_t) {
+                        self->writing_ = false;
+                        // Close() empties the queue: nothing of it is left to pop.
+                        if (ec || self->closed_) return self->Close();
+                        for (size_t i = 0; i < count; ++i) {
+                          if (self->writes_.front().ends_request) self->Answered();
+                          self->writes_.pop_front();
+                        }
                         if (!self->writes_.empty()) {
                           self->WriteNext();
                         } else if (self->closing_) {
@@ -239,13 +289,24 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
     std::string bytes;
     bool ends_request;  // the last frame of a request's result
   };
+  struct Outgoing {
+    proto::ServerMessage message;
+    bool is_result;
+  };
+  static constexpr std::chrono::milliseconds kEventBatchDelay{10};
 
   ControlServer& server_;
   stream_protocol::socket socket_;
   asio::steady_timer deadline_;
   asio::steady_timer request_done_;
   PeerIdentity peer_;
-  std::deque<PendingWrite> writes_;
+  std::deque<PendingWrite> writes_;  // io thread only
+  bool writing_ = false;
+  asio::steady_timer batch_timer_;
+  std::mutex outbox_mutex_;
+  std::vector<Outgoing> outbox_;  // guarded by outbox_mutex_, as the two flags below
+  bool flush_posted_ = false;     // a Flush is posted for a result
+  bool batch_open_ = false;       // the batch timer runs for events
   bool greeted_ = false;
   bool in_flight_ = false;
   bool closing_ = false;

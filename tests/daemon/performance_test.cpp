@@ -10,6 +10,7 @@ namespace migrationd {
 namespace {
 
 using testing::PrivateCluster;
+using testing::Process;
 
 // A settled cluster-wide counter: pg_stat_wal takes a backend's figures when it ends (or is
 // idle for a second), so read until two reads half a second apart agree.
@@ -100,6 +101,56 @@ TEST_CASE("status answers while the daemon is still loading 10,000 revisions, an
   MigctlRun loaded = daemon.Migctl({"status"});
   CHECK_FALSE(loaded.result().status().loading());
   CHECK(testing::List(loaded.result().status().heads()) == std::vector<std::string>{"r10000"});
+}
+
+// Events of fast revisions travel in batches (up to 10 ms apart): every one must still arrive,
+// in order, before the result.
+TEST_CASE("a plan of 100 fast revisions reports every revision in order before its result",
+          "[daemon][performance][protocol]") {
+  SqliteDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::GeneratedChain(dir, 100));
+  MigctlRun run = daemon.Migctl({"upgrade", "--no-backup"});
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(run.messages.back().has_result());
+  std::vector<std::string> seen;
+  for (const auto& event : run.events()) {
+    if (event.kind() == proto::REVISION_STARTED) seen.push_back("start " + event.revision());
+    if (event.kind() == proto::REVISION_FINISHED) seen.push_back("done " + event.revision());
+  }
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 100; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "r%04d", i);
+    expected.push_back(std::string("start ") + id);
+    expected.push_back(std::string("done ") + id);
+  }
+  CHECK(seen == expected);
+}
+
+// ... and an event followed by nothing for a while (a long revision) is not held back.
+TEST_CASE("the start of a long revision reaches the client while it runs",
+          "[daemon][performance][protocol]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", testing::kSeedHead, 4)}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade",
+                   "--no-backup"},
+                  dir / "running");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_slow";
+  }));
+  bool seen = false;
+  for (int i = 0; i < 20 && !seen; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    seen = running.Stdout().find("\"004_slow\"") != std::string::npos;
+  }
+  CHECK(seen);
+  // Still running: the event came from the batch timer, not from the end of the job.
+  CHECK(daemon.Migctl({"status"}).result().status().has_job());
+  CHECK(running.Wait() == 0);
 }
 
 }  // namespace
