@@ -8,8 +8,11 @@ std::vector<std::string> VersionTablesDdlFor(std::string_view dialect) {
   const bool sqlite = dialect == kDialectSqlite;
   return {
       "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
+      // SQLite: a rowid alias without AUTOINCREMENT. Rows are only ever appended, so ids still
+      // grow, and each step's commit does not also rewrite a page of sqlite_sequence (databases
+      // made before keep their AUTOINCREMENT table: IF NOT EXISTS).
       std::string("CREATE TABLE IF NOT EXISTS migrationd_history (") +
-          (sqlite ? " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+          (sqlite ? " id INTEGER PRIMARY KEY,"
                   : " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,") +
           " revision TEXT NOT NULL,"
           " direction TEXT NOT NULL,"

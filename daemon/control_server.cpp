@@ -9,8 +9,8 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -250,22 +250,22 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
     buffers.reserve(writes_.size());
     for (const auto& write : writes_) buffers.push_back(asio::buffer(write.bytes));
     writing_ = true;
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this(), count = writes_.size()](
-                          boost::system::error_code ec, size_t) {
-                        self->writing_ = false;
-                        // Close() empties the queue: nothing of it is left to pop.
-                        if (ec || self->closed_) return self->Close();
-                        for (size_t i = 0; i < count; ++i) {
-                          if (self->writes_.front().ends_request) self->Answered();
-                          self->writes_.pop_front();
-                        }
-                        if (!self->writes_.empty()) {
-                          self->WriteNext();
-                        } else if (self->closing_) {
-                          self->Close();
-                        }
-                      });
+    asio::async_write(
+        socket_, buffers,
+        [self = shared_from_this(), count = writes_.size()](boost::system::error_code ec, size_t) {
+          self->writing_ = false;
+          // Close() empties the queue: nothing of it is left to pop.
+          if (ec || self->closed_) return self->Close();
+          for (size_t i = 0; i < count; ++i) {
+            if (self->writes_.front().ends_request) self->Answered();
+            self->writes_.pop_front();
+          }
+          if (!self->writes_.empty()) {
+            self->WriteNext();
+          } else if (self->closing_) {
+            self->Close();
+          }
+        });
   }
 
   void Answered() {

@@ -552,3 +552,34 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// Each step's commit writes the version row and a history row; on SQLite an AUTOINCREMENT key
+// also rewrote a page of sqlite_sequence in every commit. Ids still grow: rows are only
+// appended.
+TEST_CASE("SQLite steps write no sqlite_sequence page and history ids still grow",
+          "[backend][sqlite]") {
+  SqliteDatabase db;
+  TempDir dir;
+  WriteFile(dir / "a.sql",
+            "-- revision: a\n-- parents:\n-- +upgrade\nCREATE TABLE a (id INTEGER);\n"
+            "-- +downgrade\nDROP TABLE a;\n");
+  WriteFile(dir / "b.sql",
+            "-- revision: b\n-- parents: a\n-- +upgrade\nCREATE TABLE b (id INTEGER);\n"
+            "-- +downgrade\nDROP TABLE b;\n");
+  Engine engine(db.url(), dir.path());
+  REQUIRE(engine.Upgrade("b").ok());
+  REQUIRE(engine.Downgrade("base").ok());
+  CHECK(db.Query("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'") ==
+        Rows{{"0"}});
+  CHECK(db.Query("SELECT id, revision, direction FROM migrationd_history ORDER BY id") ==
+        Rows{{"1", "a", "upgrade"},
+             {"2", "b", "upgrade"},
+             {"3", "b", "downgrade"},
+             {"4", "a", "downgrade"}});
+}
+
+}  // namespace
+}  // namespace migrationd

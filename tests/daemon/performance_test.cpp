@@ -136,9 +136,9 @@ TEST_CASE("the start of a long revision reaches the client while it runs",
   const std::string migrations = testing::SeedMigrationsPlus(
       dir, {{"004_slow.sql", testing::SlowRevision("004_slow", testing::kSeedHead, 4)}});
   Daemon daemon(dir, "d", db.url(), migrations);
-  Process running({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade",
-                   "--no-backup"},
-                  dir / "running");
+  Process running(
+      {testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "upgrade", "--no-backup"},
+      dir / "running");
   REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().revision() == "004_slow";
   }));
