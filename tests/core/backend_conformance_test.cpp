@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -579,6 +580,43 @@ TEST_CASE("SQLite steps write no sqlite_sequence page and history ids still grow
              {"2", "b", "upgrade"},
              {"3", "b", "downgrade"},
              {"4", "a", "downgrade"}});
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// A step begins, takes the step lock and reads the version rows in one go (one round trip on
+// PostgreSQL). The read must see what another step committed while this one waited for the
+// lock: exactly once rests on it.
+TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the other step committed",
+                   "[backend][lock]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto first = OpenBackend(*url);
+  auto second = OpenBackend(*url);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  VersionStore first_store(**first);
+  VersionStore second_store(**second);
+  REQUIRE(first_store.EnsureTables().ok());
+  REQUIRE(second_store.EnsureTables().ok());
+  REQUIRE(first_store.BeginStepReadingHeads().ok());
+  REQUIRE(first_store.MoveHeads({}, {"a"}).ok());
+
+  std::optional<Result<std::vector<std::string>>> seen;
+  std::thread waiting([&] { seen.emplace(second_store.BeginStepReadingHeads()); });
+  // Long enough for the second step to be waiting on the lock before the first commits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE((*first)->Commit().ok());
+  waiting.join();
+  REQUIRE(seen.has_value());
+  REQUIRE(seen->ok());
+  CHECK(**seen == std::vector<std::string>{"a"});
+  (*second)->Rollback();
 }
 
 }  // namespace
