@@ -58,6 +58,15 @@ struct Engine {
   std::unique_ptr<MigrationRunner> runner;
 };
 
+// A backend on a fresh connection to `db` (fails the test if it cannot connect).
+std::unique_ptr<Backend> OpenOn(testing::TestDatabase& db) {
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  auto opened = OpenBackend(*url);
+  REQUIRE(opened.ok());
+  return std::move(opened).value();
+}
+
 Rows VersionRows(testing::TestDatabase& db) {
   return db.Query("SELECT revision FROM migrationd_version ORDER BY revision");
 }
@@ -349,12 +358,6 @@ TEMPLATE_TEST_CASE("a database at a revision no script defines is an integrity e
   CHECK(db.TableColumns().empty());
 }
 
-}  // namespace
-}  // namespace migrationd
-
-namespace migrationd {
-namespace {
-
 std::string Pragma(Backend& backend, const std::string& name) {
   auto rows = backend.Query("PRAGMA " + name, {});
   REQUIRE(rows.ok());
@@ -390,12 +393,6 @@ TEST_CASE("the daemon's SQLite connection journals by truncating, durably, and l
   CHECK(Pragma(**backend, "journal_mode") == "wal");
 }
 
-}  // namespace
-}  // namespace migrationd
-
-namespace migrationd {
-namespace {
-
 // The daemon keeps read connections open between requests: a table created or dropped by
 // another connection meanwhile must be seen by the kept one.
 TEMPLATE_TEST_CASE("a kept connection sees tables another connection created or dropped",
@@ -416,34 +413,25 @@ TEMPLATE_TEST_CASE("a kept connection sees tables another connection created or 
   CHECK((*kept)->TableExists("later").value());
 }
 
-}  // namespace
-}  // namespace migrationd
-
-namespace migrationd {
-namespace {
-
 // A caller that ignored a failed statement must not commit the rest: PostgreSQL would answer
 // the COMMIT with a rollback, SQLite would keep the half that ran.
 TEMPLATE_TEST_CASE("a transaction with a failed statement never commits", "[backend]",
                    SqliteDatabase, PostgresDatabase) {
   TestType db;
-  auto url = DatabaseUrl::Parse(db.url());
-  REQUIRE(url.ok());
-  auto backend = OpenBackend(*url);
-  REQUIRE(backend.ok());
-  REQUIRE((*backend)->Begin().ok());
-  REQUIRE((*backend)->Execute("CREATE TABLE half (id INTEGER)").ok());
-  CHECK_FALSE((*backend)->Query("SELECT * FROM no_such_table").ok());
-  Status committed = (*backend)->Commit();
+  auto backend = OpenOn(db);
+  REQUIRE(backend->Begin().ok());
+  REQUIRE(backend->Execute("CREATE TABLE half (id INTEGER)").ok());
+  CHECK_FALSE(backend->Query("SELECT * FROM no_such_table").ok());
+  Status committed = backend->Commit();
   CHECK_FALSE(committed.ok());
   CHECK_THAT(committed.message(), Catch::Contains("rolled back"));
-  CHECK_FALSE((*backend)->InTransaction());
+  CHECK_FALSE(backend->InTransaction());
   CHECK_FALSE(db.TableColumns().contains("half"));
   // The connection is usable again.
-  REQUIRE((*backend)->Begin().ok());
-  REQUIRE((*backend)->Execute("CREATE TABLE whole (id INTEGER)").ok());
-  CHECK((*backend)->Commit().ok());
-  CHECK((*backend)->TableExists("whole").value());
+  REQUIRE(backend->Begin().ok());
+  REQUIRE(backend->Execute("CREATE TABLE whole (id INTEGER)").ok());
+  CHECK(backend->Commit().ok());
+  CHECK(backend->TableExists("whole").value());
 }
 
 // libpqxx 6 quietly opens a new session when a broken one is used again; that session holds
@@ -451,21 +439,18 @@ TEMPLATE_TEST_CASE("a transaction with a failed statement never commits", "[back
 TEST_CASE("a PostgreSQL connection whose session was terminated is not silently reopened",
           "[backend][postgresql]") {
   PostgresDatabase db;
-  auto url = DatabaseUrl::Parse(db.url());
-  REQUIRE(url.ok());
-  auto backend = OpenBackend(*url);
-  REQUIRE(backend.ok());
-  auto pid = (*backend)->Query("SELECT pg_backend_pid()");
+  auto backend = OpenOn(db);
+  auto pid = backend->Query("SELECT pg_backend_pid()");
   REQUIRE(pid.ok());
   REQUIRE(db.Query("SELECT pg_terminate_backend(" + *pid->front()[0] + ")") == Rows{{"t"}});
   for (int attempt = 0; attempt < 5; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     INFO("attempt " << attempt);
-    CHECK_FALSE((*backend)->Execute("SET lock_timeout = 1000").ok());
-    CHECK_FALSE((*backend)->Query("SELECT pg_backend_pid()").ok());
+    CHECK_FALSE(backend->Execute("SET lock_timeout = 1000").ok());
+    CHECK_FALSE(backend->Query("SELECT pg_backend_pid()").ok());
   }
-  CHECK_FALSE((*backend)->Begin().ok());
-  CHECK_FALSE((*backend)->Alive());
+  CHECK_FALSE(backend->Begin().ok());
+  CHECK_FALSE(backend->Alive());
 }
 
 // Statements with parameters are prepared once per connection. A prepared statement must
@@ -489,22 +474,13 @@ TEST_CASE("a prepared PostgreSQL statement follows a table that was dropped and 
   CHECK((*kept)->Query(read, {"x"}).value() == std::vector<SqlRow>{{"b"}});
 }
 
-}  // namespace
-}  // namespace migrationd
-
-namespace migrationd {
-namespace {
-
 // A step's history row and its commit travel together (on PostgreSQL as one simple query with
 // the values written in as literals): every value must come back exactly as given.
 TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exactly", "[backend]",
                    SqliteDatabase, PostgresDatabase) {
   TestType db;
-  auto url = DatabaseUrl::Parse(db.url());
-  REQUIRE(url.ok());
-  auto backend = OpenBackend(*url);
-  REQUIRE(backend.ok());
-  VersionStore store(**backend);
+  auto backend = OpenOn(db);
+  VersionStore store(*backend);
   REQUIRE(store.EnsureTables().ok());
   HistoryEntry entry;
   entry.revision = "r'1\\x $1 $14";
@@ -520,10 +496,10 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   entry.requester.user_name = "O'Brien \\ Ünïcødé";
   entry.requester.host = "";  // NULL
   entry.requester.daemon_pid = 0;
-  REQUIRE((*backend)->Begin().ok());
+  REQUIRE(backend->Begin().ok());
   Status committed = store.AppendHistoryAndCommit(entry);
   REQUIRE(committed.ok());
-  CHECK_FALSE((*backend)->InTransaction());
+  CHECK_FALSE(backend->InTransaction());
   auto history = store.ReadHistory();
   REQUIRE(history.ok());
   REQUIRE(history->size() == 1);
@@ -540,22 +516,16 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
         Rows{{"1"}});
 
   // A failing last statement commits nothing that ran before it.
-  REQUIRE((*backend)->Begin().ok());
-  REQUIRE((*backend)->Execute("CREATE TABLE before_the_end (id INTEGER)").ok());
+  REQUIRE(backend->Begin().ok());
+  REQUIRE(backend->Execute("CREATE TABLE before_the_end (id INTEGER)").ok());
   entry.started_at = "";
-  Status failed = (*backend)->CommitAfter("INSERT INTO no_such_table VALUES ($1)", {"x"});
+  Status failed = backend->CommitAfter("INSERT INTO no_such_table VALUES ($1)", {"x"});
   CHECK_FALSE(failed.ok());
-  (*backend)->Rollback();
-  CHECK_FALSE((*backend)->InTransaction());
+  backend->Rollback();
+  CHECK_FALSE(backend->InTransaction());
   CHECK_FALSE(db.TableColumns().contains("before_the_end"));
   CHECK(store.ReadHistory()->size() == 1);
 }
-
-}  // namespace
-}  // namespace migrationd
-
-namespace migrationd {
-namespace {
 
 // Each step's commit writes the version row and a history row; on SQLite an AUTOINCREMENT key
 // also rewrote a page of sqlite_sequence in every commit. Ids still grow: rows are only
@@ -582,26 +552,16 @@ TEST_CASE("SQLite steps write no sqlite_sequence page and history ids still grow
              {"4", "a", "downgrade"}});
 }
 
-}  // namespace
-}  // namespace migrationd
-
-namespace migrationd {
-namespace {
-
 // A step begins, takes the step lock and reads the version rows in one go (one round trip on
 // PostgreSQL). The read must see what another step committed while this one waited for the
 // lock: exactly once rests on it.
 TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the other step committed",
                    "[backend][lock]", SqliteDatabase, PostgresDatabase) {
   TestType db;
-  auto url = DatabaseUrl::Parse(db.url());
-  REQUIRE(url.ok());
-  auto first = OpenBackend(*url);
-  auto second = OpenBackend(*url);
-  REQUIRE(first.ok());
-  REQUIRE(second.ok());
-  VersionStore first_store(**first);
-  VersionStore second_store(**second);
+  auto first = OpenOn(db);
+  auto second = OpenOn(db);
+  VersionStore first_store(*first);
+  VersionStore second_store(*second);
   REQUIRE(first_store.EnsureTables().ok());
   REQUIRE(second_store.EnsureTables().ok());
   REQUIRE(first_store.BeginStepReadingHeads().ok());
@@ -611,12 +571,12 @@ TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the othe
   std::thread waiting([&] { seen.emplace(second_store.BeginStepReadingHeads()); });
   // Long enough for the second step to be waiting on the lock before the first commits.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  REQUIRE((*first)->Commit().ok());
+  REQUIRE(first->Commit().ok());
   waiting.join();
   REQUIRE(seen.has_value());
   REQUIRE(seen->ok());
   CHECK(**seen == std::vector<std::string>{"a"});
-  (*second)->Rollback();
+  second->Rollback();
 }
 
 }  // namespace
