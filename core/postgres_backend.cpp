@@ -62,6 +62,10 @@ struct PostgresBackend::Connection {
   // executed: a migration runs the same few for every revision. Bounded, for the statements
   // whose text varies.
   std::map<std::string, std::string, std::less<>> prepared;
+  // BeginStep's batch as EXECUTEs of statements made with SQL's PREPARE (once per connection,
+  // outside a transaction): the server then neither parses nor plans them at every revision.
+  bool step_lock_prepared = false;
+  std::map<std::string, std::string, std::less<>> step_reads;
 };
 
 PostgresBackend::PostgresBackend(std::unique_ptr<Connection> connection, std::string description)
@@ -189,14 +193,27 @@ Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
   // One round trip: BEGIN, the step lock, then the read. The statements of one simple query
   // run in order and, under READ COMMITTED, each takes its own snapshot, so the read sees
   // everything committed before the lock was granted.
+  const std::string lock =
+      std::string("SELECT pg_advisory_xact_lock(CAST(") + kStepLockKey + " AS BIGINT))";
+  if (!db_->in_transaction && !db_->step_lock_prepared) {
+    db_->step_lock_prepared = Execute("PREPARE migrationd_step_lock AS " + lock).ok();
+  }
+  if (!db_->in_transaction && !db_->step_reads.contains(sql) && db_->step_reads.size() < 8) {
+    // A read that cannot be prepared (its table is missing) runs as text, and fails there.
+    const std::string name = "migrationd_step_read_" + std::to_string(db_->step_reads.size());
+    if (Execute("PREPARE " + name + " AS " + sql).ok()) db_->step_reads.emplace(sql, name);
+  }
+  const auto read = db_->step_reads.find(sql);
+  const std::string batch =
+      "BEGIN; " + (db_->step_lock_prepared ? "EXECUTE migrationd_step_lock" : lock) + "; " +
+      (read != db_->step_reads.end() ? "EXECUTE " + read->second : sql);
   try {
     // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
     // the transaction the server began.
     db_->in_transaction = true;
     db_->transaction_failed = false;
     pqxx::nontransaction session(db_->connection);
-    return Rows(session.exec(std::string("BEGIN; SELECT pg_advisory_xact_lock(CAST(") +
-                             kStepLockKey + " AS BIGINT)); " + sql));
+    return Rows(session.exec(batch));
   } catch (const std::exception& e) {
     return StatementFailed(e).WithContext("cannot begin the step under the step lock");
   }
