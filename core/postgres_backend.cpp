@@ -62,10 +62,9 @@ struct PostgresBackend::Connection {
   // executed: a migration runs the same few for every revision. Bounded, for the statements
   // whose text varies.
   std::map<std::string, std::string, std::less<>> prepared;
-  // BeginStep's batch as EXECUTEs of statements made with SQL's PREPARE (once per connection,
+  // Statements BeginStep's batch EXECUTEs, made with SQL's PREPARE (once per connection,
   // outside a transaction): the server then neither parses nor plans them at every revision.
-  bool step_lock_prepared = false;
-  std::map<std::string, std::string, std::less<>> step_reads;
+  std::map<std::string, std::string, std::less<>> sql_prepared;
 };
 
 PostgresBackend::PostgresBackend(std::unique_ptr<Connection> connection, std::string description)
@@ -189,24 +188,27 @@ Result<std::vector<SqlRow>> PostgresBackend::Query(const std::string& sql,
   }
 }
 
+std::string PostgresBackend::Executable(const std::string& sql) {
+  auto found = db_->sql_prepared.find(sql);
+  // A statement that cannot be prepared (its table is missing) runs as text, and fails there.
+  if (found == db_->sql_prepared.end() && !db_->in_transaction &&
+      db_->sql_prepared.size() < kMaxPreparedStatements) {
+    std::string name = "migrationd_sql_" + std::to_string(db_->sql_prepared.size());
+    if (Execute("PREPARE " + name + " AS " + sql).ok()) {
+      found = db_->sql_prepared.emplace(sql, std::move(name)).first;
+    }
+  }
+  return found == db_->sql_prepared.end() ? sql : "EXECUTE " + found->second;
+}
+
 Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
   // One round trip: BEGIN, the step lock, then the read. The statements of one simple query
   // run in order and, under READ COMMITTED, each takes its own snapshot, so the read sees
   // everything committed before the lock was granted.
-  const std::string lock =
-      std::string("SELECT pg_advisory_xact_lock(CAST(") + kStepLockKey + " AS BIGINT))";
-  if (!db_->in_transaction && !db_->step_lock_prepared) {
-    db_->step_lock_prepared = Execute("PREPARE migrationd_step_lock AS " + lock).ok();
-  }
-  if (!db_->in_transaction && !db_->step_reads.contains(sql) && db_->step_reads.size() < 8) {
-    // A read that cannot be prepared (its table is missing) runs as text, and fails there.
-    const std::string name = "migrationd_step_read_" + std::to_string(db_->step_reads.size());
-    if (Execute("PREPARE " + name + " AS " + sql).ok()) db_->step_reads.emplace(sql, name);
-  }
-  const auto read = db_->step_reads.find(sql);
-  const std::string batch =
-      "BEGIN; " + (db_->step_lock_prepared ? "EXECUTE migrationd_step_lock" : lock) + "; " +
-      (read != db_->step_reads.end() ? "EXECUTE " + read->second : sql);
+  const std::string batch = "BEGIN; " +
+                            Executable(std::string("SELECT pg_advisory_xact_lock(CAST(") +
+                                       kStepLockKey + " AS BIGINT))") +
+                            "; " + Executable(sql);
   try {
     // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
     // the transaction the server began.
@@ -260,14 +262,13 @@ Status PostgresBackend::CommitAfter(const std::string& sql, const std::vector<Sq
       i = digits - 1;
     }
     batch += "; COMMIT";
-    db_->in_transaction = false;
     pqxx::nontransaction session(db_->connection);
     session.exec(batch);
+    db_->in_transaction = false;
     return Status::Ok();
   } catch (const std::exception& e) {
-    // The server ended the transaction: the failed statement aborted it and the simple query
-    // stopped before COMMIT, which leaves it open and aborted; ROLLBACK ends it either way.
-    db_->in_transaction = true;
+    // A failed statement leaves the transaction open and aborted (the simple query stopped
+    // before COMMIT), a failed COMMIT leaves none: ROLLBACK ends it either way.
     Status status = StatementFailed(e);
     Rollback();
     return status;

@@ -48,8 +48,11 @@ class PostgresBackend final : public Backend {
  private:
   int connection_version() const;
   // A statement's exception as a Status; inside a transaction, marks it failed.
-  Status StatementFailed(const std::exception& e);  // the server's version number, e.g. 150018
-  struct Connection;                                // libpqxx's objects, kept out of this header
+  Status StatementFailed(const std::exception& e);
+  // `EXECUTE name` of `sql` PREPAREd once per connection (outside a transaction, bounded), for
+  // a simple query; `sql` itself when it is not prepared.
+  std::string Executable(const std::string& sql);  // the server's version number, e.g. 150018
+  struct Connection;                               // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 
   std::unique_ptr<Connection> db_;
