@@ -75,6 +75,17 @@ class Backend {
   // send both at once. On failure nothing is committed and the caller rolls back.
   virtual Status CommitAfter(const std::string& sql, const std::vector<SqlValue>& params);
 
+  // What the migration lock's holder runs now, for other sessions of the server to read
+  // (`migctl status` on another daemon). PostgreSQL sets it as this session's application_name
+  // in the next step's first round trip (BeginStep, or AcquireStepLock outside a transaction),
+  // never in a round trip of its own. Best effort; ignored where no server shows it (SQLite:
+  // the lock file carries the revision).
+  virtual void LabelSteps(std::string label) { (void)label; }
+  // Whether the server may have ended the session since the last statement, judged without a
+  // round trip: it sent something unasked (the message of a terminated session) or closed the
+  // connection. False means "nothing the client can see yet", not proof that it lives.
+  virtual bool SessionMayHaveEnded() { return true; }
+
   // A script's `-- sqlite-foreign-keys: off` (SQLite's table rebuild): foreign key enforcement
   // off for the connection around the revision's transaction (call outside a transaction;
   // SQLite ignores the switch inside one), and the check of every foreign key before the

@@ -204,18 +204,27 @@ constexpr const char* kHolderTableDdl =
     " backend_pid INTEGER NOT NULL, host TEXT, daemon_pid BIGINT, uid BIGINT, user_name TEXT,"
     " request TEXT, since TEXT, revision TEXT)";
 
-// The lock session's application_name while a revision runs: "migrationd at <revision>". The
-// server cuts application_name at 63 bytes; a revision cut that way is shown with "...".
-constexpr const char* kApplicationNamePrefix = "migrationd at ";
+// The application_name of the migration connection while a revision runs: "migrationd <pid>
+// at <revision>", where <pid> is the lock session's backend pid, so that a reader finds the
+// label of the lock's current holder only. The server cuts application_name at 63 bytes; a
+// revision cut that way is shown with "...".
 constexpr size_t kApplicationNameMax = 63;
 
-std::string RevisionFromApplicationName(const std::string& name) {
-  const std::string prefix = kApplicationNamePrefix;
+std::string StepLabelPrefix(const std::string& lock_pid) {
+  return "migrationd " + lock_pid + " at ";
+}
+
+std::string RevisionFromApplicationName(const std::string& name, const std::string& lock_pid) {
+  const std::string prefix = StepLabelPrefix(lock_pid);
   if (name.compare(0, prefix.size(), prefix) != 0) return "";
   std::string revision = name.substr(prefix.size());
   if (name.size() >= kApplicationNameMax) revision += "...";
   return revision;
 }
+
+// How long the lock session may go unasked while its socket shows nothing: a session taken
+// over by a pooler, or a server that vanished without a word, is found within this time.
+constexpr std::chrono::seconds kQuietCheckInterval{1};
 
 class AdvisoryLock final : public MigrationLock {
  public:
@@ -230,18 +239,20 @@ class AdvisoryLock final : public MigrationLock {
         {Key()});
     (void)connection_->Query("SELECT pg_advisory_unlock(CAST($1 AS BIGINT))", {Key()});
   }
-  Status CheckHeld(const std::string& next_revision) override {
-    // Asked on the lock connection itself, once per revision, so it must be cheap: no
-    // pg_locks scan. A session keeps its advisory lock until it ends, and the connection never
-    // reopens a broken session (PostgresBackend inhibits libpqxx's reconnection), so the lock
-    // is held as long as the same server session answers: a dead one fails the query, and a
-    // pooler that handed this client another server session answers with another pid. The
-    // revision rides along as application_name (session-local, no transaction to commit); an
-    // empty next_revision keeps the one set before.
-    auto held = connection_->Query(
-        "SELECT pg_backend_pid(), CASE WHEN $1 = '' THEN '' ELSE"
-        " set_config('application_name', $1, false) END",
-        {next_revision.empty() ? std::string() : kApplicationNamePrefix + next_revision});
+  Status CheckHeld(const std::string&) override {
+    // Before every revision, so without a round trip when possible. A session keeps its
+    // advisory lock until it ends, and the connection never reopens a broken session
+    // (PostgresBackend inhibits libpqxx's reconnection). A session the server ends tells its
+    // client (pg_terminate_backend, shutdown) or closes the socket, and the idle lock
+    // session's socket shows either at once: then, and at least every kQuietCheckInterval,
+    // the session is asked. A dead one fails the query; a pooler that handed this client
+    // another server session answers with another pid. (Exactly once rests on the step lock,
+    // not on this check: the check makes a job that lost its lock stop soon and say why.)
+    const auto now = std::chrono::steady_clock::now();
+    if (now - asked_at_ < kQuietCheckInterval && !connection_->SessionMayHaveEnded()) {
+      return Status::Ok();
+    }
+    auto held = connection_->Query("SELECT pg_backend_pid()", {});
     if (!held.ok()) {
       return Status::Conflict("the migration lock was lost: its session ended (" +
                               held.status().message() + ")");
@@ -251,7 +262,11 @@ class AdvisoryLock final : public MigrationLock {
           "the migration lock was lost: its session no longer holds it (is a connection "
           "pooler in front of the database? migrationd needs a direct session)");
     }
+    asked_at_ = now;
     return Status::Ok();
+  }
+  std::string StepLabel(const std::string& revision) const override {
+    return StepLabelPrefix(std::to_string(backend_pid_)) + revision;
   }
   std::string GuardSql() const override {
     // pg_locks shows the lock as long as the lock session lives; the server ends that session
@@ -281,13 +296,16 @@ class AdvisoryLock final : public MigrationLock {
  private:
   std::unique_ptr<Backend> connection_;
   int64_t backend_pid_;
+  // When the session last answered: the lock was taken just before the handle was made.
+  std::chrono::steady_clock::time_point asked_at_ = std::chrono::steady_clock::now();
 };
 
 Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection) {
   // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
   auto holders = connection.Query(
       "SELECT l.pid, to_regclass('migrationd_lock') IS NOT NULL,"
-      " (SELECT application_name FROM pg_stat_activity a WHERE a.pid = l.pid) FROM pg_locks l"
+      " (SELECT application_name FROM pg_stat_activity a WHERE a.application_name LIKE"
+      " 'migrationd ' || l.pid || ' at %' ORDER BY a.backend_start DESC LIMIT 1) FROM pg_locks l"
       " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
       " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
       " AND CAST(l.classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
@@ -314,7 +332,8 @@ Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection
     }
   }
   // Other roles see application_name in pg_stat_activity too (not the query or the state).
-  if (std::string now = RevisionFromApplicationName(holders->front()[2].value_or(""));
+  if (std::string now = RevisionFromApplicationName(holders->front()[2].value_or(""),
+                                                    holders->front()[0].value_or(""));
       !now.empty()) {
     info.revision = now;
   }

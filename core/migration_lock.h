@@ -47,12 +47,20 @@ class MigrationLock {
   // pooler), or someone removed or replaced the lock file. The job checks before each step and
   // stops when it is gone.
   //
-  // `next_revision` (if not empty) is the revision the job runs next, published for `migctl
-  // status` on any daemon (best effort). It costs nothing extra per revision: PostgreSQL sets
-  // it as the lock session's application_name in the same round trip as the check (no row
-  // written, no commit, no WAL: the revision's own transaction stays its only commit), read
-  // back through pg_stat_activity; SQLite writes it into the lock file.
+  // `next_revision` (if not empty) is the revision the job runs next. SQLite writes it into the
+  // lock file for `migctl status` on any daemon; PostgreSQL shows StepLabel(next_revision) as
+  // the migration connection's application_name (Backend::LabelSteps), read back through
+  // pg_stat_activity: no row written, no commit, no round trip of its own.
+  //
+  // Cheap enough to ask before every revision: PostgreSQL asks the lock session itself only
+  // when its socket shows that the server may have ended it, and at least once a second.
   virtual Status CheckHeld(const std::string& next_revision = "") = 0;
+  // The label of the connection that runs `revision` (Backend::LabelSteps); empty where the
+  // lock file carries the revision instead.
+  virtual std::string StepLabel(const std::string& revision) const {
+    (void)revision;
+    return "";
+  }
   // SQL that fails unless this lock is still held, for work done in another session (psql's
   // restore) to run last in its transaction. Empty where that work runs in-process (SQLite).
   virtual std::string GuardSql() const = 0;

@@ -1,5 +1,7 @@
 #include "core/postgres_backend.h"
 
+#include <poll.h>
+
 #include <cctype>
 #include <map>
 #include <pqxx/pqxx>
@@ -99,6 +101,16 @@ Result<std::unique_ptr<Backend>> PostgresBackend::OpenForReading(const DatabaseU
 bool PostgresBackend::Reusable() const { return db_->connection.is_open() && !db_->in_transaction; }
 
 bool PostgresBackend::Alive() { return Reusable() && Query("SELECT 1", {}).ok(); }
+
+bool PostgresBackend::SessionMayHaveEnded() {
+  const int fd = db_->connection.sock();
+  if (fd < 0 || db_->in_transaction) return true;
+  // Between statements the server sends nothing unless the session ends (the FATAL message of
+  // pg_terminate_backend, a shutdown) or the connection closes: either makes the socket
+  // readable. A failed poll counts as "may have ended" too.
+  pollfd watched{fd, POLLIN, 0};
+  return poll(&watched, 1, 0) != 0;
+}
 
 std::string_view PostgresBackend::dialect() const { return kDialectPostgresql; }
 
@@ -201,14 +213,51 @@ std::string PostgresBackend::Executable(const std::string& sql) {
   return found == db_->sql_prepared.end() ? sql : "EXECUTE " + found->second;
 }
 
+std::string PostgresBackend::ExecutableWith(const std::string& sql,
+                                            const std::vector<SqlValue>& params) {
+  std::string executable = Executable(sql);
+  if (executable == sql) return WithLiterals(sql, params);
+  std::string arguments;
+  for (const SqlValue& value : params) {
+    arguments += (arguments.empty() ? "(" : ", ");
+    arguments += value ? db_->connection.quote(*value) : std::string("NULL");
+  }
+  return executable + arguments + (arguments.empty() ? "" : ")");
+}
+
+std::string PostgresBackend::WithLiterals(const std::string& sql,
+                                          const std::vector<SqlValue>& params) {
+  std::string text;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    size_t digits = i + 1;
+    while (sql[i] == '$' && digits < sql.size() &&
+           std::isdigit(static_cast<unsigned char>(sql[digits]))) {
+      ++digits;
+    }
+    if (digits == i + 1) {
+      text += sql[i];
+      continue;
+    }
+    const size_t index = std::stoul(sql.substr(i + 1, digits - i - 1)) - 1;
+    const SqlValue& value = index < params.size() ? params[index] : SqlValue();
+    text += value ? db_->connection.quote(*value) : std::string("NULL");
+    i = digits - 1;
+  }
+  return text;
+}
+
 Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
-  // One round trip: BEGIN, the step lock, then the read. The statements of one simple query
-  // run in order and, under READ COMMITTED, each takes its own snapshot, so the read sees
-  // everything committed before the lock was granted.
-  const std::string batch = "BEGIN; " +
-                            Executable(std::string("SELECT pg_advisory_xact_lock(CAST(") +
-                                       kStepLockKey + " AS BIGINT))") +
-                            "; " + Executable(sql);
+  // One round trip: BEGIN, the step lock (with the step's label), then the read. The
+  // statements of one simple query run in order and, under READ COMMITTED, each takes its own
+  // snapshot, so the read sees everything committed before the lock was granted.
+  const std::string lock =
+      std::string("SELECT pg_advisory_xact_lock(CAST(") + kStepLockKey + " AS BIGINT))";
+  const std::string batch =
+      "BEGIN; " +
+      (step_label_.empty()
+           ? Executable(lock)
+           : ExecutableWith(lock + ", set_config('application_name', $1, false)", {step_label_})) +
+      "; " + Executable(sql);
   try {
     // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
     // the transaction the server began.
@@ -245,23 +294,7 @@ Status PostgresBackend::CommitAfter(const std::string& sql, const std::vector<Sq
   // failed statement never reaches the COMMIT.
   if (!db_->in_transaction || db_->transaction_failed) return Backend::CommitAfter(sql, params);
   try {
-    std::string batch;
-    for (size_t i = 0; i < sql.size(); ++i) {
-      size_t digits = i + 1;
-      while (sql[i] == '$' && digits < sql.size() &&
-             std::isdigit(static_cast<unsigned char>(sql[digits]))) {
-        ++digits;
-      }
-      if (digits == i + 1) {
-        batch += sql[i];
-        continue;
-      }
-      const size_t index = std::stoul(sql.substr(i + 1, digits - i - 1)) - 1;
-      const SqlValue& value = index < params.size() ? params[index] : SqlValue();
-      batch += value ? db_->connection.quote(*value) : std::string("NULL");
-      i = digits - 1;
-    }
-    batch += "; COMMIT";
+    const std::string batch = WithLiterals(sql, params) + "; COMMIT";
     pqxx::nontransaction session(db_->connection);
     session.exec(batch);
     db_->in_transaction = false;
@@ -279,9 +312,13 @@ Status PostgresBackend::AcquireStepLock() {
   // Transaction level inside a step's transaction (released by its commit or rollback, so no
   // path can leak it); session level around a `transaction: none` step's autocommit statements.
   const char* function = db_->in_transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
-  return Query(std::string("SELECT ") + function + "(CAST(" + kStepLockKey + " AS BIGINT))", {})
-      .status()
-      .WithContext("cannot take the step lock");
+  std::string sql = std::string("SELECT ") + function + "(CAST(" + kStepLockKey + " AS BIGINT))";
+  std::vector<SqlValue> params;
+  if (!step_label_.empty()) {
+    sql += ", set_config('application_name', $1, false)";
+    params.emplace_back(step_label_);
+  }
+  return Query(sql, params).status().WithContext("cannot take the step lock");
 }
 
 void PostgresBackend::ReleaseStepLock() {

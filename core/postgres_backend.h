@@ -44,19 +44,27 @@ class PostgresBackend final : public Backend {
   Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
   bool Reusable() const override;
   bool Alive() override;
+  void LabelSteps(std::string label) override { step_label_ = std::move(label); }
+  bool SessionMayHaveEnded() override;
 
  private:
-  int connection_version() const;
+  int connection_version() const;  // the server's version number, e.g. 150018
   // A statement's exception as a Status; inside a transaction, marks it failed.
   Status StatementFailed(const std::exception& e);
   // `EXECUTE name` of `sql` PREPAREd once per connection (outside a transaction, bounded), for
   // a simple query; `sql` itself when it is not prepared.
-  std::string Executable(const std::string& sql);  // the server's version number, e.g. 150018
-  struct Connection;                               // libpqxx's objects, kept out of this header
+  std::string Executable(const std::string& sql);
+  // Executable(sql) with the values of its $N parameters: `EXECUTE name(values)`, or `sql`
+  // with the values written in as quoted literals.
+  std::string ExecutableWith(const std::string& sql, const std::vector<SqlValue>& params);
+  // `sql` with each $N replaced by the Nth value as a quoted literal (NULL when missing).
+  std::string WithLiterals(const std::string& sql, const std::vector<SqlValue>& params);
+  struct Connection;  // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 
   std::unique_ptr<Connection> db_;
   std::string description_;
+  std::string step_label_;  // LabelSteps: sent with every step's first round trip
 };
 
 }  // namespace migrationd

@@ -25,9 +25,9 @@ proto::Event StepEvent(uint64_t request_id, proto::EventKind kind, const Planned
 }
 
 // Turns the runner's callbacks into protocol events, progress for `status`, and the lock
-// holder's current revision for other daemons.
+// holder's current revision for other daemons (labelled on the job's connection `backend`).
 RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& control,
-                         Responder& responder, MigrationLock& lock,
+                         Responder& responder, MigrationLock& lock, Backend& backend,
                          const std::function<void(const PlannedStep&)>& committed,
                          std::optional<std::chrono::system_clock::time_point> window_closes) {
   RunObserver observer;
@@ -38,7 +38,10 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
       return "the maintenance window closed at " + FormatIsoTimestamp(closes);
     };
   }
-  observer.check_lock = [&lock](const std::string& next) { return lock.CheckHeld(next); };
+  observer.check_lock = [&lock, &backend](const std::string& next) {
+    backend.LabelSteps(lock.StepLabel(next));
+    return lock.CheckHeld(next);
+  };
   observer.step_started = [=, &control, &responder](const PlannedStep& step, size_t index, size_t) {
     control.Progress(static_cast<uint32_t>(index), total, step.revision);
     responder.SendEvent(StepEvent(request_id, proto::REVISION_STARTED, step,
@@ -255,7 +258,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
   };
   const RunObserver observer =
-      MakeObserver(id, total, control, responder, lock, committed, window.closes);
+      MakeObserver(id, total, control, responder, lock, *backend, committed, window.closes);
   status = request.atomic() ? runner.ExecuteAtomic(*plan, requester, observer)
                             : runner.Execute(*plan, requester, observer);
   control.SetActiveBackend(nullptr);

@@ -78,6 +78,34 @@ TEST_CASE("a PostgreSQL upgrade commits and flushes WAL once per revision",
   CHECK(twenty_five.syncs - five.syncs <= 24);
 }
 
+TEST_CASE("a PostgreSQL upgrade does not ask its lock session before every revision",
+          "[daemon][performance][lock]") {
+  // The lock session is asked only when its socket shows that the server may have ended it,
+  // and at least once a second; the job's other round trips carry the revision's label.
+  // pg_stat_statements counts every statement each session runs.
+  PrivateCluster cluster(
+      {"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"});
+  cluster.Query("CREATE EXTENSION pg_stat_statements");
+  TempDir dir;
+  Daemon daemon(dir, "d", cluster.url(), testing::GeneratedChain(dir, 40));
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  CHECK(cluster.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'success'") ==
+        Rows{{"40"}});
+  const int64_t asked = std::stoll(
+      cluster
+          .Query("SELECT COALESCE(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE"
+                 " 'SELECT pg_backend_pid()%'")
+          .at(0)
+          .at(0));
+  INFO("the lock session was asked " << asked << " times in a job of 40 revisions that took "
+                                     << seconds << " s");
+  CHECK(asked <= seconds + 1);
+}
+
 TEST_CASE("status answers while the daemon is still loading 10,000 revisions, and says so",
           "[daemon][performance]") {
   SqliteDatabase db;
