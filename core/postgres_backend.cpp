@@ -2,9 +2,12 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <pqxx/pqxx>
+#include <utility>
+#include <vector>
 
 #include "core/script.h"
 #include "core/version_tables.h"
@@ -67,6 +70,7 @@ struct PostgresBackend::Connection {
   // Statements BeginStep's batch EXECUTEs, made with SQL's PREPARE (once per connection,
   // outside a transaction): the server then neither parses nor plans them at every revision.
   std::map<std::string, std::string, std::less<>> sql_prepared;
+  std::vector<std::string> to_prepare;  // met inside a transaction: PREPAREd after it
 };
 
 PostgresBackend::PostgresBackend(std::unique_ptr<Connection> connection, std::string description)
@@ -202,9 +206,15 @@ Result<std::vector<SqlRow>> PostgresBackend::Query(const std::string& sql,
 
 std::string PostgresBackend::Executable(const std::string& sql) {
   auto found = db_->sql_prepared.find(sql);
+  if (found == db_->sql_prepared.end() && db_->in_transaction) {
+    // Prepared at the next opportunity outside a transaction (BeginStep); text until then.
+    if (std::find(db_->to_prepare.begin(), db_->to_prepare.end(), sql) == db_->to_prepare.end()) {
+      db_->to_prepare.push_back(sql);
+    }
+    return sql;
+  }
   // A statement that cannot be prepared (its table is missing) runs as text, and fails there.
-  if (found == db_->sql_prepared.end() && !db_->in_transaction &&
-      db_->sql_prepared.size() < kMaxPreparedStatements) {
+  if (found == db_->sql_prepared.end() && db_->sql_prepared.size() < kMaxPreparedStatements) {
     std::string name = "migrationd_sql_" + std::to_string(db_->sql_prepared.size());
     if (Execute("PREPARE " + name + " AS " + sql).ok()) {
       found = db_->sql_prepared.emplace(sql, std::move(name)).first;
@@ -250,6 +260,9 @@ Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
   // One round trip: BEGIN, the step lock (with the step's label), then the read. The
   // statements of one simple query run in order and, under READ COMMITTED, each takes its own
   // snapshot, so the read sees everything committed before the lock was granted.
+  // What the previous step met inside its transaction (CommitAfter's statement) is prepared
+  // now, once per connection.
+  for (const std::string& deferred : std::exchange(db_->to_prepare, {})) Executable(deferred);
   const std::string lock =
       std::string("SELECT pg_advisory_xact_lock(CAST(") + kStepLockKey + " AS BIGINT))";
   const std::string batch =
@@ -294,7 +307,7 @@ Status PostgresBackend::CommitAfter(const std::string& sql, const std::vector<Sq
   // failed statement never reaches the COMMIT.
   if (!db_->in_transaction || db_->transaction_failed) return Backend::CommitAfter(sql, params);
   try {
-    const std::string batch = WithLiterals(sql, params) + "; COMMIT";
+    const std::string batch = ExecutableWith(sql, params) + "; COMMIT";
     pqxx::nontransaction session(db_->connection);
     session.exec(batch);
     db_->in_transaction = false;
@@ -334,13 +347,13 @@ void PostgresBackend::Interrupt() {
 }
 
 Status PostgresBackend::SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) {
-  MIGRATIOND_RETURN_IF_ERROR(Execute("SET lock_timeout = " + std::to_string(lock_timeout_ms)));
-  // If the daemon dies mid-statement, the server notices within a second and rolls the
-  // migration back, instead of holding its table locks until the statement ends (PG 14+).
-  if (connection_version() >= 140000) {
-    MIGRATIOND_RETURN_IF_ERROR(Execute("SET client_connection_check_interval = 1000"));
-  }
-  return Execute("SET statement_timeout = " + std::to_string(statement_timeout_ms));
+  // One round trip. If the daemon dies mid-statement, the server notices within a second and
+  // rolls the migration back, instead of holding its table locks until the statement ends
+  // (client_connection_check_interval, PG 14+).
+  return Execute(
+      "SET lock_timeout = " + std::to_string(lock_timeout_ms) + "; " +
+      (connection_version() >= 140000 ? "SET client_connection_check_interval = 1000; " : "") +
+      "SET statement_timeout = " + std::to_string(statement_timeout_ms));
 }
 
 std::vector<std::string> PostgresBackend::VersionTablesDdl() const {

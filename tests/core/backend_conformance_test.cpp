@@ -515,6 +515,22 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
             "SELECT count(*) FROM migrationd_history WHERE host IS NULL AND daemon_pid IS NULL") ==
         Rows{{"1"}});
 
+  // The next step on the connection sends the INSERT as a PREPAREd statement with literal
+  // arguments (PostgreSQL): the values still arrive exactly.
+  REQUIRE(backend->BeginStep("SELECT 1").ok());
+  REQUIRE(store.AppendHistoryAndCommit(entry).ok());
+  history = store.ReadHistory();
+  REQUIRE(history->size() == 2);
+  const HistoryEntry& again = history->back();
+  CHECK(again.revision == entry.revision);
+  CHECK(again.checksum == entry.checksum);
+  CHECK(again.error == entry.error);
+  CHECK(again.duration_ms == entry.duration_ms);
+  CHECK(again.requester.user_name == entry.requester.user_name);
+  CHECK(db.Query(
+            "SELECT count(*) FROM migrationd_history WHERE host IS NULL AND daemon_pid IS NULL") ==
+        Rows{{"2"}});
+
   // A failing last statement commits nothing that ran before it.
   REQUIRE(backend->Begin().ok());
   REQUIRE(backend->Execute("CREATE TABLE before_the_end (id INTEGER)").ok());
@@ -524,7 +540,7 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   backend->Rollback();
   CHECK_FALSE(backend->InTransaction());
   CHECK_FALSE(db.TableColumns().contains("before_the_end"));
-  CHECK(store.ReadHistory()->size() == 1);
+  CHECK(store.ReadHistory()->size() == 2);
 }
 
 // Each step's commit writes the version row and a history row; on SQLite an AUTOINCREMENT key
