@@ -1,5 +1,6 @@
 #include "daemon/service.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -149,7 +150,12 @@ void Service::StartUp() {
   }
   // Off the io thread: at 10,000 revisions the first parse takes most of a second, and the
   // socket answers `status` meanwhile (saying it is loading).
-  startup_ = std::thread([this] { LogStartupCheck(); });
+  startup_ = std::thread([this] {
+    LogStartupCheck();
+    // The parse leaves much freed memory between the blocks it keeps (5 MiB at 10,000
+    // revisions), which glibc would hold for good: hand it back.
+    malloc_trim(0);
+  });
 }
 
 Service::~Service() {
