@@ -9,7 +9,13 @@ namespace migrationd {
 Result<std::vector<SqlRow>> Backend::BeginStep(const std::string& sql) {
   MIGRATIOND_RETURN_IF_ERROR(Begin());
   MIGRATIOND_RETURN_IF_ERROR(AcquireStepLock());
+  if (sql.empty()) return std::vector<SqlRow>();
   return Query(sql);
+}
+
+Status Backend::RefuseCommitAfterFailedStatement() {
+  Rollback();
+  return Status::Database("a statement of the transaction failed: it was rolled back");
 }
 
 Status Backend::CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) {

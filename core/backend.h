@@ -66,15 +66,22 @@ class Backend {
   // PostgreSQL: an advisory lock on a key of its own (not the migration lock's).
   virtual Status AcquireStepLock() = 0;
   virtual void ReleaseStepLock() = 0;
-  // How a transactional step starts: Begin, AcquireStepLock, then `sql` (no parameters) under
-  // the lock, returning its rows. An engine may send all three at once, provided the read
-  // still sees everything committed before the lock was granted. On failure the caller rolls
+  // How a transactional step starts: Begin, AcquireStepLock, then `sql` (no parameters; empty:
+  // no read) under the lock, returning its rows. An engine may send all three at once, provided the
+  // read still sees everything committed before the lock was granted. On failure the caller rolls
   // back, as after a failed statement.
   virtual Result<std::vector<SqlRow>> BeginStep(const std::string& sql);
   // How a step ends: one last statement (its rows are not needed), then Commit. An engine may
   // send both at once. On failure nothing is committed and the caller rolls back.
   virtual Status CommitAfter(const std::string& sql, const std::vector<SqlValue>& params);
 
+ protected:
+  // What Commit does when a statement of the transaction failed: roll back and say so. Both
+  // engines refuse to commit then (PostgreSQL would answer COMMIT with a rollback, SQLite would
+  // keep the half that ran): all or nothing.
+  Status RefuseCommitAfterFailedStatement();
+
+ public:
   // What the migration lock's holder runs now, for other sessions of the server to read
   // (`migctl status` on another daemon). PostgreSQL sets it as this session's application_name
   // in the next step's first round trip (BeginStep, or AcquireStepLock outside a transaction),

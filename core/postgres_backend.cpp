@@ -133,10 +133,7 @@ Status PostgresBackend::Begin() {
 Status PostgresBackend::Commit() {
   try {
     // The server answers COMMIT of a transaction it aborted with a ROLLBACK, not an error.
-    if (db_->transaction_failed) {
-      Rollback();
-      return Status::Database("a statement of the transaction failed: it was rolled back");
-    }
+    if (db_->transaction_failed) return RefuseCommitAfterFailedStatement();
     db_->in_transaction = false;
     pqxx::nontransaction session(db_->connection);
     session.exec("COMMIT");
@@ -270,7 +267,7 @@ Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
       (step_label_.empty()
            ? Executable(lock)
            : ExecutableWith(lock + ", set_config('application_name', $1, false)", {step_label_})) +
-      "; " + Executable(sql);
+      (sql.empty() ? "" : "; " + Executable(sql));
   try {
     // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
     // the transaction the server began.

@@ -86,10 +86,7 @@ Status SqliteBackend::Begin() {
 Status SqliteBackend::Commit() {
   // SQLite keeps a transaction open after most failed statements, and COMMIT would keep the
   // half that ran; PostgreSQL refuses. The same rule on both engines: all or nothing.
-  if (transaction_failed_) {
-    Rollback();
-    return Status::Database("a statement of the transaction failed: it was rolled back");
-  }
+  if (transaction_failed_) return RefuseCommitAfterFailedStatement();
   Status status = Execute("COMMIT");
   if (!status.ok()) {
     Rollback();

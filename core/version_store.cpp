@@ -97,9 +97,10 @@ Result<std::vector<std::string>> VersionStore::ReadHeads() {
 Result<std::vector<std::string>> VersionStore::BeginStepReadingHeads() {
   auto exists = HasTable("migrationd_version");
   if (!exists.ok()) return exists.status();
-  if (*exists) return Heads(backend_.BeginStep(kReadHeadsSql));
-  MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
-  MIGRATIOND_RETURN_IF_ERROR(backend_.AcquireStepLock());
+  // Without the table there is nothing to read: no version row, no heads.
+  auto begun = backend_.BeginStep(*exists ? kReadHeadsSql : "");
+  if (*exists) return Heads(std::move(begun));
+  if (!begun.ok()) return begun.status();
   return std::vector<std::string>();
 }
 
