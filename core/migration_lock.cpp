@@ -81,6 +81,9 @@ class FileLock final : public MigrationLock {
  public:
   FileLock(int fd, std::string path, LockHolderInfo me)
       : fd_(fd), path_(std::move(path)), me_(std::move(me)) {
+    if (ftruncate(fd_, 0) != 0) {
+      // Best effort, as Write: a crashed holder's longer text would show behind ours.
+    }
     Write();
   }
   ~FileLock() override {
@@ -114,14 +117,20 @@ class FileLock final : public MigrationLock {
 
  private:
   void Write() {
+    // Rewritten before every revision in one write: padded with blank lines (readers skip
+    // them) to the length the file already has instead of truncated first, so that a reader
+    // never finds it empty and a revision costs no ftruncate.
     std::string text = Serialize(me_);
-    if (ftruncate(fd_, 0) == 0 && pwrite(fd_, text.data(), text.size(), 0) < 0) {
-      // Best effort: readers then see a holder without details.
+    if (text.size() < written_) text.append(written_ - text.size(), '\n');
+    if (pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size())) {
+      written_ = text.size();
     }
+    // Else best effort: readers then see a holder with fewer details.
   }
   int fd_;
   std::string path_;
   LockHolderInfo me_;
+  size_t written_ = 0;  // the file's length since Write
 };
 
 // Opens the lock file without following a symlink or blocking on a planted FIFO, and refuses

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/backend.h"
+#include "core/migration_lock.h"
 #include "core/migration_runner.h"
 #include "core/script_directory.h"
 #include "core/version_store.h"
@@ -593,6 +594,38 @@ TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the othe
   REQUIRE(seen->ok());
   CHECK(**seen == std::vector<std::string>{"a"});
   second->Rollback();
+}
+
+// The SQLite lock file is rewritten before every revision without being truncated first: a
+// shorter text is padded, and readers still get every field, and only the current revision.
+TEST_CASE("the SQLite lock file names the current revision after a longer one", "[lock][sqlite]") {
+  SqliteDatabase db;
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  LockHolderInfo me;
+  me.host = "host1";
+  me.daemon_pid = 42;
+  me.uid = 1000;
+  me.user_name = "alice";
+  me.request = "upgrade head";
+  me.since = "2026-11-27T00:00:00Z";
+  auto lock = AcquireMigrationLock(*url, me, {});
+  REQUIRE(lock.ok());
+  auto backend = OpenOn(db);
+  REQUIRE((*lock)->CheckHeld("0001_a_revision_with_a_rather_long_name").ok());
+  REQUIRE((*lock)->CheckHeld("0002_b").ok());
+  auto holder = ReadMigrationLockHolder(*url, *backend);
+  REQUIRE(holder.ok());
+  REQUIRE(holder->has_value());
+  CHECK((*holder)->revision == "0002_b");
+  CHECK((*holder)->host == "host1");
+  CHECK((*holder)->daemon_pid == 42);
+  CHECK((*holder)->user_name == "alice");
+  CHECK((*holder)->request == "upgrade head");
+  lock->reset();
+  holder = ReadMigrationLockHolder(*url, *backend);
+  REQUIRE(holder.ok());
+  CHECK_FALSE(holder->has_value());
 }
 
 }  // namespace
