@@ -7,7 +7,12 @@ namespace migrationd {
 std::vector<std::string> VersionTablesDdlFor(std::string_view dialect) {
   const bool sqlite = dialect == kDialectSqlite;
   return {
-      "CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT NULL)",
+      // SQLite: WITHOUT ROWID, one b-tree. A rowid table with a TEXT key keeps a second one
+      // for the key's index, and each step's commit wrote a page of each (a page more than the
+      // application's own version table costs; databases made before keep theirs).
+      std::string("CREATE TABLE IF NOT EXISTS migrationd_version (revision TEXT PRIMARY KEY NOT"
+                  " NULL)") +
+          (sqlite ? " WITHOUT ROWID" : ""),
       // SQLite: a rowid alias without AUTOINCREMENT. Rows are only ever appended, so ids still
       // grow, and each step's commit does not also rewrite a page of sqlite_sequence (databases
       // made before keep their AUTOINCREMENT table: IF NOT EXISTS).

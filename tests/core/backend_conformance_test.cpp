@@ -547,7 +547,7 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
 // Each step's commit writes the version row and a history row; on SQLite an AUTOINCREMENT key
 // also rewrote a page of sqlite_sequence in every commit. Ids still grow: rows are only
 // appended.
-TEST_CASE("SQLite steps write no sqlite_sequence page and history ids still grow",
+TEST_CASE("SQLite steps write no sqlite_sequence or version-index page and history ids still grow",
           "[backend][sqlite]") {
   SqliteDatabase db;
   TempDir dir;
@@ -562,11 +562,20 @@ TEST_CASE("SQLite steps write no sqlite_sequence page and history ids still grow
   REQUIRE(engine.Downgrade("base").ok());
   CHECK(db.Query("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'") ==
         Rows{{"0"}});
+  // The version table is one b-tree (WITHOUT ROWID): no index of its key beside it, whose page
+  // every step's commit would write as well.
+  CHECK(db.Query("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name ="
+                 " 'migrationd_version'") == Rows{{"0"}});
+  REQUIRE(engine.Upgrade("a").ok());
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"a"}});
+  REQUIRE(engine.Downgrade("base").ok());
   CHECK(db.Query("SELECT id, revision, direction FROM migrationd_history ORDER BY id") ==
         Rows{{"1", "a", "upgrade"},
              {"2", "b", "upgrade"},
              {"3", "b", "downgrade"},
-             {"4", "a", "downgrade"}});
+             {"4", "a", "downgrade"},
+             {"5", "a", "upgrade"},
+             {"6", "a", "downgrade"}});
 }
 
 // A step begins, takes the step lock and reads the version rows in one go (one round trip on
