@@ -341,6 +341,10 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
   }
   Status status = BeginStepAt(plan.heads_before, plan.steps.front());
   std::vector<double> durations;
+  // Written once the last revision ran (the version rows moved once, the history rows in a few
+  // statements): inside the one transaction nobody sees the steps in between, and on SQLite a
+  // statement prepared between two revisions' DDL is prepared again against the new schema.
+  std::vector<HistoryEntry> entries;
   const PlannedStep* failed = &plan.steps.front();
   for (size_t i = 0; i < plan.steps.size() && status.ok(); ++i) {
     const PlannedStep& step = plan.steps[i];
@@ -354,18 +358,15 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
     HistoryEntry entry = StepEntry(step, requester);
     status = RunStatements(scripts_.script(step.revision), step);
     if (status.ok()) {
-      status = store_.MoveHeads(i == 0 ? plan.heads_before : plan.steps[i - 1].heads_after,
-                                step.heads_after);
-    }
-    if (status.ok()) {
       entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
       entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
       entry.outcome = "success";
-      status = store_.AppendHistory(entry);
       durations.push_back(entry.duration_ms);
+      entries.push_back(std::move(entry));
     }
   }
-  if (status.ok()) status = backend_.Commit();
+  if (status.ok()) status = store_.MoveHeads(plan.heads_before, plan.steps.back().heads_after);
+  if (status.ok()) status = store_.AppendHistoryAndCommit(entries);
   if (!status.ok()) {
     backend_.Rollback();
     status = status.WithContext(std::string(DirectionName(failed->direction)) + " of '" +

@@ -3,8 +3,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <iterator>
 
 #include "core/numbers.h"
 
@@ -267,11 +269,27 @@ Status VersionStore::MoveHeads(const std::vector<std::string>& from,
 
 namespace {
 
-constexpr const char* kInsertHistorySql =
+constexpr const char* kInsertHistoryPrefix =
     "INSERT INTO migrationd_history (revision, direction, checksum, started_at, finished_at,"
     " duration_ms, outcome, error, heads_after, user_uid, user_name, host, daemon_pid,"
-    " backup_id) VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, $9,"
-    " CAST($10 AS BIGINT), $11, $12, CAST($13 AS BIGINT), $14)";
+    " backup_id) VALUES ";
+constexpr size_t kHistoryColumns = 14;
+// Rows per multi-row INSERT: 700 parameters, far below either engine's limit, and few enough
+// that SQLite's lookup of each $N by name stays cheap.
+constexpr size_t kHistoryRowsPerInsert = 50;
+
+// "($1, ..., $14)" for the row whose first parameter is $first.
+std::string HistoryRowPlaceholders(size_t first) {
+  auto p = [first](size_t column) { return "$" + std::to_string(first + column); };
+  return "(" + p(0) + ", " + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", CAST(" + p(5) +
+         " AS DOUBLE PRECISION), " + p(6) + ", " + p(7) + ", " + p(8) + ", CAST(" + p(9) +
+         " AS BIGINT), " + p(10) + ", " + p(11) + ", CAST(" + p(12) + " AS BIGINT), " + p(13) + ")";
+}
+
+const std::string& InsertHistorySql() {
+  static const std::string sql = kInsertHistoryPrefix + HistoryRowPlaceholders(1);
+  return sql;
+}
 
 std::vector<SqlValue> HistoryValues(const HistoryEntry& entry) {
   const RequestIdentity& who = entry.requester;
@@ -294,13 +312,33 @@ std::vector<SqlValue> HistoryValues(const HistoryEntry& entry) {
 }  // namespace
 
 Status VersionStore::AppendHistory(const HistoryEntry& entry) {
-  return backend_.Query(kInsertHistorySql, HistoryValues(entry))
+  return backend_.Query(InsertHistorySql(), HistoryValues(entry))
       .status()
       .WithContext("cannot write migrationd_history");
 }
 
 Status VersionStore::AppendHistoryAndCommit(const HistoryEntry& entry) {
-  return backend_.CommitAfter(kInsertHistorySql, HistoryValues(entry));
+  return backend_.CommitAfter(InsertHistorySql(), HistoryValues(entry));
+}
+
+Status VersionStore::AppendHistoryAndCommit(const std::vector<HistoryEntry>& entries) {
+  if (entries.empty()) return backend_.Commit();
+  for (size_t start = 0; start < entries.size(); start += kHistoryRowsPerInsert) {
+    const size_t end = std::min(entries.size(), start + kHistoryRowsPerInsert);
+    std::string sql = kInsertHistoryPrefix;
+    std::vector<SqlValue> values;
+    values.reserve((end - start) * kHistoryColumns);
+    for (size_t i = start; i < end; ++i) {
+      sql += (i == start ? "" : ", ") + HistoryRowPlaceholders(values.size() + 1);
+      std::vector<SqlValue> row = HistoryValues(entries[i]);
+      values.insert(values.end(), std::make_move_iterator(row.begin()),
+                    std::make_move_iterator(row.end()));
+    }
+    if (end == entries.size()) return backend_.CommitAfter(sql, values);
+    MIGRATIOND_RETURN_IF_ERROR(
+        backend_.Query(sql, values).status().WithContext("cannot write migrationd_history"));
+  }
+  return Status::Ok();  // not reached: the last chunk commits
 }
 
 }  // namespace migrationd

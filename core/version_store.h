@@ -127,6 +127,9 @@ class VersionStore {
   // The last write of a step and its commit (Backend::CommitAfter: one round trip on
   // PostgreSQL). On failure nothing is committed.
   Status AppendHistoryAndCommit(const HistoryEntry& entry);
+  // The same for the rows of a whole `--atomic` plan: multi-row INSERTs (a few statements
+  // instead of one per revision), the last one with the commit.
+  Status AppendHistoryAndCommit(const std::vector<HistoryEntry>& entries);
 
  private:
   // TableExists, remembered once true outside a transaction: within one store's life (one job

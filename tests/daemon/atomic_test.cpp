@@ -46,6 +46,36 @@ TEMPLATE_TEST_CASE("an atomic upgrade applies all revisions or none", "[daemon][
   CHECK(db.TableColumns().empty());
 }
 
+// The history rows of an atomic plan are written after its last revision, several per statement:
+// each revision still gets its own row, in order, with its own checksum and duration.
+TEMPLATE_TEST_CASE("an atomic plan of 120 revisions records one history row per revision",
+                   "[daemon][atomic]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::GeneratedChain(dir, 120));
+  MigctlRun up = daemon.Migctl({"upgrade", "--atomic", "--no-backup"});
+  REQUIRE(up.exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"r0120"}});
+  Rows rows = db.Query(
+      "SELECT revision, direction, outcome, heads_after, length(checksum) FROM migrationd_history"
+      " ORDER BY id");
+  REQUIRE(rows.size() == 120);
+  for (int i = 1; i <= 120; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "r%04d", i);
+    INFO(id);
+    CHECK(rows[static_cast<size_t>(i - 1)] ==
+          std::vector<std::string>{id, "upgrade", "success", id, "64"});
+  }
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE duration_ms < 0 OR"
+                 " finished_at < started_at") == Rows{{"0"}});
+  MigctlRun down = daemon.Migctl({"downgrade", "base", "--atomic", "--no-backup"});
+  REQUIRE(down.exit_code == 0);
+  CHECK(db.Query("SELECT count(*) FROM migrationd_version") == Rows{{"0"}});
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE direction = 'downgrade'") ==
+        Rows{{"120"}});
+}
+
 TEST_CASE("an atomic upgrade refuses a plan with a transaction: none revision before running it",
           "[daemon][atomic]") {
   SqliteDatabase db;
