@@ -53,14 +53,8 @@ DO $migrationd$ DECLARE statements text[]; statement text; BEGIN
 END $migrationd$;
 )SQL";
 
-// pg_dump, pg_restore and psql: from `bin_dir` if set, else PATH, else the newest
-// /usr/lib/postgresql/N/bin.
-std::string FindPostgresTool(const std::string& name, const std::string& bin_dir) {
-  if (!bin_dir.empty()) {
-    fs::path candidate = fs::path(bin_dir) / name;
-    return access(candidate.c_str(), X_OK) == 0 ? candidate.string() : "";
-  }
-  if (std::string found = FindInPath(name); !found.empty()) return found;
+// The newest /usr/lib/postgresql/N/bin/`name`, or "".
+std::string NewestInstalledTool(const std::string& name) {
   std::string best;
   int best_version = -1;
   std::error_code ignored;
@@ -73,6 +67,31 @@ std::string FindPostgresTool(const std::string& name, const std::string& bin_dir
     }
   }
   return best;
+}
+
+// Whether `path` is Debian's postgresql-common wrapper (/usr/bin/pg_dump and friends).
+bool IsDebianWrapper(const std::string& path) {
+  std::error_code error;
+  return fs::canonical(path, error).filename() == "pg_wrapper" && !error;
+}
+
+// pg_dump, pg_restore and psql: from `bin_dir` if set, else PATH, else the newest
+// /usr/lib/postgresql/N/bin. Debian's /usr/bin/pg_dump is postgresql-common's pg_wrapper, a
+// Perl script that picks a client version and execs it: about 50 ms per call, and a backup
+// makes three (--version, the dump, pg_restore --list), which made `migctl backup` 1.10x a bare
+// `pg_dump`. For a server named by URL it picks the newest installed client unless a local
+// cluster is the default; migrationd goes to the newest directly (CheckTools still refuses a
+// client older than the server).
+std::string FindPostgresTool(const std::string& name, const std::string& bin_dir) {
+  if (!bin_dir.empty()) {
+    fs::path candidate = fs::path(bin_dir) / name;
+    return access(candidate.c_str(), X_OK) == 0 ? candidate.string() : "";
+  }
+  std::string found = FindInPath(name);
+  if (found.empty() || IsDebianWrapper(found)) {
+    if (std::string newest = NewestInstalledTool(name); !newest.empty()) return newest;
+  }
+  return found;
 }
 
 // "pg_dump (PostgreSQL) 15.18 (Debian ...)" -> 15
