@@ -11,7 +11,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "core/private_file.h"
@@ -189,12 +191,18 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   MIGRATIOND_RETURN_IF_ERROR(WritePrivateFile(temp_data, ""));
   auto stats = engine.Dump(temp_data);
   if (!stats.ok()) return stats.status().WithContext("backup " + id);
-  MIGRATIOND_RETURN_IF_ERROR(engine.Verify(temp_data).WithContext("backup " + id));
+  // The check (integrity_check, pg_restore --list) and the sync and hash of the file each read
+  // it on their own: side by side on two cores instead of one after the other.
+  auto verifying =
+      std::async(std::launch::async, [&engine, &temp_data] { return engine.Verify(temp_data); });
+  const Status synced = SyncPath(temp_data, false);
+  std::optional<Result<std::string>> digest;
+  if (synced.ok()) digest.emplace(HashFile(temp_data, manifest.size_bytes));
+  MIGRATIOND_RETURN_IF_ERROR(verifying.get().WithContext("backup " + id));
   manifest.verified = true;
-  MIGRATIOND_RETURN_IF_ERROR(SyncPath(temp_data, false));
-  auto digest = HashFile(temp_data, manifest.size_bytes);
-  if (!digest.ok()) return digest.status();
-  manifest.sha256 = *digest;
+  MIGRATIOND_RETURN_IF_ERROR(synced);
+  if (!digest->ok()) return digest->status();
+  manifest.sha256 = **digest;
   manifest.longest_stall_ms = stats->longest_stall_ms;
   manifest.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
 
