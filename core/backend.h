@@ -87,7 +87,7 @@ class Backend {
   // in the next step's first round trip (BeginStep, or AcquireStepLock outside a transaction),
   // never in a round trip of its own. Best effort; ignored where no server shows it (SQLite:
   // the lock file carries the revision).
-  virtual void LabelSteps(std::string label) { (void)label; }
+  virtual void LabelSteps(const std::string& label) { (void)label; }
   // Whether the server may have ended the session since the last statement, judged without a
   // round trip: it sent something unasked (the message of a terminated session) or closed the
   // connection. False means "nothing the client can see yet", not proof that it lives.

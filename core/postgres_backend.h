@@ -44,7 +44,7 @@ class PostgresBackend final : public Backend {
   Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
   bool Reusable() const override;
   bool Alive() override;
-  void LabelSteps(std::string label) override { step_label_ = std::move(label); }
+  void LabelSteps(const std::string& label) override { step_label_ = label; }
   bool SessionMayHaveEnded() override;
 
  private:

@@ -37,7 +37,7 @@ std::string Sha256::HexDigest() {
   Require(EVP_DigestFinal_ex(context_.get(), digest, &length), "EVP_DigestFinal_ex");
   static const char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(length * 2);
+  hex.reserve(size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     hex += kHex[digest[i] >> 4];
     hex += kHex[digest[i] & 15];

@@ -372,9 +372,12 @@ void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) 
   Result<std::optional<LockHolderInfo>> holder = std::optional<LockHolderInfo>();
   if (context.known == nullptr) {
     auto borrowed = OpenForReading(context);
-    if (borrowed.ok()) connection = std::move(borrowed).value();
-    holder = connection ? ReadMigrationLockHolder(context.url, *connection)
-                        : Result<std::optional<LockHolderInfo>>(borrowed.status());
+    if (borrowed.ok()) {
+      connection = std::move(borrowed).value();
+      holder = ReadMigrationLockHolder(context.url, *connection);
+    } else {
+      holder = borrowed.status();
+    }
   }
   if (holder.ok() && *holder) {
     proto::LockHolder* lock = status.mutable_lock();
