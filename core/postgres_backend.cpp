@@ -20,6 +20,13 @@ namespace {
 // takes this one.
 constexpr const char* kStepLockKey = "30796665501017456";  // 0x6d696773746570
 
+// `SELECT function(step lock key)`, with `, set_config('application_name', $1, false)` when
+// the step is labelled (Backend::LabelSteps): the label costs no round trip of its own.
+std::string StepLockSql(const char* function, bool labelled) {
+  return std::string("SELECT ") + function + "(CAST(" + kStepLockKey + " AS BIGINT))" +
+         (labelled ? ", set_config('application_name', $1, false)" : "");
+}
+
 // How many distinct statement texts one connection prepares.
 constexpr size_t kMaxPreparedStatements = 64;
 
@@ -226,10 +233,13 @@ std::string PostgresBackend::ExecutableWith(const std::string& sql,
   if (executable == sql) return WithLiterals(sql, params);
   std::string arguments;
   for (const SqlValue& value : params) {
-    arguments += (arguments.empty() ? "(" : ", ");
-    arguments += value ? db_->connection.quote(*value) : std::string("NULL");
+    arguments += (arguments.empty() ? "(" : ", ") + Literal(value);
   }
   return executable + arguments + (arguments.empty() ? "" : ")");
+}
+
+std::string PostgresBackend::Literal(const SqlValue& value) const {
+  return value ? db_->connection.quote(*value) : std::string("NULL");
 }
 
 std::string PostgresBackend::WithLiterals(const std::string& sql,
@@ -246,8 +256,7 @@ std::string PostgresBackend::WithLiterals(const std::string& sql,
       continue;
     }
     const size_t index = std::stoul(sql.substr(i + 1, digits - i - 1)) - 1;
-    const SqlValue& value = index < params.size() ? params[index] : SqlValue();
-    text += value ? db_->connection.quote(*value) : std::string("NULL");
+    text += Literal(index < params.size() ? params[index] : SqlValue());
     i = digits - 1;
   }
   return text;
@@ -260,13 +269,9 @@ Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
   // What the previous step met inside its transaction (CommitAfter's statement) is prepared
   // now, once per connection.
   for (const std::string& deferred : std::exchange(db_->to_prepare, {})) Executable(deferred);
-  const std::string lock =
-      std::string("SELECT pg_advisory_xact_lock(CAST(") + kStepLockKey + " AS BIGINT))";
+  const std::string lock = StepLockSql("pg_advisory_xact_lock", !step_label_.empty());
   const std::string batch =
-      "BEGIN; " +
-      (step_label_.empty()
-           ? Executable(lock)
-           : ExecutableWith(lock + ", set_config('application_name', $1, false)", {step_label_})) +
+      "BEGIN; " + (step_label_.empty() ? Executable(lock) : ExecutableWith(lock, {step_label_})) +
       (sql.empty() ? "" : "; " + Executable(sql));
   try {
     // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
@@ -322,17 +327,15 @@ Status PostgresBackend::AcquireStepLock() {
   // Transaction level inside a step's transaction (released by its commit or rollback, so no
   // path can leak it); session level around a `transaction: none` step's autocommit statements.
   const char* function = db_->in_transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
-  std::string sql = std::string("SELECT ") + function + "(CAST(" + kStepLockKey + " AS BIGINT))";
   std::vector<SqlValue> params;
-  if (!step_label_.empty()) {
-    sql += ", set_config('application_name', $1, false)";
-    params.emplace_back(step_label_);
-  }
-  return Query(sql, params).status().WithContext("cannot take the step lock");
+  if (!step_label_.empty()) params.emplace_back(step_label_);
+  return Query(StepLockSql(function, !step_label_.empty()), params)
+      .status()
+      .WithContext("cannot take the step lock");
 }
 
 void PostgresBackend::ReleaseStepLock() {
-  (void)Query(std::string("SELECT pg_advisory_unlock(CAST(") + kStepLockKey + " AS BIGINT))", {});
+  (void)Query(StepLockSql("pg_advisory_unlock", false), {});
 }
 
 void PostgresBackend::Interrupt() {

@@ -51,15 +51,17 @@ class PostgresBackend final : public Backend {
   int connection_version() const;  // the server's version number, e.g. 150018
   // A statement's exception as a Status; inside a transaction, marks it failed.
   Status StatementFailed(const std::exception& e);
-  // `EXECUTE name` of `sql` PREPAREd once per connection (outside a transaction, bounded), for
-  // a simple query; `sql` itself when it is not prepared.
+  // `EXECUTE name` of `sql` PREPAREd once per connection (bounded), for a simple query; `sql`
+  // itself when it is not prepared. PREPARE runs outside a transaction: a statement first met
+  // inside one runs as text and is prepared at the next BeginStep.
   std::string Executable(const std::string& sql);
   // Executable(sql) with the values of its $N parameters: `EXECUTE name(values)`, or `sql`
   // with the values written in as quoted literals.
   std::string ExecutableWith(const std::string& sql, const std::vector<SqlValue>& params);
   // `sql` with each $N replaced by the Nth value as a quoted literal (NULL when missing).
   std::string WithLiterals(const std::string& sql, const std::vector<SqlValue>& params);
-  struct Connection;  // libpqxx's objects, kept out of this header
+  std::string Literal(const SqlValue& value) const;  // quoted, or NULL
+  struct Connection;                                 // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 
   std::unique_ptr<Connection> db_;

@@ -504,14 +504,17 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   auto history = store.ReadHistory();
   REQUIRE(history.ok());
   REQUIRE(history->size() == 1);
-  const HistoryEntry& read = history->front();
-  CHECK(read.revision == entry.revision);
-  CHECK(read.checksum == entry.checksum);
-  CHECK(read.error == entry.error);
-  CHECK(read.duration_ms == entry.duration_ms);
-  CHECK(read.heads_after == entry.heads_after);
-  CHECK(read.requester.uid == 1000);
-  CHECK(read.requester.user_name == entry.requester.user_name);
+  // Every value of `entry` read back exactly.
+  auto check_kept = [&entry](const HistoryEntry& read) {
+    CHECK(read.revision == entry.revision);
+    CHECK(read.checksum == entry.checksum);
+    CHECK(read.error == entry.error);
+    CHECK(read.duration_ms == entry.duration_ms);
+    CHECK(read.heads_after == entry.heads_after);
+    CHECK(read.requester.uid == 1000);
+    CHECK(read.requester.user_name == entry.requester.user_name);
+  };
+  check_kept(history->front());
   CHECK(db.Query(
             "SELECT count(*) FROM migrationd_history WHERE host IS NULL AND daemon_pid IS NULL") ==
         Rows{{"1"}});
@@ -522,12 +525,7 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   REQUIRE(store.AppendHistoryAndCommit(entry).ok());
   history = store.ReadHistory();
   REQUIRE(history->size() == 2);
-  const HistoryEntry& again = history->back();
-  CHECK(again.revision == entry.revision);
-  CHECK(again.checksum == entry.checksum);
-  CHECK(again.error == entry.error);
-  CHECK(again.duration_ms == entry.duration_ms);
-  CHECK(again.requester.user_name == entry.requester.user_name);
+  check_kept(history->back());
   CHECK(db.Query(
             "SELECT count(*) FROM migrationd_history WHERE host IS NULL AND daemon_pid IS NULL") ==
         Rows{{"2"}});
