@@ -25,8 +25,13 @@ std::vector<pid_t> ProcessesNamed(const std::string& program, const std::string&
   for (const auto& entry : fs::directory_iterator("/proc")) {
     std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string all((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    std::string all;
+    try {
+      std::ifstream cmdline(entry.path() / "cmdline");
+      all.assign(std::istreambuf_iterator<char>(cmdline), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure&) {
+      continue;  // the process ended between the listing and the read (ESRCH)
+    }
     std::string argv0 = all.substr(0, all.find('\0'));
     if (fs::path(argv0).filename() == program &&
         all.find("/" + database + "?") != std::string::npos) {
