@@ -1,0 +1,35 @@
+// OpenBackend and friends: the engines' entry points. SQLite is linked in; PostgreSQL is the
+// module core/engine_module.h loads (this file is the only one that knows which is which).
+#include "core/backend.h"
+#include "core/engine_module.h"
+#include "core/script.h"
+#include "core/sqlite_backend.h"
+
+namespace migrationd {
+
+Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
+  if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url);
+  if (url.dialect() == kDialectPostgresql) {
+    auto module = LoadEngineModule("postgres");
+    if (!module.ok()) return module.status();
+    return (*module)->open(url);
+  }
+  return Status::InvalidArgument("no backend for dialect '" + url.dialect() + "'");
+}
+
+Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
+  if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url, false);
+  if (url.dialect() == kDialectPostgresql) {
+    auto module = LoadEngineModule("postgres");
+    if (!module.ok()) return module.status();
+    return (*module)->open_for_reading(url);
+  }
+  return OpenBackend(url);
+}
+
+Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened) {
+  if (!opened.ok()) return opened.status();
+  return std::shared_ptr<Backend>(std::move(opened).value());
+}
+
+}  // namespace migrationd
