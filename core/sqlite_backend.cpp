@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "core/script.h"
@@ -24,6 +25,34 @@ Status FromException(const SQLite::Exception& e) {
 bool FileExists(const std::string& path) {
   std::error_code error;
   return std::filesystem::exists(path, error) || error;  // unsure: let SQLite report it
+}
+
+// The engine-neutral `$N` placeholders as SQLite's `?N` (same index N). SQLite looks a `$name`
+// up in a linear list when it prepares and when it binds by name: a history INSERT of 10 rows
+// with 140 parameters cost more than the rows. `?N` met in increasing order is appended without
+// a search, and binding by index needs none. Quoted text and identifiers are left alone.
+std::string WithNumberedParameters(const std::string& sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote closes and opens again: same result
+    } else if (c == '\'' || c == '"' || c == '`') {
+      quote = c;
+    } else if (c == '[') {
+      quote = ']';
+    } else if (c == '$' && i + 1 < sql.size() &&
+               std::isdigit(static_cast<unsigned char>(sql[i + 1])) &&
+               (i == 0 || !(std::isalnum(static_cast<unsigned char>(sql[i - 1])) ||
+                            sql[i - 1] == '_' || sql[i - 1] == '$'))) {
+      out += '?';
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace
@@ -124,14 +153,15 @@ Status SqliteBackend::Execute(const std::string& sql) {
 Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
                                                  const std::vector<SqlValue>& params) {
   try {
-    SQLite::Statement statement(*db_, sql);
-    for (size_t i = 0; i < params.size(); ++i) {
-      std::string name = "$" + std::to_string(i + 1);
-      if (statement.getIndex(name.c_str()) == 0) continue;  // not used by this statement
-      if (params[i]) {
-        statement.bind(name.c_str(), *params[i]);
+    SQLite::Statement statement(*db_, params.empty() ? sql : WithNumberedParameters(sql));
+    // `?N` has index N; values past the highest index the statement uses are not bound.
+    const int used = statement.getBindParameterCount();
+    for (int index = 1; index <= used && index <= static_cast<int>(params.size()); ++index) {
+      const SqlValue& value = params[static_cast<size_t>(index - 1)];
+      if (value) {
+        statement.bind(index, *value);
       } else {
-        statement.bind(name.c_str());
+        statement.bind(index);
       }
     }
     std::vector<SqlRow> rows;

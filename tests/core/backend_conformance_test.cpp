@@ -1,6 +1,7 @@
 // The backend conformance suite: every case runs on a real SQLite file and on the real
 // PostgreSQL server of the test command, so the two engines cannot drift apart. Outcomes are
 // checked through the engine's own catalog, not through migrationd's code.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -412,6 +413,24 @@ TEMPLATE_TEST_CASE("a kept connection sees tables another connection created or 
   db.Exec("DROP TABLE present");
   CHECK_FALSE((*kept)->TableExists("present").value());
   CHECK((*kept)->TableExists("later").value());
+}
+
+// SQLite gets `$N` as `?N` (core/sqlite_backend.cpp): the rewrite must leave quoted text and
+// identifiers that contain a dollar sign as they are.
+TEMPLATE_TEST_CASE("parameters bind by number and quoted dollar signs stay text", "[backend]",
+                   SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  auto backend = OpenOn(db);
+  REQUIRE(backend->Execute("CREATE TABLE t$1 (v TEXT, \"w$2\" TEXT)").ok());
+  REQUIRE(backend
+              ->Query("INSERT INTO t$1 (v, \"w$2\") VALUES ($1, '$2 stays'), ($2, 'it''s $1')",
+                      {SqlValue("first"), SqlValue("it's $1")})
+              .ok());
+  auto rows = backend->Query("SELECT v, \"w$2\" FROM t$1", {});
+  REQUIRE(rows.ok());
+  std::sort(rows->begin(), rows->end());
+  CHECK(*rows == std::vector<SqlRow>{{SqlValue("first"), SqlValue("$2 stays")},
+                                     {SqlValue("it's $1"), SqlValue("it's $1")}});
 }
 
 // A caller that ignored a failed statement must not commit the rest: PostgreSQL would answer
