@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/script.h"
+#include "core/sqlite_journal_vfs.h"
 #include "core/version_tables.h"
 
 namespace migrationd {
@@ -63,14 +64,16 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
     // mistyped path must not turn into a new database because someone asked for `status`.
     const std::string path = create || FileExists(url.target()) ? url.target() : ":memory:";
     auto db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
-        kBusyTimeoutMs);
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, kBusyTimeoutMs,
+        SqliteJournalVfsName());
     // Scripts rely on declared foreign keys; SQLite ignores them unless asked per connection.
     db->exec("PRAGMA foreign_keys = ON");
     // Each revision commits: in DELETE mode (the library default) every commit creates and
     // unlinks the journal, a directory change per revision. TRUNCATE keeps the file and
     // empties it, for this connection only; synchronous FULL keeps the fsyncs that make a
-    // commit durable. WAL is the application's choice: a database in WAL stays in it.
+    // commit durable (the journal's directory is synced once per journal file, not at every
+    // commit: core/sqlite_journal_vfs.h). WAL is the application's choice: a database in WAL stays
+    // in it.
     if (path != ":memory:" && db->execAndGet("PRAGMA journal_mode").getString() != "wal") {
       db->exec("PRAGMA journal_mode = TRUNCATE");
     }

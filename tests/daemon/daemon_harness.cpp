@@ -214,7 +214,8 @@ MigctlRun RunMigctl(const std::string& socket, std::vector<std::string> args,
 }
 
 Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
-               const std::string& migrations, std::vector<std::string> extra_args)
+               const std::string& migrations, std::vector<std::string> extra_args,
+               std::vector<std::string> wrapper)
     : socket_(dir / (name + ".sock")) {
   std::vector<std::string> argv = {
       MigrationdBinary(), "--migrations",           migrations, "--socket", socket_,
@@ -223,6 +224,7 @@ Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& d
     argv.insert(argv.end(), {"--database", database_url});
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  argv.insert(argv.begin(), wrapper.begin(), wrapper.end());
   process_ = std::make_unique<Process>(argv, dir / name);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {

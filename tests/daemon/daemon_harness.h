@@ -58,9 +58,11 @@ MigctlRun ParseMigctl(int exit_code, std::string out, std::string err);
 class Daemon {
  public:
   // Starts migrationd on `socket` for `database_url` and waits until it answers. An empty
-  // `database_url` leaves the database to a --config file in `extra_args`.
+  // `database_url` leaves the database to a --config file in `extra_args`. A `wrapper` (e.g.
+  // strace and its flags) runs the daemon as its last argument; pid() is then the wrapper's.
   Daemon(const TempDir& dir, const std::string& name, const std::string& database_url,
-         const std::string& migrations, std::vector<std::string> extra_args = {});
+         const std::string& migrations, std::vector<std::string> extra_args = {},
+         std::vector<std::string> wrapper = {});
   ~Daemon();
   const std::string& socket() const { return socket_; }
   pid_t pid() const { return process_->pid(); }
