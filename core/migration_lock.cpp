@@ -308,14 +308,18 @@ class AdvisoryLock final : public MigrationLock {
 
 Result<std::optional<LockHolderInfo>> ReadAdvisoryLockHolder(Backend& connection) {
   // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+  // The holder's step label, matched with the prefix StepLabel writes: the pid spliced in as
+  // SQL (`'migrationd ' || l.pid || ' at %'`), so that the two cannot drift apart.
+  const std::string label_pattern = "'" + StepLabelPrefix("' || l.pid || '") + "%'";
   auto holders = connection.Query(
       "SELECT l.pid, to_regclass('migrationd_lock') IS NOT NULL,"
-      " (SELECT application_name FROM pg_stat_activity a WHERE a.application_name LIKE"
-      " 'migrationd ' || l.pid || ' at %' ORDER BY a.backend_start DESC LIMIT 1) FROM pg_locks l"
-      " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
-      " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-      " AND CAST(l.classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
-      " AND CAST(l.objid AS BIGINT) = CAST($1 AS BIGINT) & 4294967295",
+      " (SELECT application_name FROM pg_stat_activity a WHERE a.application_name LIKE " +
+          label_pattern +
+          " ORDER BY a.backend_start DESC LIMIT 1) FROM pg_locks l"
+          " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+          " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+          " AND CAST(l.classid AS BIGINT) = CAST($1 AS BIGINT) >> 32"
+          " AND CAST(l.objid AS BIGINT) = CAST($1 AS BIGINT) & 4294967295",
       {AdvisoryLock::Key()});
   if (!holders.ok()) return holders.status();
   if (holders->empty()) return std::optional<LockHolderInfo>();
