@@ -20,7 +20,10 @@ struct FileIdentity {
   ino_t inode;
   int64_t born_seconds;
   uint32_t born_nanoseconds;
-  auto operator<=>(const FileIdentity&) const = default;
+  bool operator<(const FileIdentity& other) const {
+    return std::tie(device, inode, born_seconds, born_nanoseconds) <
+           std::tie(other.device, other.inode, other.born_seconds, other.born_nanoseconds);
+  }
 };
 
 std::optional<FileIdentity> IdentityOf(const char* path) {
