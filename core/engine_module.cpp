@@ -1,9 +1,9 @@
 #include "core/engine_module.h"
 
 #include <dlfcn.h>
-#include <limits.h>
 #include <unistd.h>
 
+#include <climits>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -34,11 +34,13 @@ Result<const EngineModule*> Load(std::string_view engine) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return missing(dlerror());
   auto entry = reinterpret_cast<const EngineModule* (*)()>(dlsym(handle, kEngineModuleEntryPoint));
-  if (entry == nullptr) return missing(path + " has no " + kEngineModuleEntryPoint);
-  const EngineModule* module = entry();
-  if (std::string_view(module->build) != kEngineModuleBuild) {
-    return missing(path + " was built as " + std::string(module->build) + ", this program as " +
-                   kEngineModuleBuild);
+  const EngineModule* module = entry != nullptr ? entry() : nullptr;
+  if (module == nullptr || std::string_view(module->build) != kEngineModuleBuild) {
+    std::string why = module == nullptr ? path + " has no " + kEngineModuleEntryPoint
+                                        : path + " was built as " + module->build +
+                                              ", this program as " + kEngineModuleBuild;
+    dlclose(handle);  // nothing of it was used
+    return missing(why);
   }
   return module;
 }

@@ -6,24 +6,25 @@
 #include "core/sqlite_backend.h"
 
 namespace migrationd {
+namespace {
+
+Result<std::unique_ptr<Backend>> OpenPostgres(const DatabaseUrl& url, bool for_reading) {
+  auto module = LoadEngineModule("postgres");
+  if (!module.ok()) return module.status();
+  return for_reading ? (*module)->open_for_reading(url) : (*module)->open(url);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
   if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url);
-  if (url.dialect() == kDialectPostgresql) {
-    auto module = LoadEngineModule("postgres");
-    if (!module.ok()) return module.status();
-    return (*module)->open(url);
-  }
+  if (url.dialect() == kDialectPostgresql) return OpenPostgres(url, false);
   return Status::InvalidArgument("no backend for dialect '" + url.dialect() + "'");
 }
 
 Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
   if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url, false);
-  if (url.dialect() == kDialectPostgresql) {
-    auto module = LoadEngineModule("postgres");
-    if (!module.ok()) return module.status();
-    return (*module)->open_for_reading(url);
-  }
+  if (url.dialect() == kDialectPostgresql) return OpenPostgres(url, true);
   return OpenBackend(url);
 }
 
