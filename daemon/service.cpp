@@ -336,7 +336,9 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
     info->set_scheduled_for(waiting.scheduled_for);
   }
   FillWindowStatus(Windows(), *status);
-  FillBackupStatus(*status, known == nullptr);
+  // While the first parse runs, status answers from memory: the last backup is named only if the
+  // database's identity is already known.
+  FillBackupStatus(*status, known == nullptr && !(scripts == nullptr && scripts_.Loading()));
   return result;
 }
 
@@ -371,8 +373,9 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
     // Just started at many revisions: answer now with what is known, not after the parse.
     result = StatusReply(nullptr, "", nullptr);
     result.mutable_status()->set_loading(true);
-    result.set_message("migrationd is still loading the scripts in " + config_.migrations +
-                       "; current and pending revisions follow when it is done");
+    result.set_message(
+        "migrationd is still loading the scripts in " + config_.migrations +
+        "; current and pending revisions (and the last backup) follow when it is done");
     return result;
   }
   auto scripts = LoadScripts();
