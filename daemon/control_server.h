@@ -53,6 +53,10 @@ class ControlServer {
   boost::asio::awaitable<void> BackOff(const boost::system::error_code& ec);
   void Refuse(boost::asio::local::stream_protocol::socket socket);
   void Forget(ControlSession* session);
+  // A request was answered (io thread): memory freed by building its reply goes back to the
+  // kernel at once after a large reply, else once requests have been quiet for a second.
+  void Answered(size_t reply_bytes);
+  void TrimWhenQuiet(std::chrono::steady_clock::duration delay);
 
   boost::asio::io_context& io_;
   Service& service_;
@@ -61,6 +65,9 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
   std::set<std::shared_ptr<ControlSession>> sessions_;  // touched on the io thread only
+  boost::asio::steady_timer quiet_trim_;                // io thread, as the two below
+  bool quiet_trim_armed_ = false;
+  std::chrono::steady_clock::time_point last_answer_{};
 };
 
 }  // namespace migrationd
