@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <type_traits>
 
 #include "tests/daemon/daemon_harness.h"
 
@@ -18,29 +19,19 @@ bool Maps(pid_t pid, const std::string& name) {
          std::string::npos;
 }
 
-TEST_CASE("a daemon for SQLite never loads PostgreSQL's client libraries",
-          "[daemon][performance][modules]") {
-  SqliteDatabase db;
+TEMPLATE_TEST_CASE("a daemon loads PostgreSQL's client libraries only for PostgreSQL",
+                   "[daemon][performance][modules]", SqliteDatabase, PostgresDatabase) {
+  const bool postgres = std::is_same_v<TestType, PostgresDatabase>;
+  TestType db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsPlus(dir, {}));
   REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
   REQUIRE(daemon.Migctl({"check"}).exit_code == 0);
   REQUIRE(daemon.Migctl({"backup"}).exit_code == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{testing::kSeedHead}});
-  CHECK_FALSE(Maps(daemon.pid(), "libpq.so"));
-  CHECK_FALSE(Maps(daemon.pid(), "libpqxx"));
-  CHECK_FALSE(Maps(daemon.pid(), "lib/migrationd/postgres.so"));
-}
-
-TEST_CASE("a daemon for PostgreSQL loads its engine module and libpq",
-          "[daemon][performance][modules]") {
-  PostgresDatabase db;
-  TempDir dir;
-  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsPlus(dir, {}));
-  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
-  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{testing::kSeedHead}});
-  CHECK(Maps(daemon.pid(), "lib/migrationd/postgres.so"));
-  CHECK(Maps(daemon.pid(), "libpq.so"));
+  CHECK(Maps(daemon.pid(), "lib/migrationd/postgres.so") == postgres);
+  CHECK(Maps(daemon.pid(), "libpq.so") == postgres);
+  CHECK(Maps(daemon.pid(), "libpqxx") == postgres);
 }
 
 TEST_CASE("a program without its PostgreSQL module names the file to install",
