@@ -31,7 +31,8 @@ bool FileExists(const std::string& path) {
 // The engine-neutral `$N` placeholders as SQLite's `?N` (same index N). SQLite looks a `$name`
 // up in a linear list when it prepares and when it binds by name: a history INSERT of 10 rows
 // with 140 parameters cost more than the rows. `?N` met in increasing order is appended without
-// a search, and binding by index needs none. Quoted text and identifiers are left alone.
+// a search, and binding by index needs none. Quoted text, identifiers and line comments are
+// left alone.
 std::string WithNumberedParameters(const std::string& sql) {
   std::string out;
   out.reserve(sql.size());
@@ -44,6 +45,8 @@ std::string WithNumberedParameters(const std::string& sql) {
       quote = c;
     } else if (c == '[') {
       quote = ']';
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      quote = '\n';  // a comment to the end of the line
     } else if (c == '$' && i + 1 < sql.size() &&
                std::isdigit(static_cast<unsigned char>(sql[i + 1])) &&
                (i == 0 || !(std::isalnum(static_cast<unsigned char>(sql[i - 1])) ||

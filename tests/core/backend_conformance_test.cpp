@@ -426,7 +426,12 @@ TEMPLATE_TEST_CASE("parameters bind by number and quoted dollar signs stay text"
               ->Query("INSERT INTO t$1 (v, \"w$2\") VALUES ($1, '$2 stays'), ($2, 'it''s $1')",
                       {SqlValue("first"), SqlValue("it's $1")})
               .ok());
-  auto rows = backend->Query("SELECT v, \"w$2\" FROM t$1", {});
+  // A quote in a line comment must not hide the $N after it: bound by name, $2 would be the
+  // first parameter here.
+  auto rows = backend->Query(
+      "SELECT v, \"w$2\" FROM t$1 -- it's $1\nWHERE CAST($2 AS TEXT) = 'y' AND CAST($1 AS TEXT) "
+      "= 'x'",
+      {SqlValue("x"), SqlValue("y")});
   REQUIRE(rows.ok());
   std::sort(rows->begin(), rows->end());
   CHECK(*rows == std::vector<SqlRow>{{SqlValue("first"), SqlValue("$2 stays")},
