@@ -274,11 +274,10 @@ constexpr const char* kInsertHistoryPrefix =
     " duration_ms, outcome, error, heads_after, user_uid, user_name, host, daemon_pid,"
     " backup_id) VALUES ";
 constexpr size_t kHistoryColumns = 14;
-// Rows per multi-row INSERT. SQLite looks each $N up in a list of the names seen so far, both
-// when it parses the statement and when a value is bound by name: quadratic in the parameters
-// (with 50 rows, 700 parameters, those lookups were a quarter of the daemon's CPU samples in a
-// 200-revision --atomic job; with 10 rows, 140 parameters, 6%). Ten rows still save nine
-// statements in ten.
+// Rows per multi-row INSERT: ten save nine statements in ten. Chosen when SQLite still looked
+// each $N up by name, quadratic in the parameters (with 50 rows, a quarter of the daemon's CPU
+// samples in a 200-revision --atomic job; with 10, 6%); SqliteBackend now binds them as ?N by
+// index, so a larger chunk would cost no lookups, but it has not been measured again.
 constexpr size_t kHistoryRowsPerInsert = 10;
 
 // "($1, ..., $14)" for the row whose first parameter is $first.
