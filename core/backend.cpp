@@ -16,8 +16,10 @@ Status Backend::RefuseCommitAfterFailedStatement() {
   return Status::Database("a statement of the transaction failed: it was rolled back");
 }
 
-Status Backend::CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) {
-  MIGRATIOND_RETURN_IF_ERROR(Query(sql, params).status());
+Status Backend::CommitAfter(const std::vector<BoundStatement>& last) {
+  for (const BoundStatement& statement : last) {
+    MIGRATIOND_RETURN_IF_ERROR(Query(statement.sql, statement.params).status());
+  }
   return Commit();
 }
 

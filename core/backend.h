@@ -22,6 +22,12 @@ namespace migrationd {
 using SqlValue = std::optional<std::string>;  // nullopt is SQL NULL
 using SqlRow = std::vector<SqlValue>;
 
+// A statement and its $N parameters, where its rows are not needed.
+struct BoundStatement {
+  std::string sql;
+  std::vector<SqlValue> params;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -71,9 +77,10 @@ class Backend {
   // read still sees everything committed before the lock was granted. On failure the caller rolls
   // back, as after a failed statement.
   virtual Result<std::vector<SqlRow>> BeginStep(const std::string& sql);
-  // How a step ends: one last statement (its rows are not needed), then Commit. An engine may
-  // send both at once. On failure nothing is committed and the caller rolls back.
-  virtual Status CommitAfter(const std::string& sql, const std::vector<SqlValue>& params);
+  // How a step ends: its last statements in order (their rows are not needed), then Commit.
+  // An engine may send them all at once. On failure nothing is committed and the caller rolls
+  // back.
+  virtual Status CommitAfter(const std::vector<BoundStatement>& last);
 
  protected:
   // What Commit does when a statement of the transaction failed: roll back and say so. Both

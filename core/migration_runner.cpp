@@ -365,8 +365,9 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
       entries.push_back(std::move(entry));
     }
   }
-  if (status.ok()) status = store_.MoveHeads(plan.heads_before, plan.steps.back().heads_after);
-  if (status.ok()) status = store_.AppendHistoryAndCommit(entries);
+  if (status.ok()) {
+    status = store_.CommitStep({plan.steps.back().heads_after, {}, std::move(entries)});
+  }
   if (!status.ok()) {
     backend_.Rollback();
     status = status.WithContext(std::string(DirectionName(failed->direction)) + " of '" +
@@ -489,14 +490,14 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   // A non-transactional script records its outcome in a transaction of its own.
   if (status.ok() && !transactional) status = backend_.Begin();
   if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);
-  if (status.ok()) status = store_.MoveHeads(expected_heads, step.heads_after);
-  // The progress row goes with the version rows: both say the revision is complete.
-  if (status.ok() && !transactional) status = store_.ClearProgress(step.revision);
   if (status.ok()) {
     entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
     entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     entry.outcome = "success";
-    status = store_.AppendHistoryAndCommit(entry);
+    // The progress row goes with the version rows: both say the revision is complete.
+    std::vector<std::string> finished;
+    if (!transactional) finished.push_back(step.revision);
+    status = store_.CommitStep({step.heads_after, std::move(finished), {entry}});
   }
   if (status.ok()) {
     if (!transactional) backend_.ReleaseStepLock();
@@ -647,15 +648,8 @@ Status MigrationRunner::Stamp(const std::vector<std::string>& revisions,
   if (rows.empty()) row(heads.empty() ? "base" : JoinHeads(heads), "");
   MIGRATIOND_RETURN_IF_ERROR(backend_.Begin());
   Status status = backend_.AcquireStepLock();
-  if (status.ok()) status = store_.WriteHeads(heads);
   // Completed by hand and stamped: the revision is no longer half-applied.
-  for (const auto& id : plan->marked_applied) {
-    if (status.ok()) status = store_.ClearProgress(id);
-  }
-  for (const auto& entry : rows) {
-    if (status.ok()) status = store_.AppendHistory(entry);
-  }
-  if (status.ok()) status = backend_.Commit();
+  if (status.ok()) status = store_.CommitStep({heads, plan->marked_applied, std::move(rows)});
   if (!status.ok()) backend_.Rollback();
   return status;
 }

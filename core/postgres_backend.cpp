@@ -266,7 +266,7 @@ Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
   // One round trip: BEGIN, the step lock (with the step's label), then the read. The
   // statements of one simple query run in order and, under READ COMMITTED, each takes its own
   // snapshot, so the read sees everything committed before the lock was granted.
-  // What the previous step met inside its transaction (CommitAfter's statement) is prepared
+  // What the previous step met inside its transaction (CommitAfter's statements) is prepared
   // now, once per connection.
   for (const std::string& deferred : std::exchange(db_->to_prepare, {})) Executable(deferred);
   const std::string lock = StepLockSql("pg_advisory_xact_lock", !step_label_.empty());
@@ -303,13 +303,17 @@ Result<int64_t> PostgresBackend::CountUserTables() {
   return std::stoll(rows->front()[0].value_or("0"));
 }
 
-Status PostgresBackend::CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) {
-  // One round trip: the statement with its parameters written in as quoted literals, then
+Status PostgresBackend::CommitAfter(const std::vector<BoundStatement>& last) {
+  // One round trip: the statements with their parameters written in as quoted literals, then
   // COMMIT, as one simple query. The server stops at the first statement that fails, so a
   // failed statement never reaches the COMMIT.
-  if (!db_->in_transaction || db_->transaction_failed) return Backend::CommitAfter(sql, params);
+  if (!db_->in_transaction || db_->transaction_failed) return Backend::CommitAfter(last);
   try {
-    const std::string batch = ExecutableWith(sql, params) + "; COMMIT";
+    std::string batch;
+    for (const BoundStatement& statement : last) {
+      batch += ExecutableWith(statement.sql, statement.params) + "; ";
+    }
+    batch += "COMMIT";
     pqxx::nontransaction session(db_->connection);
     session.exec(batch);
     db_->in_transaction = false;

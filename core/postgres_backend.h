@@ -37,7 +37,7 @@ class PostgresBackend final : public Backend {
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
   Result<std::vector<SqlRow>> BeginStep(const std::string& sql) override;
-  Status CommitAfter(const std::string& sql, const std::vector<SqlValue>& params) override;
+  Status CommitAfter(const std::vector<BoundStatement>& last) override;
   Status SetForeignKeys(bool) override { return Status::Ok(); }
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;

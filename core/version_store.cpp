@@ -227,8 +227,14 @@ Result<std::vector<IncompleteStep>> VersionStore::ReadIncomplete() {
   return steps;
 }
 
+namespace {
+constexpr const char* kClearProgressSql = "DELETE FROM migrationd_progress WHERE revision = $1";
+}  // namespace
+
 Status VersionStore::WriteProgress(const IncompleteStep& step) {
-  MIGRATIOND_RETURN_IF_ERROR(ClearProgress(step.revision));
+  MIGRATIOND_RETURN_IF_ERROR(backend_.Query(kClearProgressSql, {step.revision})
+                                 .status()
+                                 .WithContext("cannot write migrationd_progress"));
   return backend_
       .Query(
           "INSERT INTO migrationd_progress (revision, direction, statements_total,"
@@ -238,33 +244,6 @@ Status VersionStore::WriteProgress(const IncompleteStep& step) {
            step.done_checksum, OrNull(step.error), step.updated_at})
       .status()
       .WithContext("cannot write migrationd_progress");
-}
-
-Status VersionStore::ClearProgress(const std::string& revision) {
-  return backend_.Query("DELETE FROM migrationd_progress WHERE revision = $1", {revision})
-      .status()
-      .WithContext("cannot write migrationd_progress");
-}
-
-Status VersionStore::WriteHeads(const std::vector<std::string>& heads) {
-  MIGRATIOND_RETURN_IF_ERROR(backend_.Execute("DELETE FROM migrationd_version"));
-  for (const auto& head : heads) {
-    auto inserted = backend_.Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {head});
-    if (!inserted.ok()) return inserted.status().WithContext("cannot write migrationd_version");
-  }
-  return Status::Ok();
-}
-
-Status VersionStore::MoveHeads(const std::vector<std::string>& from,
-                               const std::vector<std::string>& to) {
-  if (from.size() == 1 && to.size() == 1) {
-    auto moved = backend_.Query(
-        "UPDATE migrationd_version SET revision = $2 WHERE revision = $1 RETURNING revision",
-        {from.front(), to.front()});
-    if (!moved.ok()) return moved.status().WithContext("cannot write migrationd_version");
-    if (moved->size() == 1) return Status::Ok();
-  }
-  return WriteHeads(to);
 }
 
 namespace {
@@ -319,28 +298,43 @@ Status VersionStore::AppendHistory(const HistoryEntry& entry) {
       .WithContext("cannot write migrationd_history");
 }
 
-Status VersionStore::AppendHistoryAndCommit(const HistoryEntry& entry) {
-  return backend_.CommitAfter(InsertHistorySql(), HistoryValues(entry));
+namespace {
+
+// The statements of CommitStep, in order.
+std::vector<BoundStatement> StepRecordStatements(const VersionStore::StepRecord& record) {
+  // The version rows rewritten whole: the result is exactly `heads` whatever they were (a step
+  // read them under the step lock in this transaction). On SQLite a DELETE and an
+  // INSERT also prepare faster than an UPDATE ... RETURNING (prepared again after every
+  // revision's DDL).
+  std::vector<BoundStatement> statements{{"DELETE FROM migrationd_version", {}}};
+  for (const auto& head : record.heads) {
+    statements.push_back({"INSERT INTO migrationd_version (revision) VALUES ($1)", {head}});
+  }
+  for (const auto& revision : record.finished) {
+    statements.push_back({kClearProgressSql, {revision}});
+  }
+  const auto& history = record.history;
+  for (size_t start = 0; start < history.size(); start += kHistoryRowsPerInsert) {
+    const size_t end = std::min(history.size(), start + kHistoryRowsPerInsert);
+    BoundStatement insert{kInsertHistoryPrefix, {}};
+    insert.params.reserve((end - start) * kHistoryColumns);
+    for (size_t i = start; i < end; ++i) {
+      insert.sql += (i == start ? "" : ", ") + HistoryRowPlaceholders(insert.params.size() + 1);
+      std::vector<SqlValue> row = HistoryValues(history[i]);
+      insert.params.insert(insert.params.end(), std::make_move_iterator(row.begin()),
+                           std::make_move_iterator(row.end()));
+    }
+    statements.push_back(std::move(insert));
+  }
+  return statements;
 }
 
-Status VersionStore::AppendHistoryAndCommit(const std::vector<HistoryEntry>& entries) {
-  if (entries.empty()) return backend_.Commit();
-  for (size_t start = 0; start < entries.size(); start += kHistoryRowsPerInsert) {
-    const size_t end = std::min(entries.size(), start + kHistoryRowsPerInsert);
-    std::string sql = kInsertHistoryPrefix;
-    std::vector<SqlValue> values;
-    values.reserve((end - start) * kHistoryColumns);
-    for (size_t i = start; i < end; ++i) {
-      sql += (i == start ? "" : ", ") + HistoryRowPlaceholders(values.size() + 1);
-      std::vector<SqlValue> row = HistoryValues(entries[i]);
-      values.insert(values.end(), std::make_move_iterator(row.begin()),
-                    std::make_move_iterator(row.end()));
-    }
-    if (end == entries.size()) return backend_.CommitAfter(sql, values);
-    MIGRATIOND_RETURN_IF_ERROR(
-        backend_.Query(sql, values).status().WithContext("cannot write migrationd_history"));
-  }
-  return Status::Ok();  // not reached: the last chunk commits
+}  // namespace
+
+Status VersionStore::CommitStep(const StepRecord& record) {
+  // No context added: the commit's own failure (a deferred constraint of the revision) is not
+  // about migrationd's tables.
+  return backend_.CommitAfter(StepRecordStatements(record));
 }
 
 }  // namespace migrationd

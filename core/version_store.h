@@ -116,20 +116,19 @@ class VersionStore {
   Result<std::vector<IncompleteStep>> ReadIncomplete();
   // Creates or replaces the progress row of `step` (autocommit: it must survive the step).
   Status WriteProgress(const IncompleteStep& step);
-  Status ClearProgress(const std::string& revision);
-  // Replaces the version rows (call inside a transaction).
-  Status WriteHeads(const std::vector<std::string>& heads);
-  // Replaces version rows known to be `from` (read under the step lock) by `to`: one UPDATE
-  // for the common step of a linear chain instead of a DELETE and an INSERT (one round trip
-  // less per revision on PostgreSQL).
-  Status MoveHeads(const std::vector<std::string>& from, const std::vector<std::string>& to);
   Status AppendHistory(const HistoryEntry& entry);
-  // The last write of a step and its commit (Backend::CommitAfter: one round trip on
-  // PostgreSQL). On failure nothing is committed.
-  Status AppendHistoryAndCommit(const HistoryEntry& entry);
-  // The same for the rows of a whole `--atomic` plan: multi-row INSERTs (a few statements
-  // instead of one per revision), the last one with the commit.
-  Status AppendHistoryAndCommit(const std::vector<HistoryEntry>& entries);
+  // How a step (or an `--atomic` plan, or a stamp) ends: the version rows replaced by `heads`,
+  // the progress rows of `finished` removed, the history rows appended (multi-row INSERTs for
+  // a plan's many), and the commit, all sent at once where the engine can (Backend::CommitAfter:
+  // one round trip on PostgreSQL). The caller holds the step lock in the open transaction (a
+  // step read the version rows under it; a stamp replaces them). On failure nothing is
+  // committed.
+  struct StepRecord {
+    std::vector<std::string> heads;
+    std::vector<std::string> finished;
+    std::vector<HistoryEntry> history;
+  };
+  Status CommitStep(const StepRecord& record);
 
  private:
   // TableExists, remembered once true outside a transaction: within one store's life (one job

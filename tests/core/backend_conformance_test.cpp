@@ -522,7 +522,7 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   entry.requester.host = "";  // NULL
   entry.requester.daemon_pid = 0;
   REQUIRE(backend->Begin().ok());
-  Status committed = store.AppendHistoryAndCommit(entry);
+  Status committed = store.CommitStep({{"a"}, {}, {entry}});
   REQUIRE(committed.ok());
   CHECK_FALSE(backend->InTransaction());
   auto history = store.ReadHistory();
@@ -546,7 +546,8 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   // The next step on the connection sends the INSERT as a PREPAREd statement with literal
   // arguments (PostgreSQL): the values still arrive exactly.
   REQUIRE(backend->BeginStep("SELECT 1").ok());
-  REQUIRE(store.AppendHistoryAndCommit(entry).ok());
+  REQUIRE(store.CommitStep({{"b"}, {}, {entry}}).ok());
+  CHECK(store.ReadHeads().value() == std::vector<std::string>{"b"});
   history = store.ReadHistory();
   REQUIRE(history->size() == 2);
   check_kept(history->back());
@@ -558,7 +559,7 @@ TEMPLATE_TEST_CASE("a history row committed with its step keeps every value exac
   REQUIRE(backend->Begin().ok());
   REQUIRE(backend->Execute("CREATE TABLE before_the_end (id INTEGER)").ok());
   entry.started_at = "";
-  Status failed = backend->CommitAfter("INSERT INTO no_such_table VALUES ($1)", {"x"});
+  Status failed = backend->CommitAfter({{"INSERT INTO no_such_table VALUES ($1)", {"x"}}});
   CHECK_FALSE(failed.ok());
   backend->Rollback();
   CHECK_FALSE(backend->InTransaction());
@@ -613,7 +614,7 @@ TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the othe
   REQUIRE(first_store.EnsureTables().ok());
   REQUIRE(second_store.EnsureTables().ok());
   REQUIRE(first_store.BeginStepReadingHeads().ok());
-  REQUIRE(first_store.MoveHeads({}, {"a"}).ok());
+  REQUIRE(first->Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {"a"}).ok());
 
   std::optional<Result<std::vector<std::string>>> seen;
   std::thread waiting([&] { seen.emplace(second_store.BeginStepReadingHeads()); });

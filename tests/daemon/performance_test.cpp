@@ -235,6 +235,47 @@ TEST_CASE(
         Rows{{"20"}});
 }
 
+// The requests a traced daemon sent to PostgreSQL (libpq sends with sendto; answers to migctl
+// go out with sendmsg).
+int PostgresSends(const std::string& trace) {
+  const std::string text = testing::ReadFile(trace);
+  int sends = 0;
+  for (size_t at = text.find("sendto("); at != std::string::npos;
+       at = text.find("sendto(", at + 1)) {
+    ++sends;
+  }
+  return sends;
+}
+
+TEST_CASE("a PostgreSQL revision costs one round trip per statement and two more",
+          "[daemon][performance]") {
+  // psql running a revision by hand sends BEGIN, each statement, its version UPDATE and COMMIT:
+  // statements + 3. A step sends BEGIN with the step lock and the version read, each statement,
+  // then the version rows, the history row and COMMIT together: statements + 2 (before: the
+  // version rows went on their own, statements + 3).
+  PostgresDatabase db;
+  TempDir dir;
+  const std::string trace = dir / "sends.trace";
+  Daemon daemon(dir, "d", db.url(), testing::GeneratedChain(dir, 31), {},
+                {"/usr/bin/strace", "-f", "-qq", "-e", "trace=sendto", "-o", trace});
+  // The first job also creates the version tables. A job's fixed cost (the lock, the plan's
+  // reads) cancels out between a job of 5 revisions and one of 25.
+  REQUIRE(daemon.Migctl({"upgrade", "r0001", "--no-backup"}).exit_code == 0);
+  int before = PostgresSends(trace);
+  REQUIRE(daemon.Migctl({"upgrade", "r0006", "--no-backup"}).exit_code == 0);
+  const int five = PostgresSends(trace) - before;
+  before = PostgresSends(trace);
+  REQUIRE(daemon.Migctl({"upgrade", "r0031", "--no-backup"}).exit_code == 0);
+  const int twenty_five = PostgresSends(trace) - before;
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"r0031"}});
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'success'") ==
+        Rows{{"31"}});
+  // Each generated revision has two statements (a table and an index): 4 requests each. The
+  // lock session is asked at most once a second, which a slow machine may add.
+  INFO("requests to the server: " << five << " for 5 revisions, " << twenty_five << " for 25");
+  CHECK(twenty_five - five <= 20 * 4 + 3);
+}
+
 TEST_CASE("an idle daemon makes no system call once its answers are out", "[daemon][performance]") {
   // The rule (0 wake-ups in 30 s idle), with the timer that hands memory back a second
   // after the last answer: it fires once and is not armed again until the next request.
