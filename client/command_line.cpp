@@ -5,6 +5,10 @@
 #include <limits>
 
 namespace migrationd {
+
+// From CMakeLists.txt's project(... VERSION ...), the one place the version is written.
+const char* const kMigctlVersion = MIGRATIOND_VERSION;
+
 namespace {
 
 constexpr const char* kExitCodes =

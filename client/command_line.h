@@ -11,7 +11,8 @@
 
 namespace migrationd {
 
-constexpr const char* kMigctlVersion = "0.1.0";
+// The project version (CMakeLists.txt, `project(... VERSION ...)`), defined in command_line.cpp.
+extern const char* const kMigctlVersion;
 constexpr const char* kDefaultSocket = "/run/migrationd/migrationd.sock";
 
 struct CommandLine {

@@ -14,7 +14,8 @@
 
 namespace migrationd {
 
-const char* const kMigrationdVersion = "0.1.0";
+// From CMakeLists.txt's project(... VERSION ...), the one place the version is written.
+const char* const kMigrationdVersion = MIGRATIOND_VERSION;
 
 namespace {
 

@@ -299,7 +299,7 @@ QueryContext Service::Queries(const ScriptDirectory& scripts, const RecordedStat
 }
 
 proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::string& error,
-                                   const RecordedState* known) const {
+                                   const RecordedState* known, bool loading) const {
   proto::Result result;
   proto::StatusInfo* status = result.mutable_status();
   status->set_daemon_version(kMigrationdVersion);
@@ -338,7 +338,13 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   FillWindowStatus(Windows(), *status);
   // While the first parse runs, status answers from memory: the last backup is named only if the
   // database's identity is already known.
-  FillBackupStatus(*status, known == nullptr && !(scripts == nullptr && scripts_.Loading()));
+  FillBackupStatus(*status, known == nullptr && !loading);
+  if (loading) {
+    status->set_loading(true);
+    result.set_message(
+        "migrationd is still loading the scripts in " + config_.migrations +
+        "; current and pending revisions (and the last backup) follow when it is done");
+  }
   return result;
 }
 
@@ -371,12 +377,7 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   proto::Result result;
   if (request.command() == proto::STATUS && scripts_.Loading()) {
     // Just started at many revisions: answer now with what is known, not after the parse.
-    result = StatusReply(nullptr, "", nullptr);
-    result.mutable_status()->set_loading(true);
-    result.set_message(
-        "migrationd is still loading the scripts in " + config_.migrations +
-        "; current and pending revisions (and the last backup) follow when it is done");
-    return result;
+    return StatusReply(nullptr, "", nullptr, /*loading=*/true);
   }
   auto scripts = LoadScripts();
   const std::optional<RecordedState> known = JobState();

@@ -95,8 +95,10 @@ class Service {
   proto::Result AnswerReadOnly(const proto::Request& request) const;
   // What the read queries need: the scripts, the job's state if one runs, the caches.
   QueryContext Queries(const ScriptDirectory& scripts, const RecordedState* known) const;
+  // `loading`: the first parse still runs (no scripts yet); the reply says so and does not
+  // open the database.
   proto::Result StatusReply(const ScriptDirectory* scripts, const std::string& error,
-                            const RecordedState* known) const;
+                            const RecordedState* known, bool loading = false) const;
   // The version tables' state while this daemon's job runs (status, current, heads, check,
   // history and show answer from it: they never wait on the migration's locks); empty when no
   // job runs. Set once the job holds the lock, moved along by each committed step.

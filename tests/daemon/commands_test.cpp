@@ -22,7 +22,7 @@ TEMPLATE_TEST_CASE("every read-only command answers on a fresh database", "[daem
   MigctlRun status = daemon.Migctl({"status"});
   REQUIRE(status.exit_code == 0);
   const proto::StatusInfo& info = status.result().status();
-  CHECK(info.daemon_version() == "0.1.0");
+  CHECK(info.daemon_version() == MIGRATIOND_VERSION);  // CMakeLists.txt's project version
   CHECK(info.dialect() == db.dialect());
   CHECK(info.current().empty());
   CHECK(List(info.heads()) == std::vector<std::string>{kHead});
