@@ -83,6 +83,10 @@ Result<std::vector<std::string>> Heads(Result<std::vector<SqlRow>> rows) {
   if (!rows.ok()) return rows.status().WithContext("cannot read migrationd_version");
   std::vector<std::string> heads;
   for (const auto& row : *rows) heads.push_back(Text(row[0]));
+  // In byte order, whatever the database's collation (ICU's en-US puts 'a_b' before 'aB'):
+  // the step's re-read is compared with a sorted list, and a different order would read as
+  // another migration's work.
+  std::sort(heads.begin(), heads.end());
   return heads;
 }
 

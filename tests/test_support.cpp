@@ -172,7 +172,7 @@ std::string PostgresDatabase::ClusterUrl() {
   return url;
 }
 
-PostgresDatabase::PostgresDatabase() {
+PostgresDatabase::PostgresDatabase(const std::string& create_options) {
   static std::atomic<int> counter{0};
   name_ = "mdtest_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   std::string cluster = ClusterUrl();
@@ -180,7 +180,7 @@ PostgresDatabase::PostgresDatabase() {
     pqxx::connection connection(cluster);
     pqxx::nontransaction tx(connection);
     tx.exec("DROP DATABASE IF EXISTS " + name_);
-    tx.exec("CREATE DATABASE " + name_);
+    tx.exec("CREATE DATABASE " + name_ + (create_options.empty() ? "" : " " + create_options));
   }
   // postgresql://user@/postgres?host=... -> same with this database's name.
   size_t slash = cluster.find('/', cluster.find("://") + 3);

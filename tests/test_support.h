@@ -73,7 +73,8 @@ class SqliteDatabase : public TestDatabase {
 
 class PostgresDatabase : public TestDatabase {
  public:
-  PostgresDatabase();
+  // `create_options`: appended to CREATE DATABASE (a collation, a template).
+  explicit PostgresDatabase(const std::string& create_options = "");
   ~PostgresDatabase() override;
   std::string url() const override { return url_; }
   std::string dialect() const override { return "postgresql"; }
