@@ -153,6 +153,33 @@ std::vector<SqlStatement> FromPieces(std::string_view sql, int first_line, bool 
   return statements;
 }
 
+// The pieces plus whatever text lies between them (or after the last) that is more than
+// blanks, comments and ';': libpg_query's scanner split leaves out a statement whose first word
+// is no keyword ("SELEC 1;"), and a statement left out would let its revision succeed without
+// it. Such text becomes a piece of its own, which the server then rejects with its line.
+std::vector<std::pair<size_t, size_t>> WithGaps(std::string_view sql,
+                                                std::vector<std::pair<size_t, size_t>> pieces) {
+  std::vector<std::pair<size_t, size_t>> all;
+  size_t covered = 0;
+  auto add_gap = [&](size_t end) {
+    std::string gap(sql.substr(covered, end - covered));
+    std::replace(gap.begin(), gap.end(), ';', ' ');
+    if (IsCommentOnly(gap, true)) return;
+    size_t last = sql.find_last_not_of(" \t\r\n", end - 1);
+    if (last != std::string_view::npos && last >= covered && sql[last] == ';') end = last;
+    // From its first word: the ';' that ended the piece before is no part of it.
+    const size_t begin = std::min(end, sql.find_first_not_of(" \t\r\n;", covered));
+    all.emplace_back(begin, end);
+  };
+  for (const auto& piece : pieces) {
+    if (piece.first > covered) add_gap(piece.first);
+    all.push_back(piece);
+    covered = std::max(covered, piece.second);
+  }
+  if (covered < sql.size()) add_gap(sql.size());
+  return all;
+}
+
 // PostgreSQL's own grammar (libpg_query, PostgreSQL 15): it knows every quoting, comment and
 // body form, BEGIN ATOMIC included. Syntax it does not know (a newer server's) falls back to
 // its scanner, which still knows every token. Nothing when both fail (an unterminated string).
@@ -169,7 +196,7 @@ std::optional<std::vector<SqlStatement>> SplitWithPostgres(std::string_view sql,
       const auto length = static_cast<size_t>(result.stmts[i]->stmt_len);
       pieces.emplace_back(begin, length == 0 ? text.size() : begin + length);
     }
-    return FromPieces(sql, first_line, true, pieces);
+    return FromPieces(sql, first_line, true, WithGaps(sql, std::move(pieces)));
   }
   return std::nullopt;
 }

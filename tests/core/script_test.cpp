@@ -157,6 +157,23 @@ TEST_CASE("the splitter knows E'' strings, SQLite identifiers and nested comment
   CHECK_THAT(sqlite[2].text, Catch::EndsWith("SELECT 2"));  // SQLite comments do not nest
 }
 
+TEST_CASE("a PostgreSQL statement that does not parse is kept, not dropped", "[sql]") {
+  // The parser fails on "SELEC", and libpg_query's scanner split, the fallback, leaves out a
+  // statement that starts with no keyword: the revision would succeed without it.
+  for (const std::string& sql :
+       {std::string("SELEC 1;\nCREATE TABLE t (id INTEGER);\n"),
+        std::string("CREATE TABLE t (id INTEGER);\n-- a comment; with a semicolon\nSELEC 1;\n"),
+        std::string("CREATE TABLE t (id INTEGER);\nSELEC 1")}) {
+    INFO(sql);
+    auto statements = SplitSqlStatements(sql, 10, "postgresql");
+    REQUIRE(statements.size() == 2);
+    const SqlStatement& bad = statements[0].text == "SELEC 1" ? statements[0] : statements[1];
+    CHECK(bad.text == "SELEC 1");
+    CHECK(bad.line ==
+          (sql.rfind("SELEC", 0) == 0 ? 10 : 10 + (sql.find("--") == std::string::npos ? 1 : 2)));
+  }
+}
+
 TEST_CASE("a section marker inside a comment or a string is refused, not ignored", "[script]") {
   const std::string head = "-- revision: 004\n-- parents: 003\n-- +upgrade\n";
   for (const std::string& body :
