@@ -77,6 +77,18 @@ class Backend {
   // read still sees everything committed before the lock was granted. On failure the caller rolls
   // back, as after a failed statement.
   virtual Result<std::vector<SqlRow>> BeginStep(const std::string& sql);
+  // BeginStep without a read, then `guard` and the step's first `statement` (raw SQL text), in
+  // one round trip where the engine sends statements together; std::nullopt where it does not
+  // (the caller then begins, reads and executes in separate calls). The guard is a statement
+  // that fails unless the version rows are the expected ones, so the server itself refuses to
+  // run the statement on a database another migration moved: the server stops at the first
+  // statement that fails. On failure the caller rolls back.
+  virtual std::optional<Status> BeginStepThen(const BoundStatement& guard,
+                                              const std::string& statement) {
+    (void)guard;
+    (void)statement;
+    return std::nullopt;
+  }
   // How a step ends: its last statements in order (their rows are not needed), then Commit.
   // An engine may send them all at once. On failure nothing is committed and the caller rolls
   // back.

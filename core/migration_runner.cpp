@@ -356,7 +356,8 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
     const auto started = Clock::now();
     HistoryEntry entry = StepEntry(step, requester);
-    status = RunStatements(scripts_.script(step.revision), step);
+    const Script& script = scripts_.script(step.revision);
+    status = RunStatements(script, script.Statements(step.direction, backend_.dialect()));
     if (status.ok()) {
       entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
       entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
@@ -439,19 +440,52 @@ Status MigrationRunner::BeginStepAt(const std::vector<std::string>& expected,
   return CompareHeads(expected, *recorded, step);
 }
 
+namespace {
+
+// `found`: where the version rows are, as read.
+Status HeadsMoved(const std::vector<std::string>& expected, const std::string& found,
+                  const PlannedStep& step) {
+  return Status::Conflict(
+      "before " + std::string(DirectionName(step.direction)) + " of '" + step.revision +
+      "' the database was expected at " + DescribeHeads(expected) + " but is at " + found +
+      ": another migration changed it while this job ran (was the "
+      "migration lock lost?); '" +
+      step.revision + "' was not run. Check 'migctl log', then run the command again");
+}
+
+}  // namespace
+
 Status MigrationRunner::CompareHeads(const std::vector<std::string>& expected,
                                      const std::vector<std::string>& recorded,
                                      const PlannedStep& step) {
   std::vector<std::string> wanted = expected;
   std::sort(wanted.begin(), wanted.end());
   if (recorded == wanted) return Status::Ok();
-  return Status::Conflict("before " + std::string(DirectionName(step.direction)) + " of '" +
-                          step.revision + "' the database was expected at " +
-                          DescribeHeads(wanted) + " but is at " + DescribeHeads(recorded) +
-                          ": another migration changed it while this job ran (was the "
-                          "migration lock lost?); '" +
-                          step.revision +
-                          "' was not run. Check 'migctl log', then run the command again");
+  return HeadsMoved(wanted, DescribeHeads(recorded), step);
+}
+
+Status MigrationRunner::BeginTransactionalStep(const std::vector<std::string>& expected,
+                                               const PlannedStep& step, const Script& script,
+                                               const std::vector<SqlStatement>& statements,
+                                               size_t& ran) {
+  ran = 0;
+  std::optional<Status> begun =
+      statements.empty() ? std::nullopt : store_.BeginStepRunning(expected, statements[0].text);
+  if (!begun) return BeginStepAt(expected, step);
+  if (begun->ok()) {
+    ran = 1;
+    return Status::Ok();
+  }
+  if (begun->code() != ErrorCode::kConflict) {
+    // The statement's error, as RunStatements words it; a lock_timeout on the step lock (another
+    // daemon's step) reads the same and is retried the same way.
+    return begun->WithContext(script.path + ":" + std::to_string(statements[0].line));
+  }
+  // The server refused the statement: the rows moved. Say where to (read after the rollback).
+  backend_.Rollback();
+  auto recorded = store_.ReadHeads();
+  return HeadsMoved(expected, recorded.ok() ? DescribeHeads(*recorded) : "an unreadable state",
+                    step);
 }
 
 Status MigrationRunner::RunStep(const PlannedStep& step,
@@ -475,7 +509,13 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
       if (active) (void)backend.SetForeignKeys(true);
     }
   } keys_back_on{backend_, keys_off};
-  Status status = transactional ? BeginStepAt(expected_heads, step) : backend_.AcquireStepLock();
+  const std::vector<SqlStatement> statements =
+      transactional ? script.Statements(step.direction, backend_.dialect())
+                    : std::vector<SqlStatement>();
+  size_t ran = 0;  // statements that ran with the step's first round trip
+  Status status = transactional
+                      ? BeginTransactionalStep(expected_heads, step, script, statements, ran)
+                      : backend_.AcquireStepLock();
   if (status.ok() && !transactional) status = CheckHeadsAre(expected_heads, step);
   if (status.code() == ErrorCode::kConflict) {
     backend_.Rollback();
@@ -484,7 +524,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
     return status;
   }
   if (status.ok()) {
-    status = transactional ? RunStatements(script, step) : RunJournaled(script, step, skip);
+    status =
+        transactional ? RunStatements(script, statements, ran) : RunJournaled(script, step, skip);
   }
   if (status.ok() && keys_off) status = backend_.CheckForeignKeys();
   // A non-transactional script records its outcome in a transaction of its own.
@@ -553,8 +594,10 @@ Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& st
   return Status::Ok();
 }
 
-Status MigrationRunner::RunStatements(const Script& script, const PlannedStep& step) {
-  for (const SqlStatement& statement : script.Statements(step.direction, backend_.dialect())) {
+Status MigrationRunner::RunStatements(const Script& script,
+                                      const std::vector<SqlStatement>& statements, size_t first) {
+  for (size_t i = first; i < statements.size(); ++i) {
+    const SqlStatement& statement = statements[i];
     Status status = backend_.Execute(statement.text);
     if (!status.ok()) {
       return status.WithContext(script.path + ":" + std::to_string(statement.line));

@@ -148,10 +148,17 @@ class MigrationRunner {
   Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
   // Begins a transactional step (Backend::BeginStep) and checks the version rows read there.
   Status BeginStepAt(const std::vector<std::string>& expected, const PlannedStep& step);
+  // BeginStepAt, with the step's first statement in the same round trip where the engine can
+  // (VersionStore::BeginStepRunning); `ran` counts the statements that ran with it (0 or 1).
+  Status BeginTransactionalStep(const std::vector<std::string>& expected, const PlannedStep& step,
+                                const Script& script, const std::vector<SqlStatement>& statements,
+                                size_t& ran);
   static Status CompareHeads(const std::vector<std::string>& expected,
                              const std::vector<std::string>& recorded, const PlannedStep& step);
   HistoryEntry StepEntry(const PlannedStep& step, const RequestIdentity& requester) const;
-  Status RunStatements(const Script& script, const PlannedStep& step);
+  // `statements` (of `script`) from the `first`, each error naming its file and line.
+  Status RunStatements(const Script& script, const std::vector<SqlStatement>& statements,
+                       size_t first = 0);
   void RecordFailure(const HistoryEntry& base, const Status& error, const char* outcome = "failed");
 
   const ScriptDirectory& scripts_;

@@ -285,6 +285,29 @@ Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
   }
 }
 
+std::optional<Status> PostgresBackend::BeginStepThen(const BoundStatement& guard,
+                                                     const std::string& statement) {
+  // Before 13, statement_timeout timed a simple query as a whole: the lock wait and the guard
+  // would count against the statement's limit.
+  if (connection_version() < 130000) return std::nullopt;
+  for (const std::string& deferred : std::exchange(db_->to_prepare, {})) Executable(deferred);
+  const std::string lock = StepLockSql("pg_advisory_xact_lock", !step_label_.empty());
+  // The statement on a line of its own: a syntax error's "LINE n:" excerpt then shows it, not
+  // migrationd's prefix. A syntax error anywhere fails the whole query before BEGIN runs.
+  const std::string batch =
+      "BEGIN; " + (step_label_.empty() ? Executable(lock) : ExecutableWith(lock, {step_label_})) +
+      "; " + ExecutableWith(guard.sql, guard.params) + ";\n" + statement;
+  try {
+    db_->in_transaction = true;
+    db_->transaction_failed = false;
+    pqxx::nontransaction session(db_->connection);
+    session.exec(batch);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return StatementFailed(e);
+  }
+}
+
 Result<bool> PostgresBackend::TableExists(const std::string& table) {
   auto rows = Query(
       "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = ANY "

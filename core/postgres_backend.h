@@ -37,6 +37,8 @@ class PostgresBackend final : public Backend {
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
   Result<std::vector<SqlRow>> BeginStep(const std::string& sql) override;
+  std::optional<Status> BeginStepThen(const BoundStatement& guard,
+                                      const std::string& statement) override;
   Status CommitAfter(const std::vector<BoundStatement>& last) override;
   Status SetForeignKeys(bool) override { return Status::Ok(); }
   Status CheckForeignKeys() override { return Status::Ok(); }

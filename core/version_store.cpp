@@ -110,6 +110,32 @@ Result<std::vector<std::string>> VersionStore::BeginStepReadingHeads() {
   return std::vector<std::string>();
 }
 
+namespace {
+
+// A step's guard: a text that is no number, cast to one, unless the version rows (in byte
+// order, space-separated: revision ids have no spaces) are $1.
+constexpr const char* kHeadsMovedMarker = "migrationd: the version rows moved";
+constexpr const char* kGuardHeadsSql =
+    "SELECT CAST(CASE WHEN coalesce((SELECT string_agg(revision, ' ' ORDER BY revision COLLATE "
+    "\"C\") FROM migrationd_version), '') = $1 THEN '0' ELSE 'migrationd: the version rows "
+    "moved' END AS INTEGER)";
+
+}  // namespace
+
+std::optional<Status> VersionStore::BeginStepRunning(std::vector<std::string> expected,
+                                                     const std::string& statement) {
+  auto exists = HasTable("migrationd_version");
+  if (!exists.ok() || !*exists) return std::nullopt;
+  std::sort(expected.begin(), expected.end());
+  std::string heads;
+  for (const auto& head : expected) heads += (heads.empty() ? "" : " ") + head;
+  std::optional<Status> ran = backend_.BeginStepThen({kGuardHeadsSql, {heads}}, statement);
+  if (ran && !ran->ok() && ran->message().find(kHeadsMovedMarker) != std::string::npos) {
+    return Status::Conflict(kHeadsMovedMarker);
+  }
+  return ran;
+}
+
 Result<std::vector<HistoryEntry>> VersionStore::ReadHistory(size_t limit) {
   auto exists = HasTable("migrationd_history");
   if (!exists.ok()) return exists.status();

@@ -107,6 +107,14 @@ class VersionStore {
   // Begins a step's transaction under the step lock and reads the version rows there
   // (Backend::BeginStep: one round trip on PostgreSQL). On failure the caller rolls back.
   Result<std::vector<std::string>> BeginStepReadingHeads();
+  // The same check and the step's first statement in one round trip, where the engine can
+  // send them together (Backend::BeginStepThen): the server refuses the statement itself unless
+  // the version rows are `expected`. std::nullopt: not here (the engine, or no version table
+  // yet): begin, read and execute apart. kConflict: the rows are not `expected` and nothing
+  // ran. Any other error is the statement's (or the step lock's). On failure the caller rolls
+  // back.
+  std::optional<Status> BeginStepRunning(std::vector<std::string> expected,
+                                         const std::string& statement);
   // History rows, oldest first; `limit` > 0 keeps the newest `limit`.
   Result<std::vector<HistoryEntry>> ReadHistory(size_t limit = 0);
   // The version rows and the applied records, replayed from the history (one read each); with

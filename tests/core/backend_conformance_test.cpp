@@ -628,6 +628,66 @@ TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the othe
   second->Rollback();
 }
 
+// A PostgreSQL step sends its first statement with BEGIN, the step lock and a guard on the
+// version rows (VersionStore::BeginStepRunning): the server itself must refuse the statement
+// when another step moved the rows while this one waited for the lock.
+TEST_CASE("a guarded step that waited for the step lock refuses to run on rows that moved",
+          "[backend][lock]") {
+  PostgresDatabase db;
+  auto first = OpenOn(db);
+  auto second = OpenOn(db);
+  VersionStore first_store(*first);
+  VersionStore second_store(*second);
+  REQUIRE(first_store.EnsureTables().ok());
+  REQUIRE(second_store.EnsureTables().ok());
+  REQUIRE(first_store.BeginStepReadingHeads().ok());
+  REQUIRE(first->Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {"a"}).ok());
+
+  std::optional<std::optional<Status>> seen;
+  std::thread waiting([&] {
+    seen.emplace(second_store.BeginStepRunning({}, "CREATE TABLE guarded (id INTEGER)"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(first->Commit().ok());
+  waiting.join();
+  REQUIRE(seen.has_value());
+  REQUIRE(seen->has_value());  // PostgreSQL sends them together
+  CHECK((*seen)->code() == ErrorCode::kConflict);
+  second->Rollback();
+  CHECK(db.TableColumns().count("guarded") == 0);
+
+  // At the rows it expects, the statement runs inside the step's transaction.
+  std::optional<Status> ran =
+      second_store.BeginStepRunning({"a"}, "CREATE TABLE guarded (id INTEGER)");
+  REQUIRE(ran.has_value());
+  REQUIRE(ran->ok());
+  REQUIRE(second_store.CommitStep({{"b"}, {}, {}}).ok());
+  CHECK(db.TableColumns().count("guarded") == 1);
+  CHECK(VersionRows(db) == Rows{{"b"}});
+}
+
+TEMPLATE_TEST_CASE("a revision whose first statement does not parse fails alone and names its line",
+                   "[backend]", SqliteDatabase, PostgresDatabase) {
+  // On PostgreSQL the statement travels with BEGIN: a syntax error fails the whole message, BEGIN
+  // included, and the connection must still serve the next revision.
+  TestType db;
+  TempDir dir;
+  testing::CopySeedMigrations(dir.path().string());
+  WriteFile(dir / "004_bad.sql",
+            "-- revision: 004_bad\n-- parents: 003_add_script_version_management\n"
+            "-- +upgrade\nSELEC 1;\nCREATE TABLE never_made (id INTEGER);\n"
+            "-- +downgrade\nSELECT 1;\n");
+  Engine engine(db.url(), dir.path().string());
+  REQUIRE(engine.Upgrade("002").ok());
+  Status status = engine.Upgrade("head");
+  REQUIRE_FALSE(status.ok());
+  CHECK_THAT(status.message(), Catch::Contains("004_bad.sql:4") && Catch::Contains("syntax error"));
+  CHECK(VersionRows(db) == Rows{{"003_add_script_version_management"}});
+  CHECK(db.TableColumns().count("never_made") == 0);
+  Rows last = db.Query("SELECT revision, outcome FROM migrationd_history ORDER BY id DESC LIMIT 1");
+  CHECK(last == Rows{{"004_bad", "failed"}});
+}
+
 // The SQLite lock file is rewritten before every revision without being truncated first: a
 // shorter text is padded, and readers still get every field, and only the current revision.
 TEST_CASE("the SQLite lock file names the current revision after a longer one", "[lock][sqlite]") {
