@@ -157,8 +157,8 @@ std::vector<SqlStatement> FromPieces(std::string_view sql, int first_line, bool 
 // blanks, comments and ';': libpg_query's scanner split leaves out a statement whose first word
 // is no keyword ("SELEC 1;"), and a statement left out would let its revision succeed without
 // it. Such text becomes a piece of its own, which the server then rejects with its line.
-std::vector<std::pair<size_t, size_t>> WithGaps(std::string_view sql,
-                                                std::vector<std::pair<size_t, size_t>> pieces) {
+std::vector<std::pair<size_t, size_t>> WithGaps(
+    std::string_view sql, const std::vector<std::pair<size_t, size_t>>& pieces) {
   std::vector<std::pair<size_t, size_t>> all;
   size_t covered = 0;
   auto add_gap = [&](size_t end) {
@@ -196,7 +196,7 @@ std::optional<std::vector<SqlStatement>> SplitWithPostgres(std::string_view sql,
       const auto length = static_cast<size_t>(result.stmts[i]->stmt_len);
       pieces.emplace_back(begin, length == 0 ? text.size() : begin + length);
     }
-    return FromPieces(sql, first_line, true, WithGaps(sql, std::move(pieces)));
+    return FromPieces(sql, first_line, true, WithGaps(sql, pieces));
   }
   return std::nullopt;
 }
