@@ -29,7 +29,9 @@ MigrationRunner::MigrationRunner(const ScriptDirectory& scripts, Backend& backen
     : scripts_(scripts), backend_(backend), store_(backend) {}
 
 Status MigrationRunner::Prepare() {
-  MIGRATIOND_RETURN_IF_ERROR(scripts_.CheckDialect(backend_.dialect()));
+  if (!scripts_.CheckedFor(backend_.dialect())) {
+    MIGRATIOND_RETURN_IF_ERROR(scripts_.CheckDialect(backend_.dialect()));
+  }
   return store_.EnsureTables();
 }
 

@@ -257,6 +257,7 @@ Result<std::shared_ptr<const ScriptDirectory>> ScriptDirectoryCache::Get() {
       auto loaded = ScriptDirectory::Load(directory_);
       if (!loaded.ok()) return loaded.status();
       MIGRATIOND_RETURN_IF_ERROR(loaded->CheckDialect(dialect_));
+      loaded->MarkCheckedFor(dialect_);
       return std::make_shared<const ScriptDirectory>(std::move(loaded).value());
     }();
     {

@@ -37,6 +37,11 @@ class ScriptDirectory {
 
   // Checks that every revision can run on `dialect` (has an upgrade section for it).
   Status CheckDialect(std::string_view dialect) const;
+  // Whoever ran CheckDialect successfully on a directory it owns says so, and those that get
+  // the directory after (every job, from the parse cache) need not lex every script again:
+  // at 1,000 revisions that was 2-5% of a job's CPU.
+  void MarkCheckedFor(std::string dialect) { checked_dialect_ = std::move(dialect); }
+  bool CheckedFor(std::string_view dialect) const { return checked_dialect_ == dialect; }
 
  private:
   ScriptDirectory(std::string directory, std::map<std::string, Script> scripts, RevisionGraph graph)
@@ -45,6 +50,7 @@ class ScriptDirectory {
   std::string directory_;
   std::map<std::string, Script> scripts_;
   RevisionGraph graph_;
+  std::string checked_dialect_;  // MarkCheckedFor
 };
 
 }  // namespace migrationd
