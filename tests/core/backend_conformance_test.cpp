@@ -604,28 +604,43 @@ TEST_CASE("SQLite steps write no sqlite_sequence or version-index page and histo
 // A step begins, takes the step lock and reads the version rows in one go (one round trip on
 // PostgreSQL). The read must see what another step committed while this one waited for the
 // lock: exactly once rests on it.
+// Two steps on two connections: the first holds the step lock, having written the version row
+// 'a'; the second waits for the lock until the first commits.
+struct TwoSteps {
+  explicit TwoSteps(testing::TestDatabase& db)
+      : first(OpenOn(db)), second(OpenOn(db)), first_store(*first), second_store(*second) {
+    REQUIRE(first_store.EnsureTables().ok());
+    REQUIRE(second_store.EnsureTables().ok());
+    REQUIRE(first_store.BeginStepReadingHeads().ok());
+    REQUIRE(first->Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {"a"}).ok());
+  }
+  // What `second_step` returned, run on a thread of its own while the first step commits.
+  template <typename Step>
+  auto SecondAfterFirstCommits(Step second_step) {
+    std::optional<decltype(second_step())> seen;
+    std::thread waiting([&] { seen.emplace(second_step()); });
+    // Long enough for the second step to be waiting on the lock before the first commits.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    REQUIRE(first->Commit().ok());
+    waiting.join();
+    REQUIRE(seen.has_value());
+    return std::move(*seen);
+  }
+  std::unique_ptr<Backend> first;
+  std::unique_ptr<Backend> second;
+  VersionStore first_store;
+  VersionStore second_store;
+};
+
 TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the other step committed",
                    "[backend][lock]", SqliteDatabase, PostgresDatabase) {
   TestType db;
-  auto first = OpenOn(db);
-  auto second = OpenOn(db);
-  VersionStore first_store(*first);
-  VersionStore second_store(*second);
-  REQUIRE(first_store.EnsureTables().ok());
-  REQUIRE(second_store.EnsureTables().ok());
-  REQUIRE(first_store.BeginStepReadingHeads().ok());
-  REQUIRE(first->Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {"a"}).ok());
-
-  std::optional<Result<std::vector<std::string>>> seen;
-  std::thread waiting([&] { seen.emplace(second_store.BeginStepReadingHeads()); });
-  // Long enough for the second step to be waiting on the lock before the first commits.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  REQUIRE(first->Commit().ok());
-  waiting.join();
-  REQUIRE(seen.has_value());
-  REQUIRE(seen->ok());
-  CHECK(**seen == std::vector<std::string>{"a"});
-  second->Rollback();
+  TwoSteps steps(db);
+  auto seen =
+      steps.SecondAfterFirstCommits([&] { return steps.second_store.BeginStepReadingHeads(); });
+  REQUIRE(seen.ok());
+  CHECK(*seen == std::vector<std::string>{"a"});
+  steps.second->Rollback();
 }
 
 // A PostgreSQL step sends its first statement with BEGIN, the step lock and a guard on the
@@ -634,26 +649,13 @@ TEMPLATE_TEST_CASE("a step that waited for the step lock reads the rows the othe
 TEST_CASE("a guarded step that waited for the step lock refuses to run on rows that moved",
           "[backend][lock]") {
   PostgresDatabase db;
-  auto first = OpenOn(db);
-  auto second = OpenOn(db);
-  VersionStore first_store(*first);
-  VersionStore second_store(*second);
-  REQUIRE(first_store.EnsureTables().ok());
-  REQUIRE(second_store.EnsureTables().ok());
-  REQUIRE(first_store.BeginStepReadingHeads().ok());
-  REQUIRE(first->Query("INSERT INTO migrationd_version (revision) VALUES ($1)", {"a"}).ok());
-
-  std::optional<std::optional<Status>> seen;
-  std::thread waiting([&] {
-    seen.emplace(second_store.BeginStepRunning({}, "CREATE TABLE guarded (id INTEGER)"));
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  REQUIRE(first->Commit().ok());
-  waiting.join();
-  REQUIRE(seen.has_value());
-  REQUIRE(seen->has_value());  // PostgreSQL sends them together
-  CHECK((*seen)->code() == ErrorCode::kConflict);
-  second->Rollback();
+  TwoSteps steps(db);
+  VersionStore& second_store = steps.second_store;
+  std::optional<Status> seen = steps.SecondAfterFirstCommits(
+      [&] { return second_store.BeginStepRunning({}, "CREATE TABLE guarded (id INTEGER)"); });
+  REQUIRE(seen.has_value());  // PostgreSQL sends them together
+  CHECK(seen->code() == ErrorCode::kConflict);
+  steps.second->Rollback();
   CHECK(db.TableColumns().count("guarded") == 0);
 
   // At the rows it expects, the statement runs inside the step's transaction.
