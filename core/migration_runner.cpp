@@ -486,8 +486,9 @@ Status MigrationRunner::BeginTransactionalStep(const std::vector<std::string>& e
   // The server refused the statement: the rows moved. Say where to (read after the rollback).
   backend_.Rollback();
   auto recorded = store_.ReadHeads();
-  return HeadsMoved(expected, recorded.ok() ? DescribeHeads(*recorded) : "an unreadable state",
-                    step);
+  std::vector<std::string> wanted = expected;
+  std::sort(wanted.begin(), wanted.end());
+  return HeadsMoved(wanted, recorded.ok() ? DescribeHeads(*recorded) : "an unreadable state", step);
 }
 
 Status MigrationRunner::RunStep(const PlannedStep& step,
