@@ -13,12 +13,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string JoinHeads(const std::vector<std::string>& heads) {
-  std::string joined;
-  for (const auto& head : heads) joined += (joined.empty() ? "" : ",") + head;
-  return joined;
-}
-
 std::string DescribeHeads(const std::vector<std::string>& heads) {
   return heads.empty() ? "base" : JoinHeads(heads);
 }
@@ -445,8 +439,9 @@ Status MigrationRunner::BeginStepAt(const std::vector<std::string>& expected,
 namespace {
 
 // `found`: where the version rows are, as read.
-Status HeadsMoved(const std::vector<std::string>& expected, const std::string& found,
+Status HeadsMoved(std::vector<std::string> expected, const std::string& found,
                   const PlannedStep& step) {
+  std::sort(expected.begin(), expected.end());
   return Status::Conflict(
       "before " + std::string(DirectionName(step.direction)) + " of '" + step.revision +
       "' the database was expected at " + DescribeHeads(expected) + " but is at " + found +
@@ -486,9 +481,8 @@ Status MigrationRunner::BeginTransactionalStep(const std::vector<std::string>& e
   // The server refused the statement: the rows moved. Say where to (read after the rollback).
   backend_.Rollback();
   auto recorded = store_.ReadHeads();
-  std::vector<std::string> wanted = expected;
-  std::sort(wanted.begin(), wanted.end());
-  return HeadsMoved(wanted, recorded.ok() ? DescribeHeads(*recorded) : "an unreadable state", step);
+  return HeadsMoved(expected, recorded.ok() ? DescribeHeads(*recorded) : "an unreadable state",
+                    step);
 }
 
 Status MigrationRunner::RunStep(const PlannedStep& step,

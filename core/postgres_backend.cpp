@@ -262,24 +262,28 @@ std::string PostgresBackend::WithLiterals(const std::string& sql,
   return text;
 }
 
-Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
-  // One round trip: BEGIN, the step lock (with the step's label), then the read. The
-  // statements of one simple query run in order and, under READ COMMITTED, each takes its own
-  // snapshot, so the read sees everything committed before the lock was granted.
+std::vector<SqlRow> PostgresBackend::OpenStep(const std::string& rest) {
   // What the previous step met inside its transaction (CommitAfter's statements) is prepared
   // now, once per connection.
   for (const std::string& deferred : std::exchange(db_->to_prepare, {})) Executable(deferred);
   const std::string lock = StepLockSql("pg_advisory_xact_lock", !step_label_.empty());
   const std::string batch =
       "BEGIN; " + (step_label_.empty() ? Executable(lock) : ExecutableWith(lock, {step_label_})) +
-      (sql.empty() ? "" : "; " + Executable(sql));
+      rest;
+  // Marked first: when the lock or a later statement fails after BEGIN, the caller's Rollback
+  // ends the transaction the server began.
+  db_->in_transaction = true;
+  db_->transaction_failed = false;
+  pqxx::nontransaction session(db_->connection);
+  return Rows(session.exec(batch));
+}
+
+Result<std::vector<SqlRow>> PostgresBackend::BeginStep(const std::string& sql) {
+  // One round trip: BEGIN, the step lock (with the step's label), then the read. The
+  // statements of one simple query run in order and, under READ COMMITTED, each takes its own
+  // snapshot, so the read sees everything committed before the lock was granted.
   try {
-    // Marked first: when the lock or the read fails after BEGIN, the caller's Rollback ends
-    // the transaction the server began.
-    db_->in_transaction = true;
-    db_->transaction_failed = false;
-    pqxx::nontransaction session(db_->connection);
-    return Rows(session.exec(batch));
+    return OpenStep(sql.empty() ? "" : "; " + Executable(sql));
   } catch (const std::exception& e) {
     return StatementFailed(e).WithContext("cannot begin the step under the step lock");
   }
@@ -290,18 +294,10 @@ std::optional<Status> PostgresBackend::BeginStepThen(const BoundStatement& guard
   // Before 13, statement_timeout timed a simple query as a whole: the lock wait and the guard
   // would count against the statement's limit.
   if (connection_version() < 130000) return std::nullopt;
-  for (const std::string& deferred : std::exchange(db_->to_prepare, {})) Executable(deferred);
-  const std::string lock = StepLockSql("pg_advisory_xact_lock", !step_label_.empty());
-  // The statement on a line of its own: a syntax error's "LINE n:" excerpt then shows it, not
-  // migrationd's prefix. A syntax error anywhere fails the whole query before BEGIN runs.
-  const std::string batch =
-      "BEGIN; " + (step_label_.empty() ? Executable(lock) : ExecutableWith(lock, {step_label_})) +
-      "; " + ExecutableWith(guard.sql, guard.params) + ";\n" + statement;
   try {
-    db_->in_transaction = true;
-    db_->transaction_failed = false;
-    pqxx::nontransaction session(db_->connection);
-    session.exec(batch);
+    // The statement on a line of its own: a syntax error's "LINE n:" excerpt then shows it,
+    // not migrationd's prefix. A syntax error anywhere fails the whole query before BEGIN runs.
+    (void)OpenStep("; " + ExecutableWith(guard.sql, guard.params) + ";\n" + statement);
     return Status::Ok();
   } catch (const std::exception& e) {
     return StatementFailed(e);

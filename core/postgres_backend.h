@@ -63,7 +63,11 @@ class PostgresBackend final : public Backend {
   // `sql` with each $N replaced by the Nth value as a quoted literal (NULL when missing).
   std::string WithLiterals(const std::string& sql, const std::vector<SqlValue>& params);
   std::string Literal(const SqlValue& value) const;  // quoted, or NULL
-  struct Connection;                                 // libpqxx's objects, kept out of this header
+  // A step's first round trip, for BeginStep and BeginStepThen: `BEGIN; <step lock with the
+  // label>` then `rest` as one simple query, the transaction marked begun. Throws what
+  // libpqxx throws.
+  std::vector<SqlRow> OpenStep(const std::string& rest);
+  struct Connection;  // libpqxx's objects, kept out of this header
   PostgresBackend(std::unique_ptr<Connection> connection, std::string description);
 
   std::unique_ptr<Connection> db_;

@@ -47,6 +47,12 @@ std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time) {
   return result;
 }
 
+std::string JoinHeads(const std::vector<std::string>& heads) {
+  std::string joined;
+  for (const auto& head : heads) joined += (joined.empty() ? "" : ",") + head;
+  return joined;
+}
+
 Status VersionStore::EnsureTables() {
   // Looked up first (the answers are remembered for the job's later reads): a database that
   // has them, the usual case, gets no DDL. Created in one transaction otherwise: one commit
@@ -113,10 +119,10 @@ Result<std::vector<std::string>> VersionStore::BeginStepReadingHeads() {
 namespace {
 
 // A step's guard: a text that is no number, cast to one, unless the version rows (in byte
-// order, space-separated: revision ids have no spaces) are $1.
+// order, as JoinHeads joins them) are $1.
 constexpr const char* kHeadsMovedMarker = "migrationd: the version rows moved";
 constexpr const char* kGuardHeadsSql =
-    "SELECT CAST(CASE WHEN coalesce((SELECT string_agg(revision, ' ' ORDER BY revision COLLATE "
+    "SELECT CAST(CASE WHEN coalesce((SELECT string_agg(revision, ',' ORDER BY revision COLLATE "
     "\"C\") FROM migrationd_version), '') = $1 THEN '0' ELSE 'migrationd: the version rows "
     "moved' END AS INTEGER)";
 
@@ -127,9 +133,8 @@ std::optional<Status> VersionStore::BeginStepRunning(std::vector<std::string> ex
   auto exists = HasTable("migrationd_version");
   if (!exists.ok() || !*exists) return std::nullopt;
   std::sort(expected.begin(), expected.end());
-  std::string heads;
-  for (const auto& head : expected) heads += (heads.empty() ? "" : " ") + head;
-  std::optional<Status> ran = backend_.BeginStepThen({kGuardHeadsSql, {heads}}, statement);
+  std::optional<Status> ran =
+      backend_.BeginStepThen({kGuardHeadsSql, {JoinHeads(expected)}}, statement);
   if (ran && !ran->ok() && ran->message().find(kHeadsMovedMarker) != std::string::npos) {
     return Status::Conflict(kHeadsMovedMarker);
   }

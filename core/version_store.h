@@ -151,4 +151,7 @@ class VersionStore {
 // "2026-11-25T17:32:23.123Z" for `time` (UTC).
 std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time);
 
+// "a,b": heads as the history's heads_after records them (revision ids have no commas).
+std::string JoinHeads(const std::vector<std::string>& heads);
+
 }  // namespace migrationd
