@@ -25,7 +25,7 @@ const char* BackupKindName(BackupKind kind);  // "before-migrate", "scheduled", 
 Result<BackupKind> ParseBackupKind(const std::string& name);
 
 // The longest id or file name a backup may have: well inside NAME_MAX (255) with room for
-// ".manifest.json" and the ".tmp-" prefix.
+// ".manifest.json" and the ".tmp-<owner token>-" prefix (core/temp_files.h).
 constexpr size_t kMaxBackupNameBytes = 200;
 // Whether `name` may be a backup's id or data file: letters, digits, '-', '_', '.', not
 // starting with '.', at most kMaxBackupNameBytes.

@@ -26,7 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-constexpr const char* kTempPrefix = ".tmp-";
 constexpr const char* kManifestSuffix = ".manifest.json";
 
 Status SyncPath(const std::string& path, bool directory) {
@@ -147,10 +146,8 @@ Status BackupStore::Prepare() const {
 }
 
 void BackupStore::RemoveLeftovers() const {
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(directory_, error)) {
-    if (entry.path().filename().string().starts_with(kTempPrefix)) fs::remove(entry.path(), error);
-  }
+  // Only what no live daemon owns: another daemon on the same database may be writing here.
+  RemoveUnownedTempFiles(directory_);
 }
 
 Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup& request) const {
@@ -179,10 +176,11 @@ Result<BackupManifest> BackupStore::Create(BackupEngine& engine, const NewBackup
   manifest.database_identity = request.database_identity;
 
   const std::string data_path = (fs::path(directory_) / manifest.file).string();
-  const std::string temp_data = (fs::path(directory_) / (kTempPrefix + manifest.file)).string();
+  auto owner = TempFileOwner::Claim(directory_);
+  if (!owner.ok()) return owner.status();
+  const std::string temp_data = owner->PathFor(manifest.file);
   const std::string manifest_path = (fs::path(directory_) / (id + kManifestSuffix)).string();
-  const std::string temp_manifest =
-      (fs::path(directory_) / (kTempPrefix + id + kManifestSuffix)).string();
+  const std::string temp_manifest = owner->PathFor(id + kManifestSuffix);
   TempFiles cleanup;
   cleanup.Add(temp_data);
   cleanup.Add(temp_manifest);
@@ -225,7 +223,7 @@ Result<std::vector<BackupManifest>> BackupStore::List(std::vector<std::string>* 
   if (!fs::exists(directory_, error)) return backups;
   for (const auto& entry : fs::directory_iterator(directory_, error)) {
     std::string name = entry.path().filename().string();
-    if (name.starts_with(kTempPrefix) || !name.ends_with(kManifestSuffix)) continue;
+    if (name.starts_with(kTempFilePrefix) || !name.ends_with(kManifestSuffix)) continue;
     auto manifest = ReadManifest(entry.path().string());
     // Not ours, damaged or planted: never offered for restore, never touched by retention.
     if (manifest.ok() && name != manifest->id + kManifestSuffix) {

@@ -182,10 +182,12 @@ class PostgresBackupEngine final : public BackupEngine {
     // and rows recreated, then the guard runs; any error rolls all of it back. The generated
     // files hold a full copy of the data: private, beside the backup under the temporary prefix
     // the backup directory's start-up cleanup removes, and removed here whatever happens.
-    TempFiles generated;
     const fs::path data(path);
+    auto owner = TempFileOwner::Claim(data.parent_path().string());
+    if (!owner.ok()) return owner.status();
+    TempFiles generated;  // removed before the owner's claim ends (declared after it)
     auto sibling = [&](const std::string& suffix) {
-      return (data.parent_path() / (".tmp-" + data.filename().string() + suffix)).string();
+      return owner->PathFor(data.filename().string() + suffix);
     };
     std::string script = path;  // a plain dump is already the SQL to run
     if (format_ != "plain") {

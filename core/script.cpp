@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "core/sha256.h"
 #include "core/sql_splitter.h"
+#include "core/utf8.h"
 
 namespace migrationd {
 namespace {
@@ -492,7 +494,45 @@ std::string Script::ComputeChecksum(std::string_view dialect) const {
   return hasher.HexDigest();
 }
 
+namespace {
+
+// "path:line:column" of `text[offset]`, the column counted in characters.
+std::string PlaceOf(std::string_view text, size_t offset, const std::string& path) {
+  const std::string_view before = text.substr(0, offset);
+  const size_t line_start =
+      before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  size_t column = 1;
+  for (size_t at = line_start; at < offset;
+       at += std::max<size_t>(1, Utf8SequenceLength(text, at))) {
+    ++column;
+  }
+  const auto line = std::count(before.begin(), before.end(), '\n') + 1;
+  return path + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+// A script is read as the bytes it is: the engines read statements as C strings (a NUL byte
+// would end one there and drop the rest unseen), and every reply carries its text as UTF-8.
+Status CheckBytes(std::string_view text, const std::string& path) {
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Status::ParseError(PlaceOf(text, nul, path) +
+                              ": a NUL byte (0x00) in the script; no engine reads past it, so "
+                              "the statements after it would be lost: remove it");
+  }
+  if (const size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+    return Status::ParseError(PlaceOf(text, bad, path) + ": byte " + byte +
+                              " is not UTF-8; scripts must be UTF-8 text: save the file as UTF-8");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Script> ParseScript(std::string_view text, const std::string& path) {
+  MIGRATIOND_RETURN_IF_ERROR(CheckBytes(text, path));
+  // A byte order mark some editors write at the start of UTF-8 files is not text.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   auto script = ScriptParser(text, path).Parse();
   if (script.ok()) script->SealChecksums();
   return script;

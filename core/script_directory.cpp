@@ -19,16 +19,85 @@ namespace migrationd {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// A name the directory's scripts may have: `*.sql`, except an editor's lock file (Emacs makes
+// `.#name.sql` a dangling symlink while a script is edited).
+bool IsScriptName(std::string_view name) {
+  return name.size() >= 5 && name.ends_with(".sql") && !name.starts_with(".#");
+}
+
+// The text of the script `file`, which must be a readable regular file: a FIFO, a device, a
+// directory or a broken link named like a script is an error that names it, never skipped (it
+// would be a revision silently missing) and never waited on. A symlink may point to a regular
+// file inside the migrations tree (`real_root`), nowhere else: the daemon runs as root.
+Result<std::string> ReadScriptFile(const fs::path& file, const fs::path& real_root) {
+  const std::string name = file.string();
+  std::error_code error;
+  const auto link = fs::symlink_status(file, error);
+  fs::path target = file;
+  if (!error && fs::is_symlink(link)) {
+    target = fs::canonical(file, error);
+    if (error) {
+      return Status::ParseError(name + ": a symbolic link to nothing (" + error.message() +
+                                "); remove it or point it at a script");
+    }
+    const auto [root_end, unused] =
+        std::mismatch(real_root.begin(), real_root.end(), target.begin(), target.end());
+    if (root_end != real_root.end()) {
+      return Status::ParseError(name + ": a symbolic link to '" + target.string() +
+                                "', outside the migrations directory; scripts are read only "
+                                "from inside it: copy the file in instead");
+    }
+  }
+  // O_NONBLOCK: a FIFO swapped in after the check must not hang the reader in open().
+  const int fd = open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::ParseError(name + ": cannot be read (" + std::strerror(errno) +
+                              "); every *.sql file here is a revision: fix or remove it");
+  }
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    close(fd);
+    const char* kind = S_ISDIR(info.st_mode)                            ? "a directory"
+                       : S_ISFIFO(info.st_mode)                         ? "a FIFO"
+                       : S_ISSOCK(info.st_mode)                         ? "a socket"
+                       : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
+                                                                        : "not a regular file";
+    return Status::ParseError(name + ": " + kind +
+                              ", not a script file; every *.sql name here must be a regular "
+                              "file: rename or remove it");
+  }
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int saved = errno;
+      close(fd);
+      return Status::ParseError(name + ": cannot be read (" + std::strerror(saved) + ")");
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return text;
+}
+
+}  // namespace
+
 Result<ScriptDirectory> ScriptDirectory::Load(const std::string& directory) {
   std::error_code error;
   if (!fs::is_directory(directory, error)) {
     return Status::NotFound("migrations directory '" + directory +
                             "' does not exist or is not a directory; set --migrations");
   }
+  const fs::path real_root = fs::canonical(directory, error);
+  if (error) return Status::Io("cannot resolve '" + directory + "': " + error.message());
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(directory, error)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".sql")
-      files.push_back(entry.path());
+    if (IsScriptName(entry.path().filename().string())) files.push_back(entry.path());
   }
   if (error) return Status::Io("cannot list '" + directory + "': " + error.message());
   std::sort(files.begin(), files.end());
@@ -36,14 +105,8 @@ Result<ScriptDirectory> ScriptDirectory::Load(const std::string& directory) {
   std::vector<Script> scripts;
   std::string errors;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in && !in.eof()) {
-      errors += (errors.empty() ? "" : "\n") + file.string() + ": cannot be read";
-      continue;
-    }
-    auto script = ParseScript(text.str(), file.string());
+    auto text = ReadScriptFile(file, real_root);
+    auto script = text.ok() ? ParseScript(*text, file.string()) : Result<Script>(text.status());
     if (!script.ok()) {
       errors += (errors.empty() ? "" : "\n") + script.status().message();
       continue;
@@ -114,8 +177,6 @@ bool OnNetworkFilesystem(const std::string& directory) {
   }
 }
 
-bool IsScriptName(std::string_view name) { return name.size() >= 5 && name.ends_with(".sql"); }
-
 }  // namespace
 
 ScriptDirectoryCache::ScriptDirectoryCache(std::string directory, std::string dialect)
@@ -143,6 +204,9 @@ Result<std::vector<ScriptDirectoryCache::FileStamp>> ScriptDirectoryCache::Stamp
                     S_ISLNK(info.st_mode);
     }
     if (fstatat(dirfd(dir.get()), entry->d_name, &info, 0) != 0 || !S_ISREG(info.st_mode)) {
+      // Not a script file (a FIFO, a broken link...): Load() refuses it, so its appearance is
+      // a change like any other, never skipped.
+      stamps.push_back({std::string(name), -1, 0, info.st_ino});
       continue;
     }
     const int64_t mtime =

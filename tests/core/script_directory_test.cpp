@@ -110,7 +110,9 @@ TEST_CASE("the script cache notices added, edited and deleted scripts, even with
   INFO((through_symlink ? "stat mode (a symlinked script)" : "inotify mode"));
   const std::string migrations = dir / "m";
   std::filesystem::create_directories(migrations);
-  const std::string target = dir / "r1-target.sql";
+  // Symlinks may point only inside the migrations tree: a subdirectory's file is not a script.
+  std::filesystem::create_directories(migrations + "/shared");
+  const std::string target = migrations + "/shared/r1-target.sql";
   WriteFile(through_symlink ? target : migrations + "/r1.sql", Revision("r1", "", "aaaa"));
   if (through_symlink) std::filesystem::create_symlink(target, migrations + "/r1.sql");
 
