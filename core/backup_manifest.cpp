@@ -7,6 +7,7 @@
 
 #include "backup_manifest.pb.h"
 #include "core/backup.h"
+#include "core/utf8.h"
 
 namespace migrationd {
 
@@ -47,6 +48,10 @@ std::string BackupManifest::ToJson() const {
 }
 
 Result<BackupManifest> BackupManifest::FromJson(const std::string& text, const std::string& path) {
+  if (const size_t bad = FindInvalidUtf8(text); bad != std::string::npos) {
+    return Status::ParseError("manifest " + path + " is not valid: byte " + std::to_string(bad) +
+                              " is not UTF-8 (JSON is UTF-8 text)");
+  }
   proto::BackupManifest message;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // manifests of a newer migrationd stay readable

@@ -1,7 +1,7 @@
 // Bytes from a client, as the daemon's session reads them: frames (length, limit), ClientMessage
 // parsing, the checks every request passes, then a reply that echoes the request, cut into
-// chunks when large and reassembled as migctl does. Nothing may crash, and the reassembled
-// reply must equal the one sent.
+// chunks when large and reassembled as migctl does. Nothing may crash, the reassembled reply
+// must equal the one sent, and a reply carrying any bytes as text must decode.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -41,9 +41,25 @@ void CheckReplyRoundTrip(const migrationd::proto::Request& request) {
   }
 }
 
+// Text the daemon did not choose (file names, database rows, server errors) may be any bytes:
+// every frame it sends must still parse, as migctl parses it (protobuf refuses a message whose
+// string field is not UTF-8).
+void CheckAnyTextMakesReadableFrames(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  migrationd::proto::ServerMessage reply;
+  reply.mutable_result()->set_message(text);
+  reply.mutable_result()->add_current(text.substr(0, size / 2));
+  reply.mutable_result()->add_revisions()->set_revision(text.substr(size / 2));
+  for (const std::string& frame : migrationd::EncodeServerFrames(reply)) {
+    migrationd::proto::ServerMessage piece;
+    if (!piece.ParseFromString(frame.substr(migrationd::kFrameHeaderBytes))) __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  CheckAnyTextMakesReadableFrames(data, size);
   size_t offset = 0;
   while (offset + migrationd::kFrameHeaderBytes <= size) {
     std::array<uint8_t, migrationd::kFrameHeaderBytes> header{};

@@ -22,7 +22,9 @@ inline constexpr size_t kFrameHeaderBytes = 4;
 // The largest ServerMessage a client reassembles from chunks: a bound on its memory.
 inline constexpr size_t kMaxChunkedMessageBytes = size_t{256} << 20;
 
-// The header and payload of `message`, ready to write.
+// The header and payload of `message`, ready to write. A string field that is not UTF-8 (text
+// from a file name, a database, a server's error) goes out with its bad bytes as `\xNN`, so
+// that the receiver can always parse the frame.
 std::string EncodeFrame(const google::protobuf::Message& message);
 // `message` as frames no larger than the limit: one frame, or several Chunk frames.
 std::vector<std::string> EncodeServerFrames(const proto::ServerMessage& message);

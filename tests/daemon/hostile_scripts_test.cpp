@@ -188,6 +188,38 @@ std::vector<std::string> TempFilesIn(const std::string& directory) {
   return names;
 }
 
+TEST_CASE("text that is not UTF-8 in the database or the backup directory never breaks a reply",
+          "[daemon][files][protocol]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string backups = dir / "d-backups";
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--backup-dir", backups});
+  REQUIRE(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  REQUIRE(daemon.Migctl({"backup", "--label", "good"}).exit_code == 0);
+  // A manifest whose content is not UTF-8, and one whose file name is not.
+  testing::WriteFile(backups + "/latin.manifest.json",
+                     "{\"id\": \"latin\", \"kind\": \"manual\", \"label\": \"caf\xE9\"}");
+  testing::WriteFile(backups + "/caf\xE9.manifest.json", "{\"id\": \"x\"}");
+  // A version row a user wrote by hand, in Latin-1.
+  db.Exec("INSERT INTO migrationd_version (revision) VALUES (CAST(X'636166E9' AS TEXT))");
+
+  for (const auto& command : std::vector<std::vector<std::string>>{
+           {"backups"}, {"status"}, {"current"}, {"heads"}, {"history"}, {"check"}}) {
+    MigctlRun run = daemon.Migctl(command);
+    INFO(command[0] << ": " << run.out << run.err);
+    CHECK(run.exit_code != 5);  // before: "unparsable frame from the daemon"
+    CHECK_THAT(run.err, !Catch::Contains("unparsable"));
+  }
+  MigctlRun listed = daemon.Migctl({"backups"});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.result().backups_size() == 1);
+  CHECK_THAT(listed.result().message(), Catch::Contains("latin.manifest.json") &&
+                                            Catch::Contains("is not UTF-8") &&
+                                            Catch::Contains("caf\\xE9.manifest.json"));
+  MigctlRun current = daemon.Migctl({"current"});
+  CHECK_THAT(current.out, Catch::Contains("caf\\\\xE9"));  // JSON escapes the backslash
+}
+
 // Two daemons on one database share its backup directory (migrationd@NAME instances all use
 // /var/lib/migrationd/backups by default; SQLite daemons on one file its backup/db_bak). The
 // first one's backup is held in progress by a table lock its pg_dump waits for.
