@@ -212,7 +212,7 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     if (!window.ok()) return window.status().WithContext(where);
     config.maintenance_windows.push_back(std::move(window).value());
   } else if (key == "scratch_database") {
-    if (RedactPasswords(value) != value && where.starts_with("--")) {
+    if (CarriesSecret(value) && where.starts_with("--")) {
       return Status::InvalidArgument(where +
                                      " carries a password, which every user can read "
                                      "with ps; use a PGPASSFILE or the config file");
@@ -336,14 +336,13 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   if (!config_file.empty()) {
     MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));
     const auto& loaded = parsed.config;
-    if (RedactPasswords(loaded.database) != loaded.database ||
-        RedactPasswords(loaded.scratch_database) != loaded.scratch_database) {
+    if (CarriesSecret(loaded.database) || CarriesSecret(loaded.scratch_database)) {
       MIGRATIOND_RETURN_IF_ERROR(CheckSecretFile(config_file));
     }
   }
   for (const auto& [key, value] : flags) {
     // Every user sees a process's arguments (ps, /proc/PID/cmdline).
-    if (key == "database" && RedactPasswords(value) != value) {
+    if (key == "database" && CarriesSecret(value)) {
       return Status::InvalidArgument(
           "--database carries a password, which every user on this host can read with ps; "
           "put it in a PGPASSFILE (libpq's ~/.pgpass format) or in the config file's "

@@ -245,9 +245,15 @@ TEST_CASE("a password in the database URL never reaches a reply or a log line",
   testing::PostgresDatabase db;
   testing::TempDir dir;
   // The test cluster trusts local connections, so the password is accepted and never checked.
+  // libpq decodes the parameters' keys, so `%70assword` is a password as much as `password`.
   std::string url = db.url();
-  url.insert(url.find("@"), ":hunter2secret");
-  REQUIRE_THAT(url, Catch::Contains(":hunter2secret@"));
+  const std::string form = GENERATE("userinfo", "password=", "%70assword=");
+  if (form == "userinfo") {
+    url.insert(url.find("@"), ":hunter2secret");
+  } else {
+    url += (url.find('?') == std::string::npos ? "?" : "&") + form + "hunter2secret";
+  }
+  INFO(form);
 
   // On the command line it would show in ps: refused, without echoing it.
   testing::Process refused({testing::MigrationdBinary(), "--database", url, "--migrations",
@@ -273,7 +279,7 @@ TEST_CASE("a password in the database URL never reaches a reply or a log line",
   testing::Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
   auto status = daemon.Migctl({"status"});
   REQUIRE(status.exit_code == 0);
-  CHECK_THAT(status.result().status().database(), Catch::Contains(":***@"));
+  CHECK_THAT(status.result().status().database(), Catch::Contains("***"));
   auto upgrade = daemon.Migctl({"upgrade"});
   CHECK(upgrade.exit_code == 0);
   for (const auto& text : {status.out, status.err, upgrade.out, upgrade.err, daemon.Log(),
