@@ -1,14 +1,17 @@
 #include "daemon/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <fstream>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include "core/database_url.h"
 
@@ -257,15 +260,53 @@ Status CheckSecretFile(const std::string& path) {
   return Status::Ok();
 }
 
+// The configuration file's text. Opened non-blocking and required to be a regular file: a FIFO
+// would hang the daemon's main thread (on SIGHUP, answering nothing) in open() or read().
+Result<std::string> ReadConfigFile(const std::string& path) {
+  constexpr off_t kMaxConfigBytes = off_t{1} << 20;
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::NotFound("cannot read config file '" + path + "': " + std::strerror(errno));
+  }
+  struct stat info {};
+  std::string problem;
+  if (fstat(fd, &info) != 0) {
+    problem = std::strerror(errno);
+  } else if (S_ISDIR(info.st_mode)) {
+    problem = "it is a directory; give the file inside it";
+  } else if (!S_ISREG(info.st_mode)) {
+    problem = "it is not a regular file (a FIFO, socket or device); give a plain file";
+  } else if (info.st_size > kMaxConfigBytes) {
+    problem = "it is larger than 1 MiB, which no configuration is";
+  }
+  std::string text;
+  if (problem.empty()) {
+    text.resize(static_cast<size_t>(info.st_size));
+    const ssize_t n = read(fd, text.data(), text.size());
+    if (n < 0) problem = std::strerror(errno);
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  close(fd);
+  if (!problem.empty()) {
+    return Status::InvalidArgument("cannot use config file '" + path + "': " + problem);
+  }
+  return text;
+}
+
 Status LoadFile(const std::string& path, DaemonConfig& config) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot read config file '" + path + "'");
+  auto text = ReadConfigFile(path);
+  if (!text.ok()) return text.status();
+  std::istringstream in(*text);
   std::string line;
   int number = 0;
   std::string section;
   while (std::getline(in, line)) {
     ++number;
     std::string where = path + ":" + std::to_string(number);
+    // Values become paths and URLs handed on as C strings: a NUL would cut them short.
+    if (line.find('\0') != std::string::npos) {
+      return Status::ParseError(where + ": a NUL byte; the file must be plain text");
+    }
     line = Trim(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {

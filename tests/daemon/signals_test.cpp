@@ -65,6 +65,32 @@ TEST_CASE("SIGHUP mid-migration re-reads the configuration and the migration fin
   CHECK(daemon.Migctl({"backup"}, 65534).exit_code == 0);
 }
 
+TEST_CASE("a FIFO or a directory as the configuration is refused by name, on SIGHUP too",
+          "[daemon][signals]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string config = dir / "migrationd.conf";
+  WriteConfig(config, db.url(), "");
+  Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
+
+  // Swapped for a FIFO nobody writes: the reload must not block the daemon in open().
+  REQUIRE(unlink(config.c_str()) == 0);
+  REQUIRE(mkfifo(config.c_str(), 0600) == 0);
+  REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
+  CHECK(LogContains(daemon, "reload (SIGHUP) refused"));
+  CHECK_THAT(daemon.Log(), Catch::Contains(config) && Catch::Contains("not a regular file"));
+  CHECK(daemon.Migctl({"status"}).exit_code == 0);  // answered: the main thread is free
+
+  // A directory at start: said so, not "no database".
+  const std::string directory = dir / "conf.d";
+  REQUIRE(mkdir(directory.c_str(), 0700) == 0);
+  Process started({testing::MigrationdBinary(), "--config", directory, "--socket", dir / "e.sock"},
+                  dir / "e");
+  CHECK(started.Wait() == 2);
+  CHECK_THAT(started.Stderr(), Catch::Contains(directory) && Catch::Contains("is a directory"));
+  CHECK_THAT(started.Stderr(), !Catch::Contains("no database"));
+}
+
 TEST_CASE("an unknown log level is refused at start with the accepted values",
           "[daemon][signals]") {
   SqliteDatabase db;
