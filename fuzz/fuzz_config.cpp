@@ -3,21 +3,21 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "daemon/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = [] {
+  // The file is unlinked at once and reached through /proc/self/fd: nothing is left in /tmp
+  // however the run ends (time limit, crash, kill).
+  static const int fd = [] {
     char name[] = "/tmp/migrationd-fuzz-config.XXXXXX";
-    int fd = mkstemp(name);
-    close(fd);
-    return std::string(name);
+    const int created = mkstemp(name);
+    unlink(name);
+    return created;
   }();
-  FILE* file = std::fopen(path.c_str(), "wb");
-  std::fwrite(data, 1, size, file);
-  std::fclose(file);
+  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) return 0;
   const char* argv[] = {"migrationd", "--config", path.c_str(), "--migrations", "m"};
   auto parsed = migrationd::ParseDaemonArgs(5, argv);
   if (!parsed.ok() && parsed.status().message().empty()) __builtin_trap();

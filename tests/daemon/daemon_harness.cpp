@@ -229,25 +229,53 @@ Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& d
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_->Running()) FAIL("migrationd exited at start:\n" << process_->Stderr());
-    if (access(socket_.c_str(), F_OK) == 0 && RunMigctl(socket_, {"status"}).exit_code == 0) return;
+    if (access(socket_.c_str(), F_OK) == 0 && RunMigctl(socket_, {"status"}).exit_code == 0) {
+      if (!wrapper.empty()) wrapped_daemon_ = ListenerPid(socket_);
+      return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
   }
   FAIL("migrationd did not answer on " << socket_ << ":\n" << process_->Stderr());
 }
 
-Daemon::~Daemon() {
-  process_->Signal(SIGKILL);
-  process_->Wait();
-}
+Daemon::~Daemon() { Kill(); }
 
 int Daemon::Stop() {
   process_->Signal(SIGTERM);
-  return process_->Wait();
+  const int code = process_->Wait();
+  KillWrappedDaemon();
+  return code;
 }
 
 void Daemon::Kill() {
   process_->Signal(SIGKILL);
   process_->Wait();
+  KillWrappedDaemon();
+}
+
+void Daemon::KillWrappedDaemon() {
+  // A wrapper killed with SIGKILL (strace) does not pass it on: the daemon would live on,
+  // reparented to PID 1, after the test. It is not our child, so wait for it by polling.
+  if (wrapped_daemon_ <= 0) return;
+  kill(wrapped_daemon_, SIGKILL);
+  for (int i = 0; i < 200 && kill(wrapped_daemon_, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  wrapped_daemon_ = -1;
+}
+
+pid_t ListenerPid(const std::string& socket_path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+  ucred peer{};
+  socklen_t length = sizeof peer;
+  const bool known =
+      connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0;
+  close(fd);
+  return known ? peer.pid : -1;
 }
 
 std::string SlowRevision(const std::string& id, const std::string& parent, int seconds) {

@@ -79,9 +79,14 @@ class Daemon {
   std::string WaitForLog(const std::string& text, double seconds = 15) const;
 
  private:
+  void KillWrappedDaemon();
   std::string socket_;
   std::unique_ptr<Process> process_;
+  pid_t wrapped_daemon_ = -1;  // with a wrapper: the daemon's own pid (SO_PEERCRED)
 };
+
+// The pid of the process listening on a Unix socket (SO_PEERCRED of a connection), or -1.
+pid_t ListenerPid(const std::string& socket_path);
 
 // A revision (parent 003) whose upgrade creates table `slow_marker` and then computes for about
 // `seconds` inside the same transaction, so that tests can act while it runs.
