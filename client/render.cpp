@@ -190,6 +190,7 @@ void Renderer::Status(const proto::StatusInfo& s) {
     std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());
     std::printf("pending:    %u\n", s.pending());
   }
+  if (!s.unmanaged().empty()) std::printf("attention:  %s\n", s.unmanaged().c_str());
   for (const auto& incomplete : s.incomplete()) {
     std::printf("incomplete: %s ('migctl resume' continues it)\n", incomplete.c_str());
   }

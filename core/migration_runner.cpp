@@ -509,7 +509,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   const std::vector<SqlStatement> statements =
       transactional ? script.Statements(step.direction, backend_.dialect())
                     : std::vector<SqlStatement>();
-  size_t ran = 0;  // statements that ran with the step's first round trip
+  size_t ran = 0;             // statements that ran with the step's first round trip
+  bool none_applied = false;  // a `transaction: none` step that failed at its first statement
   Status status = transactional
                       ? BeginTransactionalStep(expected_heads, step, script, statements, ran)
                       : backend_.AcquireStepLock();
@@ -521,8 +522,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
     return status;
   }
   if (status.ok()) {
-    status =
-        transactional ? RunStatements(script, statements, ran) : RunJournaled(script, step, skip);
+    status = transactional ? RunStatements(script, statements, ran)
+                           : RunJournaled(script, step, skip, none_applied);
   }
   if (status.ok() && keys_off) status = backend_.CheckForeignKeys();
   // A non-transactional script records its outcome in a transaction of its own.
@@ -551,6 +552,12 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
     return status.WithContext(std::string(DirectionName(step.direction)) + " of '" + step.revision +
                               "' failed and was rolled back");
   }
+  if (none_applied) {
+    return status.WithContext(std::string(DirectionName(step.direction)) + " of '" + step.revision +
+                              "' (transaction: none) failed at its first statement, so nothing "
+                              "of it was applied and the version rows are unchanged; fix the "
+                              "cause and run the same command again");
+  }
   return status.WithContext(std::string(DirectionName(step.direction)) + " of '" + step.revision +
                             "' (transaction: none) failed; the statements before the failing one "
                             "stay applied and the version rows are unchanged ('migctl status' "
@@ -558,7 +565,8 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
                             "remaining statements; or complete them by hand and 'migctl stamp'");
 }
 
-Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& step, size_t skip) {
+Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& step, size_t skip,
+                                     bool& none_applied) {
   const auto statements = script.Statements(step.direction, backend_.dialect());
   IncompleteStep progress;
   progress.revision = step.revision;
@@ -581,6 +589,14 @@ Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& st
       status = status.WithContext("statement " + std::to_string(i + 1) + " of " +
                                   std::to_string(statements.size()) + " (" + script.path + ":" +
                                   std::to_string(statement.line) + ")");
+      if (i == 0) {
+        // Its first statement failed: nothing of the revision is applied (a statement outside
+        // a transaction is atomic itself), so it is not half-applied: no progress row, and the
+        // next upgrade runs it from the start. Should the row stay (the server went away), it
+        // says 0 done, which resume runs from the start too.
+        none_applied = store_.ClearProgress(step.revision).ok();
+        return status;
+      }
       // If even this write fails (the server went away), the row still says "during statement
       // i+1", which is what `status` then reports.
       (void)record(i, status.message());

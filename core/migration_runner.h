@@ -143,7 +143,9 @@ class MigrationRunner {
                  const RequestIdentity& requester, size_t skip);
   // A `transaction: none` step's statements after the first `skip`, each recorded in
   // migrationd_progress as it completes (or fails).
-  Status RunJournaled(const Script& script, const PlannedStep& step, size_t skip);
+  // `none_applied`: set when the first statement failed and the progress row was removed.
+  Status RunJournaled(const Script& script, const PlannedStep& step, size_t skip,
+                      bool& none_applied);
   // Conflict unless the version rows are `expected` (call with the step lock held).
   Status CheckHeadsAre(const std::vector<std::string>& expected, const PlannedStep& step);
   // Begins a transactional step (Backend::BeginStep) and checks the version rows read there.

@@ -266,6 +266,12 @@ namespace {
 constexpr const char* kClearProgressSql = "DELETE FROM migrationd_progress WHERE revision = $1";
 }  // namespace
 
+Status VersionStore::ClearProgress(const std::string& revision) {
+  return backend_.Query(kClearProgressSql, {revision})
+      .status()
+      .WithContext("cannot write migrationd_progress");
+}
+
 Status VersionStore::WriteProgress(const IncompleteStep& step) {
   MIGRATIOND_RETURN_IF_ERROR(backend_.Query(kClearProgressSql, {step.revision})
                                  .status()

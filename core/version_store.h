@@ -124,6 +124,8 @@ class VersionStore {
   Result<std::vector<IncompleteStep>> ReadIncomplete();
   // Creates or replaces the progress row of `step` (autocommit: it must survive the step).
   Status WriteProgress(const IncompleteStep& step);
+  // Removes the progress row of `revision` (autocommit): a step that applied nothing.
+  Status ClearProgress(const std::string& revision);
   Status AppendHistory(const HistoryEntry& entry);
   // How a step (or an `--atomic` plan, or a stamp) ends: the version rows replaced by `heads`,
   // the progress rows of `finished` removed, the history rows appended (multi-row INSERTs for

@@ -235,6 +235,11 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   if (request.atomic()) {
     if (Status atomic = runner.CheckAtomic(*plan); !atomic.ok()) return ErrorResult(atomic);
   }
+  // A create_all() database: refused before the backup and before any SQL.
+  if (request.command() == proto::UPGRADE) {
+    Status managed = CheckNotUnmanaged(*backend, **scripts, expected_, plan->heads_before, false);
+    if (!managed.ok()) return ErrorResult(managed);
+  }
   // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
   // runs. Skipping it is recorded in every history row of the job.
   if (request.no_backup()) {

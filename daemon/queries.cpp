@@ -210,6 +210,19 @@ proto::Result QueryCheck(const QueryContext& context, bool schema) {
               "intended edit with 'migctl repair " +
               script.revision + " --reason TEXT'");
     }
+    bool unmanaged = false;  // pending revisions are not the way forward then
+    if (current->empty()) {
+      auto live = OpenForReading(context);
+      Status managed =
+          live.ok() ? CheckNotUnmanaged(**live, context.scripts, *context.expected, *current, true)
+                    : live.status();
+      if (!managed.ok() && managed.code() != ErrorCode::kIntegrity) return ErrorResult(managed);
+      if (!managed.ok()) {
+        add("unmanaged_schema", "base", managed.message());
+        unmanaged = true;
+        schema = false;  // the schema is compared by baseline, not against base
+      }
+    }
     for (const auto& step : state->incomplete) {
       add("incomplete_revision", step.revision,
           step.Describe() + "; fix the cause, then 'migctl resume' runs the remaining statements");
@@ -226,7 +239,7 @@ proto::Result QueryCheck(const QueryContext& context, bool schema) {
       }
     }
     auto pending = graph.Pending(*current);
-    if (pending.ok() && !pending->empty()) {
+    if (pending.ok() && !pending->empty() && !unmanaged) {
       add("not_at_head", JoinRevisions(*current),
           std::to_string(pending->size()) + " revision(s) pending: run 'migctl upgrade'");
     }
@@ -304,6 +317,12 @@ proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
               : command == proto::UPGRADE ? reader->runner->PlanUpgrade(target)
                                           : reader->runner->PlanDowngrade(target);
   if (!plan.ok()) return ErrorResult(plan.status());
+  // The refusal the real upgrade makes, before its backup (a dry run answers as it would).
+  if (command == proto::UPGRADE && !plan->steps.empty()) {
+    Status managed = CheckNotUnmanaged(*reader->backend, context.scripts, *context.expected,
+                                       plan->heads_before, false);
+    if (!managed.ok()) return ErrorResult(managed);
+  }
   proto::Result result;
   AddPlanSteps(context.scripts, context.url.dialect(), *plan, true, result);
   for (const auto& head : plan->heads_before) result.add_current(head);
@@ -406,6 +425,18 @@ void FillDatabaseStatus(const QueryContext& context, proto::StatusInfo& status) 
   auto pending = context.scripts.graph().Pending(*current);
   if (pending.ok()) status.set_pending(static_cast<uint32_t>(pending->size()));
   for (const auto& step : state->incomplete) status.add_incomplete(step.Describe());
+  // At base with the scripts' tables already there: say so instead of "N pending". Not while
+  // this daemon's job runs (the state it keeps says base until its first step commits, while
+  // the tables it creates already exist).
+  if (current->empty() && status.pending() > 0 && context.expected != nullptr &&
+      context.known == nullptr) {
+    auto live = connection ? Result<std::shared_ptr<Backend>>(connection) : OpenForReading(context);
+    if (live.ok()) {
+      Status managed =
+          CheckNotUnmanaged(**live, context.scripts, *context.expected, *current, false);
+      if (managed.code() == ErrorCode::kIntegrity) status.set_unmanaged(managed.message());
+    }
+  }
 }
 
 }  // namespace migrationd

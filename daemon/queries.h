@@ -76,6 +76,13 @@ proto::Result VerifyResult(const Result<RoundTripReport>& report);
 // lists the differences (also added to `result`).
 Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
                      const std::vector<std::string>& heads, proto::Result& result);
+// A database that records no revision but already has tables the scripts create (the seed's
+// create_all() start): an upgrade would fail at the first CREATE TABLE after its backup. Ok when
+// `current` is not base or no such table exists; else an integrity error that says to run
+// `baseline` (and, with `match_revision`, which revision it matches; that builds every
+// revision's schema, so only `check` and the start-up check ask for it).
+Status CheckNotUnmanaged(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
+                         const std::vector<std::string>& current, bool match_revision);
 void AddSchemaChanges(const std::vector<SchemaDifference>& differences, proto::Result& result);
 // "3 difference(s): + column users.nickname text; - index ix_users_email; ..."
 std::string DescribeDifferences(const std::vector<SchemaDifference>& differences);

@@ -130,6 +130,44 @@ Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSche
                            " produces: " + DescribeDifferences(differences));
 }
 
+Status CheckNotUnmanaged(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
+                         const std::vector<std::string>& current, bool match_revision) {
+  if (!current.empty()) return Status::Ok();
+  auto have = live.ReadSchema();
+  if (!have.ok()) return have.status();
+  std::vector<std::string> tables;
+  for (const auto& [object, definition] : have->objects()) {
+    if (object.starts_with("table ")) tables.push_back(object.substr(6));
+  }
+  if (tables.empty()) return Status::Ok();
+  // Only tables the scripts create count: other tables may share the database.
+  auto want = expected.At(scripts, scripts.graph().Heads());
+  if (!want.ok()) return want.status();
+  std::vector<std::string> ours;
+  for (const auto& table : tables) {
+    if (want->objects().contains("table " + table)) ours.push_back(table);
+  }
+  if (ours.empty()) return Status::Ok();
+  std::string named;
+  for (size_t i = 0; i < ours.size() && i < 3; ++i) named += (i == 0 ? "" : ", ") + ours[i];
+  if (ours.size() > 3) named += ", ...";
+  std::string text = "the database has " + std::to_string(ours.size()) +
+                     " table(s) the scripts create (" + named +
+                     ") but no migration history, as a database made by create_all() has; an "
+                     "upgrade would fail creating them. Run 'migctl baseline' to find its "
+                     "revision, then 'migctl baseline --apply'";
+  if (match_revision) {
+    auto match = FindBaseline(live, scripts, expected);
+    if (match.ok() && match->exact) {
+      text += " (its schema is the one " + match->revision + " produces)";
+    } else if (match.ok()) {
+      text += " (no revision matches exactly; the closest is " + match->revision + ", with " +
+              std::to_string(match->differences.size()) + " difference(s))";
+    }
+  }
+  return Status::Integrity(text);
+}
+
 proto::Result VerifyResult(const Result<RoundTripReport>& report) {
   if (!report.ok()) return ErrorResult(report.status());
   proto::Result result;

@@ -216,6 +216,15 @@ void Service::LogStartupCheck() {
       spdlog::warn("schema check: {}", same.message());
     }
   }
+  if (current.empty() && status.pending() > 0) {
+    auto live = OpenBackendForReading(url_);
+    Status managed =
+        live.ok() ? CheckNotUnmanaged(**live, **scripts, expected_, current, true) : Status::Ok();
+    if (!managed.ok()) {
+      spdlog::warn("{}", managed.message());
+      return;
+    }
+  }
   if (status.pending() == 0) {
     spdlog::info("database is at {}, the scripts' head", JoinRevisions(current));
   } else {

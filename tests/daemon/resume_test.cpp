@@ -119,3 +119,40 @@ TEST_CASE("a half-applied revision completed by hand is closed by stamp", "[daem
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEMPLATE_TEST_CASE(
+    "a transaction: none revision that failed at its first statement is not "
+    "half-applied and runs again",
+    "[daemon][resume]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  // The first statement needs a table that does not exist yet.
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_in_steps.sql", InStepsRevision("INSERT INTO needed_first (id) VALUES (1);")}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+
+  MigctlRun failed = daemon.Migctl({"upgrade", "--no-backup"});
+  INFO(failed.out << failed.err);
+  CHECK(failed.exit_code == 1);
+  CHECK_THAT(failed.result().message(), Catch::Contains("statement 1 of 3") &&
+                                            Catch::Contains("nothing of it was applied") &&
+                                            !Catch::Contains("migctl resume"));
+  CHECK(daemon.Migctl({"status"}).result().status().incomplete_size() == 0);
+  MigctlRun check = daemon.Migctl({"check"});
+  CHECK(check.exit_code == 3);  // pending, not an integrity problem
+
+  // Fixed, the same command runs it from the start.
+  db.Exec("CREATE TABLE needed_first (id INTEGER)");
+  db.Exec("CREATE TABLE needed_by_step_two (id INTEGER)");
+  MigctlRun again = daemon.Migctl({"upgrade", "--no-backup"});
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_in_steps"}});
+}
+
+}  // namespace
+}  // namespace migrationd

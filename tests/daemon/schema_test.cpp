@@ -330,3 +330,68 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// The seed's own starting point: tables made by create_all(), no version table.
+TEMPLATE_TEST_CASE("a create_all database is steered to baseline, never into a failing upgrade",
+                   "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  {
+    Daemon builder(dir, "builder", db.url(), testing::SeedMigrationsDir());
+    BuildByHand(builder, db, {"000", "001", "002", "003"}, dir);
+  }
+  const auto tables_before = db.TableColumns();
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  const std::string says_baseline = "but no migration history";
+
+  CHECK_THAT(daemon.WaitForLog(says_baseline),
+             Catch::Contains(says_baseline) &&
+                 Catch::Contains("the one 003_add_script_version_management produces"));
+  MigctlRun status = daemon.Migctl({"status"});
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.result().status().unmanaged(),
+             Catch::Contains(says_baseline) && Catch::Contains("migctl baseline"));
+
+  MigctlRun check = daemon.Migctl({"check"});
+  CHECK(check.exit_code == 7);
+  REQUIRE(check.result().problems_size() == 1);
+  CHECK(check.result().problems(0).kind() == "unmanaged_schema");
+  CHECK_THAT(check.result().problems(0).detail(),
+             Catch::Contains("migctl baseline") &&
+                 Catch::Contains("the one 003_add_script_version_management produces"));
+
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"upgrade", "--dry-run"}, {"upgrade"}}) {
+    MigctlRun upgrade = daemon.Migctl(args);
+    INFO(args.size() << upgrade.out << upgrade.err);
+    CHECK(upgrade.exit_code == 7);
+    CHECK_THAT(upgrade.result().message(),
+               Catch::Contains(says_baseline) && Catch::Contains("group_ai_accounts"));
+  }
+  // Refused before the backup and before any SQL: no backup, no history row, tables as they were.
+  const bool backed_up =
+      std::filesystem::exists(dir / "d-backups") && !std::filesystem::is_empty(dir / "d-backups");
+  CHECK_FALSE(backed_up);
+  CHECK(db.TableColumns() == tables_before);
+
+  // The way forward the message names.
+  REQUIRE(daemon.Migctl({"baseline", "--apply"}).exit_code == 0);
+  CHECK(daemon.Migctl({"check", "--schema"}).exit_code == 0);
+  CHECK_THAT(daemon.Migctl({"upgrade"}).result().message(), Catch::Contains("nothing to do"));
+}
+
+TEST_CASE("tables the scripts do not create do not stop the first upgrade", "[daemon][schema]") {
+  SqliteDatabase db;
+  db.Exec("CREATE TABLE application_settings (k TEXT PRIMARY KEY, v TEXT)");
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  CHECK(daemon.Migctl({"status"}).result().status().unmanaged().empty());
+  CHECK(daemon.Migctl({"check"}).exit_code == 3);
+  CHECK(daemon.Migctl({"upgrade"}).exit_code == 0);
+}
+
+}  // namespace
+}  // namespace migrationd
