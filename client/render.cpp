@@ -185,6 +185,10 @@ void Renderer::Status(const proto::StatusInfo& s) {
   if (!s.error().empty()) std::printf("error:      %s\n", s.error().c_str());
   if (s.loading()) {
     std::printf("current:    (still loading the scripts; ask again in a moment)\n");
+  } else if (!s.error().empty() && s.current().empty()) {
+    // Not read is not base: never print a revision the database was not seen at.
+    std::printf("current:    unknown (the database could not be read: see error)\n");
+    std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());
   } else {
     std::printf("current:    %s\n", Joined(s.current()).c_str());
     std::printf("head:       %s\n", Joined(s.heads(), "(no revisions)").c_str());

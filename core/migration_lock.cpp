@@ -410,4 +410,10 @@ Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl&
   return ReadAdvisoryLockHolder(connection);
 }
 
+std::optional<LockHolderInfo> ReadMigrationLockHolderWithoutConnection(const DatabaseUrl& url) {
+  if (url.dialect() != kDialectSqlite) return std::nullopt;
+  auto holder = ReadFileLockHolder(url);
+  return holder.ok() ? *holder : std::nullopt;
+}
+
 }  // namespace migrationd

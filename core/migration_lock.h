@@ -81,5 +81,8 @@ Result<std::unique_ptr<MigrationLock>> AcquireMigrationLock(const DatabaseUrl& u
 // database (PostgreSQL; SQLite reads the lock file and ignores the connection).
 Result<std::optional<LockHolderInfo>> ReadMigrationLockHolder(const DatabaseUrl& url,
                                                               Backend& connection);
+// The same for a caller that has no connection (one could not be opened): SQLite's holder is
+// in the lock file; on PostgreSQL, without a session, nothing is known (nullopt).
+std::optional<LockHolderInfo> ReadMigrationLockHolderWithoutConnection(const DatabaseUrl& url);
 
 }  // namespace migrationd

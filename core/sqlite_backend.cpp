@@ -15,6 +15,9 @@ namespace migrationd {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+// Reads (status, check, log) wait less behind a migration's write lock: a health check on
+// another host needs an answer ("being migrated by ...") within its own timeout.
+constexpr int kReadBusyTimeoutMs = 1500;
 
 Status FromException(const SQLite::Exception& e) {
   // The busy timeout expired: another connection holds the write lock. Retried like a
@@ -67,8 +70,8 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
     // mistyped path must not turn into a new database because someone asked for `status`.
     const std::string path = create || FileExists(url.target()) ? url.target() : ":memory:";
     auto db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, kBusyTimeoutMs,
-        SqliteJournalVfsName());
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+        create ? kBusyTimeoutMs : kReadBusyTimeoutMs, SqliteJournalVfsName());
     // Scripts rely on declared foreign keys; SQLite ignores them unless asked per connection.
     db->exec("PRAGMA foreign_keys = ON");
     // Each revision commits: in DELETE mode (the library default) every commit creates and
@@ -87,7 +90,10 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
     return std::unique_ptr<Backend>(
         new SqliteBackend(std::move(db), url.Redacted(), path == ":memory:" ? "" : path));
   } catch (const SQLite::Exception& e) {
-    return Status::Database("cannot open SQLite database '" + url.target() + "': " + e.what());
+    const std::string what = "cannot open SQLite database '" + url.target() + "': " + e.what();
+    // Opening reads the journal mode: a migration's write lock makes it wait, then fail.
+    if (e.getErrorCode() == SQLITE_BUSY) return Status::Busy(what);
+    return Status::Database(what);
   }
 }
 
@@ -202,6 +208,10 @@ Result<bool> SqliteBackend::TableExists(const std::string& table) {
   if (rc == SQLITE_DONE || rc == SQLITE_ROW) return true;
   const std::string message = sqlite3_errmsg(db_->getHandle());
   if (message.starts_with("no such table")) return false;
+  // Another connection (a migration) held the write lock past the busy timeout.
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return Status::Busy("cannot look up table " + table + ": " + message);
+  }
   return Status::Database("cannot look up table " + table + ": " + message);
 }
 

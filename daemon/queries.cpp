@@ -24,12 +24,36 @@ Result<Reader> OpenReader(const QueryContext& context) {
 
 // The version tables' state: the one the daemon keeps while its job runs, else read now.
 // `open`: a connection the caller already holds (none: one is borrowed).
+// A read that waited its bound behind a migration's write lock (SQLite holds it for a whole
+// step that writes much) says so, and who migrates, instead of a bare "database is locked".
+Status WhileMigrating(const QueryContext& context, Backend* backend, const Status& status) {
+  if (status.code() != ErrorCode::kBusy) return status;
+  std::optional<LockHolderInfo> holder;
+  if (backend != nullptr) {
+    auto read = ReadMigrationLockHolder(context.url, *backend);
+    if (read.ok()) holder = *read;
+  } else {
+    holder = ReadMigrationLockHolderWithoutConnection(context.url);
+  }
+  const std::string who = holder ? " by " + holder->Describe() : "";
+  return Status::Busy("the database is being migrated" + who +
+                      ", and the migration holds its write lock: the revision cannot be read "
+                      "until that step commits; ask again in a moment (" +
+                      status.message() + ")");
+}
+
 Result<RecordedState> ReadState(const QueryContext& context, Backend* open = nullptr) {
   if (context.known != nullptr) return *context.known;
-  if (open != nullptr) return VersionStore(*open).ReadState(context.history);
-  auto backend = OpenForReading(context);
-  if (!backend.ok()) return backend.status();
-  return VersionStore(**backend).ReadState(context.history);
+  std::shared_ptr<Backend> borrowed;
+  if (open == nullptr) {
+    auto backend = OpenForReading(context);
+    if (!backend.ok()) return WhileMigrating(context, nullptr, backend.status());
+    borrowed = std::move(backend).value();
+    open = borrowed.get();
+  }
+  auto state = VersionStore(*open).ReadState(context.history);
+  if (!state.ok()) return WhileMigrating(context, open, state.status());
+  return state;
 }
 
 void Fill(proto::RevisionInfo& info, const ScriptDirectory& scripts, std::string_view dialect,
@@ -260,9 +284,9 @@ proto::Result QueryCheck(const QueryContext& context, bool schema) {
 
 proto::Result QueryLog(const QueryContext& context, uint32_t limit) {
   auto reader = OpenReader(context);
-  if (!reader.ok()) return ErrorResult(reader.status());
+  if (!reader.ok()) return ErrorResult(WhileMigrating(context, nullptr, reader.status()));
   auto log = VersionStore(*reader->backend).ReadHistory(limit);
-  if (!log.ok()) return ErrorResult(log.status());
+  if (!log.ok()) return ErrorResult(WhileMigrating(context, reader->backend.get(), log.status()));
   proto::Result result;
   for (const auto& entry : *log) {
     proto::HistoryEntry* out = result.add_log();

@@ -85,6 +85,72 @@ TEST_CASE("status, current, heads and check answer while a revision holds SQLite
   CHECK(daemon.Migctl({"check"}).exit_code == 0);
 }
 
+// Another daemon (another host's health check) cannot answer from the job's state: its reads
+// wait their bound behind the write lock, then say the database is being migrated and by whom,
+// never "base". `log` on the migrating daemon reads the history table the same way.
+TEST_CASE("reads that wait out a migration's SQLite write lock say so and name the migrator",
+          "[daemon][reads]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations =
+      testing::SeedMigrationsPlus(dir, {{"004_locking.sql", LockingRevision(11)}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  Daemon other(dir, "other", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+
+  testing::Process upgrade(
+      {testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade", "--no-backup"},
+      dir / "upgrade");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_locking";
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // Side by side: each waits its bound (5 s) behind the lock.
+  auto start = [&](const std::string& socket, const std::string& command, bool json = true) {
+    std::vector<std::string> argv{testing::MigctlBinary(), "--socket", socket};
+    if (json) argv.push_back("--json");
+    argv.push_back(command);
+    return std::make_unique<testing::Process>(argv,
+                                              dir / ("read-" + command + (json ? "" : "-text")));
+  };
+  const auto asked = std::chrono::steady_clock::now();
+  auto status = start(other.socket(), "status");
+  auto status_text = start(other.socket(), "status", false);
+  auto check = start(other.socket(), "check");
+  auto log = start(daemon.socket(), "log");
+  // Wait() before reading the output: arguments are evaluated in no fixed order.
+  auto finish = [](testing::Process& process) {
+    const int code = process.Wait();
+    return testing::ParseMigctl(code, process.Stdout(), process.Stderr());
+  };
+  MigctlRun status_run = finish(*status);
+  MigctlRun check_run = finish(*check);
+  MigctlRun log_run = finish(*log);
+  const auto answered = std::chrono::steady_clock::now();
+  INFO("reads took " << std::chrono::duration<double>(answered - asked).count() << " s");
+  REQUIRE(upgrade.Running());  // all answered while the revision still ran
+
+  INFO(status_run.out << status_run.err);
+  CHECK(status_run.exit_code == 0);
+  const proto::StatusInfo& info = status_run.result().status();
+  CHECK(info.current().empty());  // not read, and not reported as base either:
+  CHECK_THAT(info.error(), Catch::Contains("being migrated by") &&
+                               Catch::Contains("pid " + std::to_string(daemon.pid())));
+  CHECK(status_text->Wait() == 0);
+  CHECK_THAT(status_text->Stdout(),
+             Catch::Contains("current:    unknown") && !Catch::Contains("base (nothing applied)"));
+  INFO(check_run.out << check_run.err);
+  CHECK(check_run.exit_code == 4);
+  CHECK_THAT(check_run.result().message(), Catch::Contains("being migrated"));
+  INFO(log_run.out << log_run.err);
+  CHECK(log_run.exit_code == 4);
+  CHECK_THAT(log_run.result().message(), Catch::Contains("being migrated"));
+
+  REQUIRE(upgrade.Wait() == 0);
+  CHECK(testing::List(other.Migctl({"status"}).result().status().current()) ==
+        std::vector<std::string>{"004_locking"});
+}
+
 void AgeFiles(const std::string& directory) {
   for (const auto& entry : fs::directory_iterator(directory)) {
     fs::last_write_time(entry.path(), fs::file_time_type::clock::now() - std::chrono::hours(1));
