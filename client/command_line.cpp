@@ -273,6 +273,13 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   for (const auto& spec : kCommands) {
     if (parsed.line.command == spec.name) parsed.line.request = spec.request;
   }
+  if (parsed.line.sql && parsed.line.json) {
+    // What --sql prints is SQL for psql or sqlite3; lines of it are not JSON.
+    parsed.outcome = ParsedCommandLine::Outcome::kUsageError;
+    parsed.error =
+        "--sql and --json do not go together: --sql prints SQL to pipe into psql or "
+        "sqlite3; drop --json";
+  }
   return parsed;
 }
 

@@ -89,13 +89,28 @@ int RunOfflineSql(const CommandLine& options, Renderer& renderer) {
         kExitUsage);
     return kExitUsage;
   }
-  if (colon != std::string::npos && colon > 0) {
-    auto from = scripts->graph().ResolveRevision(range.substr(0, colon));
-    if (!from.ok()) {
-      renderer.ClientError(from.status().message(), kExitUsage);
+  // No daemon here: a hint must name what works without one.
+  const auto offline = [&](const Status& status) {
+    std::string message = status.message();
+    const std::string daemon_hint = "'migctl history' lists the known revisions";
+    if (const size_t at = message.find(daemon_hint); at != std::string::npos) {
+      const auto order = scripts->graph().TopologicalOrder();
+      message.replace(at, daemon_hint.size(),
+                      "the scripts in " + scripts->directory() + " define " +
+                          std::to_string(order.size()) + " revision(s)" +
+                          (order.empty() ? "" : ", " + order.front() + " to " + order.back()) +
+                          " (and 'base')");
+    }
+    return message;
+  };
+  const std::string from = colon == std::string::npos ? "" : range.substr(0, colon);
+  if (!from.empty() && from != "base") {  // base: nothing applied, as in every other range
+    auto resolved = scripts->graph().ResolveRevision(from);
+    if (!resolved.ok()) {
+      renderer.ClientError(offline(resolved.status()), kExitUsage);
       return kExitUsage;
     }
-    request.from = {*from};
+    request.from = {*resolved};
   }
   request.to = colon == std::string::npos ? range : range.substr(colon + 1);
   const passwd* user = getpwuid(getuid());
@@ -103,7 +118,7 @@ int RunOfflineSql(const CommandLine& options, Renderer& renderer) {
                          ", migctl " + kMigctlVersion;
   auto sql = OfflineSql(*scripts, request);
   if (!sql.ok()) {
-    renderer.ClientError(sql.status().message(), ExitCodeForLocal(sql.status()));
+    renderer.ClientError(offline(sql.status()), ExitCodeForLocal(sql.status()));
     return ExitCodeForLocal(sql.status());
   }
   std::fputs(sql->c_str(), stdout);

@@ -395,3 +395,40 @@ TEST_CASE("tables the scripts do not create do not stop the first upgrade", "[da
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// README's own example, and the two ways it used to mislead.
+TEST_CASE("upgrade --sql takes base as FROM, hints without a daemon, and refuses --json",
+          "[daemon][schema]") {
+  SqliteDatabase db;
+  TempDir dir;
+  auto migctl = [&](std::vector<std::string> args, const std::string& name) {
+    args.insert(args.begin(), testing::MigctlBinary());
+    for (const char* extra : {"--dialect", "sqlite", "--migrations"}) args.push_back(extra);
+    args.push_back(testing::SeedMigrationsDir());
+    auto process = std::make_unique<testing::Process>(args, dir / name);
+    process->Wait();
+    return process;
+  };
+  auto from_base = migctl({"upgrade", "--sql", "base:002"}, "from-base");
+  CHECK(from_base->Wait() == 0);
+  const std::string file = dir / "from-base.sql";
+  testing::WriteFile(file, from_base->Stdout());
+  RunWithClient(dir, db.url(), file);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"002_add_indexes"}});
+
+  auto unknown = migctl({"upgrade", "--sql", "nope:002"}, "unknown");
+  CHECK(unknown->Wait() == 2);
+  CHECK_THAT(unknown->Stderr(), Catch::Contains("unknown revision 'nope'") &&
+                                    Catch::Contains("the scripts in") &&
+                                    !Catch::Contains("migctl history"));
+
+  auto json = migctl({"--json", "upgrade", "--sql", "002"}, "json");
+  CHECK(json->Wait() == 2);
+  CHECK_THAT(json->Stdout(), Catch::Contains("client_error") && !Catch::Contains("CREATE TABLE"));
+}
+
+}  // namespace
+}  // namespace migrationd
