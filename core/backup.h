@@ -89,6 +89,9 @@ struct BackupOptions {
   int sqlite_pages_per_step = 256;
   std::string postgres_bin_dir;  // where pg_dump, pg_restore, psql are; "" = PATH, then
                                  // the newest /usr/lib/postgresql/N/bin
+  // How long pg_dump waits for each table's share lock (0: forever): a table someone holds
+  // locked fails the backup, and so the migration, with the table named, instead of hanging.
+  int postgres_lock_wait_ms = 0;
 };
 
 Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,

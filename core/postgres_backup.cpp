@@ -113,6 +113,7 @@ class PostgresBackupEngine final : public BackupEngine {
       : url_(url),
         format_(options.postgres_format),
         bin_dir_(options.postgres_bin_dir),
+        lock_wait_ms_(options.postgres_lock_wait_ms),
         credentials_(SplitPassword(url.target())) {}
 
   std::string extension() const override { return format_ == "plain" ? "sql" : "dump"; }
@@ -149,10 +150,12 @@ class PostgresBackupEngine final : public BackupEngine {
   }
 
   Result<DumpStats> Dump(const std::string& path) override {
-    MIGRATIOND_RETURN_IF_ERROR(
-        Run({pg_dump_, "--format=" + format_, "--file=" + path, "--no-password",
-             "--dbname=" + credentials_.uri_without_password},
-            "pg_dump"));
+    std::vector<std::string> argv = {pg_dump_, "--format=" + format_, "--file=" + path,
+                                     "--no-password"};
+    if (lock_wait_ms_ > 0) argv.push_back("--lock-wait-timeout=" + std::to_string(lock_wait_ms_));
+    argv.push_back("--dbname=" + credentials_.uri_without_password);
+    Status dumped = Run(argv, "pg_dump");
+    if (!dumped.ok()) return ExplainLockWait(dumped);
     return DumpStats{};
   }
 
@@ -218,6 +221,22 @@ class PostgresBackupEngine final : public BackupEngine {
   }
 
  private:
+  // pg_dump names the lock it gave up on only in its "Query was: LOCK TABLE t IN ACCESS SHARE
+  // MODE" detail line: say which table, and that nothing was migrated.
+  Status ExplainLockWait(const Status& failed) const {
+    static const std::regex kLockTable(R"(LOCK TABLE (\S+) IN ACCESS SHARE MODE)");
+    std::smatch match;
+    const std::string& text = failed.message();
+    if (!std::regex_search(text, match, kLockTable)) return failed;
+    return Status::Busy("the backup waited " + std::to_string(lock_wait_ms_) +
+                        " ms (lock_timeout x (lock_retries + 1)) for a lock on table " +
+                        match[1].str() +
+                        ", which another session holds (a long transaction, a LOCK TABLE): no "
+                        "migration SQL ran. Find the holder in pg_locks and pg_stat_activity, "
+                        "then run the command again (" +
+                        FirstLine(text) + ")");
+  }
+
   Status Run(const std::vector<std::string>& argv, const std::string& what) {
     std::map<std::string, std::string> environment;
     if (!credentials_.password.empty()) environment["PGPASSWORD"] = credentials_.password;
@@ -235,6 +254,7 @@ class PostgresBackupEngine final : public BackupEngine {
   DatabaseUrl url_;
   std::string format_;
   std::string bin_dir_;
+  int lock_wait_ms_;
   UriCredentials credentials_;
   std::string pg_dump_, pg_restore_, psql_;
   std::string tool_version_;

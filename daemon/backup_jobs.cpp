@@ -59,6 +59,14 @@ void AddBackupInfo(const BackupManifest& manifest, proto::Result& result) {
                             .count());
 }
 
+BackupOptions Service::CurrentBackupOptions() const {
+  BackupOptions options = backup_options_;
+  // pg_dump waits for table locks no longer than a migration would in all (reloadable).
+  const auto live = Live();
+  options.postgres_lock_wait_ms = live->lock_timeout_ms * (live->lock_retries + 1);
+  return options;
+}
+
 Result<std::string> Service::Identity(bool create) const {
   {
     std::lock_guard lock(identity_mutex_);
@@ -86,7 +94,7 @@ BackupFilter Service::Mine(const std::string& identity) const {
 Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& label,
                                            uint64_t request_id, const JobControl& control,
                                            Responder& responder) {
-  auto engine = MakeBackupEngine(url_, backup_options_);
+  auto engine = MakeBackupEngine(url_, CurrentBackupOptions());
   if (!engine.ok()) return engine.status();
   (*engine)->set_should_stop([&control] { return control.cancelled(); });
   MIGRATIOND_RETURN_IF_ERROR((*engine)->CheckTools());
@@ -159,7 +167,7 @@ Result<Service::RestoreSource> Service::CheckRestorable(const proto::Request& re
 proto::Result Service::PreviewRestore(const proto::Request& request) const {
   auto source = CheckRestorable(request, false);
   if (!source.ok()) return ErrorResult(source.status());
-  auto engine = MakeBackupEngine(url_, backup_options_);
+  auto engine = MakeBackupEngine(url_, CurrentBackupOptions());
   if (!engine.ok()) return ErrorResult(engine.status());
   if (Status tools = (*engine)->CheckTools(); !tools.ok()) return ErrorResult(tools);
   auto now = RecordedRevisions(url_);
@@ -180,7 +188,7 @@ proto::Result Service::PreviewRestore(const proto::Request& request) const {
 
 proto::Result Service::PreviewBackup(const proto::Request& request) const {
   if (Status valid = CheckLabel(request.label()); !valid.ok()) return ErrorResult(valid);
-  auto engine = MakeBackupEngine(url_, backup_options_);
+  auto engine = MakeBackupEngine(url_, CurrentBackupOptions());
   if (!engine.ok()) return ErrorResult(engine.status());
   if (Status tools = (*engine)->CheckTools(); !tools.ok()) return ErrorResult(tools);
   std::string directory = backups_.directory();
@@ -231,7 +239,7 @@ proto::Result Service::RunRestoreJob(const proto::Request& request,
     if (!rows.ok()) return ErrorResult(rows.status());
     history_now = std::move(rows).value();
   }
-  auto engine = MakeBackupEngine(url_, backup_options_);
+  auto engine = MakeBackupEngine(url_, CurrentBackupOptions());
   if (!engine.ok()) return ErrorResult(engine.status());
   (*engine)->set_should_stop([&control] { return control.cancelled(); });
   Status status = (*engine)->CheckTools();

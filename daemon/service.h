@@ -143,6 +143,8 @@ class Service {
 
   // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
   // This database's identity (core/database_identity.h); `create` stores its id on first use.
+  // The backup options with the settings a reload may change (the lock wait).
+  BackupOptions CurrentBackupOptions() const;
   Result<std::string> Identity(bool create) const;
   // Whether a backup was taken from this database (`identity` from Identity()).
   BackupFilter Mine(const std::string& identity) const;

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
@@ -346,6 +347,40 @@ TEST_CASE("scheduled backups fire on their interval and a missed one is caught u
     MigctlRun status = second->Migctl({"status"});
     CHECK_FALSE(status.result().status().next_backup().empty());
   }
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// pg_dump takes a share lock on every table; an ACCESS EXCLUSIVE lock held elsewhere used to
+// keep `migctl upgrade` at "before-migrate backup ..." for as long as it was held.
+TEST_CASE("a pre-migration pg_dump behind a table lock fails in bounded time naming the table",
+          "[daemon][backup][postgresql]") {
+  PostgresDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
+                {"--lock-timeout", "300", "--lock-retries", "1"});
+  REQUIRE(daemon.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
+
+  pqxx::connection locker(db.url());
+  pqxx::work holding(locker);
+  holding.exec("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+  const auto started = std::chrono::steady_clock::now();
+  MigctlRun upgrade = daemon.Migctl({"upgrade"});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  holding.abort();
+  INFO(upgrade.out << upgrade.err << " after " << seconds << " s");
+  CHECK(upgrade.exit_code == 4);
+  CHECK_THAT(upgrade.result().message(), Catch::Contains("lock on table public.users") &&
+                                             Catch::Contains("no migration SQL ran"));
+  // No timing is asserted: on the old code this request never returned (ctest's timeout).
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"002_add_indexes"}});
+  // Once the lock is gone the same command works.
+  CHECK(daemon.Migctl({"upgrade"}).exit_code == 0);
 }
 
 }  // namespace
