@@ -99,26 +99,10 @@ proto::Result Stamp(MigrationRunner& runner, Backend& backend, const ScriptDirec
                     const RequestIdentity& requester) {
   auto plan = runner.PlanStamp({request.target()});
   if (!plan.ok()) return ErrorResult(plan.status());
-  proto::Result differences;
-  Status same = CheckSchemaAt(backend, scripts, expected, plan->heads_after, differences);
-  if (!same.ok() && same.code() != ErrorCode::kIntegrity) {
-    // The scripts cannot be applied on an empty database (one depends on something made by
-    // hand): the stamp cannot be checked, which --force accepts knowingly.
-    same = same.WithContext("cannot build the schema " + JoinRevisions(plan->heads_after) +
-                            " produces, to check the stamp against it");
-  }
-  if (!same.ok() && !request.force()) {
-    proto::Result refused = ErrorResult(same);
-    refused.set_message(same.message() +
-                        (same.code() != ErrorCode::kIntegrity
-                             ? "\nNothing was stamped; pass --force to stamp without the check "
-                               "(recorded in the history)"
-                             : "\nNothing was stamped. 'migctl baseline' names the revision the "
-                               "schema matches; bring the schema there, or pass --force to stamp "
-                               "anyway (recorded in the history)"));
-    *refused.mutable_schema_diff() = differences.schema_diff();
-    return refused;
-  }
+  StampCheck check = CheckStamp(backend, scripts, expected, plan->heads_after);
+  if (!check.same.ok() && !request.force()) return StampRefusal(check);
+  const Status& same = check.same;
+  const proto::Result& differences = check.differences;
   if (!same.ok()) {
     Status noted = RecordNote(backend, "force", "stamp " + request.target(), "",
                               "stamped although " + same.message() + " (--force)", requester);

@@ -334,14 +334,17 @@ void AddPlanSteps(const ScriptDirectory& scripts, std::string_view dialect,
 }
 
 proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
-                          const std::string& target) {
+                          const std::string& target, bool atomic) {
   auto reader = OpenReader(context);
   if (!reader.ok()) return ErrorResult(reader.status());
   auto plan = command == proto::RESUME    ? reader->runner->PlanResume()
               : command == proto::UPGRADE ? reader->runner->PlanUpgrade(target)
                                           : reader->runner->PlanDowngrade(target);
   if (!plan.ok()) return ErrorResult(plan.status());
-  // The refusal the real upgrade makes, before its backup (a dry run answers as it would).
+  // The refusals the real command makes, before its backup (a dry run answers as it would).
+  if (atomic) {
+    if (Status whole = reader->runner->CheckAtomic(*plan); !whole.ok()) return ErrorResult(whole);
+  }
   if (command == proto::UPGRADE && !plan->steps.empty()) {
     Status managed = CheckNotUnmanaged(*reader->backend, context.scripts, *context.expected,
                                        plan->heads_before, false);
@@ -363,12 +366,18 @@ proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
   return result;
 }
 
-proto::Result QueryStampPreview(const QueryContext& context, const std::string& target) {
+proto::Result QueryStampPreview(const QueryContext& context, const std::string& target,
+                                bool force) {
   auto reader = OpenReader(context);
   if (!reader.ok()) return ErrorResult(reader.status());
   auto plan = reader->runner->PlanStamp({target});
   if (!plan.ok()) return ErrorResult(plan.status());
+  // The guard the real stamp applies: a dry run answers as the command would.
+  StampCheck check =
+      CheckStamp(*reader->backend, context.scripts, *context.expected, plan->heads_after);
+  if (!check.same.ok() && !force) return StampRefusal(check);
   proto::Result result;
+  *result.mutable_schema_diff() = check.differences.schema_diff();
   for (const auto& head : plan->heads_before) result.add_current(head);
   std::string message = "dry run: the version rows would go from " +
                         JoinRevisions(plan->heads_before) + " to " +

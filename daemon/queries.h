@@ -49,9 +49,9 @@ proto::Result QueryCheck(const QueryContext& context, bool schema = false);
 proto::Result QueryLog(const QueryContext& context, uint32_t limit);
 // The plan of an upgrade or downgrade with its SQL, changing nothing.
 proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
-                          const std::string& target);
+                          const std::string& target, bool atomic = false);
 // --dry-run of stamp and repair: what would change, nothing written.
-proto::Result QueryStampPreview(const QueryContext& context, const std::string& target);
+proto::Result QueryStampPreview(const QueryContext& context, const std::string& target, bool force);
 proto::Result QueryRepairPreview(const QueryContext& context,
                                  const std::vector<std::string>& revisions,
                                  const std::string& reason);
@@ -83,6 +83,15 @@ Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSche
 // revision's schema, so only `check` and the start-up check ask for it).
 Status CheckNotUnmanaged(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
                          const std::vector<std::string>& current, bool match_revision);
+// The stamp's guard: whether the live schema is the one `heads_after` produces. A stamp (and
+// its dry run) without --force is refused with StampRefusal when it is not.
+struct StampCheck {
+  Status same;
+  proto::Result differences;  // schema_diff
+};
+StampCheck CheckStamp(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
+                      const std::vector<std::string>& heads_after);
+proto::Result StampRefusal(const StampCheck& check);
 void AddSchemaChanges(const std::vector<SchemaDifference>& differences, proto::Result& result);
 // "3 difference(s): + column users.nickname text; - index ix_users_email; ..."
 std::string DescribeDifferences(const std::vector<SchemaDifference>& differences);

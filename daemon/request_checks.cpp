@@ -53,7 +53,11 @@ Status ValidateRequest(const proto::Request& request) {
   if (request.schema() && command != proto::CHECK) {
     return Status::InvalidArgument("schema is for check only; nothing was done");
   }
-  if ((request.force() || request.in_window()) && !NeedsMaintenanceWindow(request)) {
+  // A dry run takes the flags of the command it previews (stamp --force --dry-run shows the
+  // forced stamp).
+  proto::Request real = request;
+  real.set_dry_run(false);
+  if ((request.force() || request.in_window()) && !NeedsMaintenanceWindow(real)) {
     return Status::InvalidArgument(
         std::string(request.force() ? "--force" : "--in-window") +
         " is for schema changes (upgrade, downgrade, stamp, repair, resume, restore, baseline "

@@ -168,6 +168,32 @@ Status CheckNotUnmanaged(Backend& live, const ScriptDirectory& scripts, Expected
   return Status::Integrity(text);
 }
 
+StampCheck CheckStamp(Backend& live, const ScriptDirectory& scripts, ExpectedSchemas& expected,
+                      const std::vector<std::string>& heads_after) {
+  StampCheck check;
+  check.same = CheckSchemaAt(live, scripts, expected, heads_after, check.differences);
+  if (!check.same.ok() && check.same.code() != ErrorCode::kIntegrity) {
+    // The scripts cannot be applied on an empty database (one depends on something made by
+    // hand): the stamp cannot be checked, which --force accepts knowingly.
+    check.same = check.same.WithContext("cannot build the schema " + JoinRevisions(heads_after) +
+                                        " produces, to check the stamp against it");
+  }
+  return check;
+}
+
+proto::Result StampRefusal(const StampCheck& check) {
+  proto::Result refused = ErrorResult(check.same);
+  refused.set_message(check.same.message() +
+                      (check.same.code() != ErrorCode::kIntegrity
+                           ? "\nNothing was stamped; pass --force to stamp without the check "
+                             "(recorded in the history)"
+                           : "\nNothing was stamped. 'migctl baseline' names the revision the "
+                             "schema matches; bring the schema there, or pass --force to stamp "
+                             "anyway (recorded in the history)"));
+  *refused.mutable_schema_diff() = check.differences.schema_diff();
+  return refused;
+}
+
 proto::Result VerifyResult(const Result<RoundTripReport>& report) {
   if (!report.ok()) return ErrorResult(report.status());
   proto::Result result;

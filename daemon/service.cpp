@@ -427,10 +427,10 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
       case proto::UPGRADE:
       case proto::DOWNGRADE:
       case proto::RESUME:
-        result = QueryDryRun(context, request.command(), request.target());
+        result = QueryDryRun(context, request.command(), request.target(), request.atomic());
         break;
       case proto::STAMP:
-        result = QueryStampPreview(context, request.target());
+        result = QueryStampPreview(context, request.target(), request.force());
         break;
       case proto::REPAIR:
         result = QueryRepairPreview(

@@ -125,9 +125,57 @@ TEST_CASE("a flag a command does not take is refused, naming it", "[daemon][refu
   stamp.mutable_request()->set_dry_run(true);
   raw.Send(EncodeFrame(stamp));
   proto::ServerMessage reply = raw.ReadMessage();
-  CHECK(reply.result().code() == proto::OK);  // a stamp preview: nothing written
-  CHECK_THAT(reply.result().message(), Catch::Contains("dry run"));
+  // A stamp preview, refused as the real stamp would be (002's schema is not head's); nothing
+  // written either way.
+  CHECK(reply.result().code() == proto::INTEGRITY);
+  CHECK_THAT(reply.result().message(), Catch::Contains("Nothing was stamped"));
   CHECK(db.Query("SELECT revision FROM migrationd_version") == testing::Rows{{"002_add_indexes"}});
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// A dry run's exit code and message are the real command's, minus the change.
+TEST_CASE("a dry run makes the checks the real command makes", "[daemon][refusals]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir,
+      {{"004_index.sql", std::string("-- revision: 004_index\n-- parents: ") + testing::kSeedHead +
+                             "\n-- transaction: none\n-- +upgrade\n"
+                             "CREATE INDEX ix_users_created ON users (created_at);\n"
+                             "-- +downgrade\nDROP INDEX ix_users_created;\n"}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
+
+  SECTION("stamp onto a schema that differs") {
+    MigctlRun real = daemon.Migctl({"stamp", "003"});
+    MigctlRun dry = daemon.Migctl({"stamp", "003", "--dry-run"});
+    CHECK(real.exit_code == 7);
+    CHECK(dry.exit_code == real.exit_code);
+    CHECK(dry.result().message() == real.result().message());
+    CHECK(dry.result().schema_diff_size() == real.result().schema_diff_size());
+  }
+  SECTION("stamp --force previews the forced stamp") {
+    MigctlRun dry = daemon.Migctl({"stamp", "003", "--force", "--dry-run"});
+    INFO(dry.out << dry.err);
+    CHECK(dry.exit_code == 0);
+    CHECK_THAT(dry.result().message(), Catch::Contains("dry run") && Catch::Contains("003"));
+    CHECK(dry.result().schema_diff_size() > 0);  // what the force would accept
+    CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"002_add_indexes"}});
+    CHECK(daemon.Migctl({"stamp", "003", "--force"}).exit_code == 0);
+  }
+  SECTION("upgrade --atomic with a transaction: none revision in the plan") {
+    MigctlRun real = daemon.Migctl({"upgrade", "--atomic", "--no-backup"});
+    MigctlRun dry = daemon.Migctl({"upgrade", "--atomic", "--dry-run"});
+    CHECK(real.exit_code == 2);
+    CHECK(dry.exit_code == real.exit_code);
+    CHECK(dry.result().message() == real.result().message());
+    CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"002_add_indexes"}});
+  }
 }
 
 }  // namespace
