@@ -124,9 +124,8 @@ proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDi
   auto match = FindBaseline(backend, scripts, expected);
   if (!match.ok()) return ErrorResult(match.status());
   if (!match->exact) {
-    proto::Result refused = ErrorResult(Status::Integrity(
-        "no revision produces the database's schema, so nothing was stamped; the closest is " +
-        match->revision + ", with " + DescribeDifferences(match->differences)));
+    proto::Result refused =
+        ErrorResult(Status::Integrity(NoBaselineMatch(*match) + "\nNothing was stamped"));
     refused.set_closest_revision(match->revision);
     refused.set_fingerprint(match->fingerprint);
     AddSchemaChanges(match->differences, refused);

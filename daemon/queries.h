@@ -64,9 +64,13 @@ struct BaselineMatch {
   std::vector<SchemaDifference> differences;  // from the closest revision's schema
   // An Alembic-managed database: its alembic_version id, and how it was used.
   std::string alembic_note;
+  // When the revision the Alembic id names does not match: the one whose schema does ("").
+  std::string exact_elsewhere;
 };
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
                                    ExpectedSchemas& expected);
+// Why nothing matched exactly, as baseline and baseline --apply say it.
+std::string NoBaselineMatch(const BaselineMatch& match);
 proto::Result QueryBaseline(const QueryContext& context);
 // `verify FROM:TO`: round trips on a scratch database (the live one is not touched).
 proto::Result QueryVerify(const QueryContext& context, const std::string& range);

@@ -68,10 +68,10 @@ Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts
     auto differences = DiffSchemas(candidate, *schema);
     // The newest revision wins a tie (revisions that change no schema share a fingerprint).
     if (differences.empty()) {
-      match = {revision, true, match.fingerprint, {}, ""};
+      match = {revision, true, match.fingerprint, {}, "", ""};
     } else if (!match.exact && differences.size() <= closest) {
       closest = differences.size();
-      match = {revision, false, match.fingerprint, std::move(differences), ""};
+      match = {revision, false, match.fingerprint, std::move(differences), "", ""};
     }
   };
   // An Alembic-managed database says where it is: the revision whose `-- alembic:` header
@@ -83,12 +83,34 @@ Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts
       if (revision == alembic->revision) consider(revision, candidate);
     }
     match.alembic_note = alembic->note;
+    if (!match.exact) {
+      // The header may sit on the wrong revision: say which one the schema is, if any.
+      for (const auto& [revision, candidate] : *all) {
+        if (DiffSchemas(candidate, *schema).empty()) match.exact_elsewhere = revision;
+      }
+      if (match.exact_elsewhere.empty() && DiffSchemas(NormalizedSchema(), *schema).empty()) {
+        match.exact_elsewhere = "base";
+      }
+    }
     return match;
   }
   consider("base", NormalizedSchema());
   for (const auto& [revision, candidate] : *all) consider(revision, candidate);
   match.alembic_note = alembic->note;
   return match;
+}
+
+std::string NoBaselineMatch(const BaselineMatch& match) {
+  if (!match.exact_elsewhere.empty()) {
+    return match.alembic_note + ", but the schema is not " + match.revision + "'s (" +
+           DescribeDifferences(match.differences) + ")\nThe schema is exactly the one " +
+           match.exact_elsewhere +
+           " produces: if that is where the database is, move the '-- alembic: ' header to " +
+           match.exact_elsewhere + "'s script (it is not part of the checksum)";
+  }
+  return (match.alembic_note.empty() ? "" : match.alembic_note + "; ") +
+         "no revision produces the database's schema; the closest is " + match.revision +
+         ", with " + DescribeDifferences(match.differences);
 }
 
 proto::Result QueryBaseline(const QueryContext& context) {
@@ -109,9 +131,7 @@ proto::Result QueryBaseline(const QueryContext& context) {
   result.set_code(proto::INTEGRITY);
   result.set_closest_revision(match->revision);
   AddSchemaChanges(match->differences, result);
-  result.set_message((match->alembic_note.empty() ? "" : match->alembic_note + "; ") +
-                     "no revision produces the database's schema; the closest is " +
-                     match->revision + ", with " + DescribeDifferences(match->differences) +
+  result.set_message(NoBaselineMatch(*match) +
                      "\nBring the schema to a revision's (or write a revision for the "
                      "difference), then run baseline again");
   return result;

@@ -169,6 +169,11 @@ TEMPLATE_TEST_CASE("an Alembic-managed database is adopted at the revision its i
   MigctlRun contradicted = second.Migctl({"baseline", "--apply"});
   CHECK(contradicted.exit_code == 7);
   CHECK(contradicted.result().closest_revision() == "001_group_ai");
+  // ... and the report says which revision the schema is, instead of "no revision produces".
+  CHECK_THAT(contradicted.result().message(),
+             Catch::Contains("exactly the one 000_initial_base produces") &&
+                 Catch::Contains("move the '-- alembic: ' header") &&
+                 !Catch::Contains("no revision produces"));
   CHECK(Current(second).empty());
 }
 
