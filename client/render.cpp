@@ -270,10 +270,18 @@ void Renderer::Revisions(const proto::Result& result, bool with_sql) {
 
 void Renderer::Log(const proto::Result& result) {
   for (const auto& e : result.log()) {
-    std::printf("%s  %-9s %-40s %-7s %9.1f ms  %s (uid %lld) on %s\n", e.started_at().c_str(),
-                e.direction().c_str(), e.revision().c_str(), e.outcome().c_str(), e.duration_ms(),
-                e.user_name().c_str(), static_cast<long long>(e.uid()), e.host().c_str());
-    if (!e.error().empty()) std::printf("    error: %s\n", e.error().c_str());
+    // Offline SQL rows have no uid and no host: their user name says what wrote them.
+    const std::string who =
+        e.uid() < 0 && e.host().empty()
+            ? e.user_name()
+            : e.user_name() + " (uid " + std::to_string(e.uid()) + ") on " + e.host();
+    std::printf("%s  %-9s %-40s %-7s %9.1f ms  %s\n", e.started_at().c_str(), e.direction().c_str(),
+                e.revision().c_str(), e.outcome().c_str(), e.duration_ms(), who.c_str());
+    // A successful row's text is a note (a baseline's match, a repair's reason), not an error.
+    if (!e.error().empty()) {
+      std::printf("    %s: %s\n", e.outcome() == "success" ? "note" : "error", e.error().c_str());
+    }
+    if (!e.backup_id().empty()) std::printf("    backup: %s\n", e.backup_id().c_str());
   }
   if (result.log().empty()) std::printf("no migrations recorded yet\n");
 }

@@ -16,10 +16,16 @@ void JobControl::Progress(uint32_t done, uint32_t total, const std::string& revi
   if (on_progress_) on_progress_(done, total, revision);
 }
 
-void JobControl::Cancel() {
-  cancelled_ = true;
+void JobControl::Cancel(const std::string& by) {
   std::lock_guard lock(mutex_);
+  if (cancelled_by_.empty()) cancelled_by_ = by;
+  cancelled_ = true;
   if (backend_ != nullptr) backend_->Interrupt();
+}
+
+std::string JobControl::cancelled_by() const {
+  std::lock_guard lock(mutex_);
+  return cancelled_by_;
 }
 
 JobQueue::JobQueue() : worker_([this] { WorkerLoop(); }) {}
@@ -58,12 +64,12 @@ std::vector<JobSnapshot> JobQueue::Waiting() const {
   return waiting;
 }
 
-Result<std::string> JobQueue::Cancel(std::optional<uint64_t> id) {
+Result<std::string> JobQueue::Cancel(std::optional<uint64_t> id, const std::string& by) {
   Job removed;
   {
     std::lock_guard lock(mutex_);
     if (running_control_ != nullptr && (!id || running_->id == *id)) {
-      running_control_->Cancel();
+      running_control_->Cancel(by);
       return "cancel requested: '" + running_->description +
              "' stops, its current revision rolls back";
     }
@@ -89,7 +95,9 @@ Result<std::string> JobQueue::Cancel(std::optional<uint64_t> id) {
   }
   const std::string what =
       "'" + removed.info.description + "' (job " + std::to_string(removed.info.id) + ")";
-  if (removed.abandon) removed.abandon(Status::Cancelled("cancelled before it started"));
+  if (removed.abandon) {
+    removed.abandon(Status::Cancelled("cancelled by " + by + " before it started"));
+  }
   return "removed " + what + " before it started; nothing was run";
 }
 
@@ -102,7 +110,7 @@ void JobQueue::Shutdown(std::chrono::seconds grace) {
     changed_.notify_all();
     if (!changed_.wait_for(lock, grace, [this] { return !running_; }) &&
         running_control_ != nullptr) {
-      running_control_->Cancel();
+      running_control_->Cancel("the daemon's shutdown");
     }
   }
   for (auto& job : abandoned) {

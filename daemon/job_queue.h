@@ -39,17 +39,20 @@ struct JobSnapshot {
 class JobControl {
  public:
   bool cancelled() const { return cancelled_.load(); }
+  // Who asked for the cancel ("alice (uid 1000)"; "" before one).
+  std::string cancelled_by() const;
   // The connection running the job's SQL, so that a cancel can interrupt it (nullptr: none).
   void SetActiveBackend(Backend* backend);
   void Progress(uint32_t done, uint32_t total, const std::string& revision);
 
  private:
   friend class JobQueue;
-  void Cancel();
+  void Cancel(const std::string& by);
 
   std::atomic<bool> cancelled_{false};
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   Backend* backend_ = nullptr;  // guarded by mutex_
+  std::string cancelled_by_;    // guarded by mutex_
   std::function<void(uint32_t, uint32_t, const std::string&)> on_progress_;
 };
 
@@ -81,7 +84,8 @@ class JobQueue {
   // Cancels job `id`: the running one stops (its current revision rolls back), a waiting one is
   // removed and its requester told. Without an id: the running job, else the only waiting one.
   // Returns what was done for the reply, or why nothing was.
-  Result<std::string> Cancel(std::optional<uint64_t> id);
+  // `by`: who asks, for the job's error and the log.
+  Result<std::string> Cancel(std::optional<uint64_t> id, const std::string& by);
   // Stops accepting, abandons queued jobs, lets the running one finish for `grace`, then
   // cancels it and waits for it to end. Idempotent.
   void Shutdown(std::chrono::seconds grace);

@@ -261,7 +261,7 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     result.set_request_id(request.request_id());
     std::optional<uint64_t> id;
     if (!request.target().empty()) id = ParseInt64Or(request.target(), 0);
-    auto cancelled = jobs_.Cancel(id);
+    auto cancelled = jobs_.Cancel(id, peer.Describe());
     if (cancelled.ok()) {
       result.set_message(*cancelled);
     } else {
@@ -568,9 +568,14 @@ Result<std::unique_ptr<MigrationLock>> Service::AcquireJobLock(const proto::Requ
 }
 
 proto::Result JobError(const Status& status, const JobControl& control) {
+  if (!control.cancelled()) return ErrorResult(status);
+  const std::string who = " (cancel asked by " + control.cancelled_by() + ")";
   // An interrupted statement surfaces as a database error; the operator asked for a cancel.
-  if (control.cancelled() && status.code() == ErrorCode::kDatabase) {
-    return ErrorResult(Status::Cancelled("cancelled: " + status.message()));
+  if (status.code() == ErrorCode::kDatabase) {
+    return ErrorResult(Status::Cancelled("cancelled: " + status.message() + who));
+  }
+  if (status.code() == ErrorCode::kCancelled) {
+    return ErrorResult(Status::Cancelled(status.message() + who));
   }
   return ErrorResult(status);
 }

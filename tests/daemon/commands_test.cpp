@@ -318,3 +318,34 @@ TEST_CASE("a broken script directory fails the requests that need it, not status
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("log shows notes as notes, the backup of each row, and offline rows without a uid",
+          "[daemon][commands]") {
+  testing::SqliteDatabase db;
+  testing::TempDir dir;
+  testing::Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "001"}).exit_code == 0);  // with its backup
+  REQUIRE(daemon.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
+  // A row written by offline SQL, as `upgrade --sql` writes it.
+  db.Exec(
+      "INSERT INTO migrationd_history (revision, direction, checksum, started_at, "
+      "finished_at, duration_ms, outcome, heads_after, user_name, backup_id) VALUES "
+      "('x', 'stamp', 'c', 'now', 'now', 0, 'success', '', 'offline SQL (alice, migctl 0.1.0)',"
+      " 'none (offline SQL: take your own backup)')");
+
+  testing::Process log({testing::MigctlBinary(), "--socket", daemon.socket(), "log"}, dir / "log");
+  REQUIRE(log.Wait() == 0);
+  const std::string text = log.Stdout();
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("backup: before-migrate-"));
+  CHECK_THAT(text, Catch::Contains("backup: skipped") || Catch::Contains("backup: none"));
+  CHECK_THAT(text, Catch::Contains("offline SQL (alice, migctl 0.1.0)") &&
+                       !Catch::Contains("(uid -1)") && !Catch::Contains(" on \n"));
+  CHECK_THAT(text, !Catch::Contains("error:"));
+}
+
+}  // namespace
+}  // namespace migrationd

@@ -214,7 +214,8 @@ TEST_CASE("cancel stops a running migration and rolls its revision back", "[daem
   auto running = StartSlowUpgrade(daemon, dir);
   CHECK(daemon.Migctl({"cancel"}).exit_code == 0);
   CHECK(running->Wait() == 1);
-  CHECK_THAT(running->Stdout(), Catch::Contains("cancelled"));
+  CHECK_THAT(running->Stdout(),
+             Catch::Contains("cancelled") && Catch::Contains("cancel asked by root (uid 0"));
   CHECK(db.TableColumns().count("slow_marker") == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }
