@@ -247,7 +247,8 @@ Status MigrationRunner::CheckPlanRunnable(const MigrationPlan& plan) const {
       return Status::InvalidArgument(
           script.path + ": revision '" + step.revision +
           "' has no '-- +downgrade' statements, so it cannot be rolled back and nothing was run; "
-          "write them (or declare '-- downgrade: no-op' if undoing it needs nothing), or "
+          "write them (or, if undoing it needs nothing, declare '-- downgrade: no-op' in the "
+          "script's header, above the first section marker), or "
           "restore a backup instead");
     }
   }

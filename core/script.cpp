@@ -215,6 +215,24 @@ class ScriptParser {
   }
 
  private:
+  // A header that changes behaviour, written inside a section, is only a comment there: the
+  // revision would behave otherwise than its author wrote (and `-- downgrade: no-op` in the
+  // section had the checksum of the header form).
+  Status CheckNotMisplacedHeader(std::string_view comment, int number) const {
+    const size_t colon = comment.find(':');
+    if (colon == std::string_view::npos) return Status::Ok();
+    const std::string_view key = Trim(comment.substr(0, colon));
+    for (const char* header : {"downgrade", "transaction", "sqlite-foreign-keys"}) {
+      if (key == header) {
+        return Error(number, "'-- " + std::string(key) +
+                                 ":' is a header: inside a section it is a comment and changes "
+                                 "nothing; move it into the header, above the first '-- +' "
+                                 "marker");
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Error(int line, const std::string& what) const {
     return Status::ParseError(path_ + ":" + std::to_string(line) + ": " + what);
   }
@@ -225,7 +243,7 @@ class ScriptParser {
       if (auto marker = ParseMarker(trimmed.substr(2)))
         return OnMarker(*marker, number, offset, line);
       if (!in_sections_) return OnHeaderComment(Trim(trimmed.substr(2)), number);
-      return Status::Ok();
+      return CheckNotMisplacedHeader(Trim(trimmed.substr(2)), number);
     }
     if (!in_sections_ && !trimmed.empty()) {
       return Error(number,

@@ -251,3 +251,43 @@ TEST_CASE("sha256 matches the FIPS 180-4 test vectors", "[sha256]") {
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("a behaviour header written inside a section is refused, naming the line", "[script]") {
+  const auto [header, line] = GENERATE(table<std::string, int>({
+      {"-- downgrade: no-op", 7},
+      {"-- transaction: none", 5},
+      {"--  sqlite-foreign-keys: off", 5},
+  }));
+  INFO(header);
+  const bool in_downgrade = header.find("downgrade") != std::string::npos;
+  const std::string text =
+      "-- revision: r1\n-- parents:\n\n-- +upgrade\n" +
+      (in_downgrade ? std::string("CREATE TABLE t (id INTEGER);\n-- +downgrade\n") : "") + header +
+      "\n" +
+      (in_downgrade ? ""
+                    : "CREATE TABLE t (id INTEGER);\n-- +downgrade\n"
+                      "DROP TABLE t;\n");
+  auto script = ParseScript(text, "r1.sql");
+  REQUIRE_FALSE(script.ok());
+  CHECK_THAT(script.status().message(), Catch::Contains("r1.sql:" + std::to_string(line)) &&
+                                            Catch::Contains("is a header") &&
+                                            Catch::Contains("above the first"));
+}
+
+TEST_CASE("the no-op downgrade declared in the header parses and changes the checksum",
+          "[script]") {
+  const std::string base = "-- revision: r1\n-- parents:\n";
+  const std::string body = "\n-- +upgrade\nCREATE TABLE t (id INTEGER);\n-- +downgrade\n";
+  auto plain = ParseScript(base + body, "r1.sql");
+  auto noop = ParseScript(base + "-- downgrade: no-op\n" + body, "r1.sql");
+  REQUIRE(plain.ok());
+  REQUIRE(noop.ok());
+  CHECK(noop->downgrade_is_noop);
+  CHECK(noop->Checksum("sqlite") != plain->Checksum("sqlite"));
+}
+
+}  // namespace
+}  // namespace migrationd
