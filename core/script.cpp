@@ -454,13 +454,24 @@ Status Script::CheckNoTransactionControl(std::string_view dialect) const {
               "cascade; remove it and add the header '-- sqlite-foreign-keys: off' instead");
         }
         if (!IsTransactionControl(statement.text)) continue;
+        // COMMIT/ROLLBACK AND CHAIN needs a transaction block, which a `transaction: none`
+        // revision does not have: the way out is two revisions.
+        std::string upper = statement.text;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        const bool chain = upper.find("AND CHAIN") != std::string::npos &&
+                           upper.find("AND NO CHAIN") == std::string::npos;
+        const std::string way_out =
+            chain ? "split the revision in two at this statement (each revision is one "
+                    "transaction); '-- transaction: none' would not help, since 'AND CHAIN' "
+                    "can only be used in a transaction block"
+                  : "remove it, or declare '-- transaction: none' and make each statement safe "
+                    "to re-run";
         return Status::ParseError(
             path + ":" + std::to_string(statement.line) + ": '" +
             LeadingWords(statement.text).first +
             "' inside a transactional revision would end migrationd's transaction half-way "
-            "(what follows would run outside it, and a failure could not be rolled back); "
-            "remove it, or declare '-- transaction: none' and make each statement safe to "
-            "re-run" +
+            "(what follows would run outside it, and a failure could not be rolled back); " +
+            way_out +
             (key.empty() && !dialect.empty()
                  ? std::string(" (read by ") + std::string(dialect) +
                        "'s lexer: if this is another engine's syntax, move it to a '-- +" +

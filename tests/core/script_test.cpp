@@ -291,3 +291,22 @@ TEST_CASE("the no-op downgrade declared in the header parses and changes the che
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("COMMIT AND CHAIN in a transactional revision is refused with a way out that works",
+          "[script]") {
+  auto script = ParseScript(
+      "-- revision: r1\n-- parents:\n-- +upgrade\nCREATE TABLE t (id INTEGER);\n"
+      "COMMIT AND CHAIN;\nCREATE TABLE u (id INTEGER);\n-- +downgrade\n",
+      "r1.sql");
+  REQUIRE_FALSE(script.ok());
+  const Status refused = script.status();
+  CHECK_THAT(refused.message(), Catch::Contains("r1.sql:5") &&
+                                    Catch::Contains("split the revision") &&
+                                    !Catch::Contains("declare '-- transaction: none'"));
+}
+
+}  // namespace
+}  // namespace migrationd
