@@ -30,6 +30,14 @@ bool HasTable(testing::TestDatabase& db, const std::string& name) {
   return db.TableColumns().count(name) == 1;
 }
 
+// The revision RevisionWith("CREATE TABLE a(x int);") was read and runs.
+void UpgradeCreatesA(const Daemon& daemon, testing::TestDatabase& db) {
+  MigctlRun up = daemon.Migctl({"upgrade", "--no-backup"});
+  INFO(up.out << up.err);
+  CHECK(up.exit_code == 0);
+  CHECK(HasTable(db, "a"));
+}
+
 TEMPLATE_TEST_CASE("a NUL byte in a script is a load error, not a lost statement",
                    "[daemon][files][scripts]", SqliteDatabase, PostgresDatabase) {
   TestType db;
@@ -107,10 +115,7 @@ TEST_CASE("a script with a UTF-8 byte order mark runs like any other", "[daemon]
   const std::string migrations = testing::SeedMigrationsPlus(
       dir, {{"004_hostile.sql", "\xEF\xBB\xBF" + RevisionWith("CREATE TABLE a(x int);")}});
   Daemon daemon(dir, "d", db.url(), migrations);
-  MigctlRun up = daemon.Migctl({"upgrade", "--no-backup"});
-  INFO(up.out << up.err);
-  CHECK(up.exit_code == 0);
-  CHECK(HasTable(db, "a"));
+  UpgradeCreatesA(daemon, db);
 }
 
 TEST_CASE("anything named like a script that is not a readable regular file is a load error",
@@ -161,10 +166,7 @@ TEST_CASE("a symlink to a script inside the migrations tree is read", "[daemon][
   testing::WriteFile(migrations + "/shared/004.txt", RevisionWith("CREATE TABLE a(x int);"));
   REQUIRE(symlink("shared/004.txt", (migrations + "/004_hostile.sql").c_str()) == 0);
   Daemon daemon(dir, "d", db.url(), migrations);
-  MigctlRun up = daemon.Migctl({"upgrade", "--no-backup"});
-  INFO(up.out << up.err);
-  CHECK(up.exit_code == 0);
-  CHECK(HasTable(db, "a"));
+  UpgradeCreatesA(daemon, db);
 }
 
 TEST_CASE("a planted script file is noticed by a daemon that already loaded the directory",

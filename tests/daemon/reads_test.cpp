@@ -30,6 +30,20 @@ std::string LockingRevision(int seconds) {
          "-- +downgrade\nDROP TABLE bulk;\n";
 }
 
+// `upgrade` of 004_locking started, once the revision holds the EXCLUSIVE lock.
+std::unique_ptr<testing::Process> StartLockingUpgrade(const Daemon& daemon, const TempDir& dir) {
+  auto upgrade = std::make_unique<testing::Process>(
+      std::vector<std::string>{testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade",
+                               "--no-backup"},
+      dir / "upgrade");
+  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+    return status.has_job() && status.job().revision() == "004_locking";
+  }));
+  // The bulk insert has spilled by now; the count runs with the EXCLUSIVE lock held.
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  return upgrade;
+}
+
 TEST_CASE("status, current, heads and check answer while a revision holds SQLite locked",
           "[daemon][reads]") {
   SqliteDatabase db;
@@ -39,14 +53,8 @@ TEST_CASE("status, current, heads and check answer while a revision holds SQLite
   Daemon daemon(dir, "d", db.url(), migrations);
   REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
 
-  testing::Process upgrade(
-      {testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade", "--no-backup"},
-      dir / "upgrade");
-  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
-    return status.has_job() && status.job().revision() == "004_locking";
-  }));
-  // The bulk insert has spilled by now; the count runs with the EXCLUSIVE lock held.
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto running = StartLockingUpgrade(daemon, dir);
+  testing::Process& upgrade = *running;
 
   MigctlRun status = daemon.Migctl({"status"});
   MigctlRun current = daemon.Migctl({"current"});
@@ -98,14 +106,9 @@ TEST_CASE("reads that wait out a migration's SQLite write lock say so and name t
   Daemon other(dir, "other", db.url(), migrations);
   REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
 
-  testing::Process upgrade(
-      {testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade", "--no-backup"},
-      dir / "upgrade");
-  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
-    return status.has_job() && status.job().revision() == "004_locking";
-  }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
-  // Side by side: each waits its bound (5 s) behind the lock.
+  auto running = StartLockingUpgrade(daemon, dir);
+  testing::Process& upgrade = *running;
+  // Side by side: each waits its bound (1.5 s per read) behind the lock.
   auto start = [&](const std::string& socket, const std::string& command, bool json = true) {
     std::vector<std::string> argv{testing::MigctlBinary(), "--socket", socket};
     if (json) argv.push_back("--json");
