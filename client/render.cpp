@@ -66,6 +66,9 @@ int ExitCodeFor(proto::ErrorCode code) {
 void Renderer::ClearBar() {
   if (!bar_drawn_) return;
   std::printf("\r\033[K");
+  // Now: an error follows on stderr, which is not buffered; the clearing must reach the
+  // terminal first or the error lands after the bar on its line.
+  std::fflush(stdout);
   bar_drawn_ = false;
 }
 
@@ -118,6 +121,7 @@ void Renderer::Event(const proto::Event& event) {
 }
 
 void Renderer::ClientError(const std::string& message, int exit_code) {
+  ClearBar();
   if (options_.json) {
     std::string escaped;
     for (char c : message) {

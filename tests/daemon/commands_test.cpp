@@ -349,3 +349,36 @@ TEST_CASE("log shows notes as notes, the backup of each row, and offline rows wi
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// On a terminal the progress bar is cleared before an error is printed (stderr is not buffered,
+// stdout is: the clearing used to reach the terminal after the error, on the bar's line).
+TEST_CASE("the progress bar is cleared before an error on a terminal", "[daemon][commands]") {
+  testing::SqliteDatabase db;
+  testing::TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_broken.sql", std::string("-- revision: 004_broken\n-- parents: ") +
+                                   testing::kSeedHead +
+                                   "\n-- +upgrade\nINSERT INTO no_such_table VALUES (1);\n"
+                                   "-- +downgrade\n"}});
+  testing::Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", testing::kSeedHead, "--no-backup"}).exit_code == 0);
+  // script(1) gives migctl a pseudo-terminal; what it wrote there is its output.
+  const std::string command =
+      testing::MigctlBinary() + " --socket " + daemon.socket() + " upgrade --no-backup";
+  testing::Process terminal({"/usr/bin/script", "-qec", command, "/dev/null"}, dir / "tty");
+  CHECK(terminal.Wait() == 1);
+  const std::string out = terminal.Stdout();
+  INFO(out);
+  const size_t bar = out.find("] 0/1 upgrade 004_broken");
+  const size_t error = out.find("migctl: ");
+  REQUIRE(bar != std::string::npos);
+  REQUIRE(error != std::string::npos);
+  const size_t cleared = out.find("\r\033[K", bar);
+  CHECK(cleared < error);
+}
+
+}  // namespace
+}  // namespace migrationd
