@@ -115,10 +115,12 @@ void RunLockLossScenario(testing::TestDatabase& db, const std::function<void()>&
   auto first = StartUpgrade(a, dir, "first");
   REQUIRE(JobReached(a, 3));
   lose_lock();
-  // The job still runs: status must not call the lock free.
+  // While the job still runs, status must not call the lock free. (On a loaded machine the job
+  // may already have noticed the loss and stopped before status is asked: then there is no
+  // job to describe, and CheckExactlyOnce judges the outcome.)
   MigctlRun during = a.Migctl({"status"});
   INFO(during.out);
-  CHECK(during.result().status().lock().held());
+  if (during.result().status().has_job()) CHECK(during.result().status().lock().held());
 
   MigctlRun second = b.Migctl({"upgrade", "--wait", "--no-backup"});
   CheckExactlyOnce(db, *first, second, b);
