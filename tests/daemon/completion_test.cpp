@@ -52,6 +52,9 @@ TEST_CASE("bash completion offers migctl's commands, each command's flags and th
   CHECK(Complete(dir, {"migctl", "--socket", daemon.socket(), "upgrade", "00"}) ==
         std::vector<std::string>{"000_initial_base", "001_group_ai", "002_add_indexes",
                                  "003_add_script_version_management"});
+  CHECK(Complete(dir, {"migctl", "--socket", daemon.socket(), "downgrade", "h"}).empty());
+  CHECK(Complete(dir, {"migctl", "--socket", daemon.socket(), "downgrade", "b"}) ==
+        std::vector<std::string>{"base"});
   const auto backups = daemon.Migctl({"backups"});
   REQUIRE(backups.result().backups_size() == 1);
   CHECK(Complete(dir, {"migctl", "--socket", daemon.socket(), "restore", "be"}) ==
