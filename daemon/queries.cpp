@@ -22,8 +22,6 @@ Result<Reader> OpenReader(const QueryContext& context) {
   return reader;
 }
 
-// The version tables' state: the one the daemon keeps while its job runs, else read now.
-// `open`: a connection the caller already holds (none: one is borrowed).
 // A read that waited its bound behind a migration's write lock (SQLite holds it for a whole
 // step that writes much) says so, and who migrates, instead of a bare "database is locked".
 Status WhileMigrating(const QueryContext& context, Backend* backend, const Status& status) {
@@ -42,6 +40,8 @@ Status WhileMigrating(const QueryContext& context, Backend* backend, const Statu
                       status.message() + ")");
 }
 
+// The version tables' state: the one the daemon keeps while its job runs, else read now.
+// `open`: a connection the caller already holds (none: one is borrowed).
 Result<RecordedState> ReadState(const QueryContext& context, Backend* open = nullptr) {
   if (context.known != nullptr) return *context.known;
   std::shared_ptr<Backend> borrowed;

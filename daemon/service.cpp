@@ -216,7 +216,8 @@ void Service::LogStartupCheck() {
       spdlog::warn("schema check: {}", same.message());
     }
   }
-  if (current.empty() && status.pending() > 0) {
+  // FillDatabaseStatus found a create_all() database: say so, with the revision it matches.
+  if (!status.unmanaged().empty()) {
     auto live = OpenBackendForReading(url_);
     Status managed =
         live.ok() ? CheckNotUnmanaged(**live, **scripts, expected_, current, true) : Status::Ok();
