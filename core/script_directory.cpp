@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/regular_file.h"
+
 namespace migrationd {
 
 namespace fs = std::filesystem;
@@ -50,39 +52,21 @@ Result<std::string> ReadScriptFile(const fs::path& file, const fs::path& real_ro
                                 "from inside it: copy the file in instead");
     }
   }
-  // O_NONBLOCK: a FIFO swapped in after the check must not hang the reader in open().
-  const int fd = open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::ParseError(name + ": cannot be read (" + std::strerror(errno) +
+  // O_NOFOLLOW: the target was resolved above; a link swapped in since is refused.
+  RegularFileRead read = ReadRegularFile(target.string(), O_NOFOLLOW, SIZE_MAX);
+  if (read.regular && read.error != 0) {
+    return Status::ParseError(name + ": cannot be read (" + std::strerror(read.error) + ")");
+  }
+  if (read.error != 0) {
+    return Status::ParseError(name + ": cannot be read (" + std::strerror(read.error) +
                               "); every *.sql file here is a revision: fix or remove it");
   }
-  struct stat info {};
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    close(fd);
-    const char* kind = S_ISDIR(info.st_mode)                            ? "a directory"
-                       : S_ISFIFO(info.st_mode)                         ? "a FIFO"
-                       : S_ISSOCK(info.st_mode)                         ? "a socket"
-                       : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
-                                                                        : "not a regular file";
-    return Status::ParseError(name + ": " + kind +
+  if (!read.regular) {
+    return Status::ParseError(name + ": " + FileKind(read.mode) +
                               ", not a script file; every *.sql name here must be a regular "
                               "file: rename or remove it");
   }
-  std::string text;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      close(fd);
-      return Status::ParseError(name + ": cannot be read (" + std::strerror(saved) + ")");
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return text;
+  return std::move(read.text);
 }
 
 }  // namespace

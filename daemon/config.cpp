@@ -1,6 +1,5 @@
 #include "daemon/config.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <sstream>
 
 #include "core/database_url.h"
+#include "core/regular_file.h"
 
 namespace migrationd {
 
@@ -263,34 +263,25 @@ Status CheckSecretFile(const std::string& path) {
 // The configuration file's text. Opened non-blocking and required to be a regular file: a FIFO
 // would hang the daemon's main thread (on SIGHUP, answering nothing) in open() or read().
 Result<std::string> ReadConfigFile(const std::string& path) {
-  constexpr off_t kMaxConfigBytes = off_t{1} << 20;
-  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::NotFound("cannot read config file '" + path + "': " + std::strerror(errno));
+  constexpr size_t kMaxConfigBytes = size_t{1} << 20;
+  RegularFileRead read = ReadRegularFile(path, 0, kMaxConfigBytes);
+  if (read.error != 0 && read.mode == 0) {
+    return Status::NotFound("cannot read config file '" + path + "': " + std::strerror(read.error));
   }
-  struct stat info {};
   std::string problem;
-  if (fstat(fd, &info) != 0) {
-    problem = std::strerror(errno);
-  } else if (S_ISDIR(info.st_mode)) {
+  if (read.error != 0) {
+    problem = std::strerror(read.error);
+  } else if (S_ISDIR(read.mode)) {
     problem = "it is a directory; give the file inside it";
-  } else if (!S_ISREG(info.st_mode)) {
+  } else if (!read.regular) {
     problem = "it is not a regular file (a FIFO, socket or device); give a plain file";
-  } else if (info.st_size > kMaxConfigBytes) {
+  } else if (read.too_large) {
     problem = "it is larger than 1 MiB, which no configuration is";
   }
-  std::string text;
-  if (problem.empty()) {
-    text.resize(static_cast<size_t>(info.st_size));
-    const ssize_t n = read(fd, text.data(), text.size());
-    if (n < 0) problem = std::strerror(errno);
-    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  }
-  close(fd);
   if (!problem.empty()) {
     return Status::InvalidArgument("cannot use config file '" + path + "': " + problem);
   }
-  return text;
+  return std::move(read.text);
 }
 
 Status LoadFile(const std::string& path, DaemonConfig& config) {
