@@ -75,7 +75,7 @@ Result<ScriptDirectory> ScriptDirectory::Load(const std::string& directory) {
   std::error_code error;
   if (!fs::is_directory(directory, error)) {
     return Status::NotFound("migrations directory '" + directory +
-                            "' does not exist or is not a directory; set --migrations");
+                            "' does not exist or is not a directory");
   }
   const fs::path real_root = fs::canonical(directory, error);
   if (error) return Status::Io("cannot resolve '" + directory + "': " + error.message());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -124,6 +125,7 @@ Status ParseInt(const std::string& value, int& out, const std::string& where) {
 Status Apply(DaemonConfig& config, std::string key, const std::string& value,
              const std::string& where) {
   for (char& c : key) c = c == '-' ? '_' : c;
+  config.origins[key] = where;
   if (key == "database") {
     config.database = value;
   } else if (key == "migrations") {
@@ -321,6 +323,69 @@ Status LoadFile(const std::string& path, DaemonConfig& config) {
 
 }  // namespace
 
+std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) {
+  auto url = [](const std::string& text) -> std::string {
+    if (text.empty()) return "";
+    auto parsed = DatabaseUrl::Parse(text);
+    return parsed.ok() ? parsed->Redacted() : "(not a usable URL)";
+  };
+  auto seconds = [](std::chrono::seconds value) { return std::to_string(value.count()) + "s"; };
+  auto join = [](const auto& items, auto text) {
+    std::string joined;
+    for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + text(item);
+    return joined;
+  };
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(config.socket_mode));
+  std::map<std::string, std::string> settings = {
+      {"database", url(config.database)},
+      {"migrations", config.migrations},
+      {"socket", config.socket_path},
+      {"socket_mode", mode},
+      {"socket_group", config.socket_group},
+      {"backup_dir", config.backup_dir},
+      {"backup_format", config.backup_format},
+      {"pg_bin_dir", config.pg_bin_dir},
+      {"sqlite_backup_pages", std::to_string(config.sqlite_backup_pages)},
+      {"backup_interval", config.backup_interval.count() == 0 ? "none"
+                                                              : seconds(config.backup_interval)},
+      {"backup_catch_up", config.backup_catch_up ? "true" : "false"},
+      {"admin_groups", join(config.admin_groups, [](const std::string& g) { return g; })},
+      {"lock_wait", std::to_string(config.lock_wait_seconds)},
+      {"shutdown_grace", std::to_string(config.shutdown_grace_seconds)},
+      {"lock_timeout", std::to_string(config.lock_timeout_ms)},
+      {"statement_timeout", std::to_string(config.statement_timeout_ms)},
+      {"lock_retries", std::to_string(config.lock_retries)},
+      {"log_level", config.log_level},
+      {"auto_upgrade", config.auto_upgrade},
+      {"maintenance_window",
+       join(config.maintenance_windows, [](const MaintenanceWindow& w) { return w.spec; })},
+      {"scratch_database", url(config.scratch_database)},
+      {"check_schema_at_start", config.check_schema_at_start ? "true" : "false"},
+      {"max_connections", std::to_string(config.max_connections)},
+      {"idle_timeout", seconds(config.idle_timeout)},
+      {"frame_timeout", seconds(config.frame_timeout)},
+  };
+  for (const auto& [kind, rule] : config.retention) {
+    std::string key = "retain_" + kind;
+    for (char& c : key) c = c == '-' ? '_' : c;
+    settings[key + "_count"] = std::to_string(rule.count);
+    settings[key + "_age"] = rule.max_age.count() == 0 ? "none" : seconds(rule.max_age);
+  }
+  return settings;
+}
+
+std::string DaemonConfig::WhereToFix(const std::string& key) const {
+  std::string flag = "--" + key;
+  for (char& c : flag) c = c == '_' ? '-' : c;
+  auto origin = origins.find(key);
+  if (origin == origins.end()) {
+    return "set " + flag + " or '" + key + " =' in the config";
+  }
+  if (origin->second.starts_with("--")) return "fix " + flag;
+  return "fix '" + key + " =' at " + origin->second;
+}
+
 Result<std::chrono::seconds> ParseDuration(const std::string& text) {
   static const std::map<char, long> kUnits = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
   std::string digits = text;
@@ -382,13 +447,20 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
     }
     MIGRATIOND_RETURN_IF_ERROR(Apply(parsed.config, key, value, "--" + key));
   }
-  if (parsed.config.database.empty()) {
-    return Status::InvalidArgument(
-        "no database: give --database URL or 'database =' in the config");
-  }
+  // With a config file in use, the setting belongs there.
+  auto missing = [&config_file](const char* what, const char* key, const char* value) {
+    if (config_file.empty()) {
+      return Status::InvalidArgument(std::string("no ") + what + ": give --" + key + " " +
+                                     value + " or use --config FILE with '" + key + " = " +
+                                     value + "'");
+    }
+    return Status::InvalidArgument(std::string("no ") + what + ": " + config_file + " has no '" +
+                                   key + " =' line in [migrationd]; add '" + key + " = " +
+                                   value + "' there");
+  };
+  if (parsed.config.database.empty()) return missing("database", "database", "URL");
   if (parsed.config.migrations.empty()) {
-    return Status::InvalidArgument(
-        "no migrations directory: give --migrations DIR or 'migrations =' in the config");
+    return missing("migrations directory", "migrations", "DIR");
   }
   return parsed;
 }

@@ -58,7 +58,18 @@ struct DaemonConfig {
   int max_connections = 64;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds frame_timeout{10};
+  // Where each setting was last given (key with '_': "/etc/m.conf:3" or "--migrations"), so
+  // that a value found unusable later is reported where the operator can fix it.
+  std::map<std::string, std::string> origins;
+
+  // "fix 'migrations =' at /etc/m.conf:3", "fix --migrations", or "set --migrations or
+  // 'migrations =' in the config" for a setting given nowhere.
+  std::string WhereToFix(const std::string& key) const;
 };
+
+// Every setting as key (with '_') and value as the operator would write it; secrets in URLs
+// are masked. For the reload log (what changed) and --check-config.
+std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config);
 
 // Parses the command line (and the --config file it names). `help` is set for --help.
 struct ParsedArgs {

@@ -65,6 +65,7 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
       co_return Close();
     }
     peer_ = *identity;
+    spdlog::debug("connection from {} ({} open)", peer_.Describe(), server_.SessionCount());
     proto::ClientMessage message;
     while (!closed_) {
       ArmDeadline(greeted_ ? server_.limits_.idle_timeout : server_.limits_.handshake_timeout,
@@ -84,6 +85,7 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
       co_await WaitUntilAnswered();
     }
     deadline_.cancel();
+    spdlog::debug("connection from {} ends", peer_.Describe());
     closing_ = true;
     if (writes_.empty()) Close();
   }

@@ -34,13 +34,17 @@ struct Checked {
 std::optional<Checked> LoadChecked(const DaemonConfig& config) {
   auto url = DatabaseUrl::Parse(config.database);
   if (!url.ok()) {
-    std::fprintf(stderr, "migrationd: database: %s\n", url.status().message().c_str());
+    std::fprintf(stderr, "migrationd: database: %s; %s\n", url.status().message().c_str(),
+                 config.WhereToFix("database").c_str());
     return std::nullopt;
   }
   auto scripts = ScriptDirectory::Load(config.migrations);
   Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
   if (!usable.ok()) {
-    std::fprintf(stderr, "migrationd: migrations: %s\n", usable.message().c_str());
+    const std::string hint =
+        usable.code() == ErrorCode::kNotFound ? "; " + config.WhereToFix("migrations") : "";
+    std::fprintf(stderr, "migrationd: migrations: %s%s\n", usable.message().c_str(),
+                 hint.c_str());
     return std::nullopt;
   }
   return Checked{std::move(url).value(), std::move(scripts).value()};

@@ -43,6 +43,8 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
     return lock.CheckHeld(next);
   };
   observer.step_started = [=, &control, &responder](const PlannedStep& step, size_t index, size_t) {
+    spdlog::debug("job {}: {} {} starts ({} of {})", request_id, DirectionName(step.direction),
+                  step.revision, index + 1, total);
     control.Progress(static_cast<uint32_t>(index), total, step.revision);
     responder.SendEvent(StepEvent(request_id, proto::REVISION_STARTED, step,
                                   static_cast<uint32_t>(index + 1), total));
@@ -57,6 +59,8 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
   };
   auto finished = std::make_shared<uint32_t>(0);
   observer.step_finished = [=, &control, &responder](const PlannedStep& step, double ms) {
+    spdlog::debug("job {}: {} {} committed in {:.1f} ms", request_id,
+                  DirectionName(step.direction), step.revision, ms);
     committed(step);
     ++*finished;
     control.Progress(*finished, total, "");
@@ -285,6 +289,16 @@ class AwaitedResponder final : public Responder {
 void Service::RunAutoUpgrade() {
   const std::string& policy = config_.auto_upgrade;
   if (policy == "never") return;
+  // The windows bind the daemon's own upgrade as they bind an operator's; a start outside
+  // them upgrades nothing (there is no one to pass --force), and says what does.
+  if (auto outside = OutsideWindowsNow()) {
+    spdlog::warn(
+        "auto_upgrade = {}: the daemon started {}. Nothing was run; 'migctl upgrade "
+        "--in-window' queues the upgrade for that window (a start inside a window upgrades "
+        "at once)",
+        policy, *outside);
+    return;
+  }
   proto::Request request;
   request.set_command(proto::UPGRADE);
   request.set_target("head");

@@ -47,8 +47,28 @@ Result<AdminPolicy> AdminPolicy::Create(const std::vector<std::string>& admin_gr
       return Status::InvalidArgument("admin group '" + name + "' does not exist");
     }
     policy.admin_gids_.push_back(found->gr_gid);
+    policy.admin_group_names_.push_back(name);
   }
   return policy;
+}
+
+std::string AdminPolicy::DescribeAdmins() const {
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  const std::string daemon_user =
+      getpwuid_r(daemon_uid_, &entry, buffer.data(), buffer.size(), &found) == 0 && found
+          ? std::string(found->pw_name)
+          : "uid " + std::to_string(daemon_uid_);
+  std::string text = "root, the daemon's user (" + daemon_user + ")";
+  if (admin_group_names_.empty()) {
+    return text + " only: no admin groups are configured (admin_groups in the daemon's config)";
+  }
+  text += admin_group_names_.size() == 1 ? " and the admin group " : " and the admin groups ";
+  for (size_t i = 0; i < admin_group_names_.size(); ++i) {
+    text += (i > 0 ? ", " : "") + admin_group_names_[i];
+  }
+  return text;
 }
 
 bool AdminPolicy::IsAdmin(const PeerIdentity& peer) const {

@@ -30,9 +30,13 @@ class AdminPolicy {
   // Fails if a group does not exist: a typo must not silently lock every operator out.
   static Result<AdminPolicy> Create(const std::vector<std::string>& admin_groups);
   bool IsAdmin(const PeerIdentity& peer) const;
+  // Who may change the database, for a refusal: "root, the daemon's user (migrationd) and the
+  // admin groups dba, ops" or "... (no admin_groups are configured)".
+  std::string DescribeAdmins() const;
 
  private:
   std::vector<gid_t> admin_gids_;
+  std::vector<std::string> admin_group_names_;
   uid_t daemon_uid_ = 0;
 };
 

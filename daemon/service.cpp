@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "core/migration_lock.h"
 #include "core/migration_runner.h"
@@ -92,29 +93,31 @@ std::shared_ptr<const AdminPolicy> Service::Admins() const {
 
 void Service::Reload(const DaemonConfig& fresh) {
   // Settings that shape what the daemon opened at start (socket, database, directories) need a
-  // restart; saying so is better than half-applying them.
-  const std::vector<std::pair<const char*, bool>> restart_only = {
-      {"database", fresh.database != config_.database},
-      {"migrations", fresh.migrations != config_.migrations},
-      {"socket", fresh.socket_path != config_.socket_path},
-      {"socket_mode", fresh.socket_mode != config_.socket_mode},
-      {"socket_group", fresh.socket_group != config_.socket_group},
-      {"backup_dir", fresh.backup_dir != config_.backup_dir},
-      {"backup_format", fresh.backup_format != config_.backup_format},
-      {"pg_bin_dir", fresh.pg_bin_dir != config_.pg_bin_dir},
-      {"sqlite_backup_pages", fresh.sqlite_backup_pages != config_.sqlite_backup_pages},
-      {"max_connections", fresh.max_connections != config_.max_connections},
-      {"idle_timeout", fresh.idle_timeout != config_.idle_timeout},
-      {"frame_timeout", fresh.frame_timeout != config_.frame_timeout},
-      {"auto_upgrade", fresh.auto_upgrade != config_.auto_upgrade},
-  };
-  for (const auto& [key, changed] : restart_only) {
-    if (changed) spdlog::warn("reload: '{}' changed; it takes effect at the next restart", key);
-  }
+  // restart; saying so is better than half-applying them. They are compared with what the
+  // daemon started with, the others with the configuration that ran until now.
+  static const std::set<std::string> kRestartOnly = {
+      "database",     "migrations",    "socket",          "socket_mode",  "socket_group",
+      "backup_dir",   "backup_format", "pg_bin_dir",      "sqlite_backup_pages",
+      "max_connections", "idle_timeout", "frame_timeout", "auto_upgrade"};
+  const auto at_start = DescribeSettings(config_);
+  const auto before = DescribeSettings(*Live());
+  const auto after = DescribeSettings(fresh);
   auto admins = AdminPolicy::Create(fresh.admin_groups);
   if (!admins.ok()) {
     spdlog::error("reload refused: {}; the running configuration stays", admins.status().message());
     return;
+  }
+  std::vector<std::string> applied;
+  for (const auto& [key, value] : after) {
+    auto shown = [](const std::string& text) { return text.empty() ? "(unset)" : text; };
+    if (kRestartOnly.count(key)) {
+      if (at_start.at(key) != value) {
+        spdlog::warn("reload: '{}' changed ({} -> {}); it takes effect at the next restart", key,
+                     shown(at_start.at(key)), shown(value));
+      }
+    } else if (before.at(key) != value) {
+      applied.push_back(key + " " + shown(before.at(key)) + " -> " + shown(value));
+    }
   }
   auto level = spdlog::level::from_str(fresh.log_level);
   const bool schedule_changed = fresh.backup_interval != Live()->backup_interval;
@@ -131,11 +134,13 @@ void Service::Reload(const DaemonConfig& fresh) {
       ScheduleNextBackup(false);
     }
   }
-  spdlog::info(
-      "reload: configuration applied (log level {}, {} admin group(s), backups every "
-      "{} s, {} maintenance window(s))",
-      fresh.log_level, fresh.admin_groups.size(), fresh.backup_interval.count(),
-      fresh.maintenance_windows.size());
+  if (applied.empty()) {
+    spdlog::info("reload: configuration read again; no setting that applies while running changed");
+    return;
+  }
+  std::string changes;
+  for (const auto& change : applied) changes += (changes.empty() ? "" : "; ") + change;
+  spdlog::info("reload: applied {} change(s): {}", applied.size(), changes);
 }
 
 void Service::StartUp() {
@@ -168,7 +173,10 @@ Service::~Service() {
 Result<std::shared_ptr<const ScriptDirectory>> Service::LoadScripts() const {
   // Checked on every request (one stat per file), parsed again only when a file changed:
   // deploying new scripts needs no daemon restart.
-  return scripts_.Get();
+  auto scripts = scripts_.Get();
+  if (scripts.ok() || scripts.status().code() != ErrorCode::kNotFound) return scripts;
+  return Status::NotFound(scripts.status().message() + ": create it, or " +
+                          config_.WhereToFix("migrations") + " and restart the daemon");
 }
 
 void Service::CleanBackupDirectory() {
@@ -245,8 +253,8 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   if (IsMutating(request) && !admin) {
     spdlog::warn("refused '{}' from {}: not an admin", Describe(request), peer.Describe());
     proto::Result result = ErrorResult(Status::PermissionDenied(
-        peer.user_name + " may not " + Describe(request) +
-        ": changes are allowed to root, the daemon's user and the admin groups"));
+        peer.user_name + " may not " + Describe(request) + ": changes are allowed to " +
+        Admins()->DescribeAdmins()));
     result.set_request_id(request.request_id());
     responder->SendResult(std::move(result));
     return;
@@ -505,6 +513,7 @@ void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, Jo
   } else {
     spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
   }
+  spdlog::debug("job {}: migration lock released", id);
   responder.SendResult(std::move(result));
 }
 
@@ -521,6 +530,7 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
     result = JobError(lock.status(), control);
   } else {
     responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
+    spdlog::debug("job {}: migration lock acquired for '{}'", id, Describe(request));
     // Read once the lock is held (nothing else changes the tables now) and kept until the job
     // ends: reads answer from it instead of queueing behind the migration's locks.
     struct KnownWhileRunning {

@@ -113,6 +113,9 @@ class Service {
 
   // Maintenance windows (live settings: a reload changes them).
   MaintenanceSchedule Windows() const;
+  // "outside the maintenance windows (...): the next one opens at ...", or nullopt when schema
+  // changes may run now.
+  std::optional<std::string> OutsideWindowsNow() const;
   // Outside every window: refuses the request (exit 8), or with --in-window queues it for the
   // next one and answers at once; returns false when it did either.
   bool AdmitToWindow(const proto::Request& request, const PeerIdentity& peer,

@@ -106,6 +106,14 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
   return false;
 }
 
+std::optional<std::string> Service::OutsideWindowsNow() const {
+  const MaintenanceSchedule schedule = Windows();
+  const auto now = Clock::now();
+  if (schedule.IsOpen(now)) return std::nullopt;
+  return "outside the maintenance windows (" + WindowList(schedule) +
+         "): " + NextOpeningText(schedule, now);
+}
+
 Result<Service::WindowPass> Service::EnterWindow(const proto::Request& request) const {
   if (!NeedsMaintenanceWindow(request)) return WindowPass{};
   const MaintenanceSchedule schedule = Windows();

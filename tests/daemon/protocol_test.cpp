@@ -89,14 +89,18 @@ TEST_CASE("a non-admin peer may read but not change", "[daemon][protocol]") {
   SqliteDatabase db;
   TempDir dir;
   chmod(dir.path().c_str(), 0755);
-  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--socket-mode", "0666"});
+  // adm exists on every Debian system, and nobody is not in it.
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
+                {"--socket-mode", "0666", "--admin-group", "adm"});
   const uid_t nobody = 65534;
   MigctlRun status = daemon.Migctl({"status"}, nobody);
   CHECK(status.exit_code == 0);
   MigctlRun upgrade = daemon.Migctl({"upgrade"}, nobody);
   CHECK(upgrade.exit_code == 6);
   CHECK(upgrade.result().code() == proto::PERMISSION_DENIED);
-  CHECK_THAT(upgrade.result().message(), Catch::Contains("may not upgrade"));
+  CHECK_THAT(upgrade.result().message(),
+             Catch::Contains("may not upgrade") &&
+                 Catch::Contains("root, the daemon's user (root) and the admin group adm"));
   CHECK(daemon.Migctl({"stamp", "head"}, nobody).exit_code == 6);
   CHECK(daemon.Migctl({"cancel"}, nobody).exit_code == 6);
   CHECK(daemon.Migctl({"upgrade", "--dry-run"}, nobody).exit_code == 0);

@@ -47,11 +47,21 @@ TEST_CASE("SIGHUP mid-migration re-reads the configuration and the migration fin
     return status.has_job() && status.job().revision() == "004_slow";
   }));
   WriteConfig(config, db.url(),
-              "log_level = debug\nadmin_groups = nogroup\nsocket_group = nogroup\n");
+              "log_level = debug\nadmin_groups = nogroup\nsocket_group = nogroup\n"
+              "lock_timeout = 100\n");
   REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
-  CHECK(LogContains(daemon, "reload: configuration applied"));
-  CHECK(LogContains(daemon, "'socket_group' changed; it takes effect at the next restart"));
+  // Every setting that changed, with its old and new value.
+  CHECK(LogContains(daemon,
+                    "reload: applied 3 change(s): admin_groups (unset) -> nogroup; lock_timeout "
+                    "5000 -> 100; log_level info -> debug"));
+  CHECK(LogContains(daemon,
+                    "'socket_group' changed ((unset) -> nogroup); it takes effect at the next "
+                    "restart"));
   CHECK(upgrade.Wait() == 0);
+  // log_level = debug gives debug lines: the job's steps and the connections.
+  CHECK(LogContains(daemon, "debug job"));
+  CHECK(daemon.Migctl({"status"}).exit_code == 0);
+  CHECK(LogContains(daemon, "debug connection from root"));
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
   // The new admin group is in force.
   CHECK(daemon.Migctl({"backup"}, 65534).exit_code == 0);

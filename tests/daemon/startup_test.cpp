@@ -1,6 +1,7 @@
 // The start-up policy (auto_upgrade = never | empty | always) on an empty database, one behind
 // the scripts and one at head, on both engines: what runs, and how history records it.
 #include <catch2/catch.hpp>
+#include <ctime>
 
 #include "tests/daemon/daemon_harness.h"
 
@@ -51,6 +52,29 @@ TEMPLATE_TEST_CASE("auto_upgrade: never, empty and always on empty, behind and c
     CHECK(backups == (c.policy == "always" ? 1u : 0u));
     CHECK_THAT(daemon.Log(), Catch::Contains("auto_upgrade"));
   }
+}
+
+TEST_CASE("auto_upgrade outside every maintenance window runs nothing and says what will",
+          "[daemon][startup]") {
+  SqliteDatabase db;
+  TempDir dir;
+  // A window that is never open now: tomorrow's weekday only.
+  const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  const std::string window = std::string(kDays[(utc.tm_wday + 2) % 7]) + " 02:00..03:00 UTC";
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
+                {"--auto-upgrade", "always", "--maintenance-window", window});
+  CHECK(Current(daemon).empty());
+  CHECK(db.Query("SELECT count(*) FROM sqlite_master WHERE name = 'migrationd_history'") ==
+        Rows{{"0"}});
+  const std::string log = daemon.Log();
+  CHECK_THAT(log, Catch::Contains("auto_upgrade = always: the daemon started outside the "
+                                  "maintenance windows (" +
+                                  window + "): the next one opens at") &&
+                      Catch::Contains("Nothing was run; 'migctl upgrade --in-window'"));
+  CHECK_THAT(log, !Catch::Contains("--force") && !Catch::Contains("closed before"));
 }
 
 TEST_CASE("auto_upgrade takes only never, empty or always", "[daemon][startup]") {

@@ -216,6 +216,36 @@ TEST_CASE("migrationd --check-config validates without starting, naming the file
   }
 }
 
+TEST_CASE("--check-config names the line of a migrations directory that is missing",
+          "[systemd]") {
+  TempDir dir;
+  const std::string conf = dir / "m.conf";
+  auto check = [&](const std::string& text) {
+    testing::WriteFile(conf, text);
+    Process run({testing::MigrationdBinary(), "--check-config", "--config", conf}, dir / "run");
+    REQUIRE(run.Wait() == 2);
+    return run.Stderr();
+  };
+  const std::string database = "[migrationd]\ndatabase = sqlite:///tmp/x.db\n";
+  // A directory that is not there: the line that set it, not a flag.
+  const std::string missing = check(database + "\nmigrations = " + std::string(dir / "nope") + "\n");
+  CHECK_THAT(missing, Catch::Contains("does not exist") &&
+                          Catch::Contains("fix 'migrations =' at " + conf + ":4"));
+  CHECK_THAT(missing, !Catch::Contains("--migrations"));
+  // No such line: the file it belongs in.
+  const std::string absent = check(database);
+  CHECK_THAT(absent, Catch::Contains(conf + " has no 'migrations =' line") &&
+                         Catch::Contains("add 'migrations = DIR' there"));
+  CHECK_THAT(absent, !Catch::Contains("--migrations"));
+  // Given as a flag, the flag is what to fix.
+  testing::WriteFile(conf, database);
+  Process flag({testing::MigrationdBinary(), "--check-config", "--config", conf, "--migrations",
+                dir / "nope"},
+               dir / "flag");
+  REQUIRE(flag.Wait() == 2);
+  CHECK_THAT(flag.Stderr(), Catch::Contains("fix --migrations"));
+}
+
 }  // namespace
 }  // namespace migrationd
 
