@@ -205,10 +205,11 @@ void Renderer::Status(const proto::StatusInfo& s) {
   std::printf("lock:       %s\n", s.lock().held() ? Holder(s.lock()).c_str() : "free");
   if (s.has_job()) {
     const proto::JobInfo& job = s.job();
-    std::printf("job:        #%llu '%s' by %s since %s, %u/%u done%s%s\n",
+    std::printf("job:        #%llu '%s' by %s since %s, %u/%u done%s%s%s%s\n",
                 static_cast<unsigned long long>(job.job_id()), job.request().c_str(),
                 job.user_name().c_str(), job.started_at().c_str(), job.done(), job.total(),
-                job.revision().empty() ? "" : ", running ", job.revision().c_str());
+                job.revision().empty() ? "" : ", running ", job.revision().c_str(),
+                job.stage().empty() ? "" : ", ", job.stage().c_str());
   } else {
     std::printf("job:        none\n");
   }

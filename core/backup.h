@@ -78,10 +78,16 @@ class BackupEngine {
 
   // Polled while a dump or restore runs: true stops it promptly (cancel, shutdown).
   void set_should_stop(std::function<bool()> should_stop) { should_stop_ = std::move(should_stop); }
+  // Told what a dump waits for while it waits ("a lock on table users, held by pid 4242 (...)"),
+  // and "" once it no longer waits. Engines that cannot tell never call it.
+  void set_on_waiting(std::function<void(const std::string&)> on_waiting) {
+    on_waiting_ = std::move(on_waiting);
+  }
 
  protected:
   bool StopRequested() const { return should_stop_ && should_stop_(); }
   std::function<bool()> should_stop_;
+  std::function<void(const std::string&)> on_waiting_;
 };
 
 struct BackupOptions {

@@ -1,6 +1,8 @@
 // The PostgreSQL BackupEngine: pg_dump, pg_restore and psql, run with argument vectors.
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -107,6 +109,59 @@ std::string FirstLine(const std::string& text) {
   return line;
 }
 
+// What a dump's session waits for, found by its application_name: the table whose lock it has
+// not been granted and the sessions that hold it. One row at most.
+constexpr const char* kDumpWaitingFor = R"SQL(
+SELECT l.relation::regclass::text,
+       (SELECT string_agg(format('pid %s (%s%s, %s)', b.pid, b.usename,
+                                 CASE WHEN b.application_name <> ''
+                                      THEN ' ' || b.application_name ELSE '' END,
+                                 b.state), '; ' ORDER BY b.pid)
+          FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid)))
+  FROM pg_stat_activity a
+  JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted AND l.relation IS NOT NULL
+ WHERE a.application_name = $1
+ LIMIT 1
+)SQL";
+
+// Watches a running pg_dump, about once a second after its first second, and reports when it
+// starts or stops waiting for a table lock: the pre-migration dump can sit behind a long
+// transaction or a LOCK TABLE until --lock-wait-timeout, and `status` should say why. The
+// watch gives up silently if it cannot connect: it only ever adds information.
+class DumpLockWatch {
+ public:
+  DumpLockWatch(const DatabaseUrl& url, std::string application_name,
+                std::function<void(const std::string&)> report)
+      : url_(url), application_name_(std::move(application_name)), report_(std::move(report)) {}
+
+  void Poll() {
+    if (!report_ || std::chrono::steady_clock::now() < next_poll_) return;
+    next_poll_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    if (!connection_) {
+      auto opened = OpenBackend(url_);
+      if (!opened.ok()) return report_ = nullptr, void();
+      connection_ = std::move(opened).value();
+    }
+    auto rows = connection_->Query(kDumpWaitingFor, {application_name_});
+    std::string waiting;
+    if (rows.ok() && !rows->empty()) {
+      const SqlRow& row = rows->front();
+      waiting = "a lock on table " + row[0].value_or("?");
+      if (row[1]) waiting += ", held by " + *row[1];
+    }
+    if (waiting != reported_) report_(reported_ = waiting);
+  }
+
+ private:
+  DatabaseUrl url_;
+  std::string application_name_;
+  std::function<void(const std::string&)> report_;
+  std::chrono::steady_clock::time_point next_poll_ =
+      std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  std::unique_ptr<Backend> connection_;
+  std::string reported_;
+};
+
 class PostgresBackupEngine final : public BackupEngine {
  public:
   PostgresBackupEngine(const DatabaseUrl& url, const BackupOptions& options)
@@ -154,7 +209,15 @@ class PostgresBackupEngine final : public BackupEngine {
                                      "--no-password"};
     if (lock_wait_ms_ > 0) argv.push_back("--lock-wait-timeout=" + std::to_string(lock_wait_ms_));
     argv.push_back("--dbname=" + credentials_.uri_without_password);
-    Status dumped = Run(argv, "pg_dump");
+    // PGAPPNAME names the dump's session so that the watch can find it (an application_name in
+    // the URL would win over it, and the watch would then see nothing).
+    static std::atomic<uint64_t> dumps{0};
+    const std::string application_name =
+        "migrationd-backup-" + std::to_string(getpid()) + "-" + std::to_string(++dumps);
+    DumpLockWatch watch(url_, application_name, on_waiting_);
+    Status dumped = Run(argv, "pg_dump", {{"PGAPPNAME", application_name}}, [&watch] {
+      watch.Poll();
+    });
     if (!dumped.ok()) return ExplainLockWait(dumped);
     return DumpStats{};
   }
@@ -237,10 +300,16 @@ class PostgresBackupEngine final : public BackupEngine {
                         FirstLine(text) + ")");
   }
 
-  Status Run(const std::vector<std::string>& argv, const std::string& what) {
-    std::map<std::string, std::string> environment;
+  // `environment` adds to PGPASSWORD; `poll` runs with each check for a stop (every 100 ms).
+  Status Run(const std::vector<std::string>& argv, const std::string& what,
+             std::map<std::string, std::string> environment = {},
+             const std::function<void()>& poll = {}) {
     if (!credentials_.password.empty()) environment["PGPASSWORD"] = credentials_.password;
-    auto result = RunProcess(argv, environment, "", should_stop_);
+    auto should_stop = [this, &poll] {
+      if (poll) poll();
+      return StopRequested();
+    };
+    auto result = RunProcess(argv, environment, "", should_stop);
     if (!result.ok()) return result.status();
     if (result->exit_code != 0) {
       std::string stderr_text = RedactPasswords(result->stderr_text);

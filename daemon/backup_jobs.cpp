@@ -92,11 +92,24 @@ BackupFilter Service::Mine(const std::string& identity) const {
 }
 
 Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& label,
-                                           uint64_t request_id, const JobControl& control,
+                                           uint64_t request_id, JobControl& control,
                                            Responder& responder) {
   auto engine = MakeBackupEngine(url_, CurrentBackupOptions());
   if (!engine.ok()) return engine.status();
   (*engine)->set_should_stop([&control] { return control.cancelled(); });
+  // `status` says the job is backing up, and what the dump waits for while it waits.
+  struct StageWhileBackingUp {
+    JobControl& control;
+    ~StageWhileBackingUp() { control.SetStage(""); }
+  } stage{control};
+  control.SetStage("backing up");
+  (*engine)->set_on_waiting([&control, &responder, request_id](const std::string& waiting) {
+    if (waiting.empty()) return control.SetStage("backing up");
+    const std::string text = "backing up: waiting for " + waiting;
+    spdlog::warn("{}", text);
+    control.SetStage(text);
+    responder.SendEvent(MakeEvent(request_id, proto::LOG_LINE, text));
+  });
   MIGRATIOND_RETURN_IF_ERROR((*engine)->CheckTools());
   auto revisions = RecordedRevisions(url_);
   if (!revisions.ok()) return revisions.status();
@@ -128,7 +141,7 @@ Result<BackupManifest> Service::TakeBackup(BackupKind kind, const std::string& l
 }
 
 proto::Result Service::RunBackupJob(BackupKind kind, const proto::Request& request,
-                                    const JobControl& control, Responder& responder) {
+                                    JobControl& control, Responder& responder) {
   std::string label = kind == BackupKind::kScheduled ? "" : request.label();
   if (Status valid = CheckLabel(label); !valid.ok()) return ErrorResult(valid);
   auto manifest = TakeBackup(kind, label, request.request_id(), control, responder);

@@ -16,6 +16,10 @@ void JobControl::Progress(uint32_t done, uint32_t total, const std::string& revi
   if (on_progress_) on_progress_(done, total, revision);
 }
 
+void JobControl::SetStage(const std::string& stage) {
+  if (on_stage_) on_stage_(stage);
+}
+
 void JobControl::Cancel(const std::string& by) {
   std::lock_guard lock(mutex_);
   if (cancelled_by_.empty()) cancelled_by_ = by;
@@ -159,6 +163,10 @@ void JobQueue::WorkerLoop() {
       running_->done = done;
       running_->total = total;
       running_->revision = revision;
+    };
+    control.on_stage_ = [this](const std::string& stage) {
+      std::lock_guard lock(mutex_);
+      if (running_) running_->stage = stage;
     };
     job.run(control);
     std::lock_guard lock(mutex_);

@@ -33,6 +33,7 @@ struct JobSnapshot {
   uint32_t total = 0;
   std::string revision;
   std::string scheduled_for;  // ISO 8601 UTC: waits for this time (a maintenance window)
+  std::string stage;          // "backing up", ...: see proto JobInfo.stage
 };
 
 // Handed to a running job: cancellation, and progress for `status`.
@@ -44,6 +45,8 @@ class JobControl {
   // The connection running the job's SQL, so that a cancel can interrupt it (nullptr: none).
   void SetActiveBackend(Backend* backend);
   void Progress(uint32_t done, uint32_t total, const std::string& revision);
+  // What the job is doing besides revisions ("backing up"; "" when that ends), for `status`.
+  void SetStage(const std::string& stage);
 
  private:
   friend class JobQueue;
@@ -54,6 +57,7 @@ class JobControl {
   Backend* backend_ = nullptr;  // guarded by mutex_
   std::string cancelled_by_;    // guarded by mutex_
   std::function<void(uint32_t, uint32_t, const std::string&)> on_progress_;
+  std::function<void(const std::string&)> on_stage_;
 };
 
 class JobQueue {

@@ -343,6 +343,7 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
     info->set_done(job->done);
     info->set_total(job->total);
     info->set_revision(job->revision);
+    info->set_stage(job->stage);
   }
   status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
   for (const JobSnapshot& waiting : jobs_.Waiting()) {

@@ -153,9 +153,9 @@ class Service {
   BackupFilter Mine(const std::string& identity) const;
   std::string BackupDirectory() const;
   Result<BackupManifest> TakeBackup(BackupKind kind, const std::string& label, uint64_t request_id,
-                                    const JobControl& control, Responder& responder);
-  proto::Result RunBackupJob(BackupKind kind, const proto::Request& request,
-                             const JobControl& control, Responder& responder);
+                                    JobControl& control, Responder& responder);
+  proto::Result RunBackupJob(BackupKind kind, const proto::Request& request, JobControl& control,
+                             Responder& responder);
   proto::Result RunRestoreJob(const proto::Request& request, const RequestIdentity& requester,
                               JobControl& control, Responder& responder, const MigrationLock& lock);
   // A backup a restore may use: found, intact, of this database (or allowed not to be).

@@ -362,21 +362,34 @@ TEST_CASE("a pre-migration pg_dump behind a table lock fails in bounded time nam
   PostgresDatabase db;
   TempDir dir;
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
-                {"--lock-timeout", "300", "--lock-retries", "1"});
+                {"--lock-timeout", "1500", "--lock-retries", "1"});
   REQUIRE(daemon.Migctl({"upgrade", "002", "--no-backup"}).exit_code == 0);
 
   pqxx::connection locker(db.url());
   pqxx::work holding(locker);
   holding.exec("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+  const std::string holder = "held by pid " + std::to_string(locker.backendpid());
   const auto started = std::chrono::steady_clock::now();
-  MigctlRun upgrade = daemon.Migctl({"upgrade"});
+  testing::Process upgrade({testing::MigctlBinary(), "--socket", daemon.socket(), "upgrade"},
+                           dir / "upgrade");
+  // While it waits, `status` says what for, and who holds it.
+  std::string stage;
+  CHECK(testing::WaitForStatus(daemon.socket(), [&](const proto::StatusInfo& status) {
+    stage = status.job().stage();
+    return stage.find("waiting for") != std::string::npos;
+  }));
+  CHECK_THAT(stage, Catch::StartsWith("backing up: waiting for a lock on table users, " + holder));
+  const int exit_code = upgrade.Wait();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   holding.abort();
-  INFO(upgrade.out << upgrade.err << " after " << seconds << " s");
-  CHECK(upgrade.exit_code == 4);
-  CHECK_THAT(upgrade.result().message(), Catch::Contains("lock on table public.users") &&
-                                             Catch::Contains("no migration SQL ran"));
+  const std::string output = upgrade.Stdout() + upgrade.Stderr();
+  INFO(output << " after " << seconds << " s");
+  CHECK(exit_code == 4);
+  CHECK_THAT(output, Catch::Contains("lock on table public.users") &&
+                         Catch::Contains("no migration SQL ran"));
+  // The client saw the wait as it happened.
+  CHECK_THAT(output, Catch::Contains("backing up: waiting for a lock on table users, " + holder));
   // No timing is asserted: on the old code this request never returned (ctest's timeout).
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"002_add_indexes"}});
   // Once the lock is gone the same command works.
