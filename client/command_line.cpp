@@ -180,9 +180,15 @@ void AddFlags(CLI::App& command, CommandLine& line) {
                      "also compare the live schema with the one the scripts produce at the "
                      "database's revision (drift: exit 7, each difference listed)");
   } else if (name == "baseline") {
+    command
+        .add_option("REV", line.arguments,
+                    "with --apply: the revision to record when several have the database's "
+                    "schema (a tie: the later ones change only data); it must be one of them")
+        ->expected(0, 1);
     command.add_flag("--apply", line.apply,
-                     "stamp the matching revision (refused when none matches exactly; recorded "
-                     "with the schema's fingerprint)");
+                     "stamp the matching revision (refused when none matches exactly, or when "
+                     "several do and REV does not name one; recorded with the schema's "
+                     "fingerprint)");
     AddWait(command, line);
     AddDryRun(command, line, "with --apply: say what would be stamped; change nothing");
     AddWindowFlags(command, line);

@@ -64,6 +64,11 @@ class Backend {
   // traffic, and how long one statement may run. 0 leaves the engine's default.
   virtual Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) = 0;
 
+  // For a scratch database only (core/scratch_database.h), which a crash may lose: commits
+  // stop waiting for the disk. SQLite: synchronous = OFF; PostgreSQL: synchronous_commit = off.
+  // Verify commits three times per revision, and the syncs were most of its time.
+  virtual Status SkipDurability() = 0;
+
   // Serializes migrationd's steps across connections and daemons, independently of the
   // migration lock (which may be lost: a killed session, a pooler, a deleted lock file). Inside
   // a transaction the lock lasts until it ends; outside one, until ReleaseStepLock. Once it is

@@ -43,6 +43,7 @@ Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server) 
   auto opened = OpenBackend(scratch.database->url());
   if (!opened.ok()) return opened.status();
   scratch.backend = std::move(opened).value();
+  MIGRATIOND_RETURN_IF_ERROR(scratch.backend->SkipDurability());
   return scratch;
 }
 
@@ -86,52 +87,89 @@ Result<NormalizedSchema> ExpectedSchemas::At(const ScriptDirectory& scripts,
   return schema;
 }
 
+namespace {
+
+// One scratch database moved along the graph. To reach a state it undoes what the state lacks
+// and applies what it misses (RevisionGraph::PlanMove) instead of building from base again at
+// every branch, which made verify quadratic on graphs with merges (455 s at 340 revisions with
+// 156 merges). A move whose downgrade cannot be made (a revision with no downgrade) starts a
+// fresh scratch database brought to the state instead. The schema is read once per state.
+class ScratchWalk {
+ public:
+  ScratchWalk(const ScriptDirectory& scripts, const DatabaseUrl& like, const std::string& server)
+      : scripts_(scripts), like_(like), server_(server) {}
+
+  // The database at exactly `heads` and their ancestors (none: base). An upgrade step that
+  // fails is an error naming its script; so is a downgrade step when `may_start_over` is false.
+  Status MoveTo(const std::vector<std::string>& heads, bool may_start_over = true) {
+    if (scratch_) {
+      auto current = MigrationRunner(scripts_, *scratch_->backend).CurrentHeads();
+      if (!current.ok()) return current.status();
+      auto move = scripts_.graph().PlanMove(*current, heads);
+      if (!move.ok()) return move.status();
+      if (move->downgrade.steps.empty() && move->upgrade.steps.empty()) return Status::Ok();
+      schema_.reset();
+      Status undone = Run(move->downgrade);
+      if (undone.ok()) return InScratch(Run(move->upgrade));
+      if (!may_start_over) return InScratch(undone);
+      scratch_.reset();
+    }
+    auto opened = OpenScratch(like_, server_);
+    if (!opened.ok()) return opened.status();
+    scratch_ = std::move(opened).value();
+    schema_.reset();
+    return InScratch(UpgradeTo(scripts_, *scratch_->backend, heads));
+  }
+
+  Result<NormalizedSchema> Schema() {
+    if (!schema_) {
+      auto read = scratch_->backend->ReadSchema();
+      if (!read.ok()) return read.status();
+      schema_ = std::move(read).value();
+    }
+    return *schema_;
+  }
+
+ private:
+  Status Run(const MigrationPlan& plan) {
+    if (plan.steps.empty()) return Status::Ok();
+    MigrationRunner runner(scripts_, *scratch_->backend);
+    return runner.Execute(plan, RequestIdentity::OfThisProcess());
+  }
+
+  const ScriptDirectory& scripts_;
+  const DatabaseUrl& like_;
+  const std::string& server_;
+  std::optional<Scratch> scratch_;
+  std::optional<NormalizedSchema> schema_;
+};
+
+std::vector<std::string> Sorted(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
 Result<std::vector<std::pair<std::string, NormalizedSchema>>> ExpectedSchemas::All(
     const ScriptDirectory& scripts) {
   std::lock_guard lock(mutex_);
   UseDigest(ScriptsDigest(scripts, like_.dialect()));
-  std::vector<std::pair<std::string, NormalizedSchema>> all;
-  std::optional<Scratch> scratch;
-  for (const auto& revision : scripts.graph().TopologicalOrder()) {
-    if (auto cached = cache_.find(Key({revision})); cached != cache_.end()) {
-      all.emplace_back(revision, cached->second);
-      continue;
-    }
-    // Walking the topological order on one database is exact while each revision's ancestors
-    // are exactly what was applied before it (a straight chain); after a branch the database
-    // holds the other branch too, and the revision gets a fresh scratch database.
-    if (scratch) {
-      Backend& backend = *scratch->backend;
-      Status moved = InScratch(UpgradeTo(scripts, backend, {revision}));
-      auto heads = moved.ok() ? MigrationRunner(scripts, backend).CurrentHeads()
-                              : Result<std::vector<std::string>>(moved);
-      if (!heads.ok()) return heads.status();
-      if (*heads != std::vector<std::string>{revision}) scratch.reset();
-    }
-    if (!scratch) {
-      auto opened = OpenScratch(like_, scratch_server_);
-      if (!opened.ok()) return opened.status();
-      scratch = std::move(opened).value();
-      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *scratch->backend, {revision})));
-    }
-    auto schema = scratch->backend->ReadSchema();
+  const RevisionGraph& graph = scripts.graph();
+  ScratchWalk walk(scripts, like_, scratch_server_);
+  for (const auto& revision : graph.BranchByBranchOrder(graph.TopologicalOrder())) {
+    if (cache_.count(Key({revision}))) continue;
+    MIGRATIOND_RETURN_IF_ERROR(walk.MoveTo({revision}));
+    auto schema = walk.Schema();
     if (!schema.ok()) return schema.status();
-    cache_[Key({revision})] = *schema;
-    all.emplace_back(revision, std::move(schema).value());
+    cache_[Key({revision})] = std::move(schema).value();
+  }
+  std::vector<std::pair<std::string, NormalizedSchema>> all;
+  for (const auto& revision : graph.TopologicalOrder()) {
+    all.emplace_back(revision, cache_.at(Key({revision})));
   }
   return all;
 }
-
-namespace {
-
-Status Downgrade(const ScriptDirectory& scripts, Backend& backend) {
-  MigrationRunner runner(scripts, backend);
-  auto plan = runner.PlanDowngrade("-1");
-  if (!plan.ok()) return plan.status();
-  return runner.Execute(*plan, RequestIdentity::OfThisProcess());
-}
-
-}  // namespace
 
 Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const DatabaseUrl& like,
                                          const std::string& scratch_server, const std::string& from,
@@ -139,38 +177,27 @@ Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const D
   auto revisions = scripts.graph().Between(from, to);
   if (!revisions.ok()) return revisions.status();
   RoundTripReport report;
-  std::optional<Scratch> scratch;
-  for (const auto& revision : *revisions) {
-    // One database walks a straight chain; a revision whose parents are not exactly what the
-    // database is at (after a branch) starts on a fresh one brought to its parents.
-    std::vector<std::string> parents = scripts.graph().Parents(revision);
-    std::sort(parents.begin(), parents.end());
-    if (scratch) {
-      auto heads = MigrationRunner(scripts, *scratch->backend).CurrentHeads();
-      if (!heads.ok()) return heads.status();
-      if (*heads != parents) scratch.reset();
-    }
-    if (!scratch) {
-      auto opened = OpenScratch(like, scratch_server);
-      if (!opened.ok()) return opened.status();
-      scratch = std::move(opened).value();
-      MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, *scratch->backend, parents)));
-    }
-    Backend& backend = *scratch->backend;
-    auto before = backend.ReadSchema();
+  ScratchWalk walk(scripts, like, scratch_server);
+  // Branch by branch, so that the walk rarely goes back; the report still lists the revisions
+  // in the order they were verified.
+  for (const auto& revision : scripts.graph().BranchByBranchOrder(*revisions)) {
+    const std::vector<std::string> parents = Sorted(scripts.graph().Parents(revision));
+    MIGRATIOND_RETURN_IF_ERROR(walk.MoveTo(parents));
+    auto before = walk.Schema();
     if (!before.ok()) return before.status();
-    MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, backend, {revision})));
-    auto after = backend.ReadSchema();
+    MIGRATIOND_RETURN_IF_ERROR(walk.MoveTo({revision}));
+    auto after = walk.Schema();
     if (!after.ok()) return after.status();
-    MIGRATIOND_RETURN_IF_ERROR(InScratch(Downgrade(scripts, backend)));
-    auto undone = backend.ReadSchema();
+    // The revision's own downgrade: an error here names its script.
+    MIGRATIOND_RETURN_IF_ERROR(walk.MoveTo(parents, false));
+    auto undone = walk.Schema();
     if (!undone.ok()) return undone.status();
     if (auto differences = DiffSchemas(*before, *undone); !differences.empty()) {
       report.failure = RoundTripFailure{revision, "downgrade", std::move(differences)};
       return report;
     }
-    MIGRATIOND_RETURN_IF_ERROR(InScratch(UpgradeTo(scripts, backend, {revision})));
-    auto redone = backend.ReadSchema();
+    MIGRATIOND_RETURN_IF_ERROR(walk.MoveTo({revision}));
+    auto redone = walk.Schema();
     if (!redone.ok()) return redone.status();
     if (auto differences = DiffSchemas(*after, *redone); !differences.empty()) {
       report.failure = RoundTripFailure{revision, "upgrade again", std::move(differences)};

@@ -379,6 +379,8 @@ Status PostgresBackend::SetTimeouts(int lock_timeout_ms, int statement_timeout_m
       "SET statement_timeout = " + std::to_string(statement_timeout_ms));
 }
 
+Status PostgresBackend::SkipDurability() { return Execute("SET synchronous_commit = off"); }
+
 std::vector<std::string> PostgresBackend::VersionTablesDdl() const {
   return VersionTablesDdlFor(kDialectPostgresql);
 }

@@ -34,6 +34,7 @@ class PostgresBackend final : public Backend {
   Result<int64_t> CountUserTables() override;
   void Interrupt() override;
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
+  Status SkipDurability() override;
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
   Result<std::vector<SqlRow>> BeginStep(const std::string& sql) override;

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 namespace migrationd {
 
@@ -147,10 +150,30 @@ bool MentionsArray(const std::string& text) {
   return lower.find("array[") != std::string::npos;
 }
 
-}  // namespace
+// Definitions met before, with their canonical form: every schema read meets the same checks
+// again (verify reads the schema three times per revision, and the parse and print were a third
+// of its time), and the result depends on the text and kind alone. Bounded: cleared when full.
+class CanonicalCache {
+ public:
+  std::optional<std::string> Find(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto found = entries_.find(key);
+    if (found == entries_.end()) return std::nullopt;
+    return found->second;
+  }
+  void Add(std::string key, std::string canonical) {
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace(std::move(key), std::move(canonical));
+  }
 
-std::string CanonicalPostgresDefinition(const std::string& text, PostgresDefinition kind) {
-  if (!MentionsArray(text)) return text;
+ private:
+  static constexpr size_t kMaxEntries = 20000;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::string> entries_;
+};
+
+std::string Canonicalize(const std::string& text, PostgresDefinition kind) {
   // What is not a statement is parsed inside one, and taken out of it again.
   std::string prefix;
   if (kind == PostgresDefinition::kExpression) prefix = "SELECT ";
@@ -159,6 +182,18 @@ std::string CanonicalPostgresDefinition(const std::string& text, PostgresDefinit
       Reprint(prefix + (kind == PostgresDefinition::kExpression ? "(" + text + ")" : text));
   if (printed.empty() || !printed.starts_with(prefix)) return text;
   return printed.substr(prefix.size());
+}
+
+}  // namespace
+
+std::string CanonicalPostgresDefinition(const std::string& text, PostgresDefinition kind) {
+  if (!MentionsArray(text)) return text;
+  static CanonicalCache cache;
+  std::string key = std::to_string(static_cast<int>(kind)) + ":" + text;
+  if (auto known = cache.Find(key)) return *known;
+  std::string canonical = Canonicalize(text, kind);
+  cache.Add(std::move(key), canonical);
+  return canonical;
 }
 
 }  // namespace migrationd

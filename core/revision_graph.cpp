@@ -269,6 +269,62 @@ Result<std::vector<std::string>> RevisionGraph::Between(std::string_view from,
   return result;
 }
 
+std::vector<std::string> RevisionGraph::BranchByBranchOrder(
+    const std::vector<std::string>& revisions) const {
+  std::vector<char> wanted(ids_.size(), 0);
+  for (const auto& id : revisions) wanted[IndexOf(id)] = 1;
+  // Kahn's algorithm over the wanted revisions with a stack instead of a queue: the children a
+  // revision makes ready are taken next, so a branch is followed to its end.
+  std::vector<int> waiting_parents(ids_.size(), 0);
+  std::vector<int> ready;
+  for (auto it = topological_.rbegin(); it != topological_.rend(); ++it) {
+    if (!wanted[*it]) continue;
+    for (int parent : parents_[*it]) waiting_parents[*it] += wanted[parent];
+    if (waiting_parents[*it] == 0) ready.push_back(*it);
+  }
+  std::vector<std::string> order;
+  while (!ready.empty()) {
+    const int current = ready.back();
+    ready.pop_back();
+    order.push_back(ids_[current]);
+    // Pushed in reverse topological order, so the earliest child is taken first.
+    std::vector<int> children = children_[current];
+    std::sort(children.begin(), children.end(),
+              [this](int a, int b) { return topological_pos_[a] > topological_pos_[b]; });
+    for (int child : children) {
+      if (wanted[child] && --waiting_parents[child] == 0) ready.push_back(child);
+    }
+  }
+  return order;
+}
+
+Result<RevisionGraph::Move> RevisionGraph::PlanMove(
+    const std::vector<std::string>& current_heads,
+    const std::vector<std::string>& target_heads) const {
+  auto current = CurrentIndexes(current_heads);
+  if (!current.ok()) return current.status();
+  std::vector<int> targets;
+  for (const auto& id : target_heads) {
+    if (!Contains(id)) return Status::NotFound("unknown revision '" + id + "'");
+    targets.push_back(IndexOf(id));
+  }
+  std::vector<char> applied = AncestorsOf(*current);
+  const std::vector<char> wanted = AncestorsOf(targets);
+  std::vector<int> undo;
+  for (auto it = topological_.rbegin(); it != topological_.rend(); ++it) {
+    if (applied[*it] && !wanted[*it]) undo.push_back(*it);
+  }
+  Move move;
+  move.downgrade = MakePlan(Direction::kDowngrade, applied, undo);
+  for (int i : undo) applied[i] = 0;
+  std::vector<int> apply;
+  for (int i : topological_) {
+    if (wanted[i] && !applied[i]) apply.push_back(i);
+  }
+  move.upgrade = MakePlan(Direction::kUpgrade, std::move(applied), apply);
+  return move;
+}
+
 MigrationPlan RevisionGraph::MakePlan(Direction direction, std::vector<char> applied,
                                       const std::vector<int>& order) const {
   MigrationPlan plan;

@@ -69,6 +69,22 @@ class RevisionGraph {
   // Empty `from` means every base, empty `to` every head (history -r A:B).
   Result<std::vector<std::string>> Between(std::string_view from, std::string_view to) const;
 
+  // `revisions` (ids of this graph) in an order where each comes after its parents among them,
+  // and, where it can, right after one of its parents: a walk that follows a branch to its end
+  // before it starts the next, so that a scratch database moving along it goes back and forth
+  // as little as possible (verify, the expected schemas).
+  std::vector<std::string> BranchByBranchOrder(const std::vector<std::string>& revisions) const;
+
+  // What brings a database from `current_heads` to exactly `target_heads` and their ancestors:
+  // first the applied revisions outside them undone (children first), then the missing ones
+  // applied. Either plan may be empty.
+  struct Move {
+    MigrationPlan downgrade;
+    MigrationPlan upgrade;
+  };
+  Result<Move> PlanMove(const std::vector<std::string>& current_heads,
+                        const std::vector<std::string>& target_heads) const;
+
   // Plans `upgrade TARGET` (head, heads, +N, an id or prefix) from `current_heads`.
   Result<MigrationPlan> PlanUpgrade(const std::vector<std::string>& current_heads,
                                     std::string_view target) const;

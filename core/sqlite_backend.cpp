@@ -261,6 +261,8 @@ Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_m
   return Status::Ok();
 }
 
+Status SqliteBackend::SkipDurability() { return Execute("PRAGMA synchronous = OFF"); }
+
 std::vector<std::string> SqliteBackend::VersionTablesDdl() const {
   return VersionTablesDdlFor(kDialectSqlite);
 }

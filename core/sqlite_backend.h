@@ -34,6 +34,7 @@ class SqliteBackend final : public Backend {
   Result<int64_t> CountUserTables() override;
   void Interrupt() override;
   Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
+  Status SkipDurability() override;
   Status AcquireStepLock() override;
   void ReleaseStepLock() override;
   Status SetForeignKeys(bool enforced) override;

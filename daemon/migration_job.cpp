@@ -124,7 +124,8 @@ proto::Result Stamp(MigrationRunner& runner, Backend& backend, const ScriptDirec
 // baseline --apply: stamps the revision whose schema the database has, and records the
 // schema's fingerprint in a `baseline` history row.
 proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDirectory& scripts,
-                       ExpectedSchemas& expected, const RequestIdentity& requester) {
+                       ExpectedSchemas& expected, const std::string& named,
+                       const RequestIdentity& requester) {
   auto match = FindBaseline(backend, scripts, expected);
   if (!match.ok()) return ErrorResult(match.status());
   if (!match->exact) {
@@ -135,16 +136,28 @@ proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDi
     AddSchemaChanges(match->differences, refused);
     return refused;
   }
-  Status status = runner.Stamp({match->revision}, requester);
+  auto chosen = ChooseBaseline(*match, named, scripts.graph());
+  if (!chosen.ok()) {
+    proto::Result refused = ErrorResult(chosen.status());
+    for (const auto& revision : match->exact_matches) refused.add_matched_revisions(revision);
+    return refused;
+  }
+  const std::string& revision = *chosen;
+  Status status = runner.Stamp({revision}, requester);
   if (status.ok()) {
-    status = RecordNote(backend, "baseline", match->revision, match->fingerprint,
-                        "the schema matched " + match->revision + "'s" +
+    status = RecordNote(backend, "baseline", revision, match->fingerprint,
+                        "the schema matched " + revision + "'s" +
+                            (match->exact_matches.size() > 1
+                                 ? " (named among " + std::to_string(match->exact_matches.size()) +
+                                       " revisions with that schema)"
+                                 : "") +
                             (match->alembic_note.empty() ? "" : "; " + match->alembic_note),
                         requester);
   }
   if (!status.ok()) return ErrorResult(status);
-  proto::Result result = StampResult(runner, "baselined at " + match->revision);
-  result.set_matched_revision(match->revision);
+  proto::Result result = StampResult(runner, "baselined at " + revision);
+  result.set_matched_revision(revision);
+  for (const auto& exact : match->exact_matches) result.add_matched_revisions(exact);
   result.set_fingerprint(match->fingerprint);
   return result;
 }
@@ -203,7 +216,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     return Stamp(runner, *backend, **scripts, expected_, request, requester);
   }
   if (request.command() == proto::BASELINE) {
-    return Baseline(runner, *backend, **scripts, expected_, requester);
+    return Baseline(runner, *backend, **scripts, expected_, request.target(), requester);
   }
   if (request.command() == proto::REPAIR) return Repair(runner, request, requester);
 

@@ -66,12 +66,20 @@ struct BaselineMatch {
   std::string alembic_note;
   // When the revision the Alembic id names does not match: the one whose schema does ("").
   std::string exact_elsewhere;
+  // Every revision whose schema is the database's, oldest first ("base" for the empty one).
+  std::vector<std::string> exact_matches;
 };
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
                                    ExpectedSchemas& expected);
 // Why nothing matched exactly, as baseline and baseline --apply say it.
 std::string NoBaselineMatch(const BaselineMatch& match);
-proto::Result QueryBaseline(const QueryContext& context);
+// The revision `baseline --apply [named]` records: `named` if its schema is the database's,
+// else the one exact match; refused (naming every match and what each choice marks applied
+// without running it) when several match and none is named.
+Result<std::string> ChooseBaseline(const BaselineMatch& match, const std::string& named,
+                                   const RevisionGraph& graph);
+// `baseline` and `baseline --apply [REV] --dry-run`.
+proto::Result QueryBaseline(const QueryContext& context, const std::string& named, bool apply);
 // `verify FROM:TO`: round trips on a scratch database (the live one is not touched).
 proto::Result QueryVerify(const QueryContext& context, const std::string& range);
 // The result of a round-trip verification, for the daemon and for `migrationd --verify`.

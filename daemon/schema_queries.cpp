@@ -1,6 +1,8 @@
 // The expected-schema requests: `baseline` (which revision's schema an unmanaged database has),
 // `check --schema` (drift from the schema at the recorded revision), and the guard that keeps
 // `stamp` from recording a revision the schema does not have.
+#include <algorithm>
+
 #include "core/migration_runner.h"
 #include "daemon/queries.h"
 
@@ -66,12 +68,17 @@ Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts
   size_t closest = SIZE_MAX;
   auto consider = [&](const std::string& revision, const NormalizedSchema& candidate) {
     auto differences = DiffSchemas(candidate, *schema);
-    // The newest revision wins a tie (revisions that change no schema share a fingerprint).
+    // Every exact match is kept: revisions that change only data share their parent's schema,
+    // and which of them the database is at is for the operator to say (ChooseBaseline).
     if (differences.empty()) {
-      match = {revision, true, match.fingerprint, {}, "", ""};
+      match.exact_matches.push_back(revision);
+      match.revision = revision;
+      match.exact = true;
+      match.differences.clear();
     } else if (!match.exact && differences.size() <= closest) {
       closest = differences.size();
-      match = {revision, false, match.fingerprint, std::move(differences), "", ""};
+      match.revision = revision;
+      match.differences = std::move(differences);
     }
   };
   // An Alembic-managed database says where it is: the revision whose `-- alembic:` header
@@ -113,13 +120,88 @@ std::string NoBaselineMatch(const BaselineMatch& match) {
          ", with " + DescribeDifferences(match.differences);
 }
 
-proto::Result QueryBaseline(const QueryContext& context) {
+namespace {
+
+std::string Listed(const std::vector<std::string>& revisions) {
+  std::string text;
+  for (size_t i = 0; i < revisions.size(); ++i) {
+    text += (i == 0 ? "" : i + 1 == revisions.size() ? " and " : ", ") + revisions[i];
+  }
+  return text;
+}
+
+// Several revisions have the database's schema: what naming each would mark applied without
+// running it.
+std::string DescribeTie(const std::vector<std::string>& matches) {
+  std::string text = "the database's schema is the one " + std::to_string(matches.size()) +
+                     " revisions produce: " + Listed(matches) +
+                     ". The later ones change no schema (data only, such as a backfill), so the "
+                     "schema cannot tell which of them ran. Name the one the database is at: ";
+  for (size_t i = 0; i < matches.size(); ++i) {
+    text += (i == 0 ? "" : "; ") + std::string("'migctl baseline --apply ") + matches[i] + "'";
+    if (i == 0) {
+      text += " leaves " + Listed({matches.begin() + 1, matches.end()}) +
+              " to 'migctl upgrade', which runs them";
+    } else {
+      text += " marks " + Listed({matches.begin() + 1, matches.begin() + static_cast<long>(i) + 1}) +
+              " applied without running " + (i == 1 ? "it" : "them");
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<std::string> ChooseBaseline(const BaselineMatch& match, const std::string& named,
+                                   const RevisionGraph& graph) {
+  if (named.empty()) {
+    if (match.exact_matches.size() > 1) {
+      return Status::InvalidArgument(DescribeTie(match.exact_matches) + ". Nothing was stamped");
+    }
+    return match.revision;
+  }
+  std::string revision = named;
+  if (named != "base") {
+    auto resolved = graph.ResolveRevision(named);
+    if (!resolved.ok()) return resolved.status();
+    revision = *resolved;
+  }
+  const auto& matches = match.exact_matches;
+  if (std::find(matches.begin(), matches.end(), revision) == matches.end()) {
+    return Status::Integrity(revision + "'s schema is not the database's; " +
+                             (matches.size() == 1 ? "only " + matches.front() + "'s is"
+                                                  : "these revisions' is: " + Listed(matches)) +
+                             ". Nothing was stamped");
+  }
+  return revision;
+}
+
+proto::Result QueryBaseline(const QueryContext& context, const std::string& named, bool apply) {
   auto live = OpenForReading(context);
   if (!live.ok()) return ErrorResult(live.status());
   auto match = FindBaseline(**live, context.scripts, *context.expected);
   if (!match.ok()) return ErrorResult(match.status());
   proto::Result result;
   result.set_fingerprint(match->fingerprint);
+  for (const auto& revision : match->exact_matches) result.add_matched_revisions(revision);
+  if (match->exact && apply) {
+    // --apply --dry-run: the real command's choice and refusals, minus the stamp.
+    auto chosen = ChooseBaseline(*match, named, context.scripts.graph());
+    if (!chosen.ok()) {
+      proto::Result refused = ErrorResult(chosen.status());
+      *refused.mutable_matched_revisions() = result.matched_revisions();
+      return refused;
+    }
+    result.set_matched_revision(*chosen);
+    result.set_message("dry run: would record " + *chosen +
+                       " as the database's revision (its schema is the database's); nothing "
+                       "was stamped");
+    return result;
+  }
+  if (match->exact_matches.size() > 1) {
+    result.set_message(DescribeTie(match->exact_matches));
+    return result;
+  }
   if (match->exact) {
     result.set_matched_revision(match->revision);
     result.set_message((match->alembic_note.empty() ? "" : match->alembic_note + "; ") +

@@ -426,7 +426,7 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
         result = QueryCheck(context, request.schema());
         break;
       case proto::BASELINE:
-        result = QueryBaseline(context);
+        result = QueryBaseline(context, request.target(), request.apply());
         break;
       case proto::VERIFY:
         result = QueryVerify(context, request.range());

@@ -238,3 +238,63 @@ TEST_CASE("a 10,000-revision chain loads and plans in linear time", "[graph][sca
 
 }  // namespace
 }  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// Two forks joined by merges: base -> {a1 -> a2, b1} -> m1 -> {c1, d1} -> m2.
+RevisionGraph Forks() {
+  return MustBuild({{"base", {}, ""},
+                    {"a1", {"base"}, ""},
+                    {"b1", {"base"}, ""},
+                    {"a2", {"a1"}, ""},
+                    {"m1", {"a2", "b1"}, ""},
+                    {"c1", {"m1"}, ""},
+                    {"d1", {"m1"}, ""},
+                    {"m2", {"c1", "d1"}, ""}});
+}
+
+TEST_CASE("branch-by-branch order follows a branch to its end before the next", "[graph]") {
+  const RevisionGraph graph = Forks();
+  // Topological order may interleave the branches (a1 b1 a2); this one never does.
+  CHECK(graph.BranchByBranchOrder(graph.TopologicalOrder()) ==
+        std::vector<std::string>{"base", "a1", "a2", "b1", "m1", "c1", "d1", "m2"});
+  // A subset keeps its own order, parents outside it ignored.
+  CHECK(graph.BranchByBranchOrder({"m2", "c1", "d1"}) ==
+        std::vector<std::string>{"c1", "d1", "m2"});
+}
+
+TEST_CASE("a move undoes what the target lacks, children first, then applies what it misses",
+          "[graph]") {
+  const RevisionGraph graph = Forks();
+  auto move = graph.PlanMove({"a2"}, {"b1"});
+  REQUIRE(move.ok());
+  auto ids = [](const MigrationPlan& plan) {
+    std::vector<std::string> out;
+    for (const auto& step : plan.steps) out.push_back(step.revision);
+    return out;
+  };
+  CHECK(ids(move->downgrade) == std::vector<std::string>{"a2", "a1"});
+  CHECK(move->downgrade.steps.back().heads_after == std::vector<std::string>{"base"});
+  CHECK(ids(move->upgrade) == std::vector<std::string>{"b1"});
+  CHECK(move->upgrade.steps.back().heads_after == std::vector<std::string>{"b1"});
+  // To a merge's parents from one of them: only the other branch is applied.
+  auto to_parents = graph.PlanMove({"a2"}, {"a2", "b1"});
+  REQUIRE(to_parents.ok());
+  CHECK(to_parents->downgrade.steps.empty());
+  CHECK(ids(to_parents->upgrade) == std::vector<std::string>{"b1"});
+  CHECK(to_parents->upgrade.steps.back().heads_after == std::vector<std::string>{"a2", "b1"});
+  // Back to base, and nowhere at all.
+  auto to_base = graph.PlanMove({"m2"}, {});
+  REQUIRE(to_base.ok());
+  CHECK(to_base->downgrade.steps.size() == 8);
+  CHECK(to_base->upgrade.steps.empty());
+  auto stay = graph.PlanMove({"m1"}, {"m1"});
+  REQUIRE(stay.ok());
+  CHECK(stay->downgrade.steps.empty());
+  CHECK(stay->upgrade.steps.empty());
+  CHECK_FALSE(graph.PlanMove({"m1"}, {"nope"}).ok());
+}
+
+}  // namespace
+}  // namespace migrationd

@@ -1,0 +1,12 @@
+-- revision: r035_index_ix_documents_6_23
+-- parents: r034_require_users_slug_22
+-- message: index documents_6 (name)
+-- transaction: none
+-- +upgrade postgresql
+CREATE INDEX CONCURRENTLY ix_documents_6_23 ON documents_6 (name);
+-- +upgrade sqlite
+CREATE INDEX ix_documents_6_23 ON documents_6 (name);
+-- +downgrade postgresql
+DROP INDEX CONCURRENTLY ix_documents_6_23;
+-- +downgrade sqlite
+DROP INDEX ix_documents_6_23;
