@@ -67,36 +67,76 @@ std::string SafeNamePart(const std::string& text, size_t limit) {
 
 }  // namespace
 
+namespace {
+
+// The refusal of a backup directory because of `path` (the directory or one above it).
+Status RefuseBackupDirectory(const std::string& directory, const std::string& path,
+                             const std::string& what) {
+  return Status::PermissionDenied(
+      "refusing the backup directory " + directory + ": " + path + " " + what +
+      ", so another user could read or replace backups; give it to the daemon's user and "
+      "make it 0700 (chown " +
+      std::to_string(geteuid()) + " " + path + "; chmod 0700 " + path +
+      "), or set backup_dir to a private directory such as /var/lib/migrationd/backups");
+}
+
+// Every directory from / down to `path` (absolute; its missing tail is skipped) can be changed
+// only by root and the daemon's user: owned by one of them, and not writable by others unless
+// sticky (/tmp: others cannot rename what is ours). A symbolic link on the way is acceptable
+// only because the directory holding it passed this check (no one else could have planted
+// it); where it leads is checked by the caller through the canonical path. Checking every level
+// up to / matters: a root-owned directory inside one another user owns can be swapped whole.
+Status CheckAncestry(const std::string& directory, const fs::path& path) {
+  fs::path prefix = path.root_path();
+  std::vector<fs::path> levels = {prefix};
+  for (const auto& part : path.relative_path()) levels.push_back(prefix /= part);
+  for (const auto& level : levels) {
+    struct stat info {};
+    if (lstat(level.c_str(), &info) != 0) {
+      if (errno == ENOENT) break;  // created later, private (BackupStore::Prepare)
+      return Status::Io("cannot use the backup directory " + directory + ": " + level.string() +
+                        ": " + std::strerror(errno));
+    }
+    if (S_ISLNK(info.st_mode)) continue;
+    if (!S_ISDIR(info.st_mode)) {
+      return RefuseBackupDirectory(directory, level.string(), "is not a directory");
+    }
+    if (info.st_uid != 0 && info.st_uid != geteuid()) {
+      return RefuseBackupDirectory(directory, level.string(),
+                                   "belongs to uid " + std::to_string(info.st_uid));
+    }
+    const bool open_to_others =
+        (info.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !(info.st_mode & S_ISVTX);
+    if (open_to_others) {
+      return RefuseBackupDirectory(directory, level.string(), "is writable by others");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status CheckDirectoryIsPrivate(const std::string& directory) {
-  auto fix = [&](const std::string& path, const std::string& what) {
-    return Status::PermissionDenied(
-        "refusing the backup directory " + directory + ": " + path + " " + what +
-        ", so another user could read or replace backups; give it to the daemon's user and "
-        "make it 0700 (chown " +
-        std::to_string(geteuid()) + " " + path + "; chmod 0700 " + path +
-        "), or set backup_dir to a private directory");
-  };
+  std::error_code error;
+  const fs::path absolute = fs::absolute(directory, error).lexically_normal();
+  // The path as written (a link planted in a directory another user owns is refused there),
+  // then where it really leads (a link placed by root may lead anywhere root chose).
+  MIGRATIOND_RETURN_IF_ERROR(CheckAncestry(directory, absolute));
+  const fs::path real = fs::canonical(absolute, error);
+  if (error) {
+    return Status::Io("cannot use the backup directory " + directory + ": " + error.message());
+  }
+  MIGRATIOND_RETURN_IF_ERROR(CheckAncestry(directory, real));
   struct stat info {};
-  if (stat(directory.c_str(), &info) != 0) {
+  if (stat(real.c_str(), &info) != 0) {
     return Status::Io("cannot use the backup directory " + directory + ": " + std::strerror(errno));
   }
-  if (!S_ISDIR(info.st_mode)) return fix(directory, "is not a directory");
+  if (!S_ISDIR(info.st_mode)) return RefuseBackupDirectory(directory, real, "is not a directory");
   if (info.st_uid != geteuid()) {
-    return fix(directory, "belongs to uid " + std::to_string(info.st_uid));
+    return RefuseBackupDirectory(directory, real, "belongs to uid " + std::to_string(info.st_uid));
   }
-  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) return fix(directory, "is writable by others");
-  // Parents up to the first one owned by root and closed to others: a parent another user can
-  // write lets that user swap the whole directory (a sticky one, like /tmp, does not).
-  std::error_code error;
-  fs::path parent = fs::absolute(directory, error).lexically_normal().parent_path();
-  for (; !parent.empty(); parent = parent.parent_path()) {
-    if (stat(parent.c_str(), &info) != 0) break;
-    bool open_to_others = (info.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !(info.st_mode & S_ISVTX);
-    if (info.st_uid != 0 && info.st_uid != geteuid()) {
-      return fix(parent.string(), "belongs to uid " + std::to_string(info.st_uid));
-    }
-    if (open_to_others) return fix(parent.string(), "is writable by others");
-    if (info.st_uid == 0 || parent == parent.root_path()) break;
+  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return RefuseBackupDirectory(directory, real, "is writable by others");
   }
   return Status::Ok();
 }
@@ -125,9 +165,13 @@ Status BackupStore::Prepare() const {
       return Status::Io("cannot use the backup directory " + directory_ + ": " +
                         std::strerror(errno));
     }
+    // Nothing is created inside a tree another user could change (a planted symlink would
+    // take the new directory elsewhere).
+    std::error_code error;
+    const fs::path absolute = fs::absolute(directory_, error).lexically_normal();
+    MIGRATIOND_RETURN_IF_ERROR(CheckAncestry(directory_, absolute));
     // Missing parents are created private too (mkdir -p -m 0700): under a umask of 002 they
     // would be group-writable, and the check below would then refuse the daemon's own tree.
-    std::error_code error;
     fs::path missing = fs::absolute(directory_, error).lexically_normal().parent_path();
     std::vector<fs::path> to_create;
     for (; !missing.empty() && !fs::exists(missing, error); missing = missing.parent_path()) {

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/backend.h"
@@ -33,6 +34,14 @@ Result<std::vector<std::string>> RecordedRevisions(const DatabaseUrl& url) {
 
 std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url) {
   if (!config.backup_dir.empty()) return config.backup_dir;
+  // Under systemd, the unit's StateDirectory= (/var/lib/migrationd; /var/lib/migrationd/NAME for
+  // migrationd@NAME): one place per daemon whatever the engine, owned by the daemon's user.
+  // Beside a SQLite file would be a directory the application's user may own, which a root
+  // daemon must refuse (its owner could plant a symlink there).
+  if (const char* state = std::getenv("STATE_DIRECTORY"); state != nullptr && *state != '\0') {
+    const std::string first = std::string(state).substr(0, std::string(state).find(':'));
+    return (std::filesystem::path(first) / "backups").string();
+  }
   if (url.dialect() == kDialectSqlite) {
     return (std::filesystem::path(url.target()).parent_path() / "backup" / "db_bak").string();
   }

@@ -38,8 +38,8 @@ constexpr Setting kSettings[] = {
     {"socket-mode", "OCTAL", "socket file mode (default 0660)"},
     {"socket-group", "NAME", "socket file group (default: the daemon's)"},
     {"backup-dir", "DIR",
-     "where backups go (default: <sqlite dir>/backup/db_bak, /var/lib/migrationd/backups for "
-     "PostgreSQL)"},
+     "where backups go (default: $STATE_DIRECTORY/backups under systemd; else <sqlite "
+     "dir>/backup/db_bak, /var/lib/migrationd/backups for PostgreSQL)"},
     {"backup-format", "F", "PostgreSQL: custom (default) or plain"},
     {"pg-bin-dir", "DIR",
      "where pg_dump, pg_restore, psql are (default: PATH, then the newest "

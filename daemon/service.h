@@ -41,8 +41,8 @@ proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::st
 // `status`'s maintenance-window fields: the windows, whether one is open, until when, the next.
 void FillWindowStatus(const MaintenanceSchedule& schedule, proto::StatusInfo& status);
 
-// backup_dir, or the default: beside a SQLite file (the seed's backup/db_bak), else
-// /var/lib/migrationd/backups.
+// backup_dir, or the default: $STATE_DIRECTORY/backups under systemd (both engines), else beside
+// a SQLite file (the seed's backup/db_bak), else /var/lib/migrationd/backups.
 std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url);
 
 class Service {

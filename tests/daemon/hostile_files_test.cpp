@@ -93,6 +93,65 @@ TEST_CASE("a backup directory other users can write is refused and never chmodde
   }
 }
 
+// The owner of a SQLite database's folder (the application's user) must not choose where the
+// root daemon writes: a `backup` link planted there, or a root-owned directory inside it that
+// the owner can rename away, used to be accepted.
+TEST_CASE("a backup directory reached through a folder another user owns is refused",
+          "[daemon][faults][files]") {
+  if (geteuid() != 0) FAIL("this test needs root (CI runs as root)");
+  TempDir dir;
+  const std::string app = dir / "app";
+  REQUIRE(mkdir(app.c_str(), 0755) == 0);
+  REQUIRE(chown(app.c_str(), kNobody, kNobody) == 0);
+  const std::string url = "sqlite://" + app + "/db.sqlite";
+  const std::string elsewhere = dir / "root-owned";
+  REQUIRE(mkdir(elsewhere.c_str(), 0700) == 0);
+
+  SECTION("a planted symlink as the default backup folder") {
+    REQUIRE(symlink(elsewhere.c_str(), (app + "/backup").c_str()) == 0);
+    REQUIRE(lchown((app + "/backup").c_str(), kNobody, kNobody) == 0);
+    // An empty --backup-dir (after the harness's own) leaves the daemon its default.
+    Daemon daemon(dir, "d", url, testing::SeedMigrationsDir(), {"--backup-dir", ""});
+    REQUIRE(daemon.Migctl({"upgrade", "001", "--no-backup"}).exit_code == 0);
+    MigctlRun backup = daemon.Migctl({"backup"});
+    CHECK(backup.exit_code == 6);
+    CHECK_THAT(backup.result().message(),
+               Catch::Contains(app + " belongs to uid 65534") &&
+                   Catch::Contains("/var/lib/migrationd/backups"));
+    CHECK(fs::is_empty(elsewhere));  // nothing created where the link leads
+    // The migration that needs a backup does not run either.
+    CHECK(daemon.Migctl({"upgrade"}).exit_code == 6);
+    CHECK(daemon.Migctl({"current"}).result().current(0) == "001_group_ai");
+  }
+  SECTION("a root-owned folder inside it") {
+    const std::string inside = app + "/backup";
+    REQUIRE(mkdir(inside.c_str(), 0700) == 0);
+    Daemon daemon(dir, "d", url, testing::SeedMigrationsDir(),
+                  {"--backup-dir", inside + "/db_bak"});
+    MigctlRun backup = daemon.Migctl({"backup"});
+    CHECK(backup.exit_code == 6);
+    CHECK_THAT(backup.result().message(), Catch::Contains(app + " belongs to uid 65534"));
+    CHECK(fs::is_empty(inside));
+  }
+}
+
+// Under systemd the unit's StateDirectory= holds the backups, whatever the engine: one default
+// place per daemon (/var/lib/migrationd/backups for migrationd.service).
+TEMPLATE_TEST_CASE("under systemd the backups go to STATE_DIRECTORY/backups on both engines",
+                   "[daemon][backup]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  const std::string state = dir / "state";
+  REQUIRE(mkdir(state.c_str(), 0700) == 0);
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--backup-dir", ""},
+                {"/usr/bin/env", "STATE_DIRECTORY=" + state});
+  MigctlRun backup = daemon.Migctl({"backup"});
+  INFO(backup.out << backup.err);
+  REQUIRE(backup.exit_code == 0);
+  REQUIRE(backup.result().backups_size() == 1);
+  CHECK(fs::exists(state + "/backups/" + backup.result().backups(0).file()));
+}
+
 TEST_CASE("planted and damaged manifests are ignored, reported, and never followed",
           "[daemon][faults][files]") {
   SqliteDatabase db;
