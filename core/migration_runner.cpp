@@ -538,6 +538,18 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
     std::vector<std::string> finished;
     if (!transactional) finished.push_back(step.revision);
     status = store_.CommitStep({step.heads_after, std::move(finished), {entry}});
+    if (status.code() == ErrorCode::kConnectionLost) {
+      // The commit may have reached the server before the session ended: only a new session
+      // can tell. Nothing is recorded from here (the history row went with the commit, or not).
+      backend_.Rollback();
+      return status.WithContext(
+          "the connection was lost while " + std::string(DirectionName(step.direction)) +
+          " of '" + step.revision +
+          "' was committing, so whether it committed is not known here. 'migctl status' reads "
+          "the version rows on a new connection: if they are at " +
+          JoinHeads(step.heads_after) + " it committed (and 'migctl log' shows its row), if not "
+          "it was rolled back; then run the same command again for the rest");
+    }
   }
   if (status.ok()) {
     if (!transactional) backend_.ReleaseStepLock();

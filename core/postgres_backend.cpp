@@ -34,9 +34,31 @@ constexpr size_t kMaxPreparedStatements = 64;
 constexpr const char* kLockNotAvailable = "55P03";
 
 // libpq messages end with a newline and may quote a connection string.
+// Whether `e` says the session is gone, in libpq's or libpqxx's words: the server ended it (a
+// restart, pg_terminate_backend), the network cut it, or it was already broken when used.
+bool SessionEnded(const std::exception& e, const std::string& message) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) return true;
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+      sql != nullptr && (sql->sqlstate().starts_with("08") || sql->sqlstate() == "57P01" ||
+                         sql->sqlstate() == "57P02" || sql->sqlstate() == "57P03")) {
+    return true;
+  }
+  for (const char* words :
+       {"not connected", "reactivation is inhibited", "server closed the connection",
+        "terminating connection", "no connection to the server",
+        "could not receive data from server", "could not send data to server"}) {
+    if (message.find(words) != std::string::npos) return true;
+  }
+  return false;
+}
+
 Status DatabaseError(const std::exception& e) {
   std::string message = RedactPasswords(e.what());
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (SessionEnded(e, message)) {
+    return Status::ConnectionLost("the connection to the PostgreSQL server was lost (" + message +
+                                  ")");
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
       sql != nullptr && sql->sqlstate() == kLockNotAvailable) {
     return Status::Busy(message);

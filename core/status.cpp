@@ -30,6 +30,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "outside the maintenance window";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kConnectionLost:
+      return "connection lost";
     case ErrorCode::kInternal:
       return "internal error";
   }

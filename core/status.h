@@ -27,6 +27,7 @@ enum class ErrorCode {
   kCancelled,         // the job was cancelled (operator request or shutdown grace expired)
   kOutsideWindow,     // a schema change outside the maintenance windows
   kUnavailable,       // the daemon (or the database) cannot be reached
+  kConnectionLost,    // the database session ended under a statement (restart, termination)
   kInternal,          // a bug: an invariant did not hold
 };
 
@@ -52,6 +53,9 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string m) { return {ErrorCode::kCancelled, std::move(m)}; }
   static Status OutsideWindow(std::string m) { return {ErrorCode::kOutsideWindow, std::move(m)}; }
   static Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
+  static Status ConnectionLost(std::string m) {
+    return {ErrorCode::kConnectionLost, std::move(m)};
+  }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == ErrorCode::kOk; }

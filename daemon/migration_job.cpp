@@ -193,10 +193,25 @@ void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
                 entry.revision);
 }
 
+namespace {
+
+// A lost database session (a server restart, pg_terminate_backend, a network cut) says what the
+// job was doing and what to run next, not only libpq's words ("not connected").
+Status WhereLost(const Status& status, const std::string& stage) {
+  if (status.code() != ErrorCode::kConnectionLost) return status;
+  return Status::ConnectionLost(
+      stage + ": " + status.message() +
+      ". The server rolls back the open transaction of a session that ends. Once it answers "
+      "again, 'migctl status' shows where the database is; then run the same command again");
+}
+
+}  // namespace
+
 proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                        JobControl& control, Responder& responder,
                                        MigrationLock& lock, const WindowPass& window) {
   const uint64_t id = request.request_id();
+  const std::string before_any = "before any revision ran";
   auto scripts = LoadScripts();
   if (!scripts.ok()) return ErrorResult(scripts.status());
   auto opened = OpenBackend(url_);
@@ -211,7 +226,10 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   if (status.ok()) {
     status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);
   }
-  if (!status.ok()) return ErrorResult(status);
+  if (!status.ok()) {
+    return ErrorResult(
+        WhereLost(status, "preparing the job (migrationd's tables, timeouts), " + before_any));
+  }
   if (request.command() == proto::STAMP) {
     return Stamp(runner, *backend, **scripts, expected_, request, requester);
   }
@@ -223,7 +241,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   auto plan = request.command() == proto::RESUME    ? runner.PlanResume()
               : request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
                                                     : runner.PlanDowngrade(request.target());
-  if (!plan.ok()) return ErrorResult(plan.status());
+  if (!plan.ok()) return ErrorResult(WhereLost(plan.status(), "reading the version rows, " + before_any));
   proto::Result result;
   AddPlanSteps(**scripts, url_.dialect(), *plan, false, result);
   if (plan->steps.empty()) {
@@ -238,7 +256,9 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   // A create_all() database: refused before the backup and before any SQL.
   if (request.command() == proto::UPGRADE) {
     Status managed = CheckNotUnmanaged(*backend, **scripts, expected_, plan->heads_before, false);
-    if (!managed.ok()) return ErrorResult(managed);
+    if (!managed.ok()) {
+      return ErrorResult(WhereLost(managed, "reading the schema, " + before_any));
+    }
   }
   // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
   // runs. Skipping it is recorded in every history row of the job.
@@ -259,7 +279,9 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   const auto total = static_cast<uint32_t>(plan->steps.size());
   control.SetActiveBackend(backend.get());
   auto started = std::chrono::steady_clock::now();
-  auto committed = [this, &scripts](const PlannedStep& step) {
+  uint32_t steps_committed = 0;
+  auto committed = [this, &scripts, &steps_committed](const PlannedStep& step) {
+    ++steps_committed;
     RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
   };
   const RunObserver observer =
@@ -268,7 +290,12 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
                             : runner.Execute(*plan, requester, observer);
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
-  if (!status.ok()) return JobError(status, control);
+  if (!status.ok()) {
+    return JobError(WhereLost(status, std::to_string(steps_committed) + " of " +
+                                          std::to_string(total) +
+                                          " revision(s) committed before this"),
+                    control);
+  }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto& after = plan->steps.back().heads_after;

@@ -167,5 +167,38 @@ TEST_CASE("PostgreSQL: idle_session_timeout does not take the lock from a runnin
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(kSlowRevisions)}});
 }
 
+// The job's own session ends under a revision (a server restart, pg_terminate_backend): the
+// reply used to be libpq's words alone ("not connected"). It says how far the job got, which
+// revision was rolled back, and what to run next.
+TEST_CASE("PostgreSQL: a job whose session is terminated says where it stopped and what to run",
+          "[daemon][faults][postgresql]") {
+  PostgresDatabase db;
+  TempDir dir;
+  std::string migrations = SlowChain(dir, 3, 3000);
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", kSeedHead, "--no-backup"}).exit_code == 0);
+  auto job = StartUpgrade(daemon, dir, "job");
+  REQUIRE(JobReached(daemon, 2));
+  // The revision's statement is the only active query of this database (the lock session idles).
+  REQUIRE(db.Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname ="
+                   " current_database() AND state = 'active' AND pid <> pg_backend_pid() AND "
+                   "query LIKE '%pg_sleep%'") == Rows{{"1"}});
+  const int code = job->Wait();
+  MigctlRun run = testing::ParseMigctl(code, job->Stdout(), job->Stderr());
+  INFO(run.out << run.err);
+  CHECK(code == 1);
+  CHECK_THAT(run.result().message(),
+             Catch::Contains("1 of 3 revision(s) committed before this") &&
+                 Catch::Contains("upgrade of '" + SlowId(2) + "' failed and was rolled back") &&
+                 Catch::Contains("the connection to the PostgreSQL server was lost") &&
+                 Catch::Contains("'migctl status' shows where the database is"));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(1)}});
+  // The failure is in the history (written on a new connection), and the same command goes on.
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'failed' AND revision"
+                 " = '" + SlowId(2) + "'") == Rows{{"1"}});
+  CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(3)}});
+}
+
 }  // namespace
 }  // namespace migrationd
