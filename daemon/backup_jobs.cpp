@@ -439,7 +439,7 @@ void Service::SubmitScheduledBackup() {
   request.set_command(proto::BACKUP);
   request.set_label(kScheduledLabel);
   request.set_wait(true);
-  SubmitJob(request, self, std::make_shared<LoggingResponder>());
+  (void)SubmitJob(request, self, std::make_shared<LoggingResponder>());  // it logs a refusal
 }
 
 }  // namespace migrationd

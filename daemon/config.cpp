@@ -75,6 +75,8 @@ constexpr Setting kSettings[] = {
     {"max-connections", "N", "clients served at once; more are refused (default 64)"},
     {"idle-timeout", "D", "close a connection silent this long between requests (default 60s)"},
     {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
+    {"max-queued-jobs", "N",
+     "jobs that may wait at once (--wait, --in-window); more are refused (default 100)"},
 };
 
 // The parser for the flags above; each value lands in `flags` in command-line order.
@@ -233,6 +235,11 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     if (config.max_connections < 1) {
       return Status::InvalidArgument(where + ": max_connections must be at least 1");
     }
+  } else if (key == "max_queued_jobs") {
+    MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_queued_jobs, where));
+    if (config.max_queued_jobs < 1) {
+      return Status::InvalidArgument(where + ": max_queued_jobs must be at least 1");
+    }
   } else if (key == "idle_timeout" || key == "frame_timeout") {
     auto timeout = ParseDuration(value);
     if (!timeout.ok()) return timeout.status().WithContext(where);
@@ -365,6 +372,7 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) 
       {"max_connections", std::to_string(config.max_connections)},
       {"idle_timeout", seconds(config.idle_timeout)},
       {"frame_timeout", seconds(config.frame_timeout)},
+      {"max_queued_jobs", std::to_string(config.max_queued_jobs)},
   };
   for (const auto& [kind, rule] : config.retention) {
     std::string key = "retain_" + kind;

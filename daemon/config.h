@@ -58,6 +58,8 @@ struct DaemonConfig {
   int max_connections = 64;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds frame_timeout{10};
+  // Jobs that may wait (queued with --wait or --in-window) at once; more are refused.
+  int max_queued_jobs = 100;
   // Where each setting was last given (key with '_': "/etc/m.conf:3" or "--migrations"), so
   // that a value found unusable later is reported where the operator can fix it.
   std::map<std::string, std::string> origins;

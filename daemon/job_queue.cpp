@@ -36,7 +36,7 @@ JobQueue::JobQueue() : worker_([this] { WorkerLoop(); }) {}
 
 JobQueue::~JobQueue() { Shutdown(std::chrono::seconds(0)); }
 
-Result<std::optional<JobSnapshot>> JobQueue::Submit(Job job, bool wait) {
+Result<std::optional<JobSnapshot>> JobQueue::Submit(Job job, bool wait, size_t max_waiting) {
   std::lock_guard lock(mutex_);
   if (stopping_) return Status::Cancelled("the daemon is shutting down");
   if (!wait) {
@@ -46,9 +46,25 @@ Result<std::optional<JobSnapshot>> JobQueue::Submit(Job job, bool wait) {
       if (!queued.not_before) return std::optional<JobSnapshot>(queued.info);
     }
   }
+  if (queue_.size() >= max_waiting) {
+    return Status::Busy(std::to_string(queue_.size()) +
+                        " jobs are already waiting (max_queued_jobs = " +
+                        std::to_string(max_waiting) +
+                        "): nothing was queued. 'migctl status' lists them; 'migctl cancel ID' "
+                        "removes one");
+  }
   queue_.push_back(std::move(job));
   changed_.notify_all();
   return std::optional<JobSnapshot>();
+}
+
+std::optional<JobSnapshot> JobQueue::FindWaiting(const std::string& request_key,
+                                                  int64_t uid) const {
+  std::lock_guard lock(mutex_);
+  for (const Job& job : queue_) {
+    if (job.info.request_key == request_key && job.info.uid == uid) return job.info;
+  }
+  return std::nullopt;
 }
 
 std::optional<JobSnapshot> JobQueue::Running() const {

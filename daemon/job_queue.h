@@ -34,6 +34,8 @@ struct JobSnapshot {
   std::string revision;
   std::string scheduled_for;  // ISO 8601 UTC: waits for this time (a maintenance window)
   std::string stage;          // "backing up", ...: see proto JobInfo.stage
+  // The request as asked, without its id: the same request twice is queued once.
+  std::string request_key;
 };
 
 // Handed to a running job: cancellation, and progress for `status`.
@@ -80,7 +82,10 @@ class JobQueue {
 
   // Accepts the job, or returns the snapshot of the job in the way (busy). With `wait`, a job
   // is queued behind others instead. After Shutdown() every job is refused.
-  Result<std::optional<JobSnapshot>> Submit(Job job, bool wait);
+  // At most `max_waiting` jobs wait at once: one more is refused (kBusy), nothing queued.
+  Result<std::optional<JobSnapshot>> Submit(Job job, bool wait, size_t max_waiting = SIZE_MAX);
+  // A waiting job with this request key and requester, if one is queued.
+  std::optional<JobSnapshot> FindWaiting(const std::string& request_key, int64_t uid) const;
   std::optional<JobSnapshot> Running() const;
   size_t QueuedCount() const;
   // The jobs not yet started, in queue order.

@@ -370,7 +370,7 @@ void Service::RunAutoUpgrade() {
   auto done = std::make_shared<std::promise<proto::Result>>();
   std::future<proto::Result> result = done->get_future();
   spdlog::info("auto_upgrade = {}: upgrading to head", policy);
-  SubmitJob(request, self, std::make_shared<AwaitedResponder>(done));
+  (void)SubmitJob(request, self, std::make_shared<AwaitedResponder>(done));  // told either way
   const proto::Result outcome = result.get();
   if (outcome.code() == proto::OK) {
     spdlog::info("auto_upgrade: {}", outcome.message());

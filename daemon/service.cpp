@@ -1,5 +1,7 @@
 #include "daemon/service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -282,11 +284,34 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   }
   if (IsMutating(request)) {
     if (NeedsMaintenanceWindow(request) && !AdmitToWindow(request, peer, responder)) return;
-    SubmitJob(request, peer, responder);
+    (void)SubmitJob(request, peer, responder);  // the responder has the reply either way
     return;
   }
+  // Scratch work is admitted here, on the I/O thread: a request over the bounds is refused
+  // now instead of waiting in a reader thread that `status` needs.
+  std::shared_ptr<ScratchGate::Pass> scratch;
+  if (request.command() == proto::VERIFY || request.command() == proto::BASELINE) {
+    auto pass = scratch_gate_.Admit(peer.uid, admin);
+    if (!pass.ok()) {
+      spdlog::warn("refused '{}' from {}: {}", Describe(request), peer.Describe(),
+                   pass.status().message());
+      proto::Result result = ErrorResult(pass.status());
+      result.set_request_id(request.request_id());
+      responder->SendResult(std::move(result));
+      return;
+    }
+    scratch = std::move(pass).value();
+    spdlog::info("scratch work '{}' for {} admitted ({} of {} running or waiting)",
+                 Describe(request), peer.Describe(), scratch_gate_.Admitted(),
+                 ScratchGate::kMaxAdmitted);
+  }
   auto& pool = admin ? admin_readers_ : readers_;
-  boost::asio::post(pool, [this, request, responder = std::move(responder)] {
+  boost::asio::post(pool, [this, request, responder = std::move(responder), scratch] {
+    std::unique_lock<std::mutex> turn;
+    if (scratch) {
+      turn = scratch->WaitForTurn();
+      spdlog::info("scratch work '{}' (request {}) starts", Describe(request), request.request_id());
+    }
     HandleReadOnly(request, responder);
   });
 }
@@ -455,11 +480,25 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
   return result;
 }
 
-uint64_t Service::SubmitJob(const proto::Request& request, const PeerIdentity& peer,
-                            const std::shared_ptr<Responder>& responder,
-                            std::optional<MaintenanceSchedule::Clock::time_point> not_before) {
+std::string RequestKey(const proto::Request& request) {
+  proto::Request key = request;
+  key.set_request_id(0);
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  key.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+Result<uint64_t> Service::SubmitJob(
+    const proto::Request& request, const PeerIdentity& peer,
+    const std::shared_ptr<Responder>& responder,
+    std::optional<MaintenanceSchedule::Clock::time_point> not_before) {
   JobQueue::Job job;
   job.info.id = jobs_.NextId();
+  job.info.request_key = RequestKey(request);
   job.not_before = not_before;
   if (not_before) job.info.scheduled_for = FormatIsoTimestamp(*not_before);
   job.info.description = Describe(request);
@@ -473,10 +512,11 @@ uint64_t Service::SubmitJob(const proto::Request& request, const PeerIdentity& p
     result.set_request_id(request.request_id());
     responder->SendResult(std::move(result));
   };
-  auto submitted = jobs_.Submit(job, request.wait() || request.in_window());
+  auto submitted = jobs_.Submit(job, request.wait() || request.in_window(),
+                                static_cast<size_t>(Live()->max_queued_jobs));
   if (!submitted.ok()) {
     job.abandon(submitted.status());
-    return job.info.id;
+    return submitted.status();
   }
   if (const std::optional<JobSnapshot>& busy = *submitted) {
     proto::Result result;
@@ -487,8 +527,9 @@ uint64_t Service::SubmitJob(const proto::Request& request, const PeerIdentity& p
         (busy->started_at.empty() ? " is queued" : " runs since " + busy->started_at) +
         "; try again later, or pass --wait to queue behind it");
     FillHolder(*busy, *result.mutable_holder(), host_);
+    const Status refused = Status::Busy(result.message());
     responder->SendResult(std::move(result));
-    return job.info.id;
+    return refused;
   }
   if (!not_before && jobs_.Running() && jobs_.Running()->id != job.info.id) {
     responder->SendEvent(MakeEvent(request.request_id(), proto::JOB_QUEUED,

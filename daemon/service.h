@@ -21,6 +21,7 @@
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
+#include "daemon/scratch_gate.h"
 #include "daemon/peer_identity.h"
 #include "daemon/queries.h"
 #include "daemon/reader_connections.h"
@@ -37,6 +38,9 @@ proto::Result JobError(const Status& status, const JobControl& control);
 // "upgrade head", "downgrade -1 --dry-run": a request as logs and lock holders show it.
 std::string Describe(const proto::Request& request);
 proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message);
+
+// A request as its fields say, without its id: equal for the same request asked twice.
+std::string RequestKey(const proto::Request& request);
 
 // `status`'s maintenance-window fields: the windows, whether one is open, until when, the next.
 void FillWindowStatus(const MaintenanceSchedule& schedule, proto::StatusInfo& status);
@@ -105,8 +109,9 @@ class Service {
   std::optional<RecordedState> JobState() const;
   void SetJobState(std::optional<RecordedState> state);
   void RecordCommittedStep(const PlannedStep& step, const std::string& checksum);
-  // `not_before`: a job waiting for its maintenance window. Returns the job's id.
-  uint64_t SubmitJob(
+  // `not_before`: a job waiting for its maintenance window. Returns the job's id, or why it was
+  // refused (busy, the queue full, shutting down); `responder` has been told either way.
+  Result<uint64_t> SubmitJob(
       const proto::Request& request, const PeerIdentity& peer,
       const std::shared_ptr<Responder>& responder,
       std::optional<MaintenanceSchedule::Clock::time_point> not_before = std::nullopt);
@@ -193,6 +198,7 @@ class Service {
   mutable std::mutex job_state_mutex_;
   std::optional<RecordedState> job_state_;  // guarded by job_state_mutex_
   JobQueue jobs_;
+  ScratchGate scratch_gate_;
   // Before the pools: their threads give connections back until they are joined.
   // Two kept: a kept SQLite connection holds its parsed schema (about 4 MiB at 10,000 tables).
   mutable ReaderConnections connections_{url_, 2};

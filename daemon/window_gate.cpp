@@ -81,9 +81,29 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
   result.set_request_id(request.request_id());
   auto next = schedule.NextOpening(now);
   if (request.in_window() && next) {
+    // The same request by the same user, asked again (a retrying script): one job.
+    if (auto queued = jobs_.FindWaiting(RequestKey(request), peer.uid)) {
+      result.set_message("already queued as job " + std::to_string(queued->id) + ": '" +
+                         queued->description + "' by " + queued->user_name +
+                         (queued->scheduled_for.empty()
+                              ? ""
+                              : " runs when the maintenance window opens at " +
+                                    queued->scheduled_for) +
+                         "; nothing new was queued");
+      responder->SendResult(std::move(result));
+      return false;
+    }
     const std::string job = "'" + Describe(request) + "' for " + peer.user_name;
-    const std::string id = std::to_string(
-        SubmitJob(request, peer, std::make_shared<DetachedResponder>(job), next->opens));
+    auto submitted =
+        SubmitJob(request, peer, std::make_shared<DetachedResponder>(job), next->opens);
+    if (!submitted.ok()) {
+      // The detached responder only logs the refusal: the client is told here.
+      proto::Result refused = ErrorResult(submitted.status());
+      refused.set_request_id(request.request_id());
+      responder->SendResult(std::move(refused));
+      return false;
+    }
+    const std::string id = std::to_string(*submitted);
     spdlog::info("job {} {} waits for the maintenance window opening at {}", id, job,
                  FormatIsoTimestamp(next->opens));
     result.set_message("queued as job " + id + ": '" + Describe(request) +

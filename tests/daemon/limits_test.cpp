@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -204,6 +206,85 @@ TEST_CASE("replies larger than a frame reach the client whole", "[daemon][faults
   MigctlRun log = daemon.Migctl({"log"});
   CHECK(log.exit_code == 0);
   CHECK(log.result().log_size() >= 6004);
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// Root once queued 5,000 --in-window jobs in 0.4 s, duplicates included, all kept.
+TEST_CASE("waiting jobs are bounded, and the same request twice is one job", "[daemon][limits]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  const std::string closed = std::string(kDays[(utc.tm_wday + 2) % 7]) + " 02:00..03:00 UTC";
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
+                {"--maintenance-window", closed, "--max-queued-jobs", "3"});
+  std::vector<uint64_t> ids;
+  for (const char* target : {"001", "002", "head"}) {
+    MigctlRun queued = daemon.Migctl({"upgrade", target, "--in-window"});
+    REQUIRE(queued.exit_code == 0);
+    REQUIRE(daemon.Migctl({"status"}).result().status().waiting_size() ==
+            static_cast<int>(ids.size()) + 1);
+    ids.push_back(daemon.Migctl({"status"}).result().status().waiting().rbegin()->job_id());
+  }
+  // The same request again: the job already queued, nothing new.
+  MigctlRun again = daemon.Migctl({"upgrade", "002", "--in-window"});
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.result().message(),
+             Catch::Contains("already queued as job " + std::to_string(ids[1])) &&
+                 Catch::Contains("nothing new was queued"));
+  // A fourth distinct one is over the bound.
+  MigctlRun over = daemon.Migctl({"stamp", "001", "--in-window"});
+  CHECK(over.exit_code == 4);
+  CHECK_THAT(over.result().message(),
+             Catch::Contains("3 jobs are already waiting (max_queued_jobs = 3)") &&
+                 Catch::Contains("nothing was queued"));
+  CHECK(daemon.Migctl({"status"}).result().status().waiting_size() == 3);
+  // Removing one makes room.
+  CHECK(daemon.Migctl({"cancel", std::to_string(ids[0])}).exit_code == 0);
+  CHECK(daemon.Migctl({"stamp", "001", "--in-window"}).exit_code == 0);
+}
+
+// verify and baseline build scratch databases (on PostgreSQL, CREATE DATABASE on the server):
+// a user who is not an admin could start them without end.
+TEST_CASE("scratch work runs one at a time, one per user who is not an admin",
+          "[daemon][limits]") {
+  if (geteuid() != 0) FAIL("this test switches uid and needs root (CI runs as root)");
+  SqliteDatabase db;
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", testing::kSeedHead, 2)}});
+  Daemon daemon(dir, "d", db.url(), migrations, {"--socket-mode", "0666"});
+  const uid_t nobody = 65534;
+  testing::Process first({testing::MigctlBinary(), "--socket", daemon.socket(), "verify"},
+                         dir / "first", nobody);
+  const std::string started = "scratch work 'verify' (request 1) starts";
+  REQUIRE(daemon.WaitForLog(started).find(started) != std::string::npos);
+  // The same user's second one is refused at once.
+  MigctlRun second = daemon.Migctl({"verify"}, nobody);
+  CHECK(second.exit_code == 4);
+  CHECK_THAT(second.result().message(), Catch::Contains("of yours is already running"));
+  // An admin's waits its turn; a third request, anyone's, is over the bound.
+  testing::Process admin({testing::MigctlBinary(), "--socket", daemon.socket(), "baseline"},
+                         dir / "admin");
+  const std::string waiting = "scratch work 'baseline' for root";
+  REQUIRE(daemon.WaitForLog(waiting).find("(2 of 2 running") != std::string::npos);
+  MigctlRun third = daemon.Migctl({"verify"}, 65533);
+  CHECK(third.exit_code == 4);
+  CHECK_THAT(third.result().message(), Catch::Contains("another is waiting"));
+  // Meanwhile status answers everyone.
+  CHECK(daemon.Migctl({"status"}, nobody).exit_code == 0);
+  CHECK(first.Wait() == 0);
+  CHECK(admin.Wait() == 0);
+  // Done: the gate is open again.
+  CHECK(daemon.Migctl({"verify", "--to", "001"}, nobody).exit_code == 0);
 }
 
 }  // namespace
