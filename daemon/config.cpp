@@ -72,7 +72,10 @@ constexpr Setting kSettings[] = {
      "PostgreSQL server for the scratch databases that build the expected schema (default: the "
      "database's own; the role needs CREATEDB)"},
     {"check-schema-at-start", "BOOL", "true: at start, log any drift from the expected schema"},
-    {"max-connections", "N", "clients served at once; more are refused (default 64)"},
+    {"max-connections", "N",
+     "clients served at once; more are refused; the last eighth is kept for admins (default 64)"},
+    {"max-connections-per-user", "N",
+     "connections one user who is not an admin may hold at once (default 16)"},
     {"idle-timeout", "D", "close a connection silent this long between requests (default 60s)"},
     {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
     {"max-queued-jobs", "N",
@@ -235,6 +238,11 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     if (config.max_connections < 1) {
       return Status::InvalidArgument(where + ": max_connections must be at least 1");
     }
+  } else if (key == "max_connections_per_user") {
+    MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections_per_user, where));
+    if (config.max_connections_per_user < 1) {
+      return Status::InvalidArgument(where + ": max_connections_per_user must be at least 1");
+    }
   } else if (key == "max_queued_jobs") {
     MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_queued_jobs, where));
     if (config.max_queued_jobs < 1) {
@@ -373,6 +381,7 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) 
       {"idle_timeout", seconds(config.idle_timeout)},
       {"frame_timeout", seconds(config.frame_timeout)},
       {"max_queued_jobs", std::to_string(config.max_queued_jobs)},
+      {"max_connections_per_user", std::to_string(config.max_connections_per_user)},
   };
   for (const auto& [kind, rule] : config.retention) {
     std::string key = "retain_" + kind;

@@ -50,21 +50,18 @@ bool SomeoneListens(const std::string& path) {
 // the middle of a frame; a frame's buffer grows only as its bytes arrive.
 class ControlSession : public Responder, public std::enable_shared_from_this<ControlSession> {
  public:
-  ControlSession(ControlServer& server, stream_protocol::socket socket)
+  ControlSession(ControlServer& server, stream_protocol::socket socket, PeerIdentity peer)
       : server_(server),
+        peer_(std::move(peer)),
         socket_(std::move(socket)),
         deadline_(socket_.get_executor()),
         request_done_(socket_.get_executor()),
         batch_timer_(socket_.get_executor()) {}
 
+  const PeerIdentity& peer() const { return peer_; }
+
   awaitable<void> Run() {
     auto self = shared_from_this();
-    auto identity = ReadPeerIdentity(socket_.native_handle());
-    if (!identity.ok()) {
-      spdlog::warn("dropping a connection: {}", identity.status().message());
-      co_return Close();
-    }
-    peer_ = *identity;
     spdlog::debug("connection from {} ({} open)", peer_.Describe(), server_.SessionCount());
     proto::ClientMessage message;
     while (!closed_) {
@@ -303,10 +300,10 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
   static constexpr std::chrono::milliseconds kEventBatchDelay{10};
 
   ControlServer& server_;
+  const PeerIdentity peer_;
   stream_protocol::socket socket_;
   asio::steady_timer deadline_;
   asio::steady_timer request_done_;
-  PeerIdentity peer_;
   std::deque<PendingWrite> writes_;  // io thread only
   bool writing_ = false;
   size_t reply_bytes_ = 0;  // written since the last answer (io thread)
@@ -417,11 +414,19 @@ awaitable<void> ControlServer::AcceptLoop() {
       co_await BackOff(ec);
       continue;
     }
-    if (sessions_.size() >= limits_.max_connections) {
-      Refuse(std::move(socket));
+    // Who it is decides whether it is served: the kernel's word (SO_PEERCRED), read at once.
+    auto identity = ReadPeerIdentity(socket.native_handle());
+    if (!identity.ok()) {
+      spdlog::warn("dropping a connection: {}", identity.status().message());
       continue;
     }
-    auto session = std::make_shared<ControlSession>(*this, std::move(socket));
+    const bool admin = service_.IsAdmin(*identity);
+    if (std::string why = Admission(*identity, admin); !why.empty()) {
+      Refuse(std::move(socket), why);
+      continue;
+    }
+    ++sessions_by_uid_[identity->uid];
+    auto session = std::make_shared<ControlSession>(*this, std::move(socket), *identity);
     sessions_.insert(session);
     asio::co_spawn(io_, session->Run(), asio::detached);
   }
@@ -441,19 +446,41 @@ awaitable<void> ControlServer::BackOff(const boost::system::error_code& ec) {
   co_await pause.async_wait(asio::redirect_error(use_awaitable, ignored));
 }
 
-void ControlServer::Refuse(stream_protocol::socket socket) {
+std::string ControlServer::Admission(const PeerIdentity& peer, bool admin) const {
+  const size_t open = sessions_.size();
+  if (open >= limits_.max_connections) {
+    return "migrationd serves at most " + std::to_string(limits_.max_connections) +
+           " connections at once (max_connections); try again in a moment";
+  }
+  if (admin) return "";
+  // The reserve never exceeds the cap: one connection stays open to everyone.
+  const size_t reserve = std::min(limits_.admin_reserve, limits_.max_connections - 1);
+  if (open >= limits_.max_connections - reserve) {
+    return "migrationd keeps its last " + std::to_string(reserve) + " of " +
+           std::to_string(limits_.max_connections) +
+           " connections (max_connections) for admins, and the others are in use; try again "
+           "in a moment";
+  }
+  auto mine = sessions_by_uid_.find(peer.uid);
+  if (mine != sessions_by_uid_.end() && mine->second >= limits_.max_per_user) {
+    return peer.user_name + " already has " + std::to_string(mine->second) +
+           " connections open, the most one user who is not an admin may "
+           "(max_connections_per_user); close some, or try again in a moment";
+  }
+  return "";
+}
+
+void ControlServer::Refuse(stream_protocol::socket socket, const std::string& why) {
   // Small enough for an empty socket buffer: sent without waiting, then closed.
   proto::ServerMessage message;
   message.mutable_result()->set_code(proto::BUSY);
-  message.mutable_result()->set_message(
-      "migrationd serves at most " + std::to_string(limits_.max_connections) +
-      " connections at once (max_connections); try again in a moment");
+  message.mutable_result()->set_message(why);
   std::string frame = EncodeFrame(message);
   (void)::send(socket.native_handle(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   auto now = std::chrono::steady_clock::now();
   if (now - last_backoff_log_ > std::chrono::seconds(10)) {
     last_backoff_log_ = now;
-    spdlog::warn("refusing connections beyond max_connections = {}", limits_.max_connections);
+    spdlog::warn("refusing connections: {}", why);
   }
   boost::system::error_code ignored;
   socket.close(ignored);
@@ -464,6 +491,8 @@ void ControlServer::Forget(ControlSession* session) {
   asio::post(io_, [this, session] {
     for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
       if (it->get() == session) {
+        const uid_t uid = session->peer().uid;
+        if (--sessions_by_uid_[uid] == 0) sessions_by_uid_.erase(uid);
         sessions_.erase(it);
         return;
       }

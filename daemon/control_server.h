@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 
@@ -23,7 +24,12 @@ class ControlSession;
 // a connection that sends nothing (or half a frame) is closed after a while. A request that is
 // running (a long upgrade) is never timed out.
 struct ServerLimits {
+  // Connections at once. The last admin_reserve of them only admins may take (root, the
+  // daemon's user, the admin groups), and one user who is not an admin holds at most
+  // max_per_user: no other user can keep an operator out by opening connections.
   size_t max_connections = 64;
+  size_t admin_reserve = 8;
+  size_t max_per_user = 16;
   std::chrono::seconds handshake_timeout{10};  // connect -> hello
   std::chrono::seconds idle_timeout{60};       // between requests, after a result
   std::chrono::seconds frame_timeout{10};      // from a frame's header to its last byte
@@ -51,7 +57,9 @@ class ControlServer {
   boost::asio::awaitable<void> AcceptLoop();
   // Accept failed for lack of file descriptors: wait, and say so at most every 10 s.
   boost::asio::awaitable<void> BackOff(const boost::system::error_code& ec);
-  void Refuse(boost::asio::local::stream_protocol::socket socket);
+  // Why a new connection from `peer` may not be served now ("": it may).
+  std::string Admission(const PeerIdentity& peer, bool admin) const;
+  void Refuse(boost::asio::local::stream_protocol::socket socket, const std::string& why);
   void Forget(ControlSession* session);
   // A request was answered (io thread): memory freed by building its reply goes back to the
   // kernel at once after a large reply, else once requests have been quiet for a second.
@@ -65,6 +73,7 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
   std::set<std::shared_ptr<ControlSession>> sessions_;  // touched on the io thread only
+  std::map<uid_t, size_t> sessions_by_uid_;              // io thread
   boost::asio::steady_timer quiet_trim_;                // io thread, as the two below
   bool quiet_trim_armed_ = false;
   std::chrono::steady_clock::time_point last_answer_{};

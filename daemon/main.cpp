@@ -113,6 +113,8 @@ int Main(int argc, char** argv) {
   const DaemonConfig& config = (*service)->config();
   ServerLimits limits;
   limits.max_connections = static_cast<size_t>(config.max_connections);
+  limits.admin_reserve = std::max<size_t>(1, limits.max_connections / 8);
+  limits.max_per_user = static_cast<size_t>(config.max_connections_per_user);
   limits.idle_timeout = config.idle_timeout;
   limits.frame_timeout = config.frame_timeout;
   ControlServer server(io, **service, limits);

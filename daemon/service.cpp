@@ -100,7 +100,8 @@ void Service::Reload(const DaemonConfig& fresh) {
   static const std::set<std::string> kRestartOnly = {
       "database",     "migrations",    "socket",          "socket_mode",  "socket_group",
       "backup_dir",   "backup_format", "pg_bin_dir",      "sqlite_backup_pages",
-      "max_connections", "idle_timeout", "frame_timeout", "auto_upgrade"};
+      "max_connections", "max_connections_per_user", "idle_timeout", "frame_timeout",
+      "auto_upgrade"};
   const auto at_start = DescribeSettings(config_);
   const auto before = DescribeSettings(*Live());
   const auto after = DescribeSettings(fresh);

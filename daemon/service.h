@@ -54,6 +54,8 @@ class Service {
   static Result<std::unique_ptr<Service>> Create(DaemonConfig config);
   ~Service();
 
+  // Whether `peer` may change the database (and use the connections kept for admins).
+  bool IsAdmin(const PeerIdentity& peer) const { return Admins()->IsAdmin(peer); }
   void Handle(const proto::Request& request, const PeerIdentity& peer,
               std::shared_ptr<Responder> responder);
   // Parses the scripts and logs the database's revision against their head (LogStartupCheck)

@@ -5,9 +5,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -285,6 +288,76 @@ TEST_CASE("scratch work runs one at a time, one per user who is not an admin",
   CHECK(admin.Wait() == 0);
   // Done: the gate is open again.
   CHECK(daemon.Migctl({"verify", "--to", "001"}, nobody).exit_code == 0);
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+// As `nobody` on a 0666 socket, ~70 connections with unfinished frames kept root's `status` at
+// "max_connections" for as long as they were held; 1,500 made 100 of 100 concurrent `status`
+// calls fail. Now the last eighth of the connections is kept for admins and one user who is not
+// an admin holds at most max_connections_per_user.
+TEST_CASE("a user who is not an admin cannot keep an admin out with stalled connections",
+          "[daemon][limits]") {
+  if (geteuid() != 0) FAIL("this test switches uid and needs root (CI runs as root)");
+  AllowDescriptors(4096);
+  SqliteDatabase db;
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--socket-mode", "0666"});
+  // The flood, from a child running as nobody: 1,500 connections, each a hello and the start
+  // of a 1 MiB frame, then nothing. Only syscalls after the fork.
+  const std::string flood = testing::HelloFrame() + Header(1 << 20) + "x";
+  const std::string socket = daemon.socket();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket.c_str(), sizeof(address.sun_path) - 1);
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+    for (int i = 0; i < 1500; ++i) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      if (fd < 0) break;
+      if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+        (void)send(fd, flood.data(), flood.size(), MSG_NOSIGNAL);
+      }
+    }
+    if (write(ready[1], "x", 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte = 0;
+  REQUIRE(read(ready[0], &byte, 1) == 1);
+  close(ready[0]);
+  struct KillChild {
+    pid_t pid;
+    ~KillChild() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } kill_child{child};
+
+  // 100 concurrent `status` calls by root: every one answered.
+  std::vector<std::unique_ptr<Process>> calls;
+  for (int i = 0; i < 100; ++i) {
+    calls.push_back(std::make_unique<Process>(
+        std::vector<std::string>{testing::MigctlBinary(), "--socket", socket, "status"},
+        dir / ("status" + std::to_string(i))));
+  }
+  int answered = 0;
+  for (auto& call : calls) answered += call->Wait() == 0 ? 1 : 0;
+  CHECK(answered == 100);
+  // Another user who is not an admin is served too; nobody is at its own bound.
+  CHECK(daemon.Migctl({"status"}, 65533).exit_code == 0);
+  MigctlRun more = daemon.Migctl({"status"}, 65534);
+  CHECK(more.exit_code == 4);
+  CHECK_THAT(more.err, Catch::Contains("max_connections_per_user"));
 }
 
 }  // namespace
