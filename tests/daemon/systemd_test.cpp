@@ -216,7 +216,7 @@ TEST_CASE("migrationd --check-config validates without starting, naming the file
   }
 }
 
-TEST_CASE("--check-config names the line of a migrations directory that is missing",
+TEST_CASE("check-config names the line of a migrations directory that is missing",
           "[systemd]") {
   TempDir dir;
   const std::string conf = dir / "m.conf";
