@@ -543,11 +543,12 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
       // can tell. Nothing is recorded from here (the history row went with the commit, or not).
       backend_.Rollback();
       return status.WithContext(
-          "the connection was lost while " + std::string(DirectionName(step.direction)) +
-          " of '" + step.revision +
+          "the connection was lost while " + std::string(DirectionName(step.direction)) + " of '" +
+          step.revision +
           "' was committing, so whether it committed is not known here. 'migctl status' reads "
           "the version rows on a new connection: if they are at " +
-          JoinHeads(step.heads_after) + " it committed (and 'migctl log' shows its row), if not "
+          JoinHeads(step.heads_after) +
+          " it committed (and 'migctl log' shows its row), if not "
           "it was rolled back; then run the same command again for the rest");
     }
   }

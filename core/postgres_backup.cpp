@@ -215,9 +215,8 @@ class PostgresBackupEngine final : public BackupEngine {
     const std::string application_name =
         "migrationd-backup-" + std::to_string(getpid()) + "-" + std::to_string(++dumps);
     DumpLockWatch watch(url_, application_name, on_waiting_);
-    Status dumped = Run(argv, "pg_dump", {{"PGAPPNAME", application_name}}, [&watch] {
-      watch.Poll();
-    });
+    Status dumped =
+        Run(argv, "pg_dump", {{"PGAPPNAME", application_name}}, [&watch] { watch.Poll(); });
     if (!dumped.ok()) return ExplainLockWait(dumped);
     return DumpStats{};
   }

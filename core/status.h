@@ -53,9 +53,7 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string m) { return {ErrorCode::kCancelled, std::move(m)}; }
   static Status OutsideWindow(std::string m) { return {ErrorCode::kOutsideWindow, std::move(m)}; }
   static Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
-  static Status ConnectionLost(std::string m) {
-    return {ErrorCode::kConnectionLost, std::move(m)};
-  }
+  static Status ConnectionLost(std::string m) { return {ErrorCode::kConnectionLost, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == ErrorCode::kOk; }

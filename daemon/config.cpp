@@ -362,8 +362,8 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) 
       {"backup_format", config.backup_format},
       {"pg_bin_dir", config.pg_bin_dir},
       {"sqlite_backup_pages", std::to_string(config.sqlite_backup_pages)},
-      {"backup_interval", config.backup_interval.count() == 0 ? "none"
-                                                              : seconds(config.backup_interval)},
+      {"backup_interval",
+       config.backup_interval.count() == 0 ? "none" : seconds(config.backup_interval)},
       {"backup_catch_up", config.backup_catch_up ? "true" : "false"},
       {"admin_groups", join(config.admin_groups, [](const std::string& g) { return g; })},
       {"lock_wait", std::to_string(config.lock_wait_seconds)},
@@ -467,13 +467,12 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   // With a config file in use, the setting belongs there.
   auto missing = [&config_file](const char* what, const char* key, const char* value) {
     if (config_file.empty()) {
-      return Status::InvalidArgument(std::string("no ") + what + ": give --" + key + " " +
-                                     value + " or use --config FILE with '" + key + " = " +
-                                     value + "'");
+      return Status::InvalidArgument(std::string("no ") + what + ": give --" + key + " " + value +
+                                     " or use --config FILE with '" + key + " = " + value + "'");
     }
     return Status::InvalidArgument(std::string("no ") + what + ": " + config_file + " has no '" +
-                                   key + " =' line in [migrationd]; add '" + key + " = " +
-                                   value + "' there");
+                                   key + " =' line in [migrationd]; add '" + key + " = " + value +
+                                   "' there");
   };
   if (parsed.config.database.empty()) return missing("database", "database", "URL");
   if (parsed.config.migrations.empty()) {

@@ -55,7 +55,7 @@ struct DaemonConfig {
   std::string scratch_database;
   bool check_schema_at_start = false;  // log drift from the expected schema at start
   // Control socket limits (see ServerLimits): a client cannot hold the daemon's resources.
-  int max_connections = 64;  // the last eighth (at least one) only admins may take
+  int max_connections = 64;           // the last eighth (at least one) only admins may take
   int max_connections_per_user = 16;  // for each user who is not an admin
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds frame_timeout{10};

@@ -8,8 +8,8 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -73,7 +73,7 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
   std::set<std::shared_ptr<ControlSession>> sessions_;  // touched on the io thread only
-  std::map<uid_t, size_t> sessions_by_uid_;              // io thread
+  std::map<uid_t, size_t> sessions_by_uid_;             // io thread
   boost::asio::steady_timer quiet_trim_;                // io thread, as the two below
   bool quiet_trim_armed_ = false;
   std::chrono::steady_clock::time_point last_answer_{};

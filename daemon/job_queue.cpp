@@ -47,11 +47,11 @@ Result<std::optional<JobSnapshot>> JobQueue::Submit(Job job, bool wait, size_t m
     }
   }
   if (queue_.size() >= max_waiting) {
-    return Status::Busy(std::to_string(queue_.size()) +
-                        " jobs are already waiting (max_queued_jobs = " +
-                        std::to_string(max_waiting) +
-                        "): nothing was queued. 'migctl status' lists them; 'migctl cancel ID' "
-                        "removes one");
+    return Status::Busy(
+        std::to_string(queue_.size()) +
+        " jobs are already waiting (max_queued_jobs = " + std::to_string(max_waiting) +
+        "): nothing was queued. 'migctl status' lists them; 'migctl cancel ID' "
+        "removes one");
   }
   queue_.push_back(std::move(job));
   changed_.notify_all();
@@ -59,7 +59,7 @@ Result<std::optional<JobSnapshot>> JobQueue::Submit(Job job, bool wait, size_t m
 }
 
 std::optional<JobSnapshot> JobQueue::FindWaiting(const std::string& request_key,
-                                                  int64_t uid) const {
+                                                 int64_t uid) const {
   std::lock_guard lock(mutex_);
   for (const Job& job : queue_) {
     if (job.info.request_key == request_key && job.info.uid == uid) return job.info;

@@ -43,8 +43,7 @@ std::optional<Checked> LoadChecked(const DaemonConfig& config) {
   if (!usable.ok()) {
     const std::string hint =
         usable.code() == ErrorCode::kNotFound ? "; " + config.WhereToFix("migrations") : "";
-    std::fprintf(stderr, "migrationd: migrations: %s%s\n", usable.message().c_str(),
-                 hint.c_str());
+    std::fprintf(stderr, "migrationd: migrations: %s%s\n", usable.message().c_str(), hint.c_str());
     return std::nullopt;
   }
   return Checked{std::move(url).value(), std::move(scripts).value()};

@@ -59,8 +59,8 @@ RunObserver MakeObserver(uint64_t request_id, uint32_t total, JobControl& contro
   };
   auto finished = std::make_shared<uint32_t>(0);
   observer.step_finished = [=, &control, &responder](const PlannedStep& step, double ms) {
-    spdlog::debug("job {}: {} {} committed in {:.1f} ms", request_id,
-                  DirectionName(step.direction), step.revision, ms);
+    spdlog::debug("job {}: {} {} committed in {:.1f} ms", request_id, DirectionName(step.direction),
+                  step.revision, ms);
     committed(step);
     ++*finished;
     control.Progress(*finished, total, "");
@@ -241,7 +241,8 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   auto plan = request.command() == proto::RESUME    ? runner.PlanResume()
               : request.command() == proto::UPGRADE ? runner.PlanUpgrade(request.target())
                                                     : runner.PlanDowngrade(request.target());
-  if (!plan.ok()) return ErrorResult(WhereLost(plan.status(), "reading the version rows, " + before_any));
+  if (!plan.ok())
+    return ErrorResult(WhereLost(plan.status(), "reading the version rows, " + before_any));
   proto::Result result;
   AddPlanSteps(**scripts, url_.dialect(), *plan, false, result);
   if (plan->steps.empty()) {
@@ -291,10 +292,10 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) {
-    return JobError(WhereLost(status, std::to_string(steps_committed) + " of " +
-                                          std::to_string(total) +
-                                          " revision(s) committed before this"),
-                    control);
+    return JobError(
+        WhereLost(status, std::to_string(steps_committed) + " of " + std::to_string(total) +
+                              " revision(s) committed before this"),
+        control);
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

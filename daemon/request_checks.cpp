@@ -48,9 +48,10 @@ Status ValidateRequest(const proto::Request& request) {
     return Status::InvalidArgument("apply is for baseline only; nothing was done");
   }
   if (command == proto::BASELINE && !request.target().empty() && !request.apply()) {
-    return Status::InvalidArgument("baseline REV names the revision to record: it needs --apply "
-                                   "('migctl baseline --apply " +
-                                   request.target() + "'); nothing was done");
+    return Status::InvalidArgument(
+        "baseline REV names the revision to record: it needs --apply "
+        "('migctl baseline --apply " +
+        request.target() + "'); nothing was done");
   }
   if (request.atomic() && command != proto::UPGRADE && command != proto::DOWNGRADE) {
     return Status::InvalidArgument("--atomic is for upgrade and downgrade; nothing was done");

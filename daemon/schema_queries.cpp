@@ -143,7 +143,8 @@ std::string DescribeTie(const std::vector<std::string>& matches) {
       text += " leaves " + Listed({matches.begin() + 1, matches.end()}) +
               " to 'migctl upgrade', which runs them";
     } else {
-      text += " marks " + Listed({matches.begin() + 1, matches.begin() + static_cast<long>(i) + 1}) +
+      text += " marks " +
+              Listed({matches.begin() + 1, matches.begin() + static_cast<long>(i) + 1}) +
               " applied without running " + (i == 1 ? "it" : "them");
     }
   }

@@ -97,11 +97,20 @@ void Service::Reload(const DaemonConfig& fresh) {
   // Settings that shape what the daemon opened at start (socket, database, directories) need a
   // restart; saying so is better than half-applying them. They are compared with what the
   // daemon started with, the others with the configuration that ran until now.
-  static const std::set<std::string> kRestartOnly = {
-      "database",     "migrations",    "socket",          "socket_mode",  "socket_group",
-      "backup_dir",   "backup_format", "pg_bin_dir",      "sqlite_backup_pages",
-      "max_connections", "max_connections_per_user", "idle_timeout", "frame_timeout",
-      "auto_upgrade"};
+  static const std::set<std::string> kRestartOnly = {"database",
+                                                     "migrations",
+                                                     "socket",
+                                                     "socket_mode",
+                                                     "socket_group",
+                                                     "backup_dir",
+                                                     "backup_format",
+                                                     "pg_bin_dir",
+                                                     "sqlite_backup_pages",
+                                                     "max_connections",
+                                                     "max_connections_per_user",
+                                                     "idle_timeout",
+                                                     "frame_timeout",
+                                                     "auto_upgrade"};
   const auto at_start = DescribeSettings(config_);
   const auto before = DescribeSettings(*Live());
   const auto after = DescribeSettings(fresh);
@@ -255,9 +264,9 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   const bool admin = Admins()->IsAdmin(peer);
   if (IsMutating(request) && !admin) {
     spdlog::warn("refused '{}' from {}: not an admin", Describe(request), peer.Describe());
-    proto::Result result = ErrorResult(Status::PermissionDenied(
-        peer.user_name + " may not " + Describe(request) + ": changes are allowed to " +
-        Admins()->DescribeAdmins()));
+    proto::Result result = ErrorResult(
+        Status::PermissionDenied(peer.user_name + " may not " + Describe(request) +
+                                 ": changes are allowed to " + Admins()->DescribeAdmins()));
     result.set_request_id(request.request_id());
     responder->SendResult(std::move(result));
     return;
@@ -311,7 +320,8 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     std::unique_lock<std::mutex> turn;
     if (scratch) {
       turn = scratch->WaitForTurn();
-      spdlog::info("scratch work '{}' (request {}) starts", Describe(request), request.request_id());
+      spdlog::info("scratch work '{}' (request {}) starts", Describe(request),
+                   request.request_id());
     }
     HandleReadOnly(request, responder);
   });

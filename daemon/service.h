@@ -21,12 +21,12 @@
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
-#include "daemon/scratch_gate.h"
 #include "daemon/peer_identity.h"
 #include "daemon/queries.h"
 #include "daemon/reader_connections.h"
 #include "daemon/request_checks.h"
 #include "daemon/responder.h"
+#include "daemon/scratch_gate.h"
 
 namespace migrationd {
 

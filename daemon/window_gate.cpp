@@ -83,13 +83,13 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
   if (request.in_window() && next) {
     // The same request by the same user, asked again (a retrying script): one job.
     if (auto queued = jobs_.FindWaiting(RequestKey(request), peer.uid)) {
-      result.set_message("already queued as job " + std::to_string(queued->id) + ": '" +
-                         queued->description + "' by " + queued->user_name +
-                         (queued->scheduled_for.empty()
-                              ? ""
-                              : " runs when the maintenance window opens at " +
-                                    queued->scheduled_for) +
-                         "; nothing new was queued");
+      result.set_message(
+          "already queued as job " + std::to_string(queued->id) + ": '" + queued->description +
+          "' by " + queued->user_name +
+          (queued->scheduled_for.empty()
+               ? ""
+               : " runs when the maintenance window opens at " + queued->scheduled_for) +
+          "; nothing new was queued");
       responder->SendResult(std::move(result));
       return false;
     }

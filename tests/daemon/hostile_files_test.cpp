@@ -115,9 +115,8 @@ TEST_CASE("a backup directory reached through a folder another user owns is refu
     REQUIRE(daemon.Migctl({"upgrade", "001", "--no-backup"}).exit_code == 0);
     MigctlRun backup = daemon.Migctl({"backup"});
     CHECK(backup.exit_code == 6);
-    CHECK_THAT(backup.result().message(),
-               Catch::Contains(app + " belongs to uid 65534") &&
-                   Catch::Contains("/var/lib/migrationd/backups"));
+    CHECK_THAT(backup.result().message(), Catch::Contains(app + " belongs to uid 65534") &&
+                                              Catch::Contains("/var/lib/migrationd/backups"));
     CHECK(fs::is_empty(elsewhere));  // nothing created where the link leads
     // The migration that needs a backup does not run either.
     CHECK(daemon.Migctl({"upgrade"}).exit_code == 6);

@@ -256,8 +256,7 @@ TEST_CASE("waiting jobs are bounded, and the same request twice is one job", "[d
 
 // verify and baseline build scratch databases (on PostgreSQL, CREATE DATABASE on the server):
 // a user who is not an admin could start them without end.
-TEST_CASE("scratch work runs one at a time, one per user who is not an admin",
-          "[daemon][limits]") {
+TEST_CASE("scratch work runs one at a time, one per user who is not an admin", "[daemon][limits]") {
   if (geteuid() != 0) FAIL("this test switches uid and needs root (CI runs as root)");
   SqliteDatabase db;
   TempDir dir;

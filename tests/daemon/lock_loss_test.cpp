@@ -195,7 +195,8 @@ TEST_CASE("PostgreSQL: a job whose session is terminated says where it stopped a
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(1)}});
   // The failure is in the history (written on a new connection), and the same command goes on.
   CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'failed' AND revision"
-                 " = '" + SlowId(2) + "'") == Rows{{"1"}});
+                 " = '" +
+                 SlowId(2) + "'") == Rows{{"1"}});
   CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(3)}});
 }

@@ -216,8 +216,7 @@ TEST_CASE("migrationd --check-config validates without starting, naming the file
   }
 }
 
-TEST_CASE("check-config names the line of a migrations directory that is missing",
-          "[systemd]") {
+TEST_CASE("check-config names the line of a migrations directory that is missing", "[systemd]") {
   TempDir dir;
   const std::string conf = dir / "m.conf";
   auto check = [&](const std::string& text) {
@@ -228,7 +227,8 @@ TEST_CASE("check-config names the line of a migrations directory that is missing
   };
   const std::string database = "[migrationd]\ndatabase = sqlite:///tmp/x.db\n";
   // A directory that is not there: the line that set it, not a flag.
-  const std::string missing = check(database + "\nmigrations = " + std::string(dir / "nope") + "\n");
+  const std::string missing =
+      check(database + "\nmigrations = " + std::string(dir / "nope") + "\n");
   CHECK_THAT(missing, Catch::Contains("does not exist") &&
                           Catch::Contains("fix 'migrations =' at " + conf + ":4"));
   CHECK_THAT(missing, !Catch::Contains("--migrations"));
