@@ -637,7 +637,7 @@ void MigrationRunner::RecordFailure(const HistoryEntry& base, const Status& erro
                                     const char* outcome) {
   HistoryEntry entry = base;
   entry.outcome = outcome;
-  entry.error = error.message();
+  entry.error = error.message() + (failure_note_ ? failure_note_() : "");
   entry.heads_after = "";
   if (backend_.Begin().ok()) {
     auto heads = store_.ReadHeads();

@@ -81,6 +81,9 @@ class MigrationRunner {
  public:
   MigrationRunner(const ScriptDirectory& scripts, Backend& backend);
   void set_retry_policy(RetryPolicy policy) { retry_ = policy; }
+  // Text added to the error of every failed step's history row, asked when the row is written
+  // (the daemon: who asked for the cancel that stopped it; "" otherwise).
+  void set_failure_note(std::function<std::string()> note) { failure_note_ = std::move(note); }
 
   // Creates the version tables if needed (call once per connection, under the lock).
   Status Prepare();
@@ -168,6 +171,7 @@ class MigrationRunner {
   VersionStore store_;
   RetryPolicy retry_;
   std::optional<HistoryEntry> unrecorded_failure_;
+  std::function<std::string()> failure_note_;
 };
 
 }  // namespace migrationd

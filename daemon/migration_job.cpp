@@ -222,6 +222,11 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   const auto live = Live();
   retry.lock_retries = live->lock_retries;
   runner.set_retry_policy(retry);
+  // A cancelled revision's history row says who cancelled it, as the reply does.
+  runner.set_failure_note([&control] {
+    return control.cancelled() ? " (cancel asked by " + control.cancelled_by() + ")"
+                               : std::string();
+  });
   Status status = runner.Prepare();
   if (status.ok()) {
     status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <pqxx/pqxx>
@@ -333,9 +334,16 @@ TEST_CASE("scheduled backups fire on their interval and a missed one is caught u
                                  "--backup-dir", daily_dir});
   };
   auto count_files = [&] { return FilesIn(daily_dir).size(); };
+  // A backup in progress is a temporary file and its owner's lock file: two files too.
+  auto finished = [&] {
+    const auto names = FilesIn(daily_dir);
+    return names.size() == 2 && std::none_of(names.begin(), names.end(), [](const auto& name) {
+             return name.starts_with(".tmp-");
+           });
+  };
   {
     auto first = start_daily("first");  // nothing there yet: the missed run is taken at start
-    for (int i = 0; i < 50 && count_files() < 2; ++i) {
+    for (int i = 0; i < 100 && !finished(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(count_files() == 2);  // one backup: data + manifest

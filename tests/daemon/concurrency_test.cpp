@@ -216,6 +216,11 @@ TEST_CASE("cancel stops a running migration and rolls its revision back", "[daem
   CHECK(running->Wait() == 1);
   CHECK_THAT(running->Stdout(),
              Catch::Contains("cancelled") && Catch::Contains("cancel asked by root (uid 0"));
+  // The history row of the cancelled revision names who cancelled it too.
+  const Rows cancelled = db.Query(
+      "SELECT error FROM migrationd_history WHERE revision = '004_slow' AND outcome = 'failed'");
+  REQUIRE(cancelled.size() == 1);
+  CHECK_THAT(cancelled[0][0], Catch::Contains("cancel asked by root (uid 0"));
   CHECK(db.TableColumns().count("slow_marker") == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }

@@ -262,7 +262,7 @@ TEST_CASE("scratch work runs one at a time, one per user who is not an admin", "
   TempDir dir;
   chmod(dir.path().c_str(), 0755);
   const std::string migrations = testing::SeedMigrationsPlus(
-      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", testing::kSeedHead, 2)}});
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", testing::kSeedHead, 1)}});
   Daemon daemon(dir, "d", db.url(), migrations, {"--socket-mode", "0666"});
   const uid_t nobody = 65534;
   testing::Process first({testing::MigctlBinary(), "--socket", daemon.socket(), "verify"},
@@ -306,7 +306,10 @@ TEST_CASE("a user who is not an admin cannot keep an admin out with stalled conn
   SqliteDatabase db;
   TempDir dir;
   chmod(dir.path().c_str(), 0755);
-  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(), {"--socket-mode", "0666"});
+  // Default connection limits; the stalled frames are kept for the whole test (a slow build
+  // must not see them closed by frame_timeout before nobody's bound is checked).
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir(),
+                {"--socket-mode", "0666", "--frame-timeout", "300s"});
   // The flood, from a child running as nobody: 1,500 connections, each a hello and the start
   // of a 1 MiB frame, then nothing. Only syscalls after the fork.
   const std::string flood = testing::HelloFrame() + Header(1 << 20) + "x";
