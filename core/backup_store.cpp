@@ -172,7 +172,7 @@ Status BackupStore::Prepare() const {
     MIGRATIOND_RETURN_IF_ERROR(CheckAncestry(directory_, absolute));
     // Missing parents are created private too (mkdir -p -m 0700): under a umask of 002 they
     // would be group-writable, and the check below would then refuse the daemon's own tree.
-    fs::path missing = fs::absolute(directory_, error).lexically_normal().parent_path();
+    fs::path missing = absolute.parent_path();
     std::vector<fs::path> to_create;
     for (; !missing.empty() && !fs::exists(missing, error); missing = missing.parent_path()) {
       to_create.push_back(missing);

@@ -93,7 +93,8 @@ namespace {
 // and applies what it misses (RevisionGraph::PlanMove) instead of building from base again at
 // every branch, which made verify quadratic on graphs with merges (455 s at 340 revisions with
 // 156 merges). A move whose downgrade cannot be made (a revision with no downgrade) starts a
-// fresh scratch database brought to the state instead. The schema is read once per state.
+// fresh scratch database brought to the state instead. The schema is read once per state, and
+// the heads are the walk's own record, not read back from the version rows at each move.
 class ScratchWalk {
  public:
   ScratchWalk(const ScriptDirectory& scripts, const DatabaseUrl& like, const std::string& server)
@@ -103,22 +104,20 @@ class ScratchWalk {
   // fails is an error naming its script; so is a downgrade step when `may_start_over` is false.
   Status MoveTo(const std::vector<std::string>& heads, bool may_start_over = true) {
     if (scratch_) {
-      auto current = MigrationRunner(scripts_, *scratch_->backend).CurrentHeads();
-      if (!current.ok()) return current.status();
-      auto move = scripts_.graph().PlanMove(*current, heads);
+      auto move = scripts_.graph().PlanMove(heads_, heads);
       if (!move.ok()) return move.status();
       if (move->downgrade.steps.empty() && move->upgrade.steps.empty()) return Status::Ok();
       schema_.reset();
       Status undone = Run(move->downgrade);
-      if (undone.ok()) return InScratch(Run(move->upgrade));
-      if (!may_start_over) return InScratch(undone);
+      if (undone.ok()) return Reached(heads, InScratch(Run(move->upgrade)));
+      if (!may_start_over) return Reached(heads, InScratch(undone));
       scratch_.reset();
     }
     auto opened = OpenScratch(like_, server_);
     if (!opened.ok()) return opened.status();
     scratch_ = std::move(opened).value();
     schema_.reset();
-    return InScratch(UpgradeTo(scripts_, *scratch_->backend, heads));
+    return Reached(heads, InScratch(UpgradeTo(scripts_, *scratch_->backend, heads)));
   }
 
   Result<NormalizedSchema> Schema() {
@@ -131,6 +130,16 @@ class ScratchWalk {
   }
 
  private:
+  // After a failed move the database is somewhere in between: the next move starts over.
+  Status Reached(const std::vector<std::string>& heads, Status moved) {
+    if (moved.ok()) {
+      heads_ = heads;
+    } else {
+      scratch_.reset();
+    }
+    return moved;
+  }
+
   Status Run(const MigrationPlan& plan) {
     if (plan.steps.empty()) return Status::Ok();
     MigrationRunner runner(scripts_, *scratch_->backend);
@@ -141,6 +150,7 @@ class ScratchWalk {
   const DatabaseUrl& like_;
   const std::string& server_;
   std::optional<Scratch> scratch_;
+  std::vector<std::string> heads_;  // where scratch_ is (set with it)
   std::optional<NormalizedSchema> schema_;
 };
 

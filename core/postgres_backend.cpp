@@ -33,7 +33,6 @@ constexpr size_t kMaxPreparedStatements = 64;
 // SQLSTATE 55P03: lock_timeout expired waiting for a table lock held by live traffic.
 constexpr const char* kLockNotAvailable = "55P03";
 
-// libpq messages end with a newline and may quote a connection string.
 // Whether `e` says the session is gone, in libpq's or libpqxx's words: the server ended it (a
 // restart, pg_terminate_backend), the network cut it, or it was already broken when used.
 bool SessionEnded(const std::exception& e, const std::string& message) {
@@ -52,6 +51,7 @@ bool SessionEnded(const std::exception& e, const std::string& message) {
   return false;
 }
 
+// libpq messages end with a newline and may quote a connection string.
 Status DatabaseError(const std::exception& e) {
   std::string message = RedactPasswords(e.what());
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();

@@ -50,6 +50,12 @@ std::string Describe(const proto::Request& request) {
   return text;
 }
 
+void SendError(Responder& responder, uint64_t request_id, const Status& status) {
+  proto::Result result = ErrorResult(status);
+  result.set_request_id(request_id);
+  responder.SendResult(std::move(result));
+}
+
 proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message) {
   proto::Event event;
   event.set_request_id(request_id);
@@ -264,17 +270,13 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   const bool admin = Admins()->IsAdmin(peer);
   if (IsMutating(request) && !admin) {
     spdlog::warn("refused '{}' from {}: not an admin", Describe(request), peer.Describe());
-    proto::Result result = ErrorResult(
-        Status::PermissionDenied(peer.user_name + " may not " + Describe(request) +
-                                 ": changes are allowed to " + Admins()->DescribeAdmins()));
-    result.set_request_id(request.request_id());
-    responder->SendResult(std::move(result));
+    SendError(*responder, request.request_id(),
+              Status::PermissionDenied(peer.user_name + " may not " + Describe(request) +
+                                       ": changes are allowed to " + Admins()->DescribeAdmins()));
     return;
   }
   if (Status valid = ValidateRequest(request); !valid.ok()) {
-    proto::Result result = ErrorResult(valid);
-    result.set_request_id(request.request_id());
-    responder->SendResult(std::move(result));
+    SendError(*responder, request.request_id(), valid);
     return;
   }
   if (request.command() == proto::CANCEL) {
@@ -305,9 +307,7 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     if (!pass.ok()) {
       spdlog::warn("refused '{}' from {}: {}", Describe(request), peer.Describe(),
                    pass.status().message());
-      proto::Result result = ErrorResult(pass.status());
-      result.set_request_id(request.request_id());
-      responder->SendResult(std::move(result));
+      SendError(*responder, request.request_id(), pass.status());
       return;
     }
     scratch = std::move(pass).value();
@@ -518,10 +518,8 @@ Result<uint64_t> Service::SubmitJob(
   job.run = [this, request, peer, responder](JobControl& control) {
     RunJob(request, peer, control, *responder);
   };
-  job.abandon = [request, responder](const migrationd::Status& why) {
-    proto::Result result = ErrorResult(why);
-    result.set_request_id(request.request_id());
-    responder->SendResult(std::move(result));
+  job.abandon = [id = request.request_id(), responder](const migrationd::Status& why) {
+    SendError(*responder, id, why);
   };
   auto submitted = jobs_.Submit(job, request.wait() || request.in_window(),
                                 static_cast<size_t>(Live()->max_queued_jobs));

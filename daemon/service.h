@@ -38,6 +38,8 @@ proto::Result JobError(const Status& status, const JobControl& control);
 // "upgrade head", "downgrade -1 --dry-run": a request as logs and lock holders show it.
 std::string Describe(const proto::Request& request);
 proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message);
+// Answers request `request_id` with the error `status` (its code and message).
+void SendError(Responder& responder, uint64_t request_id, const Status& status);
 
 // A request as its fields say, without its id: equal for the same request asked twice.
 std::string RequestKey(const proto::Request& request);

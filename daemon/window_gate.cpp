@@ -31,6 +31,12 @@ std::string NextOpeningText(const MaintenanceSchedule& schedule, Clock::time_poi
          FormatIsoTimestamp(next->closes);
 }
 
+// "outside the maintenance windows (...): the next one opens at ...".
+std::string OutsideText(const MaintenanceSchedule& schedule, Clock::time_point now) {
+  return "outside the maintenance windows (" + WindowList(schedule) +
+         "): " + NextOpeningText(schedule, now);
+}
+
 // A job queued for its window has no client waiting on it: its events go to the log.
 class DetachedResponder final : public Responder {
  public:
@@ -82,14 +88,12 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
   auto next = schedule.NextOpening(now);
   if (request.in_window() && next) {
     // The same request by the same user, asked again (a retrying script): one job.
+    // (The key includes --in-window, so the job found waits for its window too.)
     if (auto queued = jobs_.FindWaiting(RequestKey(request), peer.uid)) {
-      result.set_message(
-          "already queued as job " + std::to_string(queued->id) + ": '" + queued->description +
-          "' by " + queued->user_name +
-          (queued->scheduled_for.empty()
-               ? ""
-               : " runs when the maintenance window opens at " + queued->scheduled_for) +
-          "; nothing new was queued");
+      result.set_message("already queued as job " + std::to_string(queued->id) + ": '" +
+                         queued->description + "' by " + queued->user_name +
+                         " runs when the maintenance window opens at " + queued->scheduled_for +
+                         "; nothing new was queued");
       responder->SendResult(std::move(result));
       return false;
     }
@@ -98,9 +102,7 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
         SubmitJob(request, peer, std::make_shared<DetachedResponder>(job), next->opens);
     if (!submitted.ok()) {
       // The detached responder only logs the refusal: the client is told here.
-      proto::Result refused = ErrorResult(submitted.status());
-      refused.set_request_id(request.request_id());
-      responder->SendResult(std::move(refused));
+      SendError(*responder, request.request_id(), submitted.status());
       return false;
     }
     const std::string id = std::to_string(*submitted);
@@ -115,14 +117,12 @@ bool Service::AdmitToWindow(const proto::Request& request, const PeerIdentity& p
     responder->SendResult(std::move(result));
     return false;
   }
-  result = ErrorResult(
-      Status::OutsideWindow("outside the maintenance windows (" + WindowList(schedule) +
-                            "): " + NextOpeningText(schedule, now) +
+  SendError(
+      *responder, request.request_id(),
+      Status::OutsideWindow(OutsideText(schedule, now) +
                             ". Nothing was run. Pass --in-window to queue '" + Describe(request) +
                             "' for that window, or --force to run it now (recorded in the "
                             "history)"));
-  result.set_request_id(request.request_id());
-  responder->SendResult(std::move(result));
   return false;
 }
 
@@ -130,8 +130,7 @@ std::optional<std::string> Service::OutsideWindowsNow() const {
   const MaintenanceSchedule schedule = Windows();
   const auto now = Clock::now();
   if (schedule.IsOpen(now)) return std::nullopt;
-  return "outside the maintenance windows (" + WindowList(schedule) +
-         "): " + NextOpeningText(schedule, now);
+  return OutsideText(schedule, now);
 }
 
 Result<Service::WindowPass> Service::EnterWindow(const proto::Request& request) const {
