@@ -9,6 +9,9 @@
 #include "core/postgres_canonical.h"
 #include "core/schema.h"
 
+#include <map>
+#include <utility>
+
 namespace migrationd {
 namespace {
 
@@ -38,6 +41,26 @@ std::string Relations(const std::string& kinds) {
          kUserSchemas + " AND c.relkind IN (" + kinds + ")";
 }
 
+// "{2,1}" (a constraint's conkey) -> "b, a", in the constraint's order. Only primary key,
+// unique and foreign key constraints use the list, and those exist only on tables (r, p),
+// whose columns are all in `names`.
+std::string ColumnList(const std::map<std::pair<std::string, std::string>, std::string>& names,
+                       const std::string& table, const std::string& conkey) {
+  std::string list;
+  size_t start = conkey.find_first_not_of('{');
+  while (start < conkey.size()) {
+    size_t end = conkey.find_first_of(",}", start);
+    if (end == std::string::npos) end = conkey.size();
+    if (end > start) {
+      auto found = names.find({table, conkey.substr(start, end - start)});
+      if (!list.empty()) list += ", ";
+      list += found == names.end() ? conkey.substr(start, end - start) : found->second;
+    }
+    start = end + 1;
+  }
+  return list;
+}
+
 }  // namespace
 
 Result<NormalizedSchema> PostgresBackend::ReadSchema() {
@@ -63,16 +86,19 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
   auto columns =
       Query("SELECT " + name +
                 ", c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
-                "a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated "
-                "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, "
+                "a.attnum FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
                 "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND " +
                 std::string(kUserSchemas),
             {});
   if (!columns.ok()) return columns.status().WithContext("cannot read pg_attribute");
+  // (table, attnum) -> column name, for the columns constraints list by number.
+  std::map<std::pair<std::string, std::string>, std::string> column_names;
   for (const auto& row : *columns) {
     if (IsBookkeepingTable(TextOf(row[1]))) continue;
+    column_names[{TextOf(row[0]), TextOf(row[8])}] = TextOf(row[2]);
     std::string definition = NormalizeSqlText(TextOf(row[3]));
     if (TextOf(row[4]) == "t") definition += " not null";
     const std::string identity = TextOf(row[6]), generated = TextOf(row[7]);
@@ -92,12 +118,9 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
   // Constraints are keyed by what they constrain, not by their (often generated) names.
   auto constraints =
       Query("SELECT " + name +
-                ", c.relname, con.contype, pg_get_constraintdef(con.oid, true), "
-                "(SELECT string_agg(a.attname, ', ' ORDER BY k.ord) FROM unnest(con.conkey) "
-                " WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = con.conrelid "
-                " AND a.attnum = k.attnum) "
-                "FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                ", c.relname, con.contype, pg_get_constraintdef(con.oid, true), con.conkey "
+                "FROM pg_namespace n JOIN pg_class c ON n.oid = c.relnamespace "
+                "JOIN pg_constraint con ON con.conrelid = c.oid "
                 "WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND " +
                 std::string(kUserSchemas),
             {});
@@ -107,7 +130,7 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
     const std::string table = TextOf(row[0]), type = TextOf(row[2]);
     const std::string definition =
         WithoutPublic(Canonical(TextOf(row[3]), PostgresDefinition::kConstraint));
-    const std::string columns_of = "(" + TextOf(row[4]) + ")";
+    const std::string columns_of = "(" + ColumnList(column_names, table, TextOf(row[4])) + ")";
     if (type == "p") {
       schema.Add("primary key " + table, columns_of);
     } else if (type == "u") {
