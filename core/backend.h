@@ -65,7 +65,8 @@ class Backend {
   virtual Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) = 0;
 
   // For a scratch database only (core/scratch_database.h), which a crash may lose: commits
-  // stop waiting for the disk. SQLite: synchronous = OFF; PostgreSQL: synchronous_commit = off.
+  // stop waiting for the disk. SQLite: synchronous = OFF, and the file lock is kept
+  // (locking_mode = EXCLUSIVE); PostgreSQL: synchronous_commit = off.
   // Verify commits three times per revision, and the syncs were most of its time.
   virtual Status SkipDurability() = 0;
 

@@ -261,7 +261,13 @@ Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_m
   return Status::Ok();
 }
 
-Status SqliteBackend::SkipDurability() { return Execute("PRAGMA synchronous = OFF"); }
+// No other connection opens a scratch file, so this one keeps its file lock from its first
+// statement on (locking_mode = EXCLUSIVE) instead of taking and dropping it, and checking for
+// a hot journal, at every statement: the schema read alone runs a few per table.
+Status SqliteBackend::SkipDurability() {
+  MIGRATIOND_RETURN_IF_ERROR(Execute("PRAGMA synchronous = OFF"));
+  return Execute("PRAGMA locking_mode = EXCLUSIVE");
+}
 
 std::vector<std::string> SqliteBackend::VersionTablesDdl() const {
   return VersionTablesDdlFor(kDialectSqlite);
