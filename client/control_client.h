@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "core/status.h"
+#include "core/base/status.h"
 #include "migrationd.pb.h"
 
 namespace migrationd {

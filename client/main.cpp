@@ -16,7 +16,7 @@
 #include "client/control_client.h"
 #include "client/new_revision.h"
 #include "client/render.h"
-#include "core/offline_sql.h"
+#include "core/scripts/offline_sql.h"
 
 namespace migrationd {
 namespace {

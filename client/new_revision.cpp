@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/script_directory.h"
+#include "core/scripts/script_directory.h"
 
 namespace migrationd {
 namespace {

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/backend.h"
-#include "core/database_identity.h"
+#include "core/db/backend.h"
+#include "core/backup/database_identity.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"
 

@@ -13,8 +13,8 @@
 #include <map>
 #include <sstream>
 
-#include "core/database_url.h"
-#include "core/regular_file.h"
+#include "core/db/database_url.h"
+#include "core/base/regular_file.h"
 
 namespace migrationd {
 

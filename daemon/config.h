@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "core/backup_store.h"
-#include "core/maintenance_window.h"
-#include "core/status.h"
+#include "core/backup/backup_store.h"
+#include "core/base/maintenance_window.h"
+#include "core/base/status.h"
 
 namespace migrationd {
 

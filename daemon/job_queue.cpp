@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/version_store.h"
+#include "core/run/version_store.h"
 
 namespace migrationd {
 

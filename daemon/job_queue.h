@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/backend.h"
-#include "core/status.h"
+#include "core/db/backend.h"
+#include "core/base/status.h"
 
 namespace migrationd {
 

@@ -10,8 +10,8 @@
 #include <optional>
 #include <thread>
 
-#include "core/database_url.h"
-#include "core/script_directory.h"
+#include "core/db/database_url.h"
+#include "core/scripts/script_directory.h"
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/control_server.h"
@@ -71,7 +71,7 @@ int CheckConfig(const DaemonConfig& config) {
   return 0;
 }
 
-// --verify: the round trips of every revision, for CI, without a daemon (core/expected_schema.h).
+// --verify: the round trips of every revision, for CI, without a daemon (core/run/expected_schema.h).
 int Verify(const DaemonConfig& config) {
   auto checked = LoadChecked(config);
   if (!checked) return 2;

@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "core/migration_runner.h"
+#include "core/run/migration_runner.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"
 

@@ -2,8 +2,8 @@
 
 #include <map>
 
-#include "core/migration_lock.h"
-#include "core/migration_runner.h"
+#include "core/run/migration_lock.h"
+#include "core/run/migration_runner.h"
 
 namespace migrationd {
 namespace {

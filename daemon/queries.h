@@ -6,11 +6,11 @@
 // for the job queue, so they are answered while a migration runs. Thread-safe: no shared state.
 #pragma once
 
-#include "core/database_url.h"
-#include "core/expected_schema.h"
-#include "core/revision_graph.h"
-#include "core/script_directory.h"
-#include "core/version_store.h"
+#include "core/db/database_url.h"
+#include "core/run/expected_schema.h"
+#include "core/scripts/revision_graph.h"
+#include "core/scripts/script_directory.h"
+#include "core/run/version_store.h"
 #include "daemon/config.h"
 #include "daemon/reader_connections.h"
 #include "migrationd.pb.h"

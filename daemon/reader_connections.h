@@ -14,8 +14,8 @@
 #include <mutex>
 #include <vector>
 
-#include "core/backend.h"
-#include "core/database_url.h"
+#include "core/db/backend.h"
+#include "core/db/database_url.h"
 
 namespace migrationd {
 

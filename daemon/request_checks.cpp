@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/backup.h"
+#include "core/backup/backup.h"
 
 namespace migrationd {
 

@@ -3,7 +3,7 @@
 // protocol runs every decoded request through it.
 #pragma once
 
-#include "core/status.h"
+#include "core/base/status.h"
 #include "migrationd.pb.h"
 
 namespace migrationd {

@@ -3,7 +3,7 @@
 // `stamp` from recording a revision the schema does not have.
 #include <algorithm>
 
-#include "core/migration_runner.h"
+#include "core/run/migration_runner.h"
 #include "daemon/queries.h"
 
 namespace migrationd {

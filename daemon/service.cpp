@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <set>
 
-#include "core/migration_lock.h"
-#include "core/migration_runner.h"
-#include "core/numbers.h"
+#include "core/run/migration_lock.h"
+#include "core/run/migration_runner.h"
+#include "core/base/numbers.h"
 #include "daemon/queries.h"
 #include "daemon/request_checks.h"
 #include "proto/frame.h"

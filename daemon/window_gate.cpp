@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-#include "core/version_store.h"
+#include "core/run/version_store.h"
 #include "daemon/queries.h"
 #include "daemon/request_checks.h"
 #include "daemon/service.h"

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/script.h"
-#include "core/sql_splitter.h"
+#include "core/scripts/script.h"
+#include "core/scripts/sql_splitter.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/utf8.h"
+#include "core/base/utf8.h"
 
 namespace migrationd {
 namespace {

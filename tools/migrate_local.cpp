@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/backend.h"
-#include "core/migration_runner.h"
-#include "core/script_directory.h"
+#include "core/db/backend.h"
+#include "core/run/migration_runner.h"
+#include "core/scripts/script_directory.h"
 
 namespace migrationd {
 namespace {

@@ -10,11 +10,11 @@
 #include <set>
 #include <thread>
 
-#include "core/backend.h"
-#include "core/migration_lock.h"
-#include "core/migration_runner.h"
-#include "core/script_directory.h"
-#include "core/version_store.h"
+#include "core/db/backend.h"
+#include "core/run/migration_lock.h"
+#include "core/run/migration_runner.h"
+#include "core/scripts/script_directory.h"
+#include "core/run/version_store.h"
 #include "tests/test_support.h"
 
 namespace migrationd {
@@ -415,7 +415,7 @@ TEMPLATE_TEST_CASE("a kept connection sees tables another connection created or 
   CHECK((*kept)->TableExists("later").value());
 }
 
-// SQLite gets `$N` as `?N` (core/sqlite_backend.cpp): the rewrite must leave quoted text and
+// SQLite gets `$N` as `?N` (core/sqlite/sqlite_backend.cpp): the rewrite must leave quoted text and
 // identifiers that contain a dollar sign as they are.
 TEMPLATE_TEST_CASE("parameters bind by number and quoted dollar signs stay text", "[backend]",
                    SqliteDatabase, PostgresDatabase) {

@@ -1,5 +1,5 @@
 // Secrets in PostgreSQL URIs are found the way libpq finds them: on the decoded keys.
-#include "core/database_url.h"
+#include "core/db/database_url.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // Maintenance windows: the spec parser and the open/next computations, on fixed UTC instants.
-#include "core/maintenance_window.h"
+#include "core/base/maintenance_window.h"
 
 #include <catch2/catch.hpp>
 #include <ctime>

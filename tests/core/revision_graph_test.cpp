@@ -1,5 +1,5 @@
 // RevisionGraph: graphs are built inline, with no files and no database.
-#include "core/revision_graph.h"
+#include "core/scripts/revision_graph.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>

@@ -1,12 +1,12 @@
 // The normalized schema and its fingerprint on both engines: stable when the same schema is
 // built twice or through different but equivalent DDL, different when the schema differs, and
 // blind to migrationd's own tables. Plus the diff's three kinds of change, as pure logic.
-#include "core/schema.h"
+#include "core/schema/schema.h"
 
 #include <catch2/catch.hpp>
 
-#include "core/backend.h"
-#include "core/version_store.h"
+#include "core/db/backend.h"
+#include "core/run/version_store.h"
 #include "tests/test_support.h"
 
 namespace migrationd {

@@ -1,10 +1,10 @@
 // ScriptDirectory on real files: the seed's chain loads; broken directories are refused with
 // every error named by file and line.
-#include "core/script_directory.h"
+#include "core/scripts/script_directory.h"
 
 #include <catch2/catch.hpp>
 
-#include "core/database_url.h"
+#include "core/db/database_url.h"
 #include "tests/test_support.h"
 
 namespace migrationd {

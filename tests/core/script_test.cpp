@@ -1,11 +1,11 @@
 // The script file format: parsing, rejections with file and line, dialect sections, checksums,
 // statement splitting.
-#include "core/script.h"
+#include "core/scripts/script.h"
 
 #include <catch2/catch.hpp>
 
-#include "core/sha256.h"
-#include "core/sql_splitter.h"
+#include "core/base/sha256.h"
+#include "core/scripts/sql_splitter.h"
 
 namespace migrationd {
 namespace {

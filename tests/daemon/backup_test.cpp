@@ -15,7 +15,7 @@
 #include <random>
 #include <thread>
 
-#include "core/sha256.h"
+#include "core/base/sha256.h"
 #include "tests/daemon/daemon_harness.h"
 
 namespace migrationd {

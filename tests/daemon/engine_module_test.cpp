@@ -1,4 +1,4 @@
-// PostgreSQL support is a module the programs load on first use (core/engine_module.h): a daemon
+// PostgreSQL support is a module the programs load on first use (core/db/engine_module.h): a daemon
 // for SQLite never maps libpq, one for PostgreSQL does, and a program whose module is missing says
 // which file to install instead of failing obscurely.
 #include <unistd.h>

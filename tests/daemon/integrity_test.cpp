@@ -293,7 +293,7 @@ TEST_CASE("a PostgreSQL backup records the cluster and database it came from",
 namespace migrationd {
 namespace {
 
-// Reads keep the history's replay between requests (core/version_store.h HistoryReplayCache):
+// Reads keep the history's replay between requests (core/run/version_store.h HistoryReplayCache):
 // a history written by another daemon must be read again.
 TEMPLATE_TEST_CASE("check follows a repair recorded by another daemon", "[daemon][integrity]",
                    SqliteDatabase, PostgresDatabase) {

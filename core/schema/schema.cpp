@@ -1,0 +1,92 @@
+#include "core/schema/schema.h"
+
+#include <cctype>
+
+#include "core/base/sha256.h"
+
+namespace migrationd {
+
+std::string SchemaDifference::Describe() const {
+  switch (change) {
+    case '+':
+      return "+ " + object + (actual.empty() ? "" : " " + actual);
+    case '-':
+      return "- " + object + (expected.empty() ? "" : " " + expected);
+    default:
+      return "~ " + object + ": " + expected + " -> " + actual;
+  }
+}
+
+void NormalizedSchema::Add(const std::string& object, const std::string& definition) {
+  objects_[object] = definition;
+}
+
+std::string NormalizedSchema::Text() const {
+  std::string text;
+  for (const auto& [object, definition] : objects_) {
+    text += object + "\t" + definition + "\n";
+  }
+  return text;
+}
+
+std::string NormalizedSchema::Fingerprint() const {
+  Sha256 hasher;
+  hasher.Update(Text());
+  return "sha256:" + hasher.HexDigest();
+}
+
+std::vector<SchemaDifference> DiffSchemas(const NormalizedSchema& expected,
+                                          const NormalizedSchema& actual) {
+  std::vector<SchemaDifference> differences;
+  auto want = expected.objects().begin();
+  auto have = actual.objects().begin();
+  const auto want_end = expected.objects().end();
+  const auto have_end = actual.objects().end();
+  // Both maps are sorted by object: one merge pass.
+  while (want != want_end || have != have_end) {
+    if (have == have_end || (want != want_end && want->first < have->first)) {
+      differences.push_back({'-', want->first, want->second, ""});
+      ++want;
+    } else if (want == want_end || have->first < want->first) {
+      differences.push_back({'+', have->first, "", have->second});
+      ++have;
+    } else {
+      if (want->second != have->second) {
+        differences.push_back({'~', want->first, want->second, have->second});
+      }
+      ++want;
+      ++have;
+    }
+  }
+  return differences;
+}
+
+std::string NormalizeSqlText(const std::string& text) {
+  std::string out;
+  char quote = 0;
+  bool pending_space = false;
+  for (char c : text) {
+    if (quote != 0) {
+      out += c;
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) {
+      out += ' ';
+      pending_space = false;
+    }
+    if (c == '\'' || c == '"' || c == '`') quote = c;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool IsBookkeepingTable(const std::string& name) {
+  return name.rfind("migrationd_", 0) == 0 || name == "alembic_version";
+}
+
+}  // namespace migrationd

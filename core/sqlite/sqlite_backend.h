@@ -1,0 +1,60 @@
+// SqliteBackend: the Backend for SQLite files, through SQLiteCpp.
+//
+// Opens the file read-write (creating it), turns foreign keys on, and waits up to a busy
+// timeout for other writers. DDL is transactional in SQLite, so each migration is atomic.
+// Owned by one job at a time; not thread-safe.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <sys/types.h>
+
+#include <memory>
+
+#include "core/db/backend.h"
+
+namespace migrationd {
+
+class SqliteBackend final : public Backend {
+ public:
+  // With `create` false, a missing file is read as an empty database (in memory) and not
+  // created.
+  static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url, bool create = true);
+
+  std::string_view dialect() const override;
+  std::string Describe() const override { return description_; }
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+  bool InTransaction() const override { return in_transaction_; }
+  Status Execute(const std::string& sql) override;
+  Result<std::vector<SqlRow>> Query(const std::string& sql,
+                                    const std::vector<SqlValue>& params) override;
+  Result<bool> TableExists(const std::string& table) override;
+  Result<int64_t> CountUserTables() override;
+  void Interrupt() override;
+  Status SetTimeouts(int lock_timeout_ms, int statement_timeout_ms) override;
+  Status SkipDurability() override;
+  Status AcquireStepLock() override;
+  void ReleaseStepLock() override;
+  Status SetForeignKeys(bool enforced) override;
+  Status CheckForeignKeys() override;
+  std::vector<std::string> VersionTablesDdl() const override;
+  Result<NormalizedSchema> ReadSchema() override;  // in sqlite_schema.cpp
+  bool Reusable() const override;
+
+ private:
+  SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path);
+  // A statement's exception as a Status; inside a transaction, marks it failed.
+  Status StatementFailed(const SQLite::Exception& e);
+
+  std::unique_ptr<SQLite::Database> db_;
+  std::string description_;
+  std::string path_;  // empty: a missing file read as an empty database (in memory)
+  dev_t device_ = 0;  // of the file when it was opened
+  ino_t inode_ = 0;
+  bool in_transaction_ = false;
+  bool transaction_failed_ = false;  // a statement failed since BEGIN: COMMIT must not succeed
+};
+
+}  // namespace migrationd

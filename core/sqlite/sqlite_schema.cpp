@@ -1,0 +1,220 @@
+// SqliteBackend::ReadSchema: the normalized schema from sqlite_master and the pragma table
+// functions (table_info, foreign_key_list, index_list, index_xinfo). SQLite keeps CHECK
+// constraints only in the CREATE TABLE text, so they are cut out of it with a small scanner
+// that respects quotes and nested parentheses.
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "core/schema/schema.h"
+#include "core/sqlite/sqlite_backend.h"
+
+namespace migrationd {
+namespace {
+
+std::string TextOf(const SqlValue& value) { return value.value_or(""); }
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  return "(" + joined + ")";
+}
+
+// Position of `keyword` (lower case, a whole word) in `sql` at or after `from`, outside quotes
+// and comments; npos if none.
+size_t FindKeyword(const std::string& sql, const std::string& keyword, size_t from = 0) {
+  char quote = 0;
+  for (size_t i = from; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      quote = c == '[' ? ']' : c;
+      continue;
+    }
+    if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      i = sql.find('\n', i);
+      if (i == std::string::npos) return std::string::npos;
+      continue;
+    }
+    const bool starts_word =
+        i == 0 || (std::isalnum(static_cast<unsigned char>(sql[i - 1])) == 0 && sql[i - 1] != '_');
+    if (!starts_word || i + keyword.size() > sql.size()) continue;
+    bool matches = true;
+    for (size_t k = 0; k < keyword.size() && matches; ++k) {
+      matches = std::tolower(static_cast<unsigned char>(sql[i + k])) == keyword[k];
+    }
+    const size_t end = i + keyword.size();
+    if (matches && (end == sql.size() ||
+                    (std::isalnum(static_cast<unsigned char>(sql[end])) == 0 && sql[end] != '_'))) {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
+// The text inside the parentheses that open at or after `from` (balanced, quotes respected).
+std::string Parenthesized(const std::string& sql, size_t from, size_t& end) {
+  const size_t open = sql.find('(', from);
+  if (open == std::string::npos) {
+    end = std::string::npos;
+    return "";
+  }
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = open; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"' || c == '`') {
+      quote = c;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0) {
+      end = i + 1;
+      return sql.substr(open + 1, i - open - 1);
+    }
+  }
+  end = std::string::npos;
+  return "";
+}
+
+// Every CHECK (...) expression in a CREATE TABLE statement.
+std::vector<std::string> CheckExpressions(const std::string& sql) {
+  std::vector<std::string> checks;
+  size_t at = FindKeyword(sql, "check");
+  while (at != std::string::npos) {
+    size_t end = 0;
+    std::string expression = Parenthesized(sql, at, end);
+    if (end == std::string::npos) break;
+    checks.push_back(NormalizeSqlText(expression));
+    at = FindKeyword(sql, "check", end);
+  }
+  return checks;
+}
+
+// The definition after `CREATE VIEW name AS` / the WHERE clause of a partial index.
+std::string After(const std::string& sql, const std::string& keyword) {
+  const size_t at = FindKeyword(sql, keyword);
+  return at == std::string::npos ? "" : NormalizeSqlText(sql.substr(at + keyword.size()));
+}
+
+}  // namespace
+
+Result<NormalizedSchema> SqliteBackend::ReadSchema() {
+  NormalizedSchema schema;
+  auto objects = Query(
+      "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+      "ORDER BY name",
+      {});
+  if (!objects.ok()) return objects.status().WithContext("cannot read sqlite_master");
+  // Index and foreign-key targets need the tables' primary keys first.
+  std::map<std::string, std::vector<std::string>> primary_keys;
+  for (const auto& row : *objects) {
+    if (TextOf(row[0]) != "table" || IsBookkeepingTable(TextOf(row[1]))) continue;
+    const std::string table = TextOf(row[1]);
+    const std::string sql = TextOf(row[3]);
+    schema.Add("table " + table, FindKeyword(sql, "without") != std::string::npos &&
+                                         FindKeyword(sql, "rowid") != std::string::npos
+                                     ? "without rowid"
+                                     : "");
+    auto columns = Query(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info($1) ORDER BY pk, "
+        "cid",
+        {table});
+    if (!columns.ok()) return columns.status();
+    std::vector<std::string> key;
+    for (const auto& column : *columns) {
+      std::string definition = NormalizeSqlText(TextOf(column[1]));
+      if (TextOf(column[2]) == "1") definition += " not null";
+      if (column[3]) definition += " default " + NormalizeSqlText(*column[3]);
+      schema.Add("column " + table + "." + TextOf(column[0]), definition);
+      if (TextOf(column[4]) != "0") key.push_back(TextOf(column[0]));
+    }
+    if (!key.empty()) schema.Add("primary key " + table, JoinNames(key));
+    primary_keys[table] = key;
+    for (const auto& check : CheckExpressions(sql)) schema.Add("check " + table + ": " + check, "");
+  }
+  for (const auto& row : *objects) {
+    const std::string type = TextOf(row[0]), name = TextOf(row[1]), table = TextOf(row[2]);
+    const std::string sql = TextOf(row[3]);
+    if (IsBookkeepingTable(table) || IsBookkeepingTable(name)) continue;
+    if (type == "table") {
+      auto keys = Query(
+          "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM "
+          "pragma_foreign_key_list($1) ORDER BY id, seq",
+          {table});
+      if (!keys.ok()) return keys.status();
+      std::map<std::string, std::vector<std::vector<std::string>>> by_id;
+      for (const auto& key : *keys)
+        by_id[TextOf(key[0])].push_back(
+            {key[1].value_or(""), TextOf(key[2]), TextOf(key[3]), TextOf(key[4]), TextOf(key[5])});
+      for (const auto& [id, parts] : by_id) {
+        std::vector<std::string> from, to;
+        for (const auto& part : parts) {
+          from.push_back(part[1]);
+          if (!part[2].empty()) to.push_back(part[2]);
+        }
+        const std::string parent = parts.front()[0];
+        // `REFERENCES users` means the parent's primary key: the same as naming it.
+        if (to.empty()) to = primary_keys[parent];
+        std::string definition = "-> " + parent + JoinNames(to);
+        if (parts.front()[3] != "NO ACTION")
+          definition += " on update " + NormalizeSqlText(parts.front()[3]);
+        if (parts.front()[4] != "NO ACTION")
+          definition += " on delete " + NormalizeSqlText(parts.front()[4]);
+        schema.Add("foreign key " + table + JoinNames(from), definition);
+      }
+      auto indexes = Query("SELECT name, \"unique\", origin FROM pragma_index_list($1)", {table});
+      if (!indexes.ok()) return indexes.status();
+      for (const auto& index : *indexes) {
+        if (TextOf(index[2]) != "u") continue;  // pk: the primary key; c: a named index below
+        auto columns = Query("SELECT name FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+                             {index[0]});
+        if (!columns.ok()) return columns.status();
+        std::vector<std::string> names;
+        for (const auto& column : *columns) names.push_back(TextOf(column[0]));
+        schema.Add("unique " + table + JoinNames(names), "");
+      }
+    } else if (type == "index" && !sql.empty()) {
+      auto columns = Query(
+          "SELECT name, \"desc\", coll FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+          {name});
+      if (!columns.ok()) return columns.status();
+      std::vector<std::string> names;
+      for (const auto& column : *columns) {
+        std::string part = column[0] ? *column[0] : "<expression>";
+        if (TextOf(column[1]) == "1") part += " desc";
+        if (TextOf(column[2]) != "BINARY")
+          part += " collate " + NormalizeSqlText(TextOf(column[2]));
+        names.push_back(part);
+      }
+      auto listed =
+          Query("SELECT \"unique\" FROM pragma_index_list($1) WHERE name = $2", {table, name});
+      if (!listed.ok()) return listed.status();
+      std::string definition = "on " + table + " " + JoinNames(names);
+      if (!listed->empty() && TextOf(listed->front()[0]) == "1")
+        definition = "unique " + definition;
+      if (FindKeyword(sql, "where") != std::string::npos)
+        definition += " where " + After(sql, "where");
+      schema.Add("index " + name, definition);
+    } else if (type == "view") {
+      schema.Add("view " + name, After(sql, "as"));
+    } else if (type == "trigger") {
+      // From the timing on: `CREATE TRIGGER IF NOT EXISTS t` and `CREATE TRIGGER t` alike.
+      std::string body = NormalizeSqlText(sql);
+      for (const char* timing : {" before ", " after ", " instead of "}) {
+        if (const size_t at = body.find(timing); at != std::string::npos) {
+          body = body.substr(at + 1);
+          break;
+        }
+      }
+      schema.Add("trigger " + name, body);
+    }
+  }
+  return schema;
+}
+
+}  // namespace migrationd
