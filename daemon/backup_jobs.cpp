@@ -5,8 +5,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/db/backend.h"
 #include "core/backup/database_identity.h"
+#include "core/db/backend.h"
+#include "core/engines/open_backend.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"
 

@@ -13,8 +13,8 @@
 #include <map>
 #include <sstream>
 
-#include "core/db/database_url.h"
 #include "core/base/regular_file.h"
+#include "core/db/database_url.h"
 
 namespace migrationd {
 

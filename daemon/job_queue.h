@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/db/backend.h"
 #include "core/base/status.h"
+#include "core/db/backend.h"
 
 namespace migrationd {
 

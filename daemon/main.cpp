@@ -71,7 +71,8 @@ int CheckConfig(const DaemonConfig& config) {
   return 0;
 }
 
-// --verify: the round trips of every revision, for CI, without a daemon (core/run/expected_schema.h).
+// --verify: the round trips of every revision, for CI, without a daemon
+// (core/run/expected_schema.h).
 int Verify(const DaemonConfig& config) {
   auto checked = LoadChecked(config);
   if (!checked) return 2;

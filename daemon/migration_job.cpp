@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "core/engines/open_backend.h"
 #include "core/run/migration_runner.h"
 #include "daemon/queries.h"
 #include "daemon/service.h"

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/engines/open_backend.h"
 #include "core/run/migration_lock.h"
 #include "core/run/migration_runner.h"
 

@@ -8,9 +8,9 @@
 
 #include "core/db/database_url.h"
 #include "core/run/expected_schema.h"
+#include "core/run/version_store.h"
 #include "core/scripts/revision_graph.h"
 #include "core/scripts/script_directory.h"
-#include "core/run/version_store.h"
 #include "daemon/config.h"
 #include "daemon/reader_connections.h"
 #include "migrationd.pb.h"

@@ -1,5 +1,7 @@
 #include "daemon/reader_connections.h"
 
+#include "core/engines/open_backend.h"
+
 namespace migrationd {
 
 ReaderConnections::ReaderConnections(DatabaseUrl url, size_t keep)

@@ -9,9 +9,10 @@
 #include <filesystem>
 #include <set>
 
+#include "core/base/numbers.h"
+#include "core/engines/open_backend.h"
 #include "core/run/migration_lock.h"
 #include "core/run/migration_runner.h"
-#include "core/base/numbers.h"
 #include "daemon/queries.h"
 #include "daemon/request_checks.h"
 #include "proto/frame.h"

@@ -16,8 +16,8 @@
 #include "core/db/database_url.h"
 #include "core/run/expected_schema.h"
 #include "core/run/migration_lock.h"
-#include "core/scripts/script_directory.h"
 #include "core/run/version_store.h"
+#include "core/scripts/script_directory.h"
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/job_queue.h"
@@ -154,8 +154,8 @@ class Service {
   void RecordOnNewConnection(const HistoryEntry& entry) const;
 
   // Backups (backup_jobs.cpp). Jobs run with the migration lock held.
-  // This database's identity (core/backup/database_identity.h); `create` stores its id on first use.
-  // The backup options with the settings a reload may change (the lock wait).
+  // This database's identity (core/backup/database_identity.h); `create` stores its id on first
+  // use. The backup options with the settings a reload may change (the lock wait).
   BackupOptions CurrentBackupOptions() const;
   Result<std::string> Identity(bool create) const;
   // Whether a backup was taken from this database (`identity` from Identity()).

@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "core/engines/open_backend.h"
 #include "core/run/version_store.h"
 #include "daemon/queries.h"
 #include "daemon/request_checks.h"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/db/backend.h"
+#include "core/engines/open_backend.h"
 #include "core/run/migration_runner.h"
 #include "core/scripts/script_directory.h"
 

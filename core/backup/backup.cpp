@@ -1,13 +1,6 @@
 #include "core/backup/backup.h"
 
-#include "core/scripts/script.h"
-
 namespace migrationd {
-
-std::unique_ptr<BackupEngine> MakeSqliteBackupEngine(const DatabaseUrl& url,
-                                                     const BackupOptions& options);
-std::unique_ptr<BackupEngine> MakePostgresBackupEngine(const DatabaseUrl& url,
-                                                       const BackupOptions& options);
 
 namespace {
 
@@ -33,15 +26,4 @@ Result<BackupKind> ParseBackupKind(const std::string& name) {
   }
   return Status::InvalidArgument("unknown backup kind '" + name + "'");
 }
-
-Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,
-                                                       const BackupOptions& options) {
-  if (url.dialect() == kDialectSqlite) return MakeSqliteBackupEngine(url, options);
-  if (options.postgres_format != "custom" && options.postgres_format != "plain") {
-    return Status::InvalidArgument("backup format '" + options.postgres_format +
-                                   "' is unknown; use custom or plain");
-  }
-  return MakePostgresBackupEngine(url, options);
-}
-
 }  // namespace migrationd

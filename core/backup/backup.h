@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "core/db/database_url.h"
 #include "core/base/status.h"
+#include "core/db/database_url.h"
 
 namespace migrationd {
 
@@ -100,7 +100,6 @@ struct BackupOptions {
   int postgres_lock_wait_ms = 0;
 };
 
-Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,
-                                                       const BackupOptions& options);
+// The engine for a URL is made by the engines' layer (core/engines/open_backend.h).
 
 }  // namespace migrationd

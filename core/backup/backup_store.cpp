@@ -19,7 +19,6 @@
 #include "core/base/private_file.h"
 #include "core/base/sha256.h"
 #include "core/base/temp_files.h"
-#include "core/run/version_store.h"
 
 namespace migrationd {
 namespace {
@@ -148,14 +147,6 @@ std::string CompactTimestamp(std::chrono::system_clock::time_point time) {
   char buffer[32];
   std::strftime(buffer, sizeof(buffer), "%Y%m%d-%H%M%S", &utc);
   return buffer;
-}
-
-std::chrono::system_clock::time_point ParseIsoTimestamp(const std::string& text) {
-  std::tm utc{};
-  std::istringstream in(text);
-  in >> std::get_time(&utc, "%Y-%m-%dT%H:%M:%S");
-  if (in.fail()) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&utc));
 }
 
 Status BackupStore::Prepare() const {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/backup/backup.h"
+#include "core/base/timestamps.h"
 
 namespace migrationd {
 
@@ -75,7 +76,5 @@ Status CheckDirectoryIsPrivate(const std::string& directory);
 
 // "20261125-181500" (UTC) for file names.
 std::string CompactTimestamp(std::chrono::system_clock::time_point time);
-// Parses the manifest's created_at (ISO 8601 UTC) back into a time point.
-std::chrono::system_clock::time_point ParseIsoTimestamp(const std::string& text);
 
 }  // namespace migrationd

@@ -23,4 +23,9 @@ Status Backend::CommitAfter(const std::vector<BoundStatement>& last) {
   return Commit();
 }
 
+Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened) {
+  if (!opened.ok()) return opened.status();
+  return std::shared_ptr<Backend>(std::move(opened).value());
+}
+
 }  // namespace migrationd

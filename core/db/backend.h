@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/status.h"
 #include "core/db/database_url.h"
 #include "core/schema/schema.h"
-#include "core/base/status.h"
 
 namespace migrationd {
 
@@ -130,8 +130,8 @@ class Backend {
   // The DDL of the daemon's own tables (idempotent: CREATE TABLE IF NOT EXISTS ...), the
   // engine-neutral ones below included.
   virtual std::vector<std::string> VersionTablesDdl() const = 0;
-  // The user objects in the catalog, normalized (core/schema/schema.h): what `baseline`, `stamp` and
-  // `check --schema` compare with the schema the scripts produce.
+  // The user objects in the catalog, normalized (core/schema/schema.h): what `baseline`, `stamp`
+  // and `check --schema` compare with the schema the scripts produce.
   virtual Result<NormalizedSchema> ReadSchema() = 0;
 
   // Whether a reader pool may keep this connection for the next read-only request: it is idle
@@ -144,11 +144,7 @@ class Backend {
   virtual bool Alive() { return Reusable(); }
 };
 
-// Opens a connection to the database the URL names. SQLite creates the file if it is missing.
-Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url);
-// For reading only: a SQLite file that does not exist reads as an empty database and is not
-// created (PostgreSQL: as OpenBackend).
-Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url);
+// Opening one is the engines' layer (core/engines/open_backend.h): only it knows which exist.
 
 // An opened backend as a shared_ptr (what a reader pool hands out), or the error.
 Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened);

@@ -1,20 +1,12 @@
 // OpenBackend and friends: the engines' entry points. SQLite is linked in; PostgreSQL is the
-// module core/db/engine_module.h loads (this file is the only one that knows which is which).
-#include "core/db/backend.h"
-#include "core/db/engine_module.h"
+// module core/db/engine_module.h loads (this layer is the only one that knows which is which).
+#include "core/engines/open_backend.h"
+
+#include "core/postgres/postgres_engine.h"
 #include "core/scripts/script.h"
 #include "core/sqlite/sqlite_backend.h"
 
 namespace migrationd {
-namespace {
-
-Result<std::unique_ptr<Backend>> OpenPostgres(const DatabaseUrl& url, bool for_reading) {
-  auto module = LoadEngineModule("postgres");
-  if (!module.ok()) return module.status();
-  return for_reading ? (*module)->open_for_reading(url) : (*module)->open(url);
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Backend>> OpenBackend(const DatabaseUrl& url) {
   if (url.dialect() == kDialectSqlite) return SqliteBackend::Open(url);
@@ -28,9 +20,14 @@ Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
   return OpenBackend(url);
 }
 
-Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened) {
-  if (!opened.ok()) return opened.status();
-  return std::shared_ptr<Backend>(std::move(opened).value());
+Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,
+                                                       const BackupOptions& options) {
+  if (url.dialect() == kDialectSqlite) return MakeSqliteBackupEngine(url, options);
+  if (options.postgres_format != "custom" && options.postgres_format != "plain") {
+    return Status::InvalidArgument("backup format '" + options.postgres_format +
+                                   "' is unknown; use custom or plain");
+  }
+  return MakePostgresBackupEngine(url, options);
 }
 
 }  // namespace migrationd

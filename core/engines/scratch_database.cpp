@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/engines/open_backend.h"
 #include "core/scripts/script.h"
 
 namespace migrationd {

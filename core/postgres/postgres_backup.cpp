@@ -7,11 +7,10 @@
 #include <fstream>
 #include <regex>
 
-#include "core/db/backend.h"
-#include "core/backup/backup.h"
 #include "core/base/private_file.h"
 #include "core/base/subprocess.h"
 #include "core/base/temp_files.h"
+#include "core/postgres/postgres_engine.h"
 
 namespace migrationd {
 namespace {
@@ -138,7 +137,7 @@ class DumpLockWatch {
     if (!report_ || std::chrono::steady_clock::now() < next_poll_) return;
     next_poll_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     if (!connection_) {
-      auto opened = OpenBackend(url_);
+      auto opened = OpenPostgres(url_, false);
       if (!opened.ok()) return report_ = nullptr, void();
       connection_ = std::move(opened).value();
     }
@@ -190,7 +189,7 @@ class PostgresBackupEngine final : public BackupEngine {
     if (!version.ok()) return version.status();
     tool_version_ = FirstLine(version->stdout_text);
     int tool_major = MajorVersionOf(tool_version_);
-    auto backend = OpenBackend(url_);
+    auto backend = OpenPostgres(url_, false);
     if (!backend.ok()) return backend.status();
     auto rows = (*backend)->Query("SHOW server_version_num");
     if (!rows.ok()) return rows.status();

@@ -5,12 +5,12 @@
 // schemas compare equal; `pg_dump --schema-only` would print the same definitions, but as a
 // script whose order and comments change between versions, so it would need parsing again.
 // Every schema but the system ones is read; objects in `public` are named without it.
+#include <map>
+#include <utility>
+
 #include "core/postgres/postgres_backend.h"
 #include "core/postgres/postgres_canonical.h"
 #include "core/schema/schema.h"
-
-#include <map>
-#include <utility>
 
 namespace migrationd {
 namespace {

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <optional>
 
-#include "core/run/migration_runner.h"
-#include "core/engines/scratch_database.h"
 #include "core/base/sha256.h"
+#include "core/engines/open_backend.h"
+#include "core/engines/scratch_database.h"
+#include "core/run/migration_runner.h"
 
 namespace migrationd {
 namespace {

@@ -11,8 +11,9 @@
 #include <sstream>
 #include <thread>
 
-#include "core/db/backend.h"
 #include "core/base/numbers.h"
+#include "core/db/backend.h"
+#include "core/engines/open_backend.h"
 #include "core/scripts/script.h"
 
 namespace migrationd {

@@ -21,9 +21,9 @@
 #include <optional>
 #include <string>
 
+#include "core/base/status.h"
 #include "core/db/backend.h"
 #include "core/db/database_url.h"
-#include "core/base/status.h"
 
 namespace migrationd {
 

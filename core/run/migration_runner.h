@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "core/db/backend.h"
+#include "core/run/version_store.h"
 #include "core/scripts/revision_graph.h"
 #include "core/scripts/script_directory.h"
-#include "core/run/version_store.h"
 
 namespace migrationd {
 

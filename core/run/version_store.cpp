@@ -33,20 +33,6 @@ RequestIdentity RequestIdentity::OfThisProcess() {
   return identity;
 }
 
-std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time) {
-  auto since_epoch = time.time_since_epoch();
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
-  std::time_t as_time_t = seconds.count();
-  std::tm utc{};
-  gmtime_r(&as_time_t, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &utc);
-  char result[48];
-  std::snprintf(result, sizeof(result), "%s.%03dZ", buffer, static_cast<int>(millis.count()));
-  return result;
-}
-
 std::string JoinHeads(const std::vector<std::string>& heads) {
   std::string joined;
   for (const auto& head : heads) joined += (joined.empty() ? "" : ",") + head;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/timestamps.h"
 #include "core/db/backend.h"
 #include "core/scripts/script.h"
 
@@ -149,9 +150,6 @@ class VersionStore {
   Backend& backend_;
   std::set<std::string> tables_seen_;
 };
-
-// "2026-11-25T17:32:23.123Z" for `time` (UTC).
-std::string FormatIsoTimestamp(std::chrono::system_clock::time_point time);
 
 // "a,b": heads as the history's heads_after records them (revision ids have no commas).
 std::string JoinHeads(const std::vector<std::string>& heads);

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/scripts/script.h"
 #include "core/base/status.h"
+#include "core/scripts/script.h"
 
 namespace migrationd {
 

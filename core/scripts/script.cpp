@@ -6,8 +6,8 @@
 #include <set>
 
 #include "core/base/sha256.h"
-#include "core/scripts/sql_splitter.h"
 #include "core/base/utf8.h"
+#include "core/scripts/sql_splitter.h"
 
 namespace migrationd {
 namespace {

@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/scripts/sql_splitter.h"
 #include "core/base/status.h"
+#include "core/scripts/sql_splitter.h"
 
 namespace migrationd {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "core/base/status.h"
 #include "core/scripts/revision_graph.h"
 #include "core/scripts/script.h"
-#include "core/base/status.h"
 
 namespace migrationd {
 

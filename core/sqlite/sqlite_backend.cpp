@@ -8,8 +8,8 @@
 #include <filesystem>
 
 #include "core/scripts/script.h"
-#include "core/sqlite/sqlite_journal_vfs.h"
 #include "core/scripts/version_tables.h"
+#include "core/sqlite/sqlite_journal_vfs.h"
 
 namespace migrationd {
 namespace {
@@ -78,8 +78,8 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
     // unlinks the journal, a directory change per revision. TRUNCATE keeps the file and
     // empties it, for this connection only; synchronous FULL keeps the fsyncs that make a
     // commit durable (the journal's directory is synced once per journal file, not at every
-    // commit: core/sqlite/sqlite_journal_vfs.h). WAL is the application's choice: a database in WAL stays
-    // in it.
+    // commit: core/sqlite/sqlite_journal_vfs.h). WAL is the application's choice: a database in WAL
+    // stays in it.
     if (path != ":memory:" && db->execAndGet("PRAGMA journal_mode").getString() != "wal") {
       db->exec("PRAGMA journal_mode = TRUNCATE");
     }

@@ -11,6 +11,7 @@
 
 #include <memory>
 
+#include "core/backup/backup.h"
 #include "core/db/backend.h"
 
 namespace migrationd {
@@ -56,5 +57,9 @@ class SqliteBackend final : public Backend {
   bool in_transaction_ = false;
   bool transaction_failed_ = false;  // a statement failed since BEGIN: COMMIT must not succeed
 };
+
+// The SQLite backup engine (the online backup API, core/sqlite/sqlite_backup.cpp).
+std::unique_ptr<BackupEngine> MakeSqliteBackupEngine(const DatabaseUrl& url,
+                                                     const BackupOptions& options);
 
 }  // namespace migrationd

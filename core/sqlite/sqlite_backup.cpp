@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/backup/backup.h"
+#include "core/sqlite/sqlite_backend.h"
 
 namespace migrationd {
 namespace {

@@ -1,8 +1,8 @@
 // The VFS of migrationd's own SQLite connections: SQLite's "unix" VFS, except that a rollback
 // journal's directory is synced once per journal file instead of at every commit.
 //
-// In TRUNCATE mode (core/sqlite/sqlite_backend.cpp) the journal file stays between transactions, but
-// SQLite closes it when a transaction ends and opens it again, with O_CREAT, at the next one;
+// In TRUNCATE mode (core/sqlite/sqlite_backend.cpp) the journal file stays between transactions,
+// but SQLite closes it when a transaction ends and opens it again, with O_CREAT, at the next one;
 // every such open marks it for a directory fsync at its first sync: one fsync per revision (five
 // instead of the four of `sqlite3` in its DELETE mode) that makes an entry durable which already
 // is. This VFS opens a journal without the create flag, and so without that directory sync, when

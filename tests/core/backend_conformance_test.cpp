@@ -11,10 +11,11 @@
 #include <thread>
 
 #include "core/db/backend.h"
+#include "core/engines/open_backend.h"
 #include "core/run/migration_lock.h"
 #include "core/run/migration_runner.h"
-#include "core/scripts/script_directory.h"
 #include "core/run/version_store.h"
+#include "core/scripts/script_directory.h"
 #include "tests/test_support.h"
 
 namespace migrationd {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/db/backend.h"
+#include "core/engines/open_backend.h"
 #include "core/run/version_store.h"
 #include "tests/test_support.h"
 
