@@ -13,8 +13,8 @@
 #include "core/engines/open_backend.h"
 #include "core/run/migration_lock.h"
 #include "core/run/migration_runner.h"
-#include "daemon/queries.h"
-#include "daemon/request_checks.h"
+#include "daemon/requests/queries.h"
+#include "daemon/server/request_checks.h"
 #include "proto/frame.h"
 
 namespace migrationd {

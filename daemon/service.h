@@ -20,13 +20,13 @@
 #include "core/scripts/script_directory.h"
 #include "daemon/asio.h"
 #include "daemon/config.h"
-#include "daemon/job_queue.h"
-#include "daemon/peer_identity.h"
-#include "daemon/queries.h"
-#include "daemon/reader_connections.h"
-#include "daemon/request_checks.h"
-#include "daemon/responder.h"
-#include "daemon/scratch_gate.h"
+#include "daemon/jobs/job_queue.h"
+#include "daemon/server/peer_identity.h"
+#include "daemon/requests/queries.h"
+#include "daemon/requests/reader_connections.h"
+#include "daemon/server/request_checks.h"
+#include "daemon/server/responder.h"
+#include "daemon/requests/scratch_gate.h"
 
 namespace migrationd {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/request_checks.h"
+#include "daemon/server/request_checks.h"
 #include "proto/frame.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include "core/backup/database_identity.h"
 #include "core/db/backend.h"
 #include "core/engines/open_backend.h"
-#include "daemon/queries.h"
+#include "daemon/requests/queries.h"
 #include "daemon/service.h"
 
 namespace migrationd {

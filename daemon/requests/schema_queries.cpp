@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "core/run/migration_runner.h"
-#include "daemon/queries.h"
+#include "daemon/requests/queries.h"
 
 namespace migrationd {
 

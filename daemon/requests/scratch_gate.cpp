@@ -1,4 +1,4 @@
-#include "daemon/scratch_gate.h"
+#include "daemon/requests/scratch_gate.h"
 
 namespace migrationd {
 

@@ -12,7 +12,7 @@
 #include "core/scripts/revision_graph.h"
 #include "core/scripts/script_directory.h"
 #include "daemon/config.h"
-#include "daemon/reader_connections.h"
+#include "daemon/requests/reader_connections.h"
 #include "migrationd.pb.h"
 
 namespace migrationd {

@@ -1,4 +1,4 @@
-#include "daemon/queries.h"
+#include "daemon/requests/queries.h"
 
 #include <map>
 

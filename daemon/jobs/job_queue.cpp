@@ -1,4 +1,4 @@
-#include "daemon/job_queue.h"
+#include "daemon/jobs/job_queue.h"
 
 #include <algorithm>
 

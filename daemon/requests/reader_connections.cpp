@@ -1,4 +1,4 @@
-#include "daemon/reader_connections.h"
+#include "daemon/requests/reader_connections.h"
 
 #include "core/engines/open_backend.h"
 

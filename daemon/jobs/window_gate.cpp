@@ -8,8 +8,8 @@
 
 #include "core/engines/open_backend.h"
 #include "core/run/version_store.h"
-#include "daemon/queries.h"
-#include "daemon/request_checks.h"
+#include "daemon/requests/queries.h"
+#include "daemon/server/request_checks.h"
 #include "daemon/service.h"
 
 namespace migrationd {

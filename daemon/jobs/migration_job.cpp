@@ -9,7 +9,7 @@
 
 #include "core/engines/open_backend.h"
 #include "core/run/migration_runner.h"
-#include "daemon/queries.h"
+#include "daemon/requests/queries.h"
 #include "daemon/service.h"
 
 namespace migrationd {

@@ -1,4 +1,4 @@
-#include "daemon/peer_identity.h"
+#include "daemon/server/peer_identity.h"
 
 #include <grp.h>
 #include <pwd.h>

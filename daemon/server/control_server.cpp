@@ -1,4 +1,4 @@
-#include "daemon/control_server.h"
+#include "daemon/server/control_server.h"
 
 #include <grp.h>
 #include <malloc.h>
