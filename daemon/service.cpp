@@ -1,27 +1,17 @@
 #include "daemon/service.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <set>
 
 #include "core/base/numbers.h"
 #include "core/engines/open_backend.h"
-#include "core/run/migration_lock.h"
-#include "core/run/migration_runner.h"
-#include "daemon/requests/queries.h"
-#include "daemon/server/request_checks.h"
-#include "proto/frame.h"
 
 namespace migrationd {
 
 namespace {
-
-std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }
 
 bool IsMutating(const proto::Request& request) {
   // A dry run changes nothing: anyone may preview.
@@ -29,6 +19,10 @@ bool IsMutating(const proto::Request& request) {
   if (request.command() == proto::BACKUP) return !request.dry_run();
   return request.command() == proto::CANCEL;
 }
+
+}  // namespace
+
+std::string Now() { return FormatIsoTimestamp(std::chrono::system_clock::now()); }
 
 void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::string& host) {
   holder.set_held(true);
@@ -40,8 +34,6 @@ void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::st
   holder.set_since(job.started_at);
   holder.set_revision(job.revision);
 }
-
-}  // namespace
 
 std::string Describe(const proto::Request& request) {
   std::string text = proto::Command_Name(request.command());
@@ -64,6 +56,19 @@ proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::st
   event.set_message(message);
   event.set_time(Now());
   return event;
+}
+
+// The last line of defence: a request or a file that makes some library throw fails that
+// request with an internal error and a log line; it never ends the daemon.
+proto::Result Guarded(const proto::Request& request, const std::function<proto::Result()>& answer) {
+  try {
+    return answer();
+  } catch (const std::exception& e) {
+    spdlog::error("'{}' failed with an unexpected error (a bug; please report it): {}",
+                  Describe(request), e.what());
+    return ErrorResult(Status::Internal(std::string("unexpected error: ") + e.what() +
+                                        "; the daemon keeps running"));
+  }
 }
 
 Result<std::unique_ptr<Service>> Service::Create(DaemonConfig config) {
@@ -326,321 +331,6 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
     }
     HandleReadOnly(request, responder);
   });
-}
-
-std::optional<RecordedState> Service::JobState() const {
-  std::lock_guard lock(job_state_mutex_);
-  return job_state_;
-}
-
-void Service::SetJobState(std::optional<RecordedState> state) {
-  std::lock_guard lock(job_state_mutex_);
-  job_state_ = std::move(state);
-}
-
-void Service::RecordCommittedStep(const PlannedStep& step, const std::string& checksum) {
-  std::lock_guard lock(job_state_mutex_);
-  if (!job_state_) return;
-  job_state_->heads = step.heads_after;
-  if (step.direction == Direction::kUpgrade) {
-    job_state_->applied[step.revision] = {checksum, Now()};
-  } else {
-    job_state_->applied.erase(step.revision);
-  }
-}
-
-QueryContext Service::Queries(const ScriptDirectory& scripts, const RecordedState* known) const {
-  return {config_, url_, scripts, known, &expected_, &connections_, &history_};
-}
-
-proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::string& error,
-                                   const RecordedState* known, bool loading) const {
-  proto::Result result;
-  proto::StatusInfo* status = result.mutable_status();
-  status->set_daemon_version(kMigrationdVersion);
-  status->set_uptime_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-  status->set_database(url_.Redacted());
-  status->set_dialect(url_.dialect());
-  status->set_migrations(config_.migrations);
-  if (scripts != nullptr) FillDatabaseStatus(Queries(*scripts, known), *status);
-  if (scripts != nullptr) status->set_scripts_loaded_at(FormatIsoTimestamp(scripts_.loaded_at()));
-  status->set_from_job_state(known != nullptr);
-  if (!error.empty()) status->set_error(error);
-  if (auto job = jobs_.Running()) {
-    // A running job holds the lock or is about to; if the lock reads free (it was lost and
-    // the job stops before its next step), the job is still what changes the database.
-    if (!status->lock().held()) FillHolder(*job, *status->mutable_lock(), host_);
-    proto::JobInfo* info = status->mutable_job();
-    info->set_job_id(job->id);
-    info->set_request(job->description);
-    info->set_uid(job->uid);
-    info->set_user_name(job->user_name);
-    info->set_started_at(job->started_at);
-    info->set_done(job->done);
-    info->set_total(job->total);
-    info->set_revision(job->revision);
-    info->set_stage(job->stage);
-  }
-  status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
-  for (const JobSnapshot& waiting : jobs_.Waiting()) {
-    proto::JobInfo* info = status->add_waiting();
-    info->set_job_id(waiting.id);
-    info->set_request(waiting.description);
-    info->set_uid(waiting.uid);
-    info->set_user_name(waiting.user_name);
-    info->set_scheduled_for(waiting.scheduled_for);
-  }
-  FillWindowStatus(Windows(), *status);
-  // While the first parse runs, status answers from memory: the last backup is named only if the
-  // database's identity is already known.
-  FillBackupStatus(*status, known == nullptr && !loading);
-  if (loading) {
-    status->set_loading(true);
-    result.set_message(
-        "migrationd is still loading the scripts in " + config_.migrations +
-        "; current and pending revisions (and the last backup) follow when it is done");
-  }
-  return result;
-}
-
-// The last line of defence: a request or a file that makes some library throw fails that
-// request with an internal error and a log line; it never ends the daemon.
-template <typename Answer>
-proto::Result Guarded(const proto::Request& request, Answer answer) {
-  try {
-    return answer();
-  } catch (const std::exception& e) {
-    spdlog::error("'{}' failed with an unexpected error (a bug; please report it): {}",
-                  Describe(request), e.what());
-    return ErrorResult(Status::Internal(std::string("unexpected error: ") + e.what() +
-                                        "; the daemon keeps running"));
-  }
-}
-
-void Service::HandleReadOnly(const proto::Request& request,
-                             const std::shared_ptr<Responder>& responder) {
-  proto::Result result = Guarded(request, [&] { return AnswerReadOnly(request); });
-  result.set_request_id(request.request_id());
-  responder->SendResult(std::move(result));
-}
-
-proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
-  // Backups need no scripts: they are listed even when the directory is broken.
-  if (request.command() == proto::BACKUPS) return ListBackups();
-  if (request.command() == proto::BACKUP) return PreviewBackup(request);
-  if (request.command() == proto::RESTORE) return PreviewRestore(request);
-  proto::Result result;
-  if (request.command() == proto::STATUS && scripts_.Loading()) {
-    // Just started at many revisions: answer now with what is known, not after the parse.
-    return StatusReply(nullptr, "", nullptr, /*loading=*/true);
-  }
-  auto scripts = LoadScripts();
-  const std::optional<RecordedState> known = JobState();
-  const RecordedState* known_state = known ? &*known : nullptr;
-  if (request.command() == proto::STATUS) {
-    // Status answers even when the scripts or the database are broken: that is when it matters.
-    result = StatusReply(scripts.ok() ? scripts->get() : nullptr,
-                         scripts.ok() ? "" : scripts.status().message(), known_state);
-  } else if (!scripts.ok()) {
-    result = ErrorResult(scripts.status());
-  } else {
-    const QueryContext context = Queries(**scripts, known_state);
-    switch (request.command()) {
-      case proto::CURRENT:
-        result = QueryCurrent(context);
-        break;
-      case proto::HEADS:
-        result = QueryHeads(context);
-        break;
-      case proto::HISTORY:
-        result = QueryHistory(context, request.range());
-        break;
-      case proto::SHOW:
-        result = QueryShow(context, request.target());
-        break;
-      case proto::CHECK:
-        result = QueryCheck(context, request.schema());
-        break;
-      case proto::BASELINE:
-        result = QueryBaseline(context, request.target(), request.apply());
-        break;
-      case proto::VERIFY:
-        result = QueryVerify(context, request.range());
-        break;
-      case proto::LOG:
-        result = QueryLog(context, request.limit());
-        break;
-      case proto::UPGRADE:
-      case proto::DOWNGRADE:
-      case proto::RESUME:
-        result = QueryDryRun(context, request.command(), request.target(), request.atomic());
-        break;
-      case proto::STAMP:
-        result = QueryStampPreview(context, request.target(), request.force());
-        break;
-      case proto::REPAIR:
-        result = QueryRepairPreview(
-            context, {request.revisions().begin(), request.revisions().end()}, request.reason());
-        break;
-      default:
-        result = ErrorResult(Status::InvalidArgument(
-            "unknown command " + std::to_string(request.command()) +
-            "; this daemon speaks protocol version " + std::to_string(kProtocolVersion)));
-    }
-  }
-  return result;
-}
-
-std::string RequestKey(const proto::Request& request) {
-  proto::Request key = request;
-  key.set_request_id(0);
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  key.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
-Result<uint64_t> Service::SubmitJob(
-    const proto::Request& request, const PeerIdentity& peer,
-    const std::shared_ptr<Responder>& responder,
-    std::optional<MaintenanceSchedule::Clock::time_point> not_before) {
-  JobQueue::Job job;
-  job.info.id = jobs_.NextId();
-  job.info.request_key = RequestKey(request);
-  job.not_before = not_before;
-  if (not_before) job.info.scheduled_for = FormatIsoTimestamp(*not_before);
-  job.info.description = Describe(request);
-  job.info.uid = peer.uid;
-  job.info.user_name = peer.user_name;
-  job.run = [this, request, peer, responder](JobControl& control) {
-    RunJob(request, peer, control, *responder);
-  };
-  job.abandon = [id = request.request_id(), responder](const migrationd::Status& why) {
-    SendError(*responder, id, why);
-  };
-  auto submitted = jobs_.Submit(job, request.wait() || request.in_window(),
-                                static_cast<size_t>(Live()->max_queued_jobs));
-  if (!submitted.ok()) {
-    job.abandon(submitted.status());
-    return submitted.status();
-  }
-  if (const std::optional<JobSnapshot>& busy = *submitted) {
-    proto::Result result;
-    result.set_request_id(request.request_id());
-    result.set_code(proto::BUSY);
-    result.set_message(
-        "busy: '" + busy->description + "' by " + busy->user_name +
-        (busy->started_at.empty() ? " is queued" : " runs since " + busy->started_at) +
-        "; try again later, or pass --wait to queue behind it");
-    FillHolder(*busy, *result.mutable_holder(), host_);
-    const Status refused = Status::Busy(result.message());
-    responder->SendResult(std::move(result));
-    return refused;
-  }
-  if (!not_before && jobs_.Running() && jobs_.Running()->id != job.info.id) {
-    responder->SendEvent(MakeEvent(request.request_id(), proto::JOB_QUEUED,
-                                   "queued behind '" + jobs_.Running()->description + "'"));
-  }
-  return job.info.id;
-}
-
-void Service::RunJob(const proto::Request& request, const PeerIdentity& peer, JobControl& control,
-                     Responder& responder) {
-  const uint64_t id = request.request_id();
-  responder.SendEvent(MakeEvent(id, proto::JOB_STARTED, Describe(request)));
-  if (activity_) activity_("running '" + Describe(request) + "' for " + peer.user_name);
-  proto::Result result =
-      Guarded(request, [&] { return RunLockedJob(request, peer, control, responder); });
-  result.set_request_id(id);
-  if (activity_) {
-    activity_("idle; last job '" + Describe(request) + "' " +
-              (result.code() == proto::OK ? "succeeded" : "failed") + " at " + Now());
-  }
-  if (result.code() == proto::OK) {
-    spdlog::info("'{}' for {}: {}", Describe(request), peer.Describe(), result.message());
-  } else {
-    spdlog::error("'{}' for {} failed: {}", Describe(request), peer.Describe(), result.message());
-  }
-  spdlog::debug("job {}: migration lock released", id);
-  responder.SendResult(std::move(result));
-}
-
-proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIdentity& peer,
-                                    JobControl& control, Responder& responder) {
-  const uint64_t id = request.request_id();
-  proto::Result result;
-  // Checked as the job starts, not only when it was asked for: a job that queued behind
-  // another (or waited for its window) may start after the window closed.
-  auto window = EnterWindow(request);
-  if (!window.ok()) return ErrorResult(window.status());
-  auto lock = AcquireJobLock(request, peer, control, responder);
-  if (!lock.ok()) {
-    result = JobError(lock.status(), control);
-  } else {
-    responder.SendEvent(MakeEvent(id, proto::LOCK_ACQUIRED, "migration lock acquired"));
-    spdlog::debug("job {}: migration lock acquired for '{}'", id, Describe(request));
-    // Read once the lock is held (nothing else changes the tables now) and kept until the job
-    // ends: reads answer from it instead of queueing behind the migration's locks.
-    struct KnownWhileRunning {
-      Service& service;
-      ~KnownWhileRunning() { service.SetJobState(std::nullopt); }
-    } known{*this};
-    if (auto backend = connections_.Borrow(); backend.ok()) {
-      auto state = VersionStore(**backend).ReadState();
-      if (state.ok()) SetJobState(std::move(state).value());
-    }
-    RequestIdentity requester{static_cast<int64_t>(peer.uid), peer.user_name, host_, getpid(), ""};
-    if (window->forced) RecordForcedRun(request, requester);
-    switch (request.command()) {
-      case proto::BACKUP:
-        result = RunBackupJob(
-            request.label() == kScheduledLabel ? BackupKind::kScheduled : BackupKind::kManual,
-            request, control, responder);
-        break;
-      case proto::RESTORE:
-        result = RunRestoreJob(request, requester, control, responder, **lock);
-        break;
-      default:
-        result = RunMigrationJob(request, requester, control, responder, **lock, *window);
-    }
-  }
-  return result;
-}
-
-Result<std::unique_ptr<MigrationLock>> Service::AcquireJobLock(const proto::Request& request,
-                                                               const PeerIdentity& peer,
-                                                               JobControl& control,
-                                                               Responder& responder) {
-  LockHolderInfo me{
-      host_, getpid(), static_cast<int64_t>(peer.uid), peer.user_name, Describe(request),
-      Now(), ""};
-  LockWaitOptions wait;
-  wait.max_wait =
-      request.wait() ? std::chrono::seconds(Live()->lock_wait_seconds) : std::chrono::seconds(0);
-  wait.should_stop = [&] { return control.cancelled(); };
-  wait.on_waiting = [&](const std::optional<LockHolderInfo>& holder) {
-    responder.SendEvent(MakeEvent(request.request_id(), proto::LOCK_WAIT,
-                                  "waiting for the migration lock held by " +
-                                      (holder ? holder->Describe() : "another session")));
-  };
-  return AcquireMigrationLock(url_, me, wait);
-}
-
-proto::Result JobError(const Status& status, const JobControl& control) {
-  if (!control.cancelled()) return ErrorResult(status);
-  const std::string who = " (cancel asked by " + control.cancelled_by() + ")";
-  // An interrupted statement surfaces as a database error; the operator asked for a cancel.
-  if (status.code() == ErrorCode::kDatabase) {
-    return ErrorResult(Status::Cancelled("cancelled: " + status.message() + who));
-  }
-  if (status.code() == ErrorCode::kCancelled) {
-    return ErrorResult(Status::Cancelled(status.message() + who));
-  }
-  return ErrorResult(status);
 }
 
 }  // namespace migrationd

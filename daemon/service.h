@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -21,12 +22,12 @@
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/jobs/job_queue.h"
-#include "daemon/server/peer_identity.h"
 #include "daemon/requests/queries.h"
 #include "daemon/requests/reader_connections.h"
+#include "daemon/requests/scratch_gate.h"
+#include "daemon/server/peer_identity.h"
 #include "daemon/server/request_checks.h"
 #include "daemon/server/responder.h"
-#include "daemon/requests/scratch_gate.h"
 
 namespace migrationd {
 
@@ -40,6 +41,12 @@ std::string Describe(const proto::Request& request);
 proto::Event MakeEvent(uint64_t request_id, proto::EventKind kind, const std::string& message);
 // Answers request `request_id` with the error `status` (its code and message).
 void SendError(Responder& responder, uint64_t request_id, const Status& status);
+// The current time as the replies write it (FormatIsoTimestamp).
+std::string Now();
+// `holder` as a lock holder's reply shows the job that holds (or is about to hold) the lock.
+void FillHolder(const JobSnapshot& job, proto::LockHolder& holder, const std::string& host);
+// `answer()`, or an internal error naming what it threw: one request never ends the daemon.
+proto::Result Guarded(const proto::Request& request, const std::function<proto::Result()>& answer);
 
 // A request as its fields say, without its id: equal for the same request asked twice.
 std::string RequestKey(const proto::Request& request);
