@@ -14,9 +14,9 @@
 #include "core/scripts/script_directory.h"
 #include "daemon/asio.h"
 #include "daemon/config.h"
-#include "daemon/server/control_server.h"
 #include "daemon/log_setup.h"
 #include "daemon/requests/queries.h"
+#include "daemon/server/control_server.h"
 #include "daemon/service.h"
 #include "daemon/systemd_integration.h"
 

@@ -84,8 +84,8 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
       db->exec("PRAGMA journal_mode = TRUNCATE");
     }
     db->exec("PRAGMA synchronous = FULL");
-    // Read connections are kept between requests (daemon/requests/reader_connections.h); what they read
-    // is small, and the page cache SQLite keeps by default (2 MiB each) is not needed twice.
+    // Read connections are kept between requests (daemon/requests/reader_connections.h); what they
+    // read is small, and the page cache SQLite keeps by default (2 MiB each) is not needed twice.
     if (!create) db->exec("PRAGMA cache_size = -256");
     return std::unique_ptr<Backend>(
         new SqliteBackend(std::move(db), url.Redacted(), path == ":memory:" ? "" : path));

@@ -208,8 +208,8 @@ TEST_CASE("the scripts directory is parsed again only when a file changed", "[da
 namespace migrationd {
 namespace {
 
-// Reads borrow kept connections (daemon/requests/reader_connections.h): one kept across a replaced or
-// removed database file would go on reading the old file.
+// Reads borrow kept connections (daemon/requests/reader_connections.h): one kept across a replaced
+// or removed database file would go on reading the old file.
 TEST_CASE("reads kept on an open connection follow a SQLite file replaced or removed",
           "[daemon][reads]") {
   SqliteDatabase db;
