@@ -61,6 +61,115 @@ std::string ColumnList(const std::map<std::pair<std::string, std::string>, std::
   return list;
 }
 
+// Functions and procedures (not those an extension owns, nor aggregates), keyed by name and
+// argument types, defined as pg_get_functiondef prints them: a downgrade that leaves one behind
+// or an upgrade that changes a body shows.
+Status AddFunctions(Backend& db, NormalizedSchema& schema) {
+  auto functions = db.Query(
+      "SELECT p.prokind, CASE WHEN n.nspname = 'public' THEN p.proname "
+      "ELSE n.nspname || '.' || p.proname END || '(' || "
+      "pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid) "
+      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+      "WHERE p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+      " WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') AND " +
+          std::string(kUserSchemas),
+      {});
+  if (!functions.ok()) return functions.status().WithContext("cannot read pg_proc");
+  for (const auto& row : *functions) {
+    // WithoutPublic normalizes too: whitespace collapses and letters outside quotes lower,
+    // also in the body (a change of case or spacing alone in a body does not show).
+    schema.Add((TextOf(row[0]) == "p" ? "procedure " : "function ") + TextOf(row[1]),
+               WithoutPublic(TextOf(row[2])));
+  }
+  return Status::Ok();
+}
+
+// Enum types with their labels in their order: ADD VALUE ... BEFORE and a label a downgrade
+// cannot remove both show.
+Status AddEnums(Backend& db, NormalizedSchema& schema) {
+  auto enums = db.Query(
+      "SELECT CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname "
+      "END, string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+      "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+      "JOIN pg_enum e ON e.enumtypid = t.oid WHERE NOT EXISTS (SELECT 1 FROM pg_depend d "
+      " WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') AND " +
+          std::string(kUserSchemas) + " GROUP BY n.nspname, t.typname",
+      {});
+  if (!enums.ok()) return enums.status().WithContext("cannot read pg_enum");
+  for (const auto& row : *enums) {
+    schema.Add("enum " + TextOf(row[0]), "(" + TextOf(row[1]) + ")");
+  }
+  return Status::Ok();
+}
+
+// COMMENT ON tables, views, sequences, indexes, their columns, functions and types.
+Status AddComments(Backend& db, NormalizedSchema& schema) {
+  const std::string user_schemas = kUserSchemas;
+  auto comments = db.Query(
+      "SELECT CASE WHEN a.attname IS NOT NULL THEN 'column' "
+      " WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind = 'm' THEN 'materialized view' "
+      " WHEN c.relkind = 'S' THEN 'sequence' WHEN c.relkind IN ('i', 'I') THEN 'index' "
+      " ELSE 'table' END, "
+      " " +
+          std::string(kRelationName) +
+          " || COALESCE('.' || a.attname, ''), c.relname, "
+          " d.description FROM pg_description d JOIN pg_class c ON c.oid = d.objoid "
+          "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a "
+          " ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 "
+          "WHERE d.classoid = 'pg_class'::regclass AND " +
+          user_schemas +
+          " UNION ALL SELECT 'function', CASE WHEN n.nspname = 'public' THEN p.proname "
+          " ELSE n.nspname || '.' || p.proname END || '(' || "
+          " pg_get_function_identity_arguments(p.oid) || ')', '', d.description "
+          "FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
+          "JOIN pg_namespace n ON n.oid = p.pronamespace "
+          "WHERE d.classoid = 'pg_proc'::regclass AND " +
+          user_schemas +
+          " UNION ALL SELECT 'type', CASE WHEN n.nspname = 'public' THEN t.typname "
+          " ELSE n.nspname || '.' || t.typname END, '', d.description "
+          "FROM pg_description d JOIN pg_type t ON t.oid = d.objoid "
+          "JOIN pg_namespace n ON n.oid = t.typnamespace "
+          "WHERE d.classoid = 'pg_type'::regclass AND " +
+          user_schemas,
+      {});
+  if (!comments.ok()) return comments.status().WithContext("cannot read pg_description");
+  for (const auto& row : *comments) {
+    if (IsBookkeepingTable(TextOf(row[2]))) continue;
+    schema.Add("comment on " + TextOf(row[0]) + " " + TextOf(row[1]), TextOf(row[3]));
+  }
+  return Status::Ok();
+}
+
+// Row-level security policies: who, for which command, and the expressions.
+Status AddPolicies(Backend& db, NormalizedSchema& schema) {
+  auto policies = db.Query(
+      "SELECT " + std::string(kRelationName) +
+          ", c.relname, pol.polname, pol.polcmd, pol.polpermissive, "
+          "(SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END, ', ' "
+          " ORDER BY 1) FROM unnest(pol.polroles) r), "
+          "pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid) "
+          "FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid "
+          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " +
+          std::string(kUserSchemas),
+      {});
+  if (!policies.ok()) return policies.status().WithContext("cannot read pg_policy");
+  for (const auto& row : *policies) {
+    if (IsBookkeepingTable(TextOf(row[1]))) continue;
+    const std::string cmd = TextOf(row[3]);
+    std::string definition = cmd == "r"   ? "for select"
+                             : cmd == "a" ? "for insert"
+                             : cmd == "w" ? "for update"
+                             : cmd == "d" ? "for delete"
+                                          : "for all";
+    if (TextOf(row[4]) != "t") definition += " as restrictive";
+    definition += " to " + TextOf(row[5]);
+    if (row[6]) definition += " using (" + WithoutPublic(*row[6]) + ")";
+    if (row[7]) definition += " with check (" + WithoutPublic(*row[7]) + ")";
+    schema.Add("policy " + TextOf(row[0]) + "." + TextOf(row[2]), definition);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<NormalizedSchema> PostgresBackend::ReadSchema() {
@@ -68,7 +177,7 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
   const std::string name = kRelationName;
   auto relations = Query("SELECT c.relkind, " + name + ", c.relname, " +
                              "CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) "
-                             "END " +
+                             "END, c.relrowsecurity, c.relforcerowsecurity " +
                              Relations("'r', 'p', 'v', 'm'"),
                          {});
   if (!relations.ok()) return relations.status().WithContext("cannot read pg_class");
@@ -79,7 +188,12 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
       schema.Add((kind == "m" ? "materialized view " : "view ") + TextOf(row[1]),
                  WithoutPublic(Canonical(TextOf(row[3]), PostgresDefinition::kStatement)));
     } else {
-      schema.Add("table " + TextOf(row[1]), kind == "p" ? "partitioned" : "");
+      // Row-level security is part of the table: a downgrade that leaves it on shows.
+      std::string definition = kind == "p" ? "partitioned" : "";
+      if (TextOf(row[4]) == "t")
+        definition += definition.empty() ? "row security" : " row security";
+      if (TextOf(row[5]) == "t") definition += " forced";
+      schema.Add("table " + TextOf(row[1]), definition);
     }
   }
 
@@ -211,6 +325,9 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
       }
     }
     schema.Add("trigger " + TextOf(row[1]) + "." + TextOf(row[0]), definition);
+  }
+  for (auto add : {AddFunctions, AddEnums, AddComments, AddPolicies}) {
+    MIGRATIOND_RETURN_IF_ERROR(add(*this, schema));
   }
   return schema;
 }

@@ -91,6 +91,60 @@ TEMPLATE_TEST_CASE("equal schemas fingerprint alike however they were written", 
   CHECK(SchemaOf(first).Fingerprint() != schema.Fingerprint());
 }
 
+// What a downgrade may forget besides tables, columns, keys and indexes: a function, an enum
+// label, a comment, row-level security and its policies. Each is in the schema, by name.
+TEST_CASE("PostgreSQL functions, enum labels, comments and policies are part of the schema",
+          "[schema]") {
+  PostgresDatabase db;
+  db.Exec(
+      "CREATE TABLE users (id integer PRIMARY KEY, mood text);"
+      "CREATE FUNCTION one() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;"
+      "CREATE TYPE mood AS ENUM ('sad', 'happy');");
+  const NormalizedSchema before = SchemaOf(db);
+  INFO(before.Text());
+  REQUIRE(before.objects().count("function one()") == 1);
+  CHECK_THAT(before.objects().at("function one()"), Catch::Contains("select 1"));
+  CHECK(before.objects().at("enum mood") == "('sad', 'happy')");
+  CHECK(before.objects().at("table users").empty());
+
+  struct Change {
+    const char* sql;
+    const char* object;  // the object that appears or changes
+  };
+  const Change changes[] = {
+      {"CREATE OR REPLACE FUNCTION one() RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$",
+       "function one()"},
+      {"CREATE PROCEDURE tidy(days integer) LANGUAGE sql AS $$ SELECT 1 $$",
+       "procedure tidy(IN days integer)"},
+      {"ALTER TYPE mood ADD VALUE 'meh' BEFORE 'happy'", "enum mood"},
+      {"COMMENT ON TABLE users IS 'people'", "comment on table users"},
+      {"COMMENT ON COLUMN users.mood IS 'how they feel'", "comment on column users.mood"},
+      {"COMMENT ON FUNCTION one() IS 'the number'", "comment on function one()"},
+      {"ALTER TABLE users ENABLE ROW LEVEL SECURITY", "table users"},
+      {"CREATE POLICY own ON users FOR SELECT USING (id > 0)", "policy users.own"},
+  };
+  NormalizedSchema previous = before;
+  for (const Change& change : changes) {
+    INFO(change.sql);
+    db.Exec(change.sql);
+    const NormalizedSchema now = SchemaOf(db);
+    CHECK(now.Fingerprint() != previous.Fingerprint());
+    CHECK(now.objects().count(change.object) == 1);
+    previous = now;
+  }
+  const auto& objects = previous.objects();
+  CHECK(objects.at("enum mood") == "('sad', 'meh', 'happy')");
+  CHECK(objects.at("comment on column users.mood") == "how they feel");
+  CHECK(objects.at("table users") == "row security");
+  CHECK(objects.at("policy users.own") == "for select to public using ((id > 0))");
+
+  // An extension's functions are the extension's, not the schema's.
+  db.Exec("DROP POLICY own ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY");
+  const NormalizedSchema without_extension = SchemaOf(db);
+  db.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm");
+  CHECK(SchemaOf(db).Fingerprint() == without_extension.Fingerprint());
+}
+
 TEST_CASE("a schema diff names what was added, removed and changed", "[schema]") {
   NormalizedSchema expected, actual;
   expected.Add("table users", "");

@@ -218,6 +218,45 @@ TEMPLATE_TEST_CASE("verify round-trips every revision and names one whose downgr
   CHECK(seed_ci.Wait() == 0);
 }
 
+// Before the PostgreSQL schema included functions and enum labels, these downgrades passed.
+TEST_CASE("verify names a PostgreSQL downgrade that leaves a function or an enum label behind",
+          "[daemon][schema]") {
+  PostgresDatabase db;
+  TempDir dir;
+  const std::string header = "-- parents: " + std::string(kHead) + "\n-- message: forgets\n";
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_forgets_function.sql",
+             "-- revision: 004_forgets_function\n" + header +
+                 "-- +upgrade\nCREATE TABLE notes (id integer);\n"
+                 "CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS $$ SELECT 1 $$;\n"
+                 "-- +downgrade\nDROP TABLE notes;\n"}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  MigctlRun failed = daemon.Migctl({"verify"});
+  CHECK(failed.exit_code == 7);
+  CHECK_THAT(failed.result().message(),
+             Catch::Contains("004_forgets_function: its downgrade does not restore the schema"));
+  REQUIRE(Changes(failed.result()).size() == 1);
+  CHECK_THAT(Changes(failed.result())[0], Catch::StartsWith("+ function note_count()"));
+
+  // An enum whose downgrade cannot take back the label it added.
+  TempDir enum_dir;
+  const std::string with_enum = testing::SeedMigrationsPlus(
+      enum_dir, {{"004_mood.sql", "-- revision: 004_mood\n" + header +
+                                      "-- +upgrade\nCREATE TYPE mood AS ENUM ('sad');\n"
+                                      "-- +downgrade\nDROP TYPE mood;\n"},
+                 {"005_happy.sql",
+                  "-- revision: 005_happy\n-- parents: 004_mood\n-- message: a label\n"
+                  "-- transaction: none\n-- +upgrade\nALTER TYPE mood ADD VALUE 'happy';\n"
+                  "-- +downgrade\nSELECT 1;\n"}});
+  Daemon second(dir, "second", db.url(), with_enum);
+  MigctlRun enum_failed = second.Migctl({"verify"});
+  CHECK(enum_failed.exit_code == 7);
+  CHECK_THAT(enum_failed.result().message(),
+             Catch::Contains("005_happy: its downgrade does not restore the schema"));
+  CHECK(Changes(enum_failed.result()) ==
+        std::vector<std::string>{"~ enum mood: ('sad') -> ('sad', 'happy')"});
+}
+
 TEMPLATE_TEST_CASE("upgrade --sql and downgrade --sql print what the daemon would run",
                    "[daemon][schema]", SqliteDatabase, PostgresDatabase) {
   TestType db, reference;
