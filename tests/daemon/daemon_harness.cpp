@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -151,7 +152,19 @@ Process::Process(const std::vector<std::string>& argv, const std::string& output
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  // fork + execv rather than posix_spawn: the child may have to drop to another uid first.
+  // Temporary files (SQLite scratch databases) go in the test's own directory: a daemon killed
+  // mid-build (every Daemon ends with SIGKILL) cannot leave one in /tmp. Under systemd,
+  // PrivateTmp does the same for a killed migrationd. Not for another uid, which cannot write
+  // there. Built before the fork: the child of a threaded test only calls async-signal-safe code.
+  const std::string tmpdir =
+      "TMPDIR=" + std::filesystem::path(output_prefix).parent_path().string();
+  std::vector<char*> environment;
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    if (std::strncmp(*variable, "TMPDIR=", 7) != 0) environment.push_back(*variable);
+  }
+  environment.push_back(const_cast<char*>(tmpdir.c_str()));
+  environment.push_back(nullptr);
+  // fork + execve rather than posix_spawn: the child may have to drop to another uid first.
   pid_ = fork();
   REQUIRE(pid_ >= 0);
   if (pid_ == 0) {
@@ -162,7 +175,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& output
     if (as_uid) {
       if (setgroups(0, nullptr) != 0 || setgid(*as_uid) != 0 || setuid(*as_uid) != 0) _exit(120);
     }
-    execv(args[0], args.data());
+    execve(args[0], args.data(), as_uid ? environ : environment.data());
     _exit(127);
   }
 }
