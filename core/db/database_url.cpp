@@ -102,7 +102,8 @@ std::string PostgresUri::Render(SecretForm form) const {
     if (secret && form == SecretForm::kMasked) {
       text += "=***";
     } else if (parameter.has_value) {
-      // kOmitted keeps an sslpassword: libpq has no environment variable for it.
+      // kOmitted keeps an sslpassword: libpq has no environment variable for it, and
+      // SplitPassword moves it to a service file where one can carry it.
       text += "=" + parameter.raw_value;
     }
     separator = '&';
@@ -133,8 +134,27 @@ bool CarriesSecret(std::string_view url) {
 
 UriCredentials SplitPassword(const std::string& uri) {
   auto parsed = PostgresUri::Parse(uri);
-  if (!parsed) return {uri, ""};
-  return {parsed->Render(PostgresUri::SecretForm::kOmitted), parsed->Password().value_or("")};
+  if (!parsed) return {uri, "", ""};
+  UriCredentials credentials{"", parsed->Password().value_or(""), ""};
+  std::optional<std::string> ssl_password;
+  bool names_service = false;
+  for (const auto& parameter : parsed->parameters) {
+    if (parameter.key == "sslpassword") ssl_password = parameter.value;  // the last one wins
+    if (parameter.key == "service") names_service = true;
+  }
+  const bool fits_a_line =
+      ssl_password && ssl_password->find_first_of("\r\n") == std::string::npos &&
+      (ssl_password->empty() || (!std::isspace(static_cast<unsigned char>(ssl_password->front())) &&
+                                 !std::isspace(static_cast<unsigned char>(ssl_password->back()))));
+  if (fits_a_line && !names_service && !ssl_password->empty()) {
+    std::erase_if(parsed->parameters,
+                  [](const PostgresUri::Parameter& p) { return p.key == "sslpassword"; });
+    parsed->parameters.push_back(
+        {"service", kSslPasswordService, "service", kSslPasswordService, true});
+    credentials.ssl_password = *ssl_password;
+  }
+  credentials.uri_without_password = parsed->Render(PostgresUri::SecretForm::kOmitted);
+  return credentials;
 }
 
 Result<DatabaseUrl> DatabaseUrl::Parse(std::string_view url) {

@@ -63,12 +63,18 @@ struct PostgresUri {
   std::string Render(SecretForm form) const;
 };
 
-// A libpq URI without its password, and the password (percent-decoded; "" if none). Programs
-// such as pg_dump get the first on their command line and the second in PGPASSWORD.
+// A libpq URI without its secrets, and the secrets (percent-decoded; "" if none). Programs such
+// as pg_dump get the URI on their command line, the password in PGPASSWORD, and an sslpassword
+// (for which libpq has no environment variable) in a private service file named by
+// PGSERVICEFILE: the URI then names the service kSslPasswordService instead. An sslpassword
+// stays in the URI only where a service file cannot carry it: the URI already names a service,
+// or the value has a line break or leading or trailing blanks.
 struct UriCredentials {
   std::string uri_without_password;
   std::string password;
+  std::string ssl_password;
 };
+inline constexpr const char* kSslPasswordService = "migrationd-sslpassword";
 UriCredentials SplitPassword(const std::string& uri);
 
 // Whether a database URL holds a secret (decided on the decoded keys for a PostgreSQL URI).

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <regex>
 
 #include "core/base/private_file.h"
@@ -214,8 +216,18 @@ class PostgresBackupEngine final : public BackupEngine {
     const std::string application_name =
         "migrationd-backup-" + std::to_string(getpid()) + "-" + std::to_string(++dumps);
     DumpLockWatch watch(url_, application_name, on_waiting_);
-    Status dumped =
-        Run(argv, "pg_dump", {{"PGAPPNAME", application_name}}, [&watch] { watch.Poll(); });
+    std::map<std::string, std::string> environment{{"PGAPPNAME", application_name}};
+    std::optional<TempFileOwner> owner;
+    TempFiles service_file;  // removed before the owner's claim ends (declared after it)
+    if (!credentials_.ssl_password.empty()) {
+      const fs::path data(path);
+      auto claimed = TempFileOwner::Claim(data.parent_path().string());
+      if (!claimed.ok()) return claimed.status();
+      owner.emplace(std::move(claimed).value());
+      MIGRATIOND_RETURN_IF_ERROR(AddServiceFile(
+          owner->PathFor(data.filename().string() + ".pgservice"), service_file, environment));
+    }
+    Status dumped = Run(argv, "pg_dump", environment, [&watch] { watch.Poll(); });
     if (!dumped.ok()) return ExplainLockWait(dumped);
     return DumpStats{};
   }
@@ -278,10 +290,25 @@ class PostgresBackupEngine final : public BackupEngine {
       argv.push_back("--file=" + guard);
     }
     argv.push_back("--dbname=" + credentials_.uri_without_password);
-    return Run(argv, "psql");
+    std::map<std::string, std::string> environment;
+    MIGRATIOND_RETURN_IF_ERROR(AddServiceFile(sibling(".pgservice"), generated, environment));
+    return Run(argv, "psql", environment);
   }
 
  private:
+  // The private service file that carries an sslpassword to pg_dump and psql
+  // (core/db/database_url.h says why), at `file`, removed with `files`.
+  Status AddServiceFile(const std::string& file, TempFiles& files,
+                        std::map<std::string, std::string>& environment) const {
+    if (credentials_.ssl_password.empty()) return Status::Ok();
+    files.Add(file);
+    MIGRATIOND_RETURN_IF_ERROR(
+        WritePrivateFile(file, "[" + std::string(kSslPasswordService) +
+                                   "]\nsslpassword=" + credentials_.ssl_password + "\n"));
+    environment["PGSERVICEFILE"] = file;
+    return Status::Ok();
+  }
+
   // pg_dump names the lock it gave up on only in its "Query was: LOCK TABLE t IN ACCESS SHARE
   // MODE" detail line: say which table, and that nothing was migrated.
   Status ExplainLockWait(const Status& failed) const {

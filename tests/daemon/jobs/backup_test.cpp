@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <pqxx/pqxx>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "core/base/sha256.h"
@@ -140,6 +141,59 @@ TEST_CASE("a plain-SQL PostgreSQL backup verifies and restores", "[daemon][backu
   REQUIRE(daemon.Migctl({"restore", backup.id()}).exit_code == 0);
   CHECK(AdminRows(db) == before);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"001_group_ai"}});
+}
+
+// An sslpassword (the passphrase of an encrypted client key) has no libpq environment variable.
+// It reaches pg_dump and psql in a private service file, never on their command line, where
+// every user on the host could read it with ps. The tools here are wrappers that record what
+// they were started with, then run the real ones.
+TEST_CASE("an sslpassword reaches pg_dump and psql in a private file, never their command line",
+          "[daemon][backup]") {
+  PostgresDatabase db;
+  TempDir dir;
+  const char* real_bin = std::getenv("MIGRATIOND_TEST_PG_BINDIR");
+  REQUIRE(real_bin != nullptr);
+  const std::string bin = dir / "bin";
+  fs::create_directories(bin);
+  const std::string seen = dir / "seen";
+  for (const char* tool : {"pg_dump", "pg_restore", "psql"}) {
+    const std::string wrapper = bin + "/" + tool;
+    testing::WriteFile(
+        wrapper, std::string("#!/bin/sh\n") + "echo \"" + tool + " $*\" >>" + seen + "\n" +
+                     "[ -n \"$PGSERVICEFILE\" ] && stat -c '%a' \"$PGSERVICEFILE\" >>" + seen +
+                     " && cat \"$PGSERVICEFILE\" >>" + seen + "\nexec " + real_bin + "/" + tool +
+                     " \"$@\"\n");
+    REQUIRE(chmod(wrapper.c_str(), 0755) == 0);
+  }
+  // The test server has no SSL: libpq reads the passphrase and never needs it.
+  const std::string config = dir / "migrationd.conf";
+  testing::WriteFile(config, "[migrationd]\ndatabase = " + db.url() +
+                                 "&sslpassword=keypass-secret\npg_bin_dir = " + bin + "\n");
+  REQUIRE(chmod(config.c_str(), 0600) == 0);
+  Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
+  MigctlRun up = daemon.Migctl({"upgrade", "001"});
+  INFO(up.out << up.err << daemon.Log());
+  REQUIRE(up.exit_code == 0);
+  REQUIRE(daemon.Migctl({"restore", up.result().backups(0).id()}).exit_code == 0);
+
+  const std::string recorded = testing::ReadFile(seen);
+  INFO(recorded);
+  std::istringstream lines(recorded);
+  int connected = 0;  // the tools that connect; `--version` probes do not
+  for (std::string line; std::getline(lines, line);) {
+    CHECK_THAT(line, !Catch::Contains("sslpassword=keypass") || Catch::StartsWith("sslpassword="));
+    if (line.find("--dbname=") == std::string::npos) continue;
+    ++connected;
+    CHECK_THAT(line, !Catch::Contains("keypass-secret") &&
+                         Catch::Contains("service=migrationd-sslpassword"));
+  }
+  // The backup before the migration, the one before the restore, and the restore's psql.
+  CHECK(connected == 3);
+  // Each got the passphrase in a file only the daemon's user can read, removed afterwards.
+  CHECK_THAT(recorded,
+             Catch::Contains("600\n[migrationd-sslpassword]\nsslpassword=keypass-secret"));
+  for (const auto& name : FilesIn(dir / "d-backups"))
+    CHECK_THAT(name, !Catch::Contains("pgservice"));
 }
 
 TEST_CASE("missing pg_dump stops the migration before anything runs", "[daemon][backup]") {
