@@ -87,6 +87,16 @@ Status RecordNote(Backend& backend, const std::string& direction, const std::str
   return VersionStore(backend).AppendHistory(entry);
 }
 
+// A lost database session (a server restart, pg_terminate_backend, a network cut) says what the
+// job was doing and what to run next, not only libpq's words ("not connected").
+Status WhereLost(const Status& status, const std::string& stage) {
+  if (status.code() != ErrorCode::kConnectionLost) return status;
+  return Status::ConnectionLost(
+      stage + ": " + status.message() +
+      ". The server rolls back the open transaction of a session that ends. Once it answers "
+      "again, 'migctl status' shows where the database is; then run the same command again");
+}
+
 proto::Result StampResult(MigrationRunner& runner, const std::string& what) {
   auto now = runner.CurrentHeads();
   proto::Result result;
@@ -103,8 +113,14 @@ proto::Result Stamp(MigrationRunner& runner, Backend& backend, const ScriptDirec
                     ExpectedSchemas& expected, const proto::Request& request,
                     const RequestIdentity& requester) {
   auto plan = runner.PlanStamp({request.target()});
-  if (!plan.ok()) return ErrorResult(plan.status());
+  if (!plan.ok()) {
+    return ErrorResult(WhereLost(plan.status(), "reading the version rows; nothing was stamped"));
+  }
   StampCheck check = CheckStamp(backend, scripts, expected, plan->heads_after);
+  // A schema that could not be read is not a schema that differs.
+  if (check.same.code() == ErrorCode::kConnectionLost) {
+    return ErrorResult(WhereLost(check.same, "reading the schema; nothing was stamped"));
+  }
   if (!check.same.ok() && !request.force()) return StampRefusal(check);
   const Status& same = check.same;
   const proto::Result& differences = check.differences;
@@ -116,7 +132,7 @@ proto::Result Stamp(MigrationRunner& runner, Backend& backend, const ScriptDirec
                  same.message());
   }
   Status status = runner.Stamp({request.target()}, requester);
-  if (!status.ok()) return ErrorResult(status);
+  if (!status.ok()) return ErrorResult(WhereLost(status, "recording the stamp"));
   proto::Result result = StampResult(runner, "stamped");
   *result.mutable_schema_diff() = differences.schema_diff();
   return result;
@@ -128,7 +144,9 @@ proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDi
                        ExpectedSchemas& expected, const std::string& named,
                        const RequestIdentity& requester) {
   auto match = FindBaseline(backend, scripts, expected);
-  if (!match.ok()) return ErrorResult(match.status());
+  if (!match.ok()) {
+    return ErrorResult(WhereLost(match.status(), "reading the schema; nothing was stamped"));
+  }
   if (!match->exact) {
     proto::Result refused =
         ErrorResult(Status::Integrity(NoBaselineMatch(*match) + "\nNothing was stamped"));
@@ -155,7 +173,7 @@ proto::Result Baseline(MigrationRunner& runner, Backend& backend, const ScriptDi
                             (match->alembic_note.empty() ? "" : "; " + match->alembic_note),
                         requester);
   }
-  if (!status.ok()) return ErrorResult(status);
+  if (!status.ok()) return ErrorResult(WhereLost(status, "recording the baseline"));
   proto::Result result = StampResult(runner, "baselined at " + revision);
   result.set_matched_revision(revision);
   for (const auto& exact : match->exact_matches) result.add_matched_revisions(exact);
@@ -167,7 +185,7 @@ proto::Result Repair(MigrationRunner& runner, const proto::Request& request,
                      const RequestIdentity& requester) {
   std::vector<std::string> revisions(request.revisions().begin(), request.revisions().end());
   auto repaired = runner.Repair(revisions, request.reason(), requester);
-  if (!repaired.ok()) return ErrorResult(repaired.status());
+  if (!repaired.ok()) return ErrorResult(WhereLost(repaired.status(), "recording the repair"));
   proto::Result result;
   if (repaired->empty()) {
     result.set_message("nothing to repair: every applied script has its recorded checksum");
@@ -193,20 +211,6 @@ void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
   spdlog::error("could not record the failed {} of {} in the history", entry.direction,
                 entry.revision);
 }
-
-namespace {
-
-// A lost database session (a server restart, pg_terminate_backend, a network cut) says what the
-// job was doing and what to run next, not only libpq's words ("not connected").
-Status WhereLost(const Status& status, const std::string& stage) {
-  if (status.code() != ErrorCode::kConnectionLost) return status;
-  return Status::ConnectionLost(
-      stage + ": " + status.message() +
-      ". The server rolls back the open transaction of a session that ends. Once it answers "
-      "again, 'migctl status' shows where the database is; then run the same command again");
-}
-
-}  // namespace
 
 proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                        JobControl& control, Responder& responder,

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "tests/daemon/daemon_harness.h"
@@ -199,6 +200,47 @@ TEST_CASE("PostgreSQL: a job whose session is terminated says where it stopped a
                  SlowId(2) + "'") == Rows{{"1"}});
   CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{SlowId(3)}});
+}
+
+// The same for the jobs that record without running revisions: a stamp whose session ends
+// while it waits for the version rows says what it was doing, that nothing was stamped and what
+// to run next, instead of libpq's words alone.
+TEST_CASE(
+    "PostgreSQL: a stamp whose session is terminated says nothing was stamped and what to run",
+    "[daemon][faults][postgresql]") {
+  PostgresDatabase db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  REQUIRE(daemon.Migctl({"upgrade", "001", "--no-backup"}).exit_code == 0);
+  pqxx::connection holder(db.url());
+  pqxx::work hold(holder);
+  hold.exec0("LOCK TABLE migrationd_version IN ACCESS EXCLUSIVE MODE");
+  Process stamp(
+      {testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "stamp", "002", "--force"},
+      dir / "stamp");
+  // The job's session waits for the version table; end it (and any reader connection that
+  // waits there too: the job first reads the state reads answer from on one).
+  int terminated = 0;
+  for (int i = 0; i < 400 && stamp.Running(); ++i) {
+    terminated +=
+        std::stoi(db.Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                           "datname = current_database() AND wait_event_type = 'Lock' AND "
+                           "query LIKE '%migrationd_version%' AND pid <> " +
+                           std::to_string(holder.backendpid()))[0][0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CHECK(terminated >= 1);
+  const int code = stamp.Wait();
+  hold.abort();
+  MigctlRun run = testing::ParseMigctl(code, stamp.Stdout(), stamp.Stderr());
+  INFO(run.out << run.err);
+  CHECK(code == 1);
+  CHECK_THAT(run.result().message(),
+             Catch::Contains("nothing was stamped") &&
+                 Catch::Contains("the connection to the PostgreSQL server was lost") &&
+                 Catch::Contains("'migctl status' shows where the database is"));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"001_group_ai"}});
+  CHECK(daemon.Migctl({"stamp", "002", "--force"}).exit_code == 0);
 }
 
 }  // namespace
