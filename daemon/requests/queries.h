@@ -69,8 +69,11 @@ struct BaselineMatch {
   // Every revision whose schema is the database's, oldest first ("base" for the empty one).
   std::vector<std::string> exact_matches;
 };
+// The revision whose schema `live` has. `live_schema`, when the caller has just read it, saves
+// reading the catalog again (the alembic_version row is still read from `live`).
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
-                                   ExpectedSchemas& expected);
+                                   ExpectedSchemas& expected,
+                                   const NormalizedSchema* live_schema = nullptr);
 // Why nothing matched exactly, as baseline and baseline --apply say it.
 std::string NoBaselineMatch(const BaselineMatch& match);
 // The revision `baseline --apply [named]` records: `named` if its schema is the database's,

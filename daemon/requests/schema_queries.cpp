@@ -58,8 +58,9 @@ Result<AlembicMark> AlembicRevision(Backend& live, const ScriptDirectory& script
 }  // namespace
 
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
-                                   ExpectedSchemas& expected) {
-  auto schema = live.ReadSchema();
+                                   ExpectedSchemas& expected, const NormalizedSchema* live_schema) {
+  Result<NormalizedSchema> schema =
+      live_schema != nullptr ? Result<NormalizedSchema>(*live_schema) : live.ReadSchema();
   if (!schema.ok()) return schema.status();
   auto all = expected.All(scripts);
   if (!all.ok()) return all.status();
@@ -260,7 +261,7 @@ Status CheckNotUnmanaged(Backend& live, const ScriptDirectory& scripts, Expected
                      "upgrade would fail creating them. Run 'migctl baseline' to find its "
                      "revision, then 'migctl baseline --apply'";
   if (match_revision) {
-    auto match = FindBaseline(live, scripts, expected);
+    auto match = FindBaseline(live, scripts, expected, &*have);  // read once, above
     if (match.ok() && match->exact) {
       text += " (its schema is the one " + match->revision + " produces)";
     } else if (match.ok()) {
