@@ -102,6 +102,41 @@ Status AddEnums(Backend& db, NormalizedSchema& schema) {
   return Status::Ok();
 }
 
+// Domains (base type, not null, default, checks), composite types (their attributes in order)
+// and range types (their subtype): a type a downgrade forgets shows like a table would.
+Status AddOtherTypes(Backend& db, NormalizedSchema& schema) {
+  auto types = db.Query(
+      "SELECT t.typtype, CASE WHEN n.nspname = 'public' THEN t.typname "
+      "ELSE n.nspname || '.' || t.typname END, "
+      "CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || "
+      "  CASE WHEN t.typnotnull THEN ' not null' ELSE '' END || "
+      "  COALESCE(' default ' || pg_get_expr(t.typdefaultbin, 0), '') || "
+      "  COALESCE((SELECT string_agg(' ' || pg_get_constraintdef(c.oid, true), '' "
+      "   ORDER BY pg_get_constraintdef(c.oid, true)) FROM pg_constraint c "
+      "   WHERE c.contypid = t.oid), '') "
+      " WHEN 'c' THEN '(' || (SELECT string_agg(a.attname || ' ' || "
+      "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
+      "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
+      " ELSE (SELECT 'subtype ' || format_type(r.rngsubtype, NULL) FROM pg_range r "
+      "   WHERE r.rngtypid = t.oid) END "
+      "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+      "WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class k "
+      " WHERE k.oid = t.typrelid AND k.relkind = 'c'))) AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+      " WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') AND " +
+          std::string(kUserSchemas),
+      {});
+  if (!types.ok()) return types.status().WithContext("cannot read pg_type");
+  for (const auto& row : *types) {
+    const std::string kind = TextOf(row[0]);
+    schema.Add((kind == "d"   ? "domain "
+                : kind == "c" ? "type "
+                              : "range ") +
+                   TextOf(row[1]),
+               WithoutPublic(TextOf(row[2])));
+  }
+  return Status::Ok();
+}
+
 // COMMENT ON tables, views, sequences, indexes, their columns, functions and types.
 Status AddComments(Backend& db, NormalizedSchema& schema) {
   const std::string user_schemas = kUserSchemas;
@@ -326,7 +361,7 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
     }
     schema.Add("trigger " + TextOf(row[1]) + "." + TextOf(row[0]), definition);
   }
-  for (auto add : {AddFunctions, AddEnums, AddComments, AddPolicies}) {
+  for (auto add : {AddFunctions, AddEnums, AddOtherTypes, AddComments, AddPolicies}) {
     MIGRATIOND_RETURN_IF_ERROR(add(*this, schema));
   }
   return schema;

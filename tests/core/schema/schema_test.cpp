@@ -93,8 +93,7 @@ TEMPLATE_TEST_CASE("equal schemas fingerprint alike however they were written", 
 
 // What a downgrade may forget besides tables, columns, keys and indexes: a function, an enum
 // label, a comment, row-level security and its policies. Each is in the schema, by name.
-TEST_CASE("PostgreSQL functions, enum labels, comments and policies are part of the schema",
-          "[schema]") {
+TEST_CASE("PostgreSQL functions, types, comments and policies are part of the schema", "[schema]") {
   PostgresDatabase db;
   db.Exec(
       "CREATE TABLE users (id integer PRIMARY KEY, mood text);"
@@ -122,6 +121,11 @@ TEST_CASE("PostgreSQL functions, enum labels, comments and policies are part of 
       {"COMMENT ON FUNCTION one() IS 'the number'", "comment on function one()"},
       {"ALTER TABLE users ENABLE ROW LEVEL SECURITY", "table users"},
       {"CREATE POLICY own ON users FOR SELECT USING (id > 0)", "policy users.own"},
+      {"CREATE DOMAIN positive AS integer NOT NULL CHECK (VALUE > 0)", "domain positive"},
+      {"ALTER DOMAIN positive SET DEFAULT 1", "domain positive"},
+      {"CREATE TYPE pair AS (a integer, b text)", "type pair"},
+      {"ALTER TYPE pair ADD ATTRIBUTE c boolean", "type pair"},
+      {"CREATE TYPE span AS RANGE (subtype = integer)", "range span"},
   };
   NormalizedSchema previous = before;
   for (const Change& change : changes) {
@@ -137,6 +141,12 @@ TEST_CASE("PostgreSQL functions, enum labels, comments and policies are part of 
   CHECK(objects.at("comment on column users.mood") == "how they feel");
   CHECK(objects.at("table users") == "row security");
   CHECK(objects.at("policy users.own") == "for select to public using ((id > 0))");
+  CHECK(objects.at("domain positive") == "integer not null default 1 check (value > 0)");
+  CHECK(objects.at("type pair") == "(a integer, b text, c boolean)");
+  CHECK(objects.at("range span") == "subtype integer");
+  // A table's own row type and a range's multirange are not types of their own here.
+  CHECK(objects.count("type users") == 0);
+  CHECK(objects.count("range span_multirange") == 0);
 
   // An extension's functions are the extension's, not the schema's.
   db.Exec("DROP POLICY own ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY");
