@@ -20,6 +20,18 @@ constexpr const char* kUserSchemas =
     "AND n.nspname NOT LIKE 'pg_temp%'";
 constexpr const char* kRelationName =
     "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+// A function's key, "name(argument types)": the same in its entry and in its comment's.
+constexpr const char* kFunctionName =
+    "CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END || "
+    "'(' || pg_get_function_identity_arguments(p.oid) || ')'";
+constexpr const char* kTypeName =
+    "CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END";
+
+// Objects an extension owns are the extension's, not the schema's: `alias` of catalog `table`.
+std::string NotOwnedByExtension(const std::string& table, const std::string& alias) {
+  return "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '" + table +
+         "'::regclass AND d.objid = " + alias + ".oid AND d.deptype = 'e')";
+}
 
 std::string TextOf(const SqlValue& value) { return value.value_or(""); }
 
@@ -65,15 +77,11 @@ std::string ColumnList(const std::map<std::pair<std::string, std::string>, std::
 // argument types, defined as pg_get_functiondef prints them: a downgrade that leaves one behind
 // or an upgrade that changes a body shows.
 Status AddFunctions(Backend& db, NormalizedSchema& schema) {
-  auto functions = db.Query(
-      "SELECT p.prokind, CASE WHEN n.nspname = 'public' THEN p.proname "
-      "ELSE n.nspname || '.' || p.proname END || '(' || "
-      "pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid) "
-      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-      "WHERE p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM pg_depend d "
-      " WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') AND " +
-          std::string(kUserSchemas),
-      {});
+  auto functions = db.Query("SELECT p.prokind, " + std::string(kFunctionName) +
+                                ", pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n "
+                                "ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p') AND " +
+                                NotOwnedByExtension("pg_proc", "p") + " AND " + kUserSchemas,
+                            {});
   if (!functions.ok()) return functions.status().WithContext("cannot read pg_proc");
   for (const auto& row : *functions) {
     // WithoutPublic normalizes too: whitespace collapses and letters outside quotes lower,
@@ -87,14 +95,14 @@ Status AddFunctions(Backend& db, NormalizedSchema& schema) {
 // Enum types with their labels in their order: ADD VALUE ... BEFORE and a label a downgrade
 // cannot remove both show.
 Status AddEnums(Backend& db, NormalizedSchema& schema) {
-  auto enums = db.Query(
-      "SELECT CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname "
-      "END, string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
-      "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-      "JOIN pg_enum e ON e.enumtypid = t.oid WHERE NOT EXISTS (SELECT 1 FROM pg_depend d "
-      " WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') AND " +
-          std::string(kUserSchemas) + " GROUP BY n.nspname, t.typname",
-      {});
+  auto enums =
+      db.Query("SELECT " + std::string(kTypeName) +
+                   ", string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+                   "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                   "JOIN pg_enum e ON e.enumtypid = t.oid WHERE " +
+                   NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas +
+                   " GROUP BY n.nspname, t.typname",
+               {});
   if (!enums.ok()) return enums.status().WithContext("cannot read pg_enum");
   for (const auto& row : *enums) {
     schema.Add("enum " + TextOf(row[0]), "(" + TextOf(row[1]) + ")");
@@ -106,24 +114,23 @@ Status AddEnums(Backend& db, NormalizedSchema& schema) {
 // and range types (their subtype): a type a downgrade forgets shows like a table would.
 Status AddOtherTypes(Backend& db, NormalizedSchema& schema) {
   auto types = db.Query(
-      "SELECT t.typtype, CASE WHEN n.nspname = 'public' THEN t.typname "
-      "ELSE n.nspname || '.' || t.typname END, "
-      "CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || "
-      "  CASE WHEN t.typnotnull THEN ' not null' ELSE '' END || "
-      "  COALESCE(' default ' || pg_get_expr(t.typdefaultbin, 0), '') || "
-      "  COALESCE((SELECT string_agg(' ' || pg_get_constraintdef(c.oid, true), '' "
-      "   ORDER BY pg_get_constraintdef(c.oid, true)) FROM pg_constraint c "
-      "   WHERE c.contypid = t.oid), '') "
-      " WHEN 'c' THEN '(' || (SELECT string_agg(a.attname || ' ' || "
-      "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
-      "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
-      " ELSE (SELECT 'subtype ' || format_type(r.rngsubtype, NULL) FROM pg_range r "
-      "   WHERE r.rngtypid = t.oid) END "
-      "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-      "WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class k "
-      " WHERE k.oid = t.typrelid AND k.relkind = 'c'))) AND NOT EXISTS (SELECT 1 FROM pg_depend d "
-      " WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') AND " +
-          std::string(kUserSchemas),
+      "SELECT t.typtype, " + std::string(kTypeName) +
+          ", "
+          "CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || "
+          "  CASE WHEN t.typnotnull THEN ' not null' ELSE '' END || "
+          "  COALESCE(' default ' || pg_get_expr(t.typdefaultbin, 0), '') || "
+          "  COALESCE((SELECT string_agg(' ' || pg_get_constraintdef(c.oid, true), '' "
+          "   ORDER BY pg_get_constraintdef(c.oid, true)) FROM pg_constraint c "
+          "   WHERE c.contypid = t.oid), '') "
+          " WHEN 'c' THEN '(' || (SELECT string_agg(a.attname || ' ' || "
+          "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
+          "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
+          " ELSE (SELECT 'subtype ' || format_type(r.rngsubtype, NULL) FROM pg_range r "
+          "   WHERE r.rngtypid = t.oid) END "
+          "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+          "WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class k "
+          " WHERE k.oid = t.typrelid AND k.relkind = 'c'))) AND " +
+          NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas,
       {});
   if (!types.ok()) return types.status().WithContext("cannot read pg_type");
   for (const auto& row : *types) {
@@ -152,16 +159,13 @@ Status AddComments(Backend& db, NormalizedSchema& schema) {
           "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a "
           " ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 "
           "WHERE d.classoid = 'pg_class'::regclass AND " +
-          user_schemas +
-          " UNION ALL SELECT 'function', CASE WHEN n.nspname = 'public' THEN p.proname "
-          " ELSE n.nspname || '.' || p.proname END || '(' || "
-          " pg_get_function_identity_arguments(p.oid) || ')', '', d.description "
+          user_schemas + " UNION ALL SELECT 'function', " + kFunctionName +
+          ", '', d.description "
           "FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
           "JOIN pg_namespace n ON n.oid = p.pronamespace "
           "WHERE d.classoid = 'pg_proc'::regclass AND " +
-          user_schemas +
-          " UNION ALL SELECT 'type', CASE WHEN n.nspname = 'public' THEN t.typname "
-          " ELSE n.nspname || '.' || t.typname END, '', d.description "
+          user_schemas + " UNION ALL SELECT 'type', " + kTypeName +
+          ", '', d.description "
           "FROM pg_description d JOIN pg_type t ON t.oid = d.objoid "
           "JOIN pg_namespace n ON n.oid = t.typnamespace "
           "WHERE d.classoid = 'pg_type'::regclass AND " +
