@@ -142,11 +142,12 @@ UriCredentials SplitPassword(const std::string& uri) {
     if (parameter.key == "sslpassword") ssl_password = parameter.value;  // the last one wins
     if (parameter.key == "service") names_service = true;
   }
-  const bool fits_a_line =
-      ssl_password && ssl_password->find_first_of("\r\n") == std::string::npos &&
-      (ssl_password->empty() || (!std::isspace(static_cast<unsigned char>(ssl_password->front())) &&
-                                 !std::isspace(static_cast<unsigned char>(ssl_password->back()))));
-  if (fits_a_line && !names_service && !ssl_password->empty()) {
+  // A service file line holds it when it has no line break and no blank at either end.
+  const bool in_a_service_file = ssl_password && !ssl_password->empty() && !names_service &&
+                                 ssl_password->find_first_of("\r\n") == std::string::npos &&
+                                 !std::isspace(static_cast<unsigned char>(ssl_password->front())) &&
+                                 !std::isspace(static_cast<unsigned char>(ssl_password->back()));
+  if (in_a_service_file) {
     std::erase_if(parsed->parameters,
                   [](const PostgresUri::Parameter& p) { return p.key == "sslpassword"; });
     parsed->parameters.push_back(

@@ -59,9 +59,12 @@ Result<AlembicMark> AlembicRevision(Backend& live, const ScriptDirectory& script
 
 Result<BaselineMatch> FindBaseline(Backend& live, const ScriptDirectory& scripts,
                                    ExpectedSchemas& expected, const NormalizedSchema* live_schema) {
-  Result<NormalizedSchema> schema =
-      live_schema != nullptr ? Result<NormalizedSchema>(*live_schema) : live.ReadSchema();
-  if (!schema.ok()) return schema.status();
+  Result<NormalizedSchema> read = NormalizedSchema();
+  if (live_schema == nullptr) {
+    read = live.ReadSchema();
+    if (!read.ok()) return read.status();
+  }
+  const NormalizedSchema* schema = live_schema != nullptr ? live_schema : &*read;
   auto all = expected.All(scripts);
   if (!all.ok()) return all.status();
   BaselineMatch match;
