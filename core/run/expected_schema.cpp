@@ -4,9 +4,7 @@
 #include <optional>
 
 #include "core/base/sha256.h"
-#include "core/engines/open_backend.h"
-#include "core/engines/scratch_database.h"
-#include "core/run/migration_runner.h"
+#include "core/run/scratch_walk.h"
 
 namespace migrationd {
 namespace {
@@ -15,42 +13,6 @@ std::string Key(const std::vector<std::string>& heads) {
   std::string key;
   for (const auto& head : heads) key += head + ",";
   return key;
-}
-
-// Applies the scripts up to `heads` on `backend` (already at some of them).
-Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
-                 const std::vector<std::string>& heads) {
-  MigrationRunner runner(scripts, backend);
-  MIGRATIOND_RETURN_IF_ERROR(runner.Prepare());
-  for (const auto& head : heads) {
-    auto plan = runner.PlanUpgrade(head);
-    if (!plan.ok()) return plan.status();
-    MIGRATIOND_RETURN_IF_ERROR(runner.Execute(*plan, RequestIdentity::OfThisProcess()));
-  }
-  return Status::Ok();
-}
-
-// A scratch database and a connection to it; the connection closes first (it is declared
-// second), then the database is dropped.
-struct Scratch {
-  std::unique_ptr<ScratchDatabase> database;
-  std::unique_ptr<Backend> backend;
-};
-
-Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server) {
-  auto created = ScratchDatabase::Create(like, server);
-  if (!created.ok()) return created.status();
-  Scratch scratch{std::move(created).value(), nullptr};
-  auto opened = OpenBackend(scratch.database->url());
-  if (!opened.ok()) return opened.status();
-  scratch.backend = std::move(opened).value();
-  MIGRATIOND_RETURN_IF_ERROR(scratch.backend->SkipDurability());
-  return scratch;
-}
-
-Status InScratch(const Status& status) {
-  return status.ok() ? status
-                     : status.WithContext("building the expected schema on a scratch database");
 }
 
 }  // namespace
@@ -89,71 +51,6 @@ Result<NormalizedSchema> ExpectedSchemas::At(const ScriptDirectory& scripts,
 }
 
 namespace {
-
-// One scratch database moved along the graph. To reach a state it undoes what the state lacks
-// and applies what it misses (RevisionGraph::PlanMove) instead of building from base again at
-// every branch, which made verify quadratic on graphs with merges (455 s at 340 revisions with
-// 156 merges). A move whose downgrade cannot be made (a revision with no downgrade) starts a
-// fresh scratch database brought to the state instead. The schema is read once per state, and
-// the heads are the walk's own record, not read back from the version rows at each move.
-class ScratchWalk {
- public:
-  ScratchWalk(const ScriptDirectory& scripts, const DatabaseUrl& like, const std::string& server)
-      : scripts_(scripts), like_(like), server_(server) {}
-
-  // The database at exactly `heads` and their ancestors (none: base). An upgrade step that
-  // fails is an error naming its script; so is a downgrade step when `may_start_over` is false.
-  Status MoveTo(const std::vector<std::string>& heads, bool may_start_over = true) {
-    if (scratch_) {
-      auto move = scripts_.graph().PlanMove(heads_, heads);
-      if (!move.ok()) return move.status();
-      if (move->downgrade.steps.empty() && move->upgrade.steps.empty()) return Status::Ok();
-      schema_.reset();
-      Status undone = Run(move->downgrade);
-      if (undone.ok()) return Reached(heads, InScratch(Run(move->upgrade)));
-      if (!may_start_over) return Reached(heads, InScratch(undone));
-      scratch_.reset();
-    }
-    auto opened = OpenScratch(like_, server_);
-    if (!opened.ok()) return opened.status();
-    scratch_ = std::move(opened).value();
-    schema_.reset();
-    return Reached(heads, InScratch(UpgradeTo(scripts_, *scratch_->backend, heads)));
-  }
-
-  Result<NormalizedSchema> Schema() {
-    if (!schema_) {
-      auto read = scratch_->backend->ReadSchema();
-      if (!read.ok()) return read.status();
-      schema_ = std::move(read).value();
-    }
-    return *schema_;
-  }
-
- private:
-  // After a failed move the database is somewhere in between: the next move starts over.
-  Status Reached(const std::vector<std::string>& heads, Status moved) {
-    if (moved.ok()) {
-      heads_ = heads;
-    } else {
-      scratch_.reset();
-    }
-    return moved;
-  }
-
-  Status Run(const MigrationPlan& plan) {
-    if (plan.steps.empty()) return Status::Ok();
-    MigrationRunner runner(scripts_, *scratch_->backend);
-    return runner.Execute(plan, RequestIdentity::OfThisProcess());
-  }
-
-  const ScriptDirectory& scripts_;
-  const DatabaseUrl& like_;
-  const std::string& server_;
-  std::optional<Scratch> scratch_;
-  std::vector<std::string> heads_;  // where scratch_ is (set with it)
-  std::optional<NormalizedSchema> schema_;
-};
 
 std::vector<std::string> Sorted(std::vector<std::string> ids) {
   std::sort(ids.begin(), ids.end());

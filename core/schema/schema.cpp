@@ -21,6 +21,17 @@ void NormalizedSchema::Add(const std::string& object, const std::string& definit
   objects_[object] = definition;
 }
 
+void NormalizedSchema::Add(const std::string& object, const std::string& definition,
+                           ObjectSource source) {
+  objects_[object] = definition;
+  sources_[object] = std::move(source);
+}
+
+const ObjectSource* NormalizedSchema::source(const std::string& object) const {
+  auto found = sources_.find(object);
+  return found == sources_.end() ? nullptr : &found->second;
+}
+
 std::string NormalizedSchema::Text() const {
   std::string text;
   for (const auto& [object, definition] : objects_) {

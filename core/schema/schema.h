@@ -38,11 +38,43 @@ struct SchemaDifference {
   std::string Describe() const;
 };
 
+// How to recreate an object, as its engine's catalog prints it: what a generated revision
+// (core/generate/) writes. Beside the normalized definition and never compared: the normalized
+// text is lossy on purpose (letters lower-cased, a function body too; no column order), so
+// SQL written from it could compare equal and run differently. Identifiers are quoted as the
+// engine needs them, ready to paste.
+struct ObjectSource {
+  std::string table;  // the table it belongs to (a column, key, index or trigger); a table's own
+  std::string name;   // its own name: a column's, a constraint's, an index's, a view's
+  // The statement that creates it (an index, view or trigger; a SQLite table), or a
+  // constraint's definition as `ADD CONSTRAINT name` takes it.
+  std::string sql;
+  // Columns: their type, nullability, default expression ("" none) and place in the table.
+  std::string type;
+  bool not_null = false;
+  std::string default_sql;
+  int ordinal = 0;
+  // A PostgreSQL sequence a column owns (serial, identity): made and dropped with the column.
+  bool owned = false;
+
+  static ObjectSource Of(std::string table, std::string name, std::string sql = "") {
+    ObjectSource source;
+    source.table = std::move(table);
+    source.name = std::move(name);
+    source.sql = std::move(sql);
+    return source;
+  }
+};
+
 class NormalizedSchema {
  public:
   // Adds (or replaces) an object; `definition` may be empty ("-" is shown).
   void Add(const std::string& object, const std::string& definition);
+  // The same, with what recreates it.
+  void Add(const std::string& object, const std::string& definition, ObjectSource source);
   const std::map<std::string, std::string>& objects() const { return objects_; }
+  // What recreates `object`, if its reader said (nullptr otherwise).
+  const ObjectSource* source(const std::string& object) const;
   bool empty() const { return objects_.empty(); }
   // "object\tdefinition\n" per object, sorted by object: what the fingerprint hashes.
   std::string Text() const;
@@ -51,6 +83,7 @@ class NormalizedSchema {
 
  private:
   std::map<std::string, std::string> objects_;
+  std::map<std::string, ObjectSource> sources_;
 };
 
 // What `actual` has that `expected` lacks (+), lacks (-), or defines differently (~), in

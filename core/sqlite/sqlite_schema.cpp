@@ -101,6 +101,26 @@ std::string After(const std::string& sql, const std::string& keyword) {
   return at == std::string::npos ? "" : NormalizeSqlText(sql.substr(at + keyword.size()));
 }
 
+// A name as SQL needs it: as it is when it is a plain identifier, else in double quotes.
+std::string Quoted(const std::string& name) {
+  static const char* const kKeywords[] = {"add",   "all",     "alter", "and",    "as",     "by",
+                                          "check", "column",  "create", "default", "delete",
+                                          "drop",  "from",    "group",  "index",  "insert", "key",
+                                          "limit", "not",     "null",   "on",     "or",     "order",
+                                          "primary", "references", "select", "set", "table",
+                                          "to",    "transaction", "unique", "update", "user",
+                                          "values", "view",   "where"};
+  bool plain = !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) == 0;
+  for (char c : name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_');
+  std::string lower;
+  for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (const char* keyword : kKeywords) plain = plain && lower != keyword;
+  if (plain) return name;
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace
 
 Result<NormalizedSchema> SqliteBackend::ReadSchema() {
@@ -116,13 +136,15 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
     if (TextOf(row[0]) != "table" || IsBookkeepingTable(TextOf(row[1]))) continue;
     const std::string table = TextOf(row[1]);
     const std::string sql = TextOf(row[3]);
-    schema.Add("table " + table, FindKeyword(sql, "without") != std::string::npos &&
-                                         FindKeyword(sql, "rowid") != std::string::npos
-                                     ? "without rowid"
-                                     : "");
+    schema.Add("table " + table,
+               FindKeyword(sql, "without") != std::string::npos &&
+                       FindKeyword(sql, "rowid") != std::string::npos
+                   ? "without rowid"
+                   : "",
+               ObjectSource::Of(Quoted(table), Quoted(table), sql));
     auto columns = Query(
-        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info($1) ORDER BY pk, "
-        "cid",
+        "SELECT name, type, \"notnull\", dflt_value, pk, cid FROM pragma_table_info($1) ORDER BY "
+        "pk, cid",
         {table});
     if (!columns.ok()) return columns.status();
     std::vector<std::string> key;
@@ -130,12 +152,23 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       std::string definition = NormalizeSqlText(TextOf(column[1]));
       if (TextOf(column[2]) == "1") definition += " not null";
       if (column[3]) definition += " default " + NormalizeSqlText(*column[3]);
-      schema.Add("column " + table + "." + TextOf(column[0]), definition);
+      ObjectSource source = ObjectSource::Of(Quoted(table), Quoted(TextOf(column[0])));
+      source.type = TextOf(column[1]);
+      source.not_null = TextOf(column[2]) == "1";
+      source.default_sql = TextOf(column[3]);
+      source.ordinal = std::stoi(TextOf(column[5]));
+      source.sql = source.name + (source.type.empty() ? "" : " " + source.type) +
+                   (source.not_null ? " NOT NULL" : "") +
+                   (source.default_sql.empty() ? "" : " DEFAULT " + source.default_sql);
+      schema.Add("column " + table + "." + TextOf(column[0]), definition, std::move(source));
       if (TextOf(column[4]) != "0") key.push_back(TextOf(column[0]));
     }
-    if (!key.empty()) schema.Add("primary key " + table, JoinNames(key));
+    const ObjectSource of_table = ObjectSource::Of(Quoted(table), "");
+    if (!key.empty()) schema.Add("primary key " + table, JoinNames(key), of_table);
     primary_keys[table] = key;
-    for (const auto& check : CheckExpressions(sql)) schema.Add("check " + table + ": " + check, "");
+    for (const auto& check : CheckExpressions(sql)) {
+      schema.Add("check " + table + ": " + check, "", of_table);
+    }
   }
   for (const auto& row : *objects) {
     const std::string type = TextOf(row[0]), name = TextOf(row[1]), table = TextOf(row[2]);
@@ -165,7 +198,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
           definition += " on update " + NormalizeSqlText(parts.front()[3]);
         if (parts.front()[4] != "NO ACTION")
           definition += " on delete " + NormalizeSqlText(parts.front()[4]);
-        schema.Add("foreign key " + table + JoinNames(from), definition);
+        schema.Add("foreign key " + table + JoinNames(from), definition,
+                   ObjectSource::Of(Quoted(table), ""));
       }
       auto indexes = Query("SELECT name, \"unique\", origin FROM pragma_index_list($1)", {table});
       if (!indexes.ok()) return indexes.status();
@@ -176,7 +210,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         if (!columns.ok()) return columns.status();
         std::vector<std::string> names;
         for (const auto& column : *columns) names.push_back(TextOf(column[0]));
-        schema.Add("unique " + table + JoinNames(names), "");
+        schema.Add("unique " + table + JoinNames(names), "", ObjectSource::Of(Quoted(table), ""));
       }
     } else if (type == "index" && !sql.empty()) {
       auto columns = Query(
@@ -199,9 +233,10 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         definition = "unique " + definition;
       if (FindKeyword(sql, "where") != std::string::npos)
         definition += " where " + After(sql, "where");
-      schema.Add("index " + name, definition);
+      schema.Add("index " + name, definition,
+                 ObjectSource::Of(Quoted(table), Quoted(name), sql));
     } else if (type == "view") {
-      schema.Add("view " + name, After(sql, "as"));
+      schema.Add("view " + name, After(sql, "as"), ObjectSource::Of("", Quoted(name), sql));
     } else if (type == "trigger") {
       // From the timing on: `CREATE TRIGGER IF NOT EXISTS t` and `CREATE TRIGGER t` alike.
       std::string body = NormalizeSqlText(sql);
@@ -211,7 +246,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
           break;
         }
       }
-      schema.Add("trigger " + name, body);
+      schema.Add("trigger " + name, body,
+                 ObjectSource::Of(Quoted(table), Quoted(name), sql));
     }
   }
   return schema;
