@@ -14,7 +14,7 @@
 
 #include "client/command_line.h"
 #include "client/control_client.h"
-#include "client/new_revision.h"
+#include "core/scripts/new_revision.h"
 #include "client/render.h"
 #include "core/scripts/offline_sql.h"
 

@@ -1,8 +1,12 @@
-#include "client/new_revision.h"
+#include "core/scripts/new_revision.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "core/scripts/script_directory.h"
 
@@ -41,7 +45,7 @@ std::string NextNumber(const RevisionGraph& graph) {
 
 }  // namespace
 
-Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
+Result<NewRevision> PlanNewRevision(const NewRevisionRequest& request) {
   if (request.message.empty()) return Status::InvalidArgument("revision needs -m MESSAGE");
   // The message becomes a header comment: a line break would put whatever follows it into
   // the script as SQL.
@@ -53,29 +57,60 @@ Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
   auto scripts = ScriptDirectory::Load(request.directory);
   if (!scripts.ok()) return scripts.status();
   const RevisionGraph& graph = scripts->graph();
-  std::vector<std::string> parents;
+  NewRevision planned;
   if (graph.size() > 0) {
     auto head = graph.SingleHead();
     if (!head.ok()) return head.status();
-    parents.push_back(*head);
+    planned.parents.push_back(*head);
   }
-  std::string id =
-      request.id.empty() ? NextNumber(graph) + "_" + Slug(request.message) : request.id;
-  if (!IsValidRevisionId(id)) {
-    return Status::InvalidArgument("revision id '" + id + "' is invalid: use letters, digits, '_'");
+  planned.id = request.id.empty() ? NextNumber(graph) + "_" + Slug(request.message) : request.id;
+  if (!IsValidRevisionId(planned.id)) {
+    return Status::InvalidArgument("revision id '" + planned.id +
+                                   "' is invalid: use letters, digits, '_'");
   }
-  if (graph.Contains(id)) return Status::InvalidArgument("revision '" + id + "' already exists");
-  std::string path = (std::filesystem::path(request.directory) / (id + ".sql")).string();
-  if (std::filesystem::exists(path)) return Status::InvalidArgument(path + " already exists");
-  std::string text = RenderNewScript(id, parents, request.message);
-  auto parsed = ParseScript(text, path);  // the template must be a valid script
-  if (!parsed.ok())
-    return Status::Internal("template does not parse: " + parsed.status().message());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::Io("cannot write " + path);
-  return path;
+  if (graph.Contains(planned.id)) {
+    return Status::InvalidArgument("revision '" + planned.id + "' already exists");
+  }
+  planned.path = (std::filesystem::path(request.directory) / (planned.id + ".sql")).string();
+  if (std::filesystem::exists(planned.path)) {
+    return Status::InvalidArgument(planned.path + " already exists");
+  }
+  return planned;
+}
+
+Status WriteNewScript(const std::string& path, const std::string& text) {
+  auto parsed = ParseScript(text, path);
+  if (!parsed.ok()) {
+    return Status::Internal("the new script does not parse: " + parsed.status().message());
+  }
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::Io("cannot create " + path + ": " + std::strerror(errno) +
+                      (errno == EEXIST ? " (a file of that name appeared; nothing was replaced)"
+                                       : ""));
+  }
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      close(fd);
+      unlink(path.c_str());
+      return Status::Io("cannot write " + path + ": " + why);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0) return Status::Io("cannot write " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+Result<std::string> CreateRevisionFile(const NewRevisionRequest& request) {
+  auto planned = PlanNewRevision(request);
+  if (!planned.ok()) return planned.status();
+  MIGRATIOND_RETURN_IF_ERROR(WriteNewScript(
+      planned->path, RenderNewScript(planned->id, planned->parents, request.message)));
+  return planned->path;
 }
 
 }  // namespace migrationd

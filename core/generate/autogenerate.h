@@ -1,0 +1,46 @@
+// Autogenerate: a new revision from the difference between the schema the scripts produce at
+// their head (built on a scratch database, as `check --schema` does) and a desired schema
+// (a development database the application built, read with the same readers).
+//
+// Nothing unverified is written as done: the generated upgrade is run on the scratch database
+// at head through the runner and must reach exactly the desired schema, and its downgrade must
+// bring back head's. What the generator did not cover, or what is still different after the
+// run, is listed in the outcome and written into the script as `-- TODO` lines; the caller
+// fails on them. No file is written here: migctl writes it (core/generate is a layer above
+// run/: it uses the runner and scratch databases; nothing below it may use it).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/db/database_url.h"
+#include "core/schema/schema.h"
+#include "core/scripts/script_directory.h"
+
+namespace migrationd {
+
+struct AutogenerateRequest {
+  std::string revision;              // the new revision's id
+  std::vector<std::string> parents;  // the scripts' heads it follows
+  std::string message;
+  std::string source;                // what the desired schema came from, for the header
+  NormalizedSchema desired;
+};
+
+struct AutogenerateOutcome {
+  // Head -> desired, as `check --schema` would list them; empty: nothing to change.
+  std::vector<SchemaDifference> changes;
+  std::string script;  // the whole revision file (empty when there is nothing to change)
+  // Left undone: differences not generated, or still there after the run; or why the run
+  // failed. Each is also a `-- TODO` line of the script.
+  std::vector<std::string> todo;
+  std::vector<std::string> data_loss;  // what the downgrade (or upgrade) cannot give back
+};
+
+// `like`: the engine and (PostgreSQL) the server scratch databases are made on, unless
+// `scratch_server` names another.
+Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const DatabaseUrl& like,
+                                         const std::string& scratch_server,
+                                         const AutogenerateRequest& request);
+
+}  // namespace migrationd

@@ -1,0 +1,541 @@
+#include "core/generate/migration_generator.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "core/scripts/script.h"
+
+namespace migrationd {
+namespace {
+
+enum class Kind {
+  kTable,
+  kColumn,
+  kPrimaryKey,
+  kUnique,
+  kForeignKey,
+  kCheck,
+  kExclusion,
+  kIndex,
+  kView,
+  kMaterializedView,
+  kTrigger,
+  kSequence,
+  kOther,
+};
+
+// The kind of an object from its key's prefix (core/schema/schema.h lists them).
+Kind KindOf(const std::string& object) {
+  static const std::array<std::pair<const char*, Kind>, 12> kPrefixes = {{
+      {"materialized view ", Kind::kMaterializedView},
+      {"primary key ", Kind::kPrimaryKey},
+      {"foreign key ", Kind::kForeignKey},
+      {"table ", Kind::kTable},
+      {"column ", Kind::kColumn},
+      {"unique ", Kind::kUnique},
+      {"check ", Kind::kCheck},
+      {"exclusion ", Kind::kExclusion},
+      {"index ", Kind::kIndex},
+      {"view ", Kind::kView},
+      {"trigger ", Kind::kTrigger},
+      {"sequence ", Kind::kSequence},
+  }};
+  for (const auto& [prefix, kind] : kPrefixes) {
+    if (object.rfind(prefix, 0) == 0) return kind;
+  }
+  return Kind::kOther;
+}
+
+bool IsConstraint(Kind kind) {
+  return kind == Kind::kPrimaryKey || kind == Kind::kUnique || kind == Kind::kCheck ||
+         kind == Kind::kExclusion;
+}
+
+// One difference with what recreates its object on each side (nullptr where absent).
+struct Change {
+  const SchemaDifference* difference;
+  Kind kind;
+  const ObjectSource* from;
+  const ObjectSource* to;
+  bool removes() const { return difference->change != '+'; }
+  bool adds() const { return difference->change != '-'; }
+};
+
+// "column users.email" -> "email" (the part after the table's key).
+std::string ColumnKeyName(const std::string& object) {
+  const size_t dot = object.rfind('.');
+  return dot == std::string::npos ? object : object.substr(dot + 1);
+}
+
+// "table users" -> "users"
+std::string TableKeyName(const std::string& object) { return object.substr(6); }
+
+std::string DoubleQuoted(const std::string& name) {
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// Whether `word` occurs in `text` as a whole identifier (case-insensitive, quotes ignored).
+bool Mentions(const std::string& text, const std::string& word) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string haystack = lower(text), needle = lower(word);
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    const bool starts = at == 0 || !is_word(haystack[at - 1]);
+    const size_t end = at + needle.size();
+    if (starts && (end == haystack.size() || !is_word(haystack[end]))) return true;
+  }
+  return false;
+}
+
+// Views in an order where a view comes after the views its query names (names alone: a view
+// named in a string literal only orders too early, which is harmless).
+std::vector<const ObjectSource*> InCreationOrder(std::vector<const ObjectSource*> views) {
+  std::vector<const ObjectSource*> ordered;
+  while (!views.empty()) {
+    auto ready = std::find_if(views.begin(), views.end(), [&](const ObjectSource* view) {
+      return std::none_of(views.begin(), views.end(), [&](const ObjectSource* other) {
+        return other != view && Mentions(view->sql, other->name);
+      });
+    });
+    if (ready == views.end()) ready = views.begin();  // a cycle: the database will say
+    ordered.push_back(*ready);
+    views.erase(ready);
+  }
+  return ordered;
+}
+
+std::string Statement(std::string sql) {
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
+    sql.pop_back();
+  }
+  return sql + ";";
+}
+
+// What both engines' generators share: the differences with their sources, which tables come
+// and go, and the output.
+class GeneratorBase {
+ public:
+  GeneratorBase(const NormalizedSchema& from, const NormalizedSchema& to)
+      : from_(from), to_(to), differences_(DiffSchemas(from, to)) {
+    for (const auto& difference : differences_) {
+      Change change{&difference, KindOf(difference.object), from.source(difference.object),
+                    to.source(difference.object)};
+      if (change.kind == Kind::kOther || (change.removes() && change.from == nullptr) ||
+          (change.adds() && change.to == nullptr)) {
+        out_.not_generated.push_back(difference);
+        continue;
+      }
+      if (change.kind == Kind::kTable && difference.change == '-') {
+        dropped_tables_.insert(change.from->table);
+      }
+      if (change.kind == Kind::kTable && difference.change == '+') {
+        new_tables_.insert(change.to->table);
+      }
+      changes_.push_back(change);
+    }
+  }
+
+ protected:
+  void NotGenerated(const Change& change) { out_.not_generated.push_back(*change.difference); }
+  bool Dropped(const ObjectSource* source) const {
+    return source != nullptr && dropped_tables_.count(source->table) > 0;
+  }
+  bool New(const ObjectSource* source) const {
+    return source != nullptr && new_tables_.count(source->table) > 0;
+  }
+  // The objects of `schema` of `kind` (with a source) that belong to `table` ("" : all).
+  std::vector<const ObjectSource*> Of(const NormalizedSchema& schema, Kind kind,
+                                      const std::string& table = "") const {
+    std::vector<const ObjectSource*> found;
+    for (const auto& [object, definition] : schema.objects()) {
+      const ObjectSource* source = schema.source(object);
+      if (source != nullptr && KindOf(object) == kind && (table.empty() || source->table == table))
+        found.push_back(source);
+    }
+    if (kind == Kind::kColumn) {
+      std::sort(found.begin(), found.end(),
+                [](const ObjectSource* a, const ObjectSource* b) { return a->ordinal < b->ordinal; });
+    }
+    return found;
+  }
+
+  const NormalizedSchema& from_;
+  const NormalizedSchema& to_;
+  const std::vector<SchemaDifference> differences_;
+  std::vector<Change> changes_;
+  std::set<std::string> dropped_tables_, new_tables_;  // quoted names
+  GeneratedStatements out_;
+};
+
+// PostgreSQL: everything in place, in phases so that nothing is created before what it needs
+// or dropped after what needs it is gone.
+class PostgresGenerator : public GeneratorBase {
+ public:
+  using GeneratorBase::GeneratorBase;
+
+  GeneratedStatements Generate() && {
+    for (const auto& change : changes_) Place(change);
+    for (const auto& table : new_tables_) phases_[kCreateTables].push_back(CreateTable(table));
+    std::vector<const ObjectSource*> views;
+    for (const auto& change : changes_) {
+      if ((change.kind == Kind::kView || change.kind == Kind::kMaterializedView) && change.adds())
+        views.push_back(change.to);
+    }
+    for (const ObjectSource* view : InCreationOrder(views)) {
+      phases_[kCreateViews].push_back(Statement(view->sql));
+    }
+    for (auto& phase : phases_) {
+      for (auto& statement : phase) out_.statements.push_back(std::move(statement));
+    }
+    return std::move(out_);
+  }
+
+ private:
+  enum Phase {
+    kDropForeignKeys,
+    kDropViews,
+    kDropTriggers,
+    kDropIndexes,
+    kDropConstraints,
+    kDropColumns,
+    kDropTables,
+    kDropSequences,
+    kCreateSequences,
+    kCreateTables,
+    kAddColumns,
+    kAlterColumns,
+    kAddConstraints,
+    kAddForeignKeys,
+    kCreateIndexes,
+    kCreateViews,
+    kCreateTriggers,
+    kPhaseCount,
+  };
+
+  void Add(Phase phase, const std::string& sql) { phases_[phase].push_back(Statement(sql)); }
+
+  void Place(const Change& change) {
+    const ObjectSource* from = change.from;
+    const ObjectSource* to = change.to;
+    switch (change.kind) {
+      case Kind::kTable:
+        if (change.difference->change == '~') return NotGenerated(change);
+        if (change.removes()) {
+          Add(kDropTables, "DROP TABLE " + from->name);
+          out_.data_loss.push_back(change.difference->object + " dropped: its rows are lost");
+        }
+        return;  // new tables are written whole (CreateTable)
+      case Kind::kColumn:
+        if (change.difference->change == '~') return AlterColumn(change);
+        if (change.removes() && !Dropped(from)) {
+          Add(kDropColumns, "ALTER TABLE " + from->table + " DROP COLUMN " + from->name);
+          out_.data_loss.push_back(change.difference->object + " dropped: its values are lost");
+        }
+        if (change.adds() && !New(to)) {
+          Add(kAddColumns, "ALTER TABLE " + to->table + " ADD COLUMN " + to->sql);
+        }
+        return;
+      case Kind::kPrimaryKey:
+      case Kind::kUnique:
+      case Kind::kCheck:
+      case Kind::kExclusion:
+        if (change.removes() && !Dropped(from)) {
+          Add(kDropConstraints, "ALTER TABLE " + from->table + " DROP CONSTRAINT " + from->name);
+        }
+        if (change.adds() && !New(to)) {
+          Add(kAddConstraints,
+              "ALTER TABLE " + to->table + " ADD CONSTRAINT " + to->name + " " + to->sql);
+        }
+        return;
+      case Kind::kForeignKey:
+        if (change.removes() && !Dropped(from)) {
+          Add(kDropForeignKeys, "ALTER TABLE " + from->table + " DROP CONSTRAINT " + from->name);
+        }
+        if (change.adds()) {
+          Add(kAddForeignKeys,
+              "ALTER TABLE " + to->table + " ADD CONSTRAINT " + to->name + " " + to->sql);
+        }
+        return;
+      case Kind::kIndex:
+        if (change.removes() && !Dropped(from)) Add(kDropIndexes, "DROP INDEX " + from->name);
+        if (change.adds()) Add(kCreateIndexes, to->sql);
+        return;
+      case Kind::kView:
+      case Kind::kMaterializedView:
+        if (change.removes()) {
+          Add(kDropViews, std::string(change.kind == Kind::kView ? "DROP VIEW " : "DROP MATERIALIZED VIEW ") +
+                              from->name);
+        }
+        return;  // created in dependency order (Generate)
+      case Kind::kTrigger:
+        if (change.removes() && !Dropped(from)) {
+          Add(kDropTriggers, "DROP TRIGGER " + from->name + " ON " + from->table);
+        }
+        if (change.adds()) Add(kCreateTriggers, to->sql);
+        return;
+      case Kind::kSequence:
+        if (change.difference->change == '~') return NotGenerated(change);
+        // Identity sequences come and go with their columns.
+        if (change.removes() && !from->owned) {
+          Add(kDropSequences, "DROP SEQUENCE IF EXISTS " + from->name);
+        }
+        if (change.adds() && !to->owned) Add(kCreateSequences, to->sql);
+        return;
+      case Kind::kOther:
+        return NotGenerated(change);
+    }
+  }
+
+  // "GENERATED ... AS IDENTITY" or "GENERATED ALWAYS AS (...) STORED" of a column, or "".
+  static std::string Generation(const ObjectSource& column) {
+    const size_t at = column.sql.find(" GENERATED ");
+    if (at == std::string::npos) return "";
+    std::string generation = column.sql.substr(at);
+    if (const size_t not_null = generation.rfind(" NOT NULL");
+        not_null != std::string::npos && not_null + 9 == generation.size()) {
+      generation.erase(not_null);
+    }
+    return generation;
+  }
+
+  void AlterColumn(const Change& change) {
+    const ObjectSource& from = *change.from;
+    const ObjectSource& to = *change.to;
+    if (Generation(from) != Generation(to)) return NotGenerated(change);
+    const std::string alter = "ALTER TABLE " + to.table + " ALTER COLUMN " + to.name;
+    if (from.type != to.type) {
+      Add(kAlterColumns, alter + " TYPE " + to.type + " USING " + to.name + "::" + to.type);
+    }
+    if (from.default_sql != to.default_sql) {
+      Add(kAlterColumns,
+          alter + (to.default_sql.empty() ? " DROP DEFAULT" : " SET DEFAULT " + to.default_sql));
+    }
+    if (from.not_null != to.not_null) {
+      Add(kAlterColumns, alter + (to.not_null ? " SET NOT NULL" : " DROP NOT NULL"));
+    }
+  }
+
+  // CREATE TABLE with its columns in their order and its own constraints (foreign keys come
+  // after every table exists).
+  std::string CreateTable(const std::string& table) const {
+    std::string body;
+    for (const ObjectSource* column : Of(to_, Kind::kColumn, table)) {
+      body += (body.empty() ? "\n    " : ",\n    ") + column->sql;
+    }
+    for (Kind kind : {Kind::kPrimaryKey, Kind::kUnique, Kind::kCheck, Kind::kExclusion}) {
+      for (const ObjectSource* constraint : Of(to_, kind, table)) {
+        body += ",\n    CONSTRAINT " + constraint->name + " " + constraint->sql;
+      }
+    }
+    return "CREATE TABLE " + table + " (" + body + "\n);";
+  }
+
+  std::array<std::vector<std::string>, kPhaseCount> phases_;
+};
+
+// SQLite: new tables, indexes, views and triggers as their CREATE statements were stored; a
+// changed table in place when ALTER TABLE can, else rebuilt.
+class SqliteGenerator : public GeneratorBase {
+ public:
+  using GeneratorBase::GeneratorBase;
+
+  GeneratedStatements Generate() && {
+    std::map<std::string, std::vector<const Change*>> table_changes;  // by quoted table
+    for (const auto& change : changes_) {
+      const ObjectSource* source = change.adds() ? change.to : change.from;
+      if (change.kind == Kind::kTable && change.difference->change == '~') {
+        table_changes[source->table].push_back(&change);  // WITHOUT ROWID and the like
+      } else if ((change.kind == Kind::kColumn || change.kind == Kind::kForeignKey ||
+                  IsConstraint(change.kind)) &&
+                 !Dropped(source) && !New(source)) {
+        table_changes[source->table].push_back(&change);
+      }
+    }
+    for (const auto& [table, changes] : table_changes) {
+      if (!InPlace(changes)) rebuilt_.insert(table);
+    }
+    const bool rebuilding = !rebuilt_.empty();
+    out_.needs_foreign_keys_off = rebuilding;
+    // Renaming a rebuilt table checks every view and trigger of the schema against it, and
+    // those that name the old table fail: all are dropped first and made again at the end.
+    for (Kind kind : {Kind::kTrigger, Kind::kView}) {
+      for (const auto& change : changes_) {
+        if (change.kind == kind && change.removes() && !rebuilding && !Dropped(change.from))
+          Drop(kind, *change.from);
+      }
+      if (rebuilding) {
+        for (const ObjectSource* source : Of(from_, kind)) Drop(kind, *source);
+      }
+    }
+    for (const auto& change : changes_) {
+      if (change.kind == Kind::kIndex && change.removes() && !Dropped(change.from) &&
+          rebuilt_.count(change.from->table) == 0)
+        Drop(Kind::kIndex, *change.from);
+    }
+    for (const auto& change : changes_) {
+      if (change.kind == Kind::kTable && change.difference->change == '-') {
+        Write("DROP TABLE " + change.from->name);
+        out_.data_loss.push_back(change.difference->object + " dropped: its rows are lost");
+      }
+    }
+    for (const auto& change : changes_) {
+      if (change.kind == Kind::kTable && change.difference->change == '+') Write(change.to->sql);
+    }
+    for (const auto& [table, changes] : table_changes) {
+      if (rebuilt_.count(table)) {
+        Rebuild(table, changes);
+      } else {
+        AlterInPlace(changes);
+      }
+    }
+    for (const auto& change : changes_) {
+      if (change.kind == Kind::kIndex && change.adds() && rebuilt_.count(change.to->table) == 0)
+        Write(change.to->sql);
+    }
+    for (const auto& table : rebuilt_) {
+      for (const ObjectSource* index : Of(to_, Kind::kIndex, table)) Write(index->sql);
+    }
+    std::vector<const ObjectSource*> views, triggers;
+    if (rebuilding) {
+      views = Of(to_, Kind::kView);
+      triggers = Of(to_, Kind::kTrigger);
+    } else {
+      for (const auto& change : changes_) {
+        if (change.kind == Kind::kView && change.adds()) views.push_back(change.to);
+        if (change.kind == Kind::kTrigger && change.adds()) triggers.push_back(change.to);
+      }
+    }
+    for (const ObjectSource* view : InCreationOrder(views)) Write(view->sql);
+    for (const ObjectSource* trigger : triggers) Write(trigger->sql);
+    for (const auto& change : changes_) {
+      if (change.kind == Kind::kSequence || change.kind == Kind::kMaterializedView ||
+          change.kind == Kind::kExclusion)
+        NotGenerated(change);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void Write(const std::string& sql) { out_.statements.push_back(Statement(sql)); }
+
+  void Drop(Kind kind, const ObjectSource& source) {
+    Write(std::string(kind == Kind::kTrigger ? "DROP TRIGGER "
+                      : kind == Kind::kView  ? "DROP VIEW "
+                                             : "DROP INDEX ") +
+          source.name);
+  }
+
+  // A column ALTER TABLE ADD COLUMN takes: not a key, and a NOT NULL column only with a
+  // constant default (SQLite fills existing rows with it).
+  static bool Addable(const ObjectSource& column) {
+    std::string upper;
+    for (char c : column.default_sql) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    const bool constant_default = !upper.empty() && upper.front() != '(' &&
+                                  upper.find("CURRENT_") == std::string::npos;
+    return (!column.not_null || constant_default) && (upper.empty() || constant_default);
+  }
+
+  // Whether anything of the old schema uses a column, so that DROP COLUMN would be refused:
+  // a key or check of its table, an index, a view or a trigger.
+  bool Used(const Change& column) const {
+    const std::string name = ColumnKeyName(column.difference->object);
+    for (const auto& [object, definition] : from_.objects()) {
+      const ObjectSource* source = from_.source(object);
+      if (source == nullptr) continue;
+      const Kind kind = KindOf(object);
+      if ((IsConstraint(kind) || kind == Kind::kForeignKey) && source->table == column.from->table &&
+          (Mentions(object, name) || Mentions(definition, name)))
+        return true;
+      if ((kind == Kind::kIndex || kind == Kind::kView || kind == Kind::kTrigger) &&
+          Mentions(source->sql, name))
+        return true;
+    }
+    return false;
+  }
+
+  // Only added columns ALTER TABLE can add, or only dropped columns nothing uses.
+  bool InPlace(const std::vector<const Change*>& changes) const {
+    const bool all_added = std::all_of(changes.begin(), changes.end(), [](const Change* change) {
+      return change->kind == Kind::kColumn && change->difference->change == '+' &&
+             Addable(*change->to);
+    });
+    const bool all_dropped = std::all_of(changes.begin(), changes.end(), [&](const Change* change) {
+      return change->kind == Kind::kColumn && change->difference->change == '-' && !Used(*change);
+    });
+    return all_added || all_dropped;
+  }
+
+  void AlterInPlace(const std::vector<const Change*>& changes) {
+    for (const Change* change : changes) {
+      if (change->difference->change == '+') {
+        Write("ALTER TABLE " + change->to->table + " ADD COLUMN " + change->to->sql);
+      } else {
+        Write("ALTER TABLE " + change->from->table + " DROP COLUMN " + change->from->name);
+        out_.data_loss.push_back(change->difference->object + " dropped: its values are lost");
+      }
+    }
+  }
+
+  // The documented twelve steps (sqlite.org/lang_altertable.html#otheralter), the foreign keys
+  // being off around the transaction (the script's header): create the new shape, copy the
+  // columns both have, drop the old table, rename the new one; indexes, triggers and views
+  // are made again afterwards.
+  void Rebuild(const std::string& table, const std::vector<const Change*>& changes) {
+    const ObjectSource* old_table = nullptr;
+    const ObjectSource* new_table = nullptr;
+    std::string key_name;
+    for (const auto& [object, definition] : from_.objects()) {
+      if (KindOf(object) == Kind::kTable && from_.source(object)->table == table)
+        old_table = from_.source(object);
+    }
+    for (const auto& [object, definition] : to_.objects()) {
+      if (KindOf(object) == Kind::kTable && to_.source(object)->table == table) {
+        new_table = to_.source(object);
+        key_name = TableKeyName(object);
+      }
+    }
+    const size_t open = new_table == nullptr ? std::string::npos : new_table->sql.find('(');
+    if (old_table == nullptr || open == std::string::npos) {
+      for (const Change* change : changes) NotGenerated(*change);
+      return;
+    }
+    const std::string temporary = DoubleQuoted("_migrationd_new_" + key_name);
+    std::set<std::string> old_columns;
+    for (const ObjectSource* column : Of(from_, Kind::kColumn, table)) old_columns.insert(column->name);
+    std::string common;
+    for (const ObjectSource* column : Of(to_, Kind::kColumn, table)) {
+      if (old_columns.count(column->name)) common += (common.empty() ? "" : ", ") + column->name;
+    }
+    for (const Change* change : changes) {
+      if (change->kind == Kind::kColumn && change->difference->change == '-')
+        out_.data_loss.push_back(change->difference->object + " dropped: its values are lost");
+    }
+    Write("CREATE TABLE " + temporary + " " + new_table->sql.substr(open));
+    if (!common.empty()) {
+      Write("INSERT INTO " + temporary + " (" + common + ") SELECT " + common + " FROM " + table);
+    }
+    Write("DROP TABLE " + table);
+    Write("ALTER TABLE " + temporary + " RENAME TO " + table);
+  }
+
+  std::set<std::string> rebuilt_;  // quoted names
+};
+
+}  // namespace
+
+GeneratedStatements GenerateMigration(const NormalizedSchema& from, const NormalizedSchema& to,
+                                      std::string_view dialect) {
+  if (dialect == kDialectSqlite) return SqliteGenerator(from, to).Generate();
+  return PostgresGenerator(from, to).Generate();
+}
+
+}  // namespace migrationd

@@ -1,0 +1,78 @@
+#include "core/run/scratch_walk.h"
+
+#include "core/engines/open_backend.h"
+#include "core/run/migration_runner.h"
+
+namespace migrationd {
+
+Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
+                 const std::vector<std::string>& heads) {
+  MigrationRunner runner(scripts, backend);
+  MIGRATIOND_RETURN_IF_ERROR(runner.Prepare());
+  for (const auto& head : heads) {
+    auto plan = runner.PlanUpgrade(head);
+    if (!plan.ok()) return plan.status();
+    MIGRATIOND_RETURN_IF_ERROR(runner.Execute(*plan, RequestIdentity::OfThisProcess()));
+  }
+  return Status::Ok();
+}
+
+Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server) {
+  auto created = ScratchDatabase::Create(like, server);
+  if (!created.ok()) return created.status();
+  Scratch scratch{std::move(created).value(), nullptr};
+  auto opened = OpenBackend(scratch.database->url());
+  if (!opened.ok()) return opened.status();
+  scratch.backend = std::move(opened).value();
+  MIGRATIOND_RETURN_IF_ERROR(scratch.backend->SkipDurability());
+  return scratch;
+}
+
+Status InScratch(const Status& status) {
+  return status.ok() ? status
+                     : status.WithContext("building the expected schema on a scratch database");
+}
+
+Status ScratchWalk::MoveTo(const std::vector<std::string>& heads, bool may_start_over) {
+  if (scratch_) {
+    auto move = scripts_->graph().PlanMove(heads_, heads);
+    if (!move.ok()) return move.status();
+    if (move->downgrade.steps.empty() && move->upgrade.steps.empty()) return Status::Ok();
+    schema_.reset();
+    Status undone = Run(move->downgrade);
+    if (undone.ok()) return Reached(heads, InScratch(Run(move->upgrade)));
+    if (!may_start_over) return Reached(heads, InScratch(undone));
+    scratch_.reset();
+  }
+  auto opened = OpenScratch(like_, server_);
+  if (!opened.ok()) return opened.status();
+  scratch_ = std::move(opened).value();
+  schema_.reset();
+  return Reached(heads, InScratch(UpgradeTo(*scripts_, *scratch_->backend, heads)));
+}
+
+Result<NormalizedSchema> ScratchWalk::Schema() {
+  if (!schema_) {
+    auto read = scratch_->backend->ReadSchema();
+    if (!read.ok()) return read.status();
+    schema_ = std::move(read).value();
+  }
+  return *schema_;
+}
+
+Status ScratchWalk::Reached(const std::vector<std::string>& heads, Status moved) {
+  if (moved.ok()) {
+    heads_ = heads;
+  } else {
+    scratch_.reset();
+  }
+  return moved;
+}
+
+Status ScratchWalk::Run(const MigrationPlan& plan) {
+  if (plan.steps.empty()) return Status::Ok();
+  MigrationRunner runner(*scripts_, *scratch_->backend);
+  return runner.Execute(plan, RequestIdentity::OfThisProcess());
+}
+
+}  // namespace migrationd
