@@ -213,6 +213,23 @@ void AddFlags(CLI::App& command, CommandLine& line) {
         ->type_name("DIR");
     command.add_option("--id", line.id, "the new revision's id (default: next number + slug)")
         ->type_name("ID");
+    command.add_flag("--autogenerate", line.autogenerate,
+                     "generate the upgrade and downgrade from the difference between the "
+                     "scripts' head and the schema of --from-database, checked on a scratch "
+                     "database before it is written (runs 'migrationd --autogenerate': "
+                     "$MIGCTL_MIGRATIOND, else the one beside migctl, else PATH)");
+    command
+        .add_option("--from-database", line.from_database,
+                    "with --autogenerate: a database with the desired schema (the one the "
+                    "application built, e.g. its create_all)")
+        ->type_name("URL");
+    command
+        .add_option("--scratch-database", line.scratch_database,
+                    "with --autogenerate, PostgreSQL: the server to make scratch databases on "
+                    "(default: that of --from-database)")
+        ->type_name("URL");
+    command.add_flag("--sql-only", line.sql_only,
+                     "with --autogenerate: print the script (summary on stderr), write nothing");
   }
 }
 

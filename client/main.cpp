@@ -7,15 +7,18 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "client/command_line.h"
 #include "client/control_client.h"
-#include "core/scripts/new_revision.h"
 #include "client/render.h"
+#include "core/scripts/new_revision.h"
 #include "core/scripts/offline_sql.h"
 
 namespace migrationd {
@@ -125,7 +128,62 @@ int RunOfflineSql(const CommandLine& options, Renderer& renderer) {
   return 0;
 }
 
+// The migrationd that generates: $MIGCTL_MIGRATIOND, else the one beside this migctl (an
+// installed package, a build tree's bin/), else "migrationd" from PATH.
+std::string MigrationdProgram() {
+  if (const char* named = std::getenv("MIGCTL_MIGRATIOND"); named != nullptr && *named != '\0') {
+    return named;
+  }
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const auto beside = self.parent_path() / "migrationd";
+    if (access(beside.c_str(), X_OK) == 0) return beside.string();
+  }
+  return "migrationd";
+}
+
+// `revision --autogenerate`: migctl opens no database, so migrationd does the work and prints
+// the answer; this process becomes it (execvp with an argument vector, no shell).
+int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
+  if (options.from_database.empty()) {
+    renderer.ClientError(
+        "revision --autogenerate needs --from-database URL (a database with the desired "
+        "schema)",
+        kExitUsage);
+    return kExitUsage;
+  }
+  std::vector<std::string> args = {MigrationdProgram(), "--autogenerate", "--migrations",
+                                   MigrationsDirectory(options), "--from-database",
+                                   options.from_database, "--message", options.message};
+  if (!options.id.empty()) args.insert(args.end(), {"--id", options.id});
+  if (!options.scratch_database.empty()) {
+    args.insert(args.end(), {"--scratch-database", options.scratch_database});
+  }
+  if (options.sql_only) args.emplace_back("--sql-only");
+  if (options.json) args.emplace_back("--json");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execvp(argv[0], argv.data());
+  const std::string why = std::strerror(errno);
+  renderer.ClientError("cannot run " + args[0] + ": " + why +
+                           " (revision --autogenerate needs migrationd installed beside migctl, "
+                           "or its path in $MIGCTL_MIGRATIOND)",
+                       1);
+  return 1;
+}
+
 int RunLocalRevision(const CommandLine& options, Renderer& renderer) {
+  if (options.autogenerate) return RunAutogenerate(options, renderer);
+  const bool generate_flags =
+      !options.from_database.empty() || !options.scratch_database.empty() || options.sql_only;
+  if (generate_flags) {
+    renderer.ClientError("--from-database, --scratch-database and --sql-only go with --autogenerate",
+                         kExitUsage);
+    return kExitUsage;
+  }
   NewRevisionRequest request;
   request.message = options.message;
   request.id = options.id;

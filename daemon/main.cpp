@@ -13,6 +13,7 @@
 #include "core/db/database_url.h"
 #include "core/scripts/script_directory.h"
 #include "daemon/asio.h"
+#include "daemon/autogenerate_command.h"
 #include "daemon/config.h"
 #include "daemon/log_setup.h"
 #include "daemon/requests/queries.h"
@@ -84,6 +85,7 @@ int Verify(const DaemonConfig& config) {
 }
 
 int Main(int argc, char** argv) {
+  if (WantsAutogenerate(argc, argv)) return RunAutogenerate(argc, argv);
   auto args = ParseDaemonArgs(argc, argv);
   if (!args.ok()) {
     std::fprintf(stderr, "migrationd: %s\n", args.status().message().c_str());

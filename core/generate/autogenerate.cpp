@@ -39,7 +39,11 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
           ", and run on a scratch database\n-- (upgrade, then downgrade) before it was written."
           " Review it before it runs anywhere.\n-- Changes, from the scripts' head to that"
           " schema:\n";
-  for (const auto& change : changes) text += "--   " + change.Describe() + "\n";
+  // In words: a comment line that starts with '+' would read as a section marker.
+  for (const auto& change : changes) {
+    const std::string verb = change.change == '+' ? "add" : change.change == '-' ? "drop" : "alter";
+    text += "--   " + verb + change.Describe().substr(1) + "\n";
+  }
   std::vector<std::string> upgrade_notes;
   for (const auto& item : todo) upgrade_notes.push_back("TODO: " + item);
   for (const auto& loss : upgrade.data_loss) upgrade_notes.push_back("Loses data: " + loss);
@@ -101,6 +105,31 @@ std::vector<SchemaDifference> Unknown(const std::vector<SchemaDifference>& found
   return unknown;
 }
 
+// A table added or dropped whole is one line: its columns, keys, indexes and triggers come and
+// go with it.
+std::vector<SchemaDifference> Summarized(const std::vector<SchemaDifference>& changes,
+                                         const NormalizedSchema& head,
+                                         const NormalizedSchema& desired) {
+  auto source = [&](const SchemaDifference& change) {
+    return (change.change == '+' ? desired : head).source(change.object);
+  };
+  std::set<std::pair<char, std::string>> whole;  // (change, quoted table)
+  for (const auto& change : changes) {
+    const ObjectSource* table = source(change);
+    if (change.object.rfind("table ", 0) == 0 && change.change != '~' && table != nullptr) {
+      whole.insert({change.change, table->table});
+    }
+  }
+  std::vector<SchemaDifference> summary;
+  for (const auto& change : changes) {
+    const ObjectSource* of = source(change);
+    const bool part_of_whole = change.object.rfind("table ", 0) != 0 && of != nullptr &&
+                               !of->table.empty() && whole.count({change.change, of->table}) > 0;
+    if (!part_of_whole) summary.push_back(change);
+  }
+  return summary;
+}
+
 }  // namespace
 
 Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const DatabaseUrl& like,
@@ -111,14 +140,19 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   auto head = walk.Schema();
   if (!head.ok()) return head.status();
   AutogenerateOutcome outcome;
-  outcome.changes = DiffSchemas(*head, request.desired);
+  outcome.changes = Summarized(DiffSchemas(*head, request.desired), *head, request.desired);
   if (outcome.changes.empty()) return outcome;
 
   const std::string dialect = like.dialect();
   const GeneratedStatements upgrade = GenerateMigration(*head, request.desired, dialect);
   const GeneratedStatements downgrade = GenerateMigration(request.desired, *head, dialect);
-  outcome.todo = Described(upgrade.not_generated, ": not generated; write it by hand");
-  for (auto& item : Described(downgrade.not_generated, ": not undone; write it by hand")) {
+  // An object the generator skips, it skips both ways: one item, for the upgrade's view of it.
+  std::set<std::string> known;
+  for (const auto& difference : upgrade.not_generated) known.insert(difference.object);
+  outcome.todo = Described(upgrade.not_generated,
+                           ": not generated; write its upgrade and downgrade by hand");
+  for (auto& item : Described(Unknown(downgrade.not_generated, known),
+                              ": not undone; write its downgrade by hand")) {
     outcome.todo.push_back(std::move(item));
   }
   outcome.data_loss = downgrade.data_loss;
@@ -144,10 +178,7 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   if (!with_new.ok()) return with_new.status();
   auto check = CheckOnScratch(walk, *with_new, request, *head);
   if (!check.ok()) return check.status();
-  std::set<std::string> known;
-  for (const auto* list : {&upgrade.not_generated, &downgrade.not_generated}) {
-    for (const auto& difference : *list) known.insert(difference.object);
-  }
+  for (const auto& difference : downgrade.not_generated) known.insert(difference.object);
   if (!check->failure.empty()) outcome.todo.push_back(check->failure);
   for (auto& item : Described(Unknown(check->after_upgrade, known),
                               " (still different after the generated upgrade)")) {

@@ -257,7 +257,8 @@ class PostgresGenerator : public GeneratorBase {
         }
         return;
       case Kind::kForeignKey:
-        if (change.removes() && !Dropped(from)) {
+        // Also those of tables being dropped: then the tables can go in any order.
+        if (change.removes()) {
           Add(kDropForeignKeys, "ALTER TABLE " + from->table + " DROP CONSTRAINT " + from->name);
         }
         if (change.adds()) {
@@ -381,11 +382,9 @@ class SqliteGenerator : public GeneratorBase {
           rebuilt_.count(change.from->table) == 0)
         Drop(Kind::kIndex, *change.from);
     }
-    for (const auto& change : changes_) {
-      if (change.kind == Kind::kTable && change.difference->change == '-') {
-        Write("DROP TABLE " + change.from->name);
-        out_.data_loss.push_back(change.difference->object + " dropped: its rows are lost");
-      }
+    for (const Change* change : ChildrenFirst(Dropping(Kind::kTable))) {
+      Write("DROP TABLE " + change->from->name);
+      out_.data_loss.push_back(change->difference->object + " dropped: its rows are lost");
     }
     for (const auto& change : changes_) {
       if (change.kind == Kind::kTable && change.difference->change == '+') Write(change.to->sql);
@@ -426,6 +425,40 @@ class SqliteGenerator : public GeneratorBase {
 
  private:
   void Write(const std::string& sql) { out_.statements.push_back(Statement(sql)); }
+
+  std::vector<const Change*> Dropping(Kind kind) const {
+    std::vector<const Change*> found;
+    for (const auto& change : changes_) {
+      if (change.kind == kind && change.difference->change == '-') found.push_back(&change);
+    }
+    return found;
+  }
+
+  // Tables to drop, those whose foreign keys point at another of them first: with foreign
+  // keys on, dropping a parent whose children still have rows fails.
+  std::vector<const Change*> ChildrenFirst(std::vector<const Change*> tables) const {
+    // "foreign key orders(user_id)" -> "-> users(id) ..." : (orders, users) by key names.
+    std::set<std::pair<std::string, std::string>> references;
+    for (const auto& [object, definition] : from_.objects()) {
+      if (KindOf(object) != Kind::kForeignKey || definition.rfind("-> ", 0) != 0) continue;
+      const std::string child = object.substr(12, object.find('(') - 12);
+      references.insert({child, definition.substr(3, definition.find('(') - 3)});
+    }
+    std::vector<const Change*> ordered;
+    while (!tables.empty()) {
+      auto ready = std::find_if(tables.begin(), tables.end(), [&](const Change* table) {
+        const std::string name = TableKeyName(table->difference->object);
+        return std::none_of(tables.begin(), tables.end(), [&](const Change* other) {
+          return other != table &&
+                 references.count({TableKeyName(other->difference->object), name}) > 0;
+        });
+      });
+      if (ready == tables.end()) ready = tables.begin();  // a cycle: foreign keys are off then
+      ordered.push_back(*ready);
+      tables.erase(ready);
+    }
+    return ordered;
+  }
 
   void Drop(Kind kind, const ObjectSource& source) {
     Write(std::string(kind == Kind::kTrigger ? "DROP TRIGGER "

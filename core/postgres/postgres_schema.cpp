@@ -382,8 +382,11 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
       "SELECT " + name +
           ", c.relname, format_type(s.seqtypid, NULL), s.seqstart, "
           "s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, " + quoted +
-          ", EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND "
-          " d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))"
+          ", (SELECT CASE WHEN os.nspname = 'public' THEN quote_ident(o.relname) "
+          "  ELSE quote_ident(os.nspname) || '.' || quote_ident(o.relname) END "
+          "  FROM pg_depend d JOIN pg_class o ON o.oid = d.refobjid "
+          "  JOIN pg_namespace os ON os.oid = o.relnamespace WHERE d.classid = 'pg_class'::regclass"
+          "  AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i')"
           " FROM pg_sequence s "
           "JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
           "WHERE " +
@@ -392,8 +395,10 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
   if (!sequences.ok()) return sequences.status().WithContext("cannot read pg_sequence");
   for (const auto& row : *sequences) {
     if (IsBookkeepingTable(TextOf(row[1]))) continue;
-    ObjectSource source = ObjectSource::Of("", TextOf(row[8]));
-    source.owned = TextOf(row[9]) == "t";
+    // An identity column's sequence is made and dropped with it (a serial's is not: it is
+    // created on its own, its column's default names it).
+    ObjectSource source = ObjectSource::Of(TextOf(row[9]), TextOf(row[8]));
+    source.owned = row[9].has_value();
     source.sql = "CREATE SEQUENCE " + source.name + " AS " + TextOf(row[2]) + " START " +
                  TextOf(row[3]) + " INCREMENT " + TextOf(row[4]) + " MINVALUE " + TextOf(row[5]) +
                  " MAXVALUE " + TextOf(row[6]) + (TextOf(row[7]) == "t" ? " CYCLE" : "");

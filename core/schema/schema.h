@@ -54,7 +54,8 @@ struct ObjectSource {
   bool not_null = false;
   std::string default_sql;
   int ordinal = 0;
-  // A PostgreSQL sequence a column owns (serial, identity): made and dropped with the column.
+  // A PostgreSQL identity column's sequence (`table` is the column's): made and dropped with
+  // the column.
   bool owned = false;
 
   static ObjectSource Of(std::string table, std::string name, std::string sql = "") {

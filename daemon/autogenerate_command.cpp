@@ -1,0 +1,176 @@
+#include "daemon/autogenerate_command.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/engines/open_backend.h"
+#include "core/generate/autogenerate.h"
+#include "core/scripts/new_revision.h"
+#include "core/scripts/script_directory.h"
+#include "daemon/config.h"
+#include "migrationd.pb.h"
+#include "proto/frame.h"
+
+namespace migrationd {
+namespace {
+
+struct AutogenerateFlags {
+  std::string migrations = "migrations";
+  std::string from_database;
+  std::string message;
+  std::string id;
+  std::string scratch_database;
+  bool sql_only = false;
+  bool json = false;
+};
+
+int Fail(const AutogenerateFlags& flags, const std::string& message, int code) {
+  if (flags.json) {
+    proto::Result result;
+    result.set_code(code == 2   ? proto::INVALID_ARGUMENT
+                    : code == 7 ? proto::INTEGRITY
+                                : proto::FAILED);
+    result.set_message(message);
+    std::printf("{\"result\":%s}\n", ToJsonLine(result).c_str());
+  }
+  std::fprintf(stderr, "migctl: %s\n", message.c_str());
+  return code;
+}
+
+Result<NormalizedSchema> ReadDesired(const DatabaseUrl& url) {
+  auto backend = OpenBackendForReading(url);
+  if (!backend.ok()) return backend.status();
+  auto schema = (*backend)->ReadSchema();
+  if (!schema.ok()) return schema.status().WithContext("reading " + url.Redacted());
+  return schema;
+}
+
+void Report(const AutogenerateFlags& flags, const NewRevision& planned,
+            const AutogenerateOutcome& outcome, bool written) {
+  proto::GeneratedRevision report;
+  if (written) report.set_path(planned.path);
+  report.set_id(planned.id);
+  for (const auto& difference : outcome.changes) {
+    proto::SchemaChange* change = report.add_changes();
+    change->set_change(std::string(1, difference.change));
+    change->set_object(difference.object);
+    change->set_expected(difference.expected);
+    change->set_actual(difference.actual);
+    change->set_text(difference.Describe());
+  }
+  for (const auto& item : outcome.todo) report.add_todo(item);
+  for (const auto& loss : outcome.data_loss) report.add_data_loss(loss);
+  if (flags.sql_only) report.set_script(outcome.script);
+  if (flags.json) {
+    proto::GeneratedRevisionLine line;
+    *line.mutable_revision() = report;
+    std::printf("%s\n", ToJsonLine(line).c_str());
+    return;
+  }
+  if (flags.sql_only) {
+    std::fputs(outcome.script.c_str(), stdout);
+  } else if (written) {
+    std::printf("created %s\n", planned.path.c_str());
+  }
+  FILE* summary = flags.sql_only ? stderr : stdout;
+  for (const auto& difference : outcome.changes) {
+    std::fprintf(summary, "  %s\n", difference.Describe().c_str());
+  }
+  for (const auto& loss : outcome.data_loss) {
+    std::fprintf(summary, "downgrade loses data: %s\n", loss.c_str());
+  }
+  if (outcome.todo.empty()) {
+    std::fprintf(summary,
+                 "checked on a scratch database: the upgrade reaches the desired schema and the "
+                 "downgrade gives the head's back\n");
+  }
+  for (const auto& item : outcome.todo) std::fprintf(stderr, "TODO: %s\n", item.c_str());
+  if (!outcome.todo.empty()) {
+    std::fprintf(stderr,
+                 "migctl: %zu item(s) were not generated or not reached; the script %s them as "
+                 "'-- TODO' lines: finish it by hand, then run 'migctl verify'\n",
+                 outcome.todo.size(), written ? "lists" : "would list");
+  }
+}
+
+}  // namespace
+
+bool WantsAutogenerate(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--autogenerate") == 0) return true;
+  }
+  return false;
+}
+
+int RunAutogenerate(int argc, const char* const* argv) {
+  CLI::App app("migrationd --autogenerate: a new revision from a desired schema (what 'migctl "
+               "revision --autogenerate' runs)",
+               "migrationd");
+  AutogenerateFlags flags;
+  bool autogenerate = false;
+  app.add_flag("--autogenerate", autogenerate, "this mode")->required();
+  app.add_option("--migrations", flags.migrations, "the scripts directory")->type_name("DIR");
+  app.add_option("--from-database", flags.from_database,
+                 "a database whose schema is the desired one (the application built it)")
+      ->type_name("URL")
+      ->required();
+  app.add_option("-m,--message", flags.message, "one line: the script's message")
+      ->type_name("MESSAGE")
+      ->required();
+  app.add_option("--id", flags.id, "the new revision's id (default: next number + slug)")
+      ->type_name("ID");
+  app.add_option("--scratch-database", flags.scratch_database,
+                 "PostgreSQL: the server scratch databases are made on (default: the one of "
+                 "--from-database)")
+      ->type_name("URL");
+  app.add_flag("--sql-only", flags.sql_only, "print the script instead of writing it");
+  app.add_flag("--json", flags.json, "one JSON object: {\"revision\": {...}}");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& error) {
+    return Fail(flags, std::string(error.what()) + " ('migctl revision --help' lists the options)",
+                2);
+  }
+  auto url = DatabaseUrl::Parse(flags.from_database);
+  if (!url.ok()) return Fail(flags, "--from-database: " + url.status().message(), 2);
+  NewRevisionRequest request{flags.migrations, flags.message, flags.id};
+  auto planned = PlanNewRevision(request);
+  if (!planned.ok()) {
+    const ErrorCode code = planned.status().code();
+    return Fail(flags, planned.status().message(),
+                code == ErrorCode::kInvalidArgument ? 2 : code == ErrorCode::kIntegrity ? 7 : 1);
+  }
+  auto scripts = ScriptDirectory::Load(flags.migrations);
+  Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
+  if (!usable.ok()) return Fail(flags, usable.message(), 1);
+  auto desired = ReadDesired(*url);
+  if (!desired.ok()) return Fail(flags, desired.status().message(), 1);
+  AutogenerateRequest generate{planned->id, planned->parents, flags.message,
+                               "the schema of " + url->Redacted(), std::move(desired).value()};
+  auto outcome = Autogenerate(*scripts, *url, flags.scratch_database, generate);
+  if (!outcome.ok()) return Fail(flags, outcome.status().message(), 1);
+  if (outcome->changes.empty()) {
+    if (flags.json) {
+      Report(flags, *planned, *outcome, false);
+    } else {
+      std::printf("no changes: %s has the schema of the scripts' head; nothing was written\n",
+                  url->Redacted().c_str());
+    }
+    return 0;
+  }
+  bool written = false;
+  if (!flags.sql_only) {
+    Status wrote = WriteNewScript(planned->path, outcome->script);
+    if (!wrote.ok()) return Fail(flags, wrote.message(), 1);
+    written = true;
+  }
+  Report(flags, *planned, *outcome, written);
+  return outcome->todo.empty() ? 0 : 7;
+}
+
+}  // namespace migrationd

@@ -1,0 +1,300 @@
+// `migctl revision --autogenerate`: real migctl and migrationd processes, real SQLite files and
+// the real PostgreSQL server. Each test builds the desired schema in a database of its own (as
+// an application's create_all would), generates, and then checks what a user cares about: the
+// file, the exit code, and that the scripts with the new revision produce exactly the desired
+// schema on a fresh database, keep the rows of an existing one, and round-trip (verify).
+#include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/engines/open_backend.h"
+#include "core/run/scratch_walk.h"
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+using testing::Daemon;
+using testing::Process;
+using testing::PostgresDatabase;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+using testing::TestDatabase;
+
+struct Generated {
+  int exit_code = -1;
+  std::string out, err;
+  proto::GeneratedRevision revision;  // from --json
+};
+
+// migctl revision --autogenerate --json ..., with migrationd from the build tree.
+Generated Autogenerate(const TempDir& dir, const std::string& migrations,
+                       const std::string& desired_url, const std::string& message,
+                       std::vector<std::string> extra = {}) {
+  static int counter = 0;
+  setenv("MIGCTL_MIGRATIOND", testing::MigrationdBinary().c_str(), 1);
+  std::vector<std::string> argv = {testing::MigctlBinary(), "--json",    "revision",
+                                   "--autogenerate",        "-m",        message,
+                                   "--migrations",          migrations, "--from-database",
+                                   desired_url};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Process process(argv, dir / ("autogenerate" + std::to_string(counter++)));
+  Generated generated;
+  generated.exit_code = process.Wait();
+  generated.out = process.Stdout();
+  generated.err = process.Stderr();
+  proto::GeneratedRevisionLine line;
+  if (google::protobuf::util::JsonStringToMessage(generated.out, &line).ok()) {
+    generated.revision = line.revision();
+  }
+  return generated;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+NormalizedSchema SchemaOf(const std::string& url) {
+  auto parsed = DatabaseUrl::Parse(url);
+  REQUIRE(parsed.ok());
+  auto backend = OpenBackendForReading(*parsed);
+  REQUIRE(backend.ok());
+  auto schema = (*backend)->ReadSchema();
+  REQUIRE(schema.ok());
+  return *schema;
+}
+
+// Brings `url`'s database to `heads` of the scripts in `directory` with the runner.
+void UpgradeDatabase(const std::string& url, const std::string& directory,
+                     const std::vector<std::string>& heads) {
+  auto scripts = ScriptDirectory::Load(directory);
+  REQUIRE(scripts.ok());
+  auto parsed = DatabaseUrl::Parse(url);
+  REQUIRE(parsed.ok());
+  auto backend = OpenBackend(*parsed);
+  REQUIRE(backend.ok());
+  Status upgraded = UpgradeTo(*scripts, **backend, heads);
+  INFO(upgraded.message());
+  REQUIRE(upgraded.ok());
+}
+
+std::string Differences(const NormalizedSchema& expected, const NormalizedSchema& actual) {
+  std::string text;
+  for (const auto& difference : DiffSchemas(expected, actual)) text += difference.Describe() + "\n";
+  return text;
+}
+
+// migrationd --verify on the directory: every revision's round trip.
+int Verify(const TempDir& dir, const std::string& like_url, const std::string& migrations) {
+  Process verify({testing::MigrationdBinary(), "--verify", "--database", like_url, "--migrations",
+                  migrations},
+                 dir / "verify");
+  const int code = verify.Wait();
+  INFO(verify.Stdout() << verify.Stderr());
+  CHECK(code == 0);
+  return code;
+}
+
+const std::vector<std::string> kSeed = {"000_initial_base", "001_group_ai", "002_add_indexes",
+                                        "003_add_script_version_management"};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("autogenerate regenerates the seed chain from base, one revision at a time",
+                   "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
+  TempDir dir;
+  const std::string seed = dir / "seed";
+  const std::string generated = dir / "generated";
+  std::filesystem::create_directories(seed);
+  std::filesystem::create_directories(generated);
+  testing::CopySeedMigrations(seed);
+  for (size_t k = 0; k < kSeed.size(); ++k) {
+    INFO("desired: the schema at " << kSeed[k]);
+    TestType desired;
+    UpgradeDatabase(desired.url(), seed, {kSeed[k]});
+    Generated run = Autogenerate(dir, generated, desired.url(), "step " + std::to_string(k));
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.revision.todo_size() == 0);
+    REQUIRE(std::filesystem::exists(run.revision.path()));
+    CHECK(run.revision.changes_size() > 0);
+
+    // The generated chain on a fresh database gives exactly the desired schema.
+    TestType fresh;
+    auto scripts = ScriptDirectory::Load(generated);
+    REQUIRE(scripts.ok());
+    CHECK(scripts->graph().size() == k + 1);
+    UpgradeDatabase(fresh.url(), generated, scripts->graph().Heads());
+    const NormalizedSchema want = SchemaOf(desired.url()), got = SchemaOf(fresh.url());
+    INFO(Differences(want, got));
+    CHECK(got.Fingerprint() == want.Fingerprint());
+  }
+  TestType like;
+  Verify(dir, like.url(), generated);
+
+  // Once the desired schema is the head's, there is nothing to write.
+  TestType at_head;
+  UpgradeDatabase(at_head.url(), seed, {kSeed.back()});
+  Generated none = Autogenerate(dir, generated, at_head.url(), "nothing");
+  INFO(none.out << none.err);
+  CHECK(none.exit_code == 0);
+  CHECK(none.revision.changes_size() == 0);
+  CHECK(none.revision.path().empty());
+  CHECK(ScriptDirectory::Load(generated)->graph().size() == kSeed.size());
+}
+
+namespace {
+
+// A small project: a parent table and a child with a foreign key, an index, a view and a
+// trigger, and rows in both.
+constexpr const char* kBaseRevision = R"(-- revision: 001_base
+-- parents:
+-- +upgrade
+CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    author_id INTEGER NOT NULL REFERENCES authors (id) ON DELETE CASCADE,
+    title VARCHAR(20) NOT NULL,
+    legacy TEXT
+);
+CREATE INDEX ix_posts_title ON posts (title);
+CREATE VIEW post_titles AS SELECT id, title FROM posts;
+-- +downgrade
+DROP VIEW post_titles;
+DROP TABLE posts;
+DROP TABLE authors;
+)";
+
+// The desired shape: posts.title wider and with a default, legacy gone, a new column with its
+// own index, a check, a changed view, a new table pointing at posts.
+// The same text on both engines, as create_all would issue it.
+constexpr const char* kDesired = R"(
+CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, bio TEXT);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    author_id INTEGER NOT NULL REFERENCES authors (id) ON DELETE CASCADE,
+    title VARCHAR(200) NOT NULL DEFAULT '',
+    score INTEGER NOT NULL DEFAULT 0 CHECK (score >= 0)
+);
+CREATE INDEX ix_posts_title ON posts (title);
+CREATE INDEX ix_posts_score ON posts (score);
+CREATE VIEW post_titles AS SELECT id, title, score FROM posts;
+CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id), body TEXT);
+)";
+void ExecEach(TestDatabase& db, const std::string& script) {
+  std::stringstream statements(script);
+  std::string statement;
+  while (std::getline(statements, statement, ';')) {
+    if (statement.find_first_not_of(" \n") != std::string::npos) db.Exec(statement);
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("autogenerate changes columns, keys, indexes and views and keeps the rows",
+                   "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  TestType desired;
+  ExecEach(desired, kDesired);
+
+  Generated run = Autogenerate(dir, migrations, desired.url(), "reshape posts");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.revision.todo_size() == 0);
+  const std::string script = ReadText(run.revision.path());
+  INFO(script);
+  CHECK_THAT(script, Catch::Contains("-- parents: 001_base"));
+  // The downgrade says what it cannot give back.
+  CHECK_THAT(script, Catch::Contains("Loses data: column posts.score dropped"));
+  if (desired.dialect() == "sqlite") {
+    // posts changes in ways ALTER TABLE cannot: rebuilt, with foreign keys off around it;
+    // authors only gains a column: in place.
+    CHECK_THAT(script, Catch::Contains("-- sqlite-foreign-keys: off"));
+    CHECK_THAT(script, Catch::Contains("INSERT INTO \"_migrationd_new_posts\""));
+    CHECK_THAT(script, Catch::Contains("ALTER TABLE authors ADD COLUMN bio TEXT;"));
+  } else {
+    CHECK_THAT(script, Catch::Contains("ALTER TABLE posts ALTER COLUMN title TYPE character "
+                                       "varying(200)"));
+    CHECK_THAT(script, Catch::Contains("ALTER TABLE posts DROP COLUMN legacy;"));
+  }
+
+  // A database at the base with rows, upgraded by a real daemon through the new revision.
+  TestType live;
+  UpgradeDatabase(live.url(), migrations, {"001_base"});
+  live.Exec("INSERT INTO authors (id, name) VALUES (1, 'ann'), (2, 'bob')");
+  live.Exec("INSERT INTO posts (id, author_id, title, legacy) VALUES (10, 1, 'hello', 'x'), "
+            "(11, 2, 'world', NULL)");
+  {
+    Daemon daemon(dir, "d", live.url(), migrations);
+    testing::MigctlRun upgraded = daemon.Migctl({"upgrade", "--no-backup"});
+    INFO(upgraded.out << upgraded.err);
+    REQUIRE(upgraded.exit_code == 0);
+  }
+  const NormalizedSchema want = SchemaOf(desired.url()), got = SchemaOf(live.url());
+  INFO(Differences(want, got));
+  CHECK(got.Fingerprint() == want.Fingerprint());
+  CHECK(live.Query("SELECT p.id, a.name, p.title, p.score FROM posts p JOIN authors a ON "
+                   "a.id = p.author_id ORDER BY p.id") ==
+        Rows{{"10", "ann", "hello", "0"}, {"11", "bob", "world", "0"}});
+  // The foreign key from posts to authors still holds and still cascades.
+  live.Exec("DELETE FROM authors WHERE id = 1");
+  CHECK(live.Query("SELECT id FROM posts ORDER BY id") == Rows{{"11"}});
+  Verify(dir, desired.url(), migrations);
+}
+
+TEST_CASE("autogenerate lists what it cannot generate as TODO lines and exits 7",
+          "[daemon][autogenerate][postgresql]") {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  PostgresDatabase desired;
+  UpgradeDatabase(desired.url(), migrations, {"001_base"});
+  desired.Exec("CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 42'");
+  desired.Exec("ALTER TABLE authors ADD COLUMN bio text");
+
+  Generated run = Autogenerate(dir, migrations, desired.url(), "function");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 7);
+  REQUIRE(run.revision.todo_size() == 1);
+  CHECK_THAT(run.revision.todo(0), Catch::Contains("+ function answer()") &&
+                                       Catch::Contains("not generated; write its upgrade and downgrade by hand"));
+  const std::string script = ReadText(run.revision.path());
+  CHECK_THAT(script, Catch::Contains("-- TODO: + function answer()"));
+  CHECK_THAT(script, Catch::Contains("ALTER TABLE authors ADD COLUMN bio text;"));
+}
+
+TEST_CASE("autogenerate --sql-only prints the script and writes nothing",
+          "[daemon][autogenerate]") {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  SqliteDatabase desired;
+  UpgradeDatabase(desired.url(), migrations, {"001_base"});
+  desired.Exec("CREATE INDEX ix_authors_name ON authors (name)");
+  setenv("MIGCTL_MIGRATIOND", testing::MigrationdBinary().c_str(), 1);
+  Process process({testing::MigctlBinary(), "revision", "--autogenerate", "-m", "index",
+                   "--migrations", migrations, "--from-database", desired.url(), "--sql-only"},
+                  dir / "sql-only");
+  CHECK(process.Wait() == 0);
+  CHECK_THAT(process.Stdout(), Catch::Contains("-- revision: 002_index") &&
+                                   Catch::Contains("CREATE INDEX ix_authors_name ON authors (name);") &&
+                                   Catch::Contains("DROP INDEX ix_authors_name;"));
+  CHECK_THAT(process.Stderr(), Catch::Contains("+ index ix_authors_name"));
+  CHECK_FALSE(std::filesystem::exists(migrations + "/002_index.sql"));
+}
+
+}  // namespace migrationd
