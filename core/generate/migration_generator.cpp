@@ -24,12 +24,15 @@ enum class Kind {
   kMaterializedView,
   kTrigger,
   kSequence,
+  kEnum,
+  kFunction,
+  kProcedure,
   kOther,
 };
 
 // The kind of an object from its key's prefix (core/schema/schema.h lists them).
 Kind KindOf(const std::string& object) {
-  static const std::array<std::pair<const char*, Kind>, 12> kPrefixes = {{
+  static const std::array<std::pair<const char*, Kind>, 15> kPrefixes = {{
       {"materialized view ", Kind::kMaterializedView},
       {"primary key ", Kind::kPrimaryKey},
       {"foreign key ", Kind::kForeignKey},
@@ -42,6 +45,9 @@ Kind KindOf(const std::string& object) {
       {"view ", Kind::kView},
       {"trigger ", Kind::kTrigger},
       {"sequence ", Kind::kSequence},
+      {"enum ", Kind::kEnum},
+      {"function ", Kind::kFunction},
+      {"procedure ", Kind::kProcedure},
   }};
   for (const auto& [prefix, kind] : kPrefixes) {
     if (object.rfind(prefix, 0) == 0) return kind;
@@ -201,6 +207,7 @@ class PostgresGenerator : public GeneratorBase {
 
  private:
   enum Phase {
+    kAlterEnums,  // first: ADD VALUE, and the recreation that drops labels
     kDropForeignKeys,
     kDropViews,
     kDropTriggers,
@@ -209,10 +216,15 @@ class PostgresGenerator : public GeneratorBase {
     kDropColumns,
     kDropTables,
     kDropSequences,
+    kDropFunctions,
+    kDropTypes,
+    kCreateTypes,
+    kCreateFunctions,  // before the tables, whose defaults and checks may call them
     kCreateSequences,
     kCreateTables,
     kAddColumns,
     kAlterColumns,
+    kCreateSqlFunctions,  // LANGUAGE sql bodies are checked at creation: after the tables
     kAddConstraints,
     kAddForeignKeys,
     kCreateIndexes,
@@ -291,9 +303,83 @@ class PostgresGenerator : public GeneratorBase {
         }
         if (change.adds() && !to->owned) Add(kCreateSequences, to->sql);
         return;
+      case Kind::kEnum:
+        if (change.difference->change == '~') return AlterEnum(change);
+        if (change.removes()) Add(kDropTypes, "DROP TYPE " + from->name);
+        if (change.adds()) Add(kCreateTypes, to->sql);
+        return;
+      case Kind::kFunction:
+      case Kind::kProcedure:
+        // A changed body is CREATE OR REPLACE (what pg_get_functiondef prints).
+        if (change.difference->change == '-') {
+          Add(kDropFunctions, std::string(change.kind == Kind::kFunction ? "DROP FUNCTION "
+                                                                         : "DROP PROCEDURE ") +
+                                  from->name);
+        }
+        if (change.adds()) Add(to->type == "sql" ? kCreateSqlFunctions : kCreateFunctions, to->sql);
+        return;
       case Kind::kOther:
         return NotGenerated(change);
     }
+  }
+
+  // "('a', 'it''s', E'\\x')" -> the literals as written.
+  static std::vector<std::string> EnumLabels(const std::string& definition) {
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < definition.size(); ++i) {
+      size_t start = i;
+      if (definition[i] == 'E' && i + 1 < definition.size() && definition[i + 1] == '\'') ++i;
+      if (definition[i] != '\'') continue;
+      for (++i; i < definition.size(); ++i) {
+        if (definition[i] != '\'') continue;
+        if (i + 1 < definition.size() && definition[i + 1] == '\'') {
+          ++i;
+          continue;
+        }
+        break;
+      }
+      labels.push_back(definition.substr(start, i - start + 1));
+    }
+    return labels;
+  }
+
+  // Labels added anywhere are ADD VALUE ... BEFORE/AFTER, in place. Labels removed or reordered
+  // need the type made again: the old one renamed, the new one created, every column of the
+  // type converted through text (a row holding a removed label fails the cast, and so the
+  // revision: nothing is lost silently), the old type dropped.
+  void AlterEnum(const Change& change) {
+    const std::vector<std::string> from = EnumLabels(change.difference->expected);
+    const std::vector<std::string> to = EnumLabels(change.difference->actual);
+    const std::string& type = change.to->name;
+    size_t kept = 0;  // how many of `from` appear in `to` in order
+    for (const auto& label : to) {
+      if (kept < from.size() && label == from[kept]) ++kept;
+    }
+    if (kept == from.size()) {
+      for (size_t i = 0, seen = 0; i < to.size(); ++i) {
+        if (seen < from.size() && to[i] == from[seen]) {
+          ++seen;
+          continue;
+        }
+        Add(kAlterEnums, "ALTER TYPE " + type + " ADD VALUE " + to[i] +
+                             (i > 0 ? " AFTER " + to[i - 1] : " BEFORE " + to[i + 1]));
+      }
+      return;
+    }
+    const std::string old_name = type + "_migrationd_old";
+    Add(kAlterEnums, "ALTER TYPE " + type + " RENAME TO " + old_name);
+    Add(kAlterEnums, change.to->sql);
+    for (const ObjectSource* column : Of(to_, Kind::kColumn)) {
+      if (column->type != type) continue;
+      const std::string alter = "ALTER TABLE " + column->table + " ALTER COLUMN " + column->name;
+      if (!column->default_sql.empty()) Add(kAlterEnums, alter + " DROP DEFAULT");
+      Add(kAlterEnums,
+          alter + " TYPE " + type + " USING " + column->name + "::text::" + type);
+      if (!column->default_sql.empty()) Add(kAlterEnums, alter + " SET DEFAULT " + column->default_sql);
+    }
+    Add(kAlterEnums, "DROP TYPE " + old_name);
+    out_.data_loss.push_back(change.difference->object + " loses labels: rows holding them make "
+                                                         "the revision fail");
   }
 
   // "GENERATED ... AS IDENTITY" or "GENERATED ALWAYS AS (...) STORED" of a column, or "".

@@ -113,17 +113,24 @@ std::string ColumnList(const std::map<std::pair<std::string, std::string>, std::
 // argument types, defined as pg_get_functiondef prints them: a downgrade that leaves one behind
 // or an upgrade that changes a body shows.
 Status AddFunctions(Backend& db, NormalizedSchema& schema) {
-  auto functions = db.Query("SELECT p.prokind, " + std::string(kFunctionName) +
-                                ", pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n "
-                                "ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p') AND " +
-                                NotOwnedByExtension("pg_proc", "p") + " AND " + kUserSchemas,
-                            {});
+  auto functions = db.Query(
+      "SELECT p.prokind, " + std::string(kFunctionName) + ", pg_get_functiondef(p.oid), " +
+          QuotedName("p.proname") +
+          " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
+          "(SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang) "
+          "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+          "WHERE p.prokind IN ('f', 'p') AND " +
+          NotOwnedByExtension("pg_proc", "p") + " AND " + kUserSchemas,
+      {});
   if (!functions.ok()) return functions.status().WithContext("cannot read pg_proc");
   for (const auto& row : *functions) {
     // WithoutPublic normalizes too: whitespace collapses and letters outside quotes lower,
     // also in the body (a change of case or spacing alone in a body does not show).
+    // The source keeps the body as written; `type` is the language.
+    ObjectSource source = ObjectSource::Of("", TextOf(row[3]), TextOf(row[2]));
+    source.type = TextOf(row[4]);
     schema.Add((TextOf(row[0]) == "p" ? "procedure " : "function ") + TextOf(row[1]),
-               WithoutPublic(TextOf(row[2])));
+               WithoutPublic(TextOf(row[2])), std::move(source));
   }
   return Status::Ok();
 }
@@ -133,15 +140,18 @@ Status AddFunctions(Backend& db, NormalizedSchema& schema) {
 Status AddEnums(Backend& db, NormalizedSchema& schema) {
   auto enums =
       db.Query("SELECT " + std::string(kTypeName) +
-                   ", string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
-                   "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                   ", string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder), " +
+                   QuotedName("t.typname") +
+                   " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
                    "JOIN pg_enum e ON e.enumtypid = t.oid WHERE " +
                    NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas +
-                   " GROUP BY n.nspname, t.typname",
+                   " GROUP BY n.nspname, t.typname, t.oid",
                {});
   if (!enums.ok()) return enums.status().WithContext("cannot read pg_enum");
   for (const auto& row : *enums) {
-    schema.Add("enum " + TextOf(row[0]), "(" + TextOf(row[1]) + ")");
+    const std::string labels = "(" + TextOf(row[1]) + ")";
+    schema.Add("enum " + TextOf(row[0]), labels,
+               ObjectSource::Of("", TextOf(row[2]), "CREATE TYPE " + TextOf(row[2]) + " AS ENUM " + labels));
   }
   return Status::Ok();
 }

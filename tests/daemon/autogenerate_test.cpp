@@ -262,18 +262,71 @@ TEST_CASE("autogenerate lists what it cannot generate as TODO lines and exits 7"
   testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
   PostgresDatabase desired;
   UpgradeDatabase(desired.url(), migrations, {"001_base"});
-  desired.Exec("CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 42'");
+  // Domains are not generated yet (docs/MIGRATION_GUIDE.md lists what is).
+  desired.Exec("CREATE DOMAIN positive AS integer CHECK (VALUE > 0)");
   desired.Exec("ALTER TABLE authors ADD COLUMN bio text");
 
-  Generated run = Autogenerate(dir, migrations, desired.url(), "function");
+  Generated run = Autogenerate(dir, migrations, desired.url(), "domain");
   INFO(run.out << run.err);
   CHECK(run.exit_code == 7);
   REQUIRE(run.revision.todo_size() == 1);
-  CHECK_THAT(run.revision.todo(0), Catch::Contains("+ function answer()") &&
-                                       Catch::Contains("not generated; write its upgrade and downgrade by hand"));
+  CHECK_THAT(run.revision.todo(0),
+             Catch::Contains("+ domain positive") &&
+                 Catch::Contains("not generated; write its upgrade and downgrade by hand"));
   const std::string script = ReadText(run.revision.path());
-  CHECK_THAT(script, Catch::Contains("-- TODO: + function answer()"));
+  CHECK_THAT(script, Catch::Contains("-- TODO: + domain positive"));
+  // What could be generated is there, and checked.
   CHECK_THAT(script, Catch::Contains("ALTER TABLE authors ADD COLUMN bio text;"));
+}
+
+TEST_CASE("autogenerate writes PostgreSQL enums, functions and triggers, and a new label in its place",
+          "[daemon][autogenerate][postgresql]") {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  PostgresDatabase desired;
+  UpgradeDatabase(desired.url(), migrations, {"001_base"});
+  desired.Exec("CREATE TYPE mood AS ENUM ('sad', 'happy')");
+  desired.Exec("ALTER TABLE posts ADD COLUMN mood mood NOT NULL DEFAULT 'happy'");
+  desired.Exec("ALTER TABLE posts ADD COLUMN touched_at timestamptz");
+  desired.Exec(
+      "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "NEW.touched_at := now(); RETURN NEW; END $$");
+  desired.Exec(
+      "CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch()");
+  Generated first = Autogenerate(dir, migrations, desired.url(), "moods");
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  const std::string script = ReadText(first.revision.path());
+  CHECK_THAT(script, Catch::Contains("CREATE TYPE mood AS ENUM ('sad', 'happy');"));
+  // The body as written: pg_get_functiondef's text, not the normalized (lower-cased) one.
+  CHECK_THAT(script, Catch::Contains("NEW.touched_at := now()"));
+
+  // A label between the two: ADD VALUE ... AFTER, in place; the downgrade makes the type again.
+  desired.Exec("ALTER TYPE mood ADD VALUE 'meh' AFTER 'sad'");
+  Generated second = Autogenerate(dir, migrations, desired.url(), "meh");
+  INFO(second.out << second.err);
+  REQUIRE(second.exit_code == 0);
+  const std::string added = ReadText(second.revision.path());
+  CHECK_THAT(added, Catch::Contains("ALTER TYPE mood ADD VALUE 'meh' AFTER 'sad';"));
+  CHECK_THAT(added, Catch::Contains("ALTER TYPE mood RENAME TO mood_migrationd_old;"));
+
+  // Rows through a real daemon: the trigger fires, the enum holds the new label.
+  PostgresDatabase live;
+  UpgradeDatabase(live.url(), migrations, {"001_base"});
+  live.Exec("INSERT INTO authors VALUES (1, 'ann')");
+  live.Exec("INSERT INTO posts (id, author_id, title) VALUES (1, 1, 'x')");
+  {
+    Daemon daemon(dir, "d", live.url(), migrations);
+    testing::MigctlRun upgraded = daemon.Migctl({"upgrade", "--no-backup"});
+    INFO(upgraded.out << upgraded.err);
+    REQUIRE(upgraded.exit_code == 0);
+  }
+  live.Exec("UPDATE posts SET mood = 'meh'");
+  CHECK(live.Query("SELECT mood, touched_at IS NOT NULL FROM posts") == Rows{{"meh", "t"}});
+  CHECK(SchemaOf(live.url()).Fingerprint() == SchemaOf(desired.url()).Fingerprint());
+  Verify(dir, desired.url(), migrations);
 }
 
 TEST_CASE("autogenerate --sql-only prints the script and writes nothing",
