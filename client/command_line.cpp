@@ -224,10 +224,24 @@ void AddFlags(CLI::App& command, CommandLine& line) {
                     "application built, e.g. its create_all)")
         ->type_name("URL");
     command
+        .add_option("--from-schema", line.from_schema,
+                    "with --autogenerate: a file of CREATE statements with the desired schema "
+                    "(schema.sql, pg_dump -s, sqlite3 .schema), run on a scratch database")
+        ->type_name("FILE");
+    command.add_option("--dialect", line.dialect,
+                       "with --autogenerate --from-schema: sqlite (default) or postgresql")
+        ->type_name("ENGINE")
+        ->check(CLI::IsMember({"sqlite", "postgresql"}));
+    command
         .add_option("--scratch-database", line.scratch_database,
                     "with --autogenerate, PostgreSQL: the server to make scratch databases on "
                     "(default: that of --from-database)")
         ->type_name("URL");
+    command
+        .add_option("--rename", line.renames,
+                    "with --autogenerate: table:OLD=NEW or column:TABLE.OLD=NEW (TABLE as the "
+                    "desired schema names it) is a RENAME, not a drop and an add; repeatable")
+        ->type_name("RENAME");
     command.add_flag("--sql-only", line.sql_only,
                      "with --autogenerate: print the script (summary on stderr), write nothing");
   }

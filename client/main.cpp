@@ -146,20 +146,26 @@ std::string MigrationdProgram() {
 // `revision --autogenerate`: migctl opens no database, so migrationd does the work and prints
 // the answer; this process becomes it (execvp with an argument vector, no shell).
 int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
-  if (options.from_database.empty()) {
+  if (options.from_database.empty() == options.from_schema.empty()) {
     renderer.ClientError(
-        "revision --autogenerate needs --from-database URL (a database with the desired "
-        "schema)",
+        "revision --autogenerate needs either --from-database URL (a database with the desired "
+        "schema) or --from-schema FILE (its CREATE statements)",
         kExitUsage);
     return kExitUsage;
   }
   std::vector<std::string> args = {MigrationdProgram(), "--autogenerate", "--migrations",
-                                   MigrationsDirectory(options), "--from-database",
-                                   options.from_database, "--message", options.message};
+                                   MigrationsDirectory(options), "--message", options.message};
+  if (!options.from_database.empty()) {
+    args.insert(args.end(), {"--from-database", options.from_database});
+  } else {
+    args.insert(args.end(), {"--from-schema", options.from_schema});
+  }
+  if (!options.dialect.empty()) args.insert(args.end(), {"--dialect", options.dialect});
   if (!options.id.empty()) args.insert(args.end(), {"--id", options.id});
   if (!options.scratch_database.empty()) {
     args.insert(args.end(), {"--scratch-database", options.scratch_database});
   }
+  for (const auto& rename : options.renames) args.insert(args.end(), {"--rename", rename});
   if (options.sql_only) args.emplace_back("--sql-only");
   if (options.json) args.emplace_back("--json");
   std::vector<char*> argv;
@@ -177,11 +183,14 @@ int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
 
 int RunLocalRevision(const CommandLine& options, Renderer& renderer) {
   if (options.autogenerate) return RunAutogenerate(options, renderer);
-  const bool generate_flags =
-      !options.from_database.empty() || !options.scratch_database.empty() || options.sql_only;
+  const bool generate_flags = !options.from_database.empty() || !options.from_schema.empty() ||
+                              !options.dialect.empty() || !options.scratch_database.empty() ||
+                              !options.renames.empty() || options.sql_only;
   if (generate_flags) {
-    renderer.ClientError("--from-database, --scratch-database and --sql-only go with --autogenerate",
-                         kExitUsage);
+    renderer.ClientError(
+        "--from-database, --from-schema, --dialect, --scratch-database, --rename and --sql-only "
+        "go with --autogenerate",
+        kExitUsage);
     return kExitUsage;
   }
   NewRevisionRequest request;

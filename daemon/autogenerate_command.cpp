@@ -7,6 +7,7 @@
 
 #include "core/engines/open_backend.h"
 #include "core/generate/autogenerate.h"
+#include "core/generate/desired_schema.h"
 #include "core/scripts/new_revision.h"
 #include "core/scripts/script_directory.h"
 #include "daemon/config.h"
@@ -19,9 +20,12 @@ namespace {
 struct AutogenerateFlags {
   std::string migrations = "migrations";
   std::string from_database;
+  std::string from_schema;
+  std::string dialect;
   std::string message;
   std::string id;
   std::string scratch_database;
+  std::vector<std::string> renames;
   bool sql_only = false;
   bool json = false;
 };
@@ -47,6 +51,31 @@ Result<NormalizedSchema> ReadDesired(const DatabaseUrl& url) {
   return schema;
 }
 
+// The engine the revision is for: that of --from-database, or --dialect's (PostgreSQL: on the
+// server of --scratch-database, which --from-schema then needs).
+Result<DatabaseUrl> EngineOfDesired(const AutogenerateFlags& flags) {
+  if (!flags.from_database.empty()) {
+    auto url = DatabaseUrl::Parse(flags.from_database);
+    if (!url.ok()) return url.status().WithContext("--from-database");
+    return url;
+  }
+  if (flags.dialect == "postgresql") {
+    if (flags.scratch_database.empty()) {
+      return Status::InvalidArgument(
+          "--from-schema --dialect postgresql needs --scratch-database URL: the server to run "
+          "the file on (a scratch database is made there and dropped)");
+    }
+    auto url = DatabaseUrl::Parse(flags.scratch_database);
+    if (!url.ok()) return url.status().WithContext("--scratch-database");
+    if (url->dialect() != "postgresql") {
+      return Status::InvalidArgument("--scratch-database must be a postgresql:// URL");
+    }
+    return url;
+  }
+  // SQLite: scratch databases are temporary files; the path is never opened.
+  return DatabaseUrl::Parse("sqlite:///migrationd-from-schema.db");
+}
+
 void Report(const AutogenerateFlags& flags, const NewRevision& planned,
             const AutogenerateOutcome& outcome, bool written) {
   proto::GeneratedRevision report;
@@ -62,6 +91,7 @@ void Report(const AutogenerateFlags& flags, const NewRevision& planned,
   }
   for (const auto& item : outcome.todo) report.add_todo(item);
   for (const auto& loss : outcome.data_loss) report.add_data_loss(loss);
+  for (const auto& hint : outcome.likely_renames) report.add_likely_renames(hint);
   if (flags.sql_only) report.set_script(outcome.script);
   if (flags.json) {
     proto::GeneratedRevisionLine line;
@@ -80,6 +110,9 @@ void Report(const AutogenerateFlags& flags, const NewRevision& planned,
   }
   for (const auto& loss : outcome.data_loss) {
     std::fprintf(summary, "downgrade loses data: %s\n", loss.c_str());
+  }
+  for (const auto& hint : outcome.likely_renames) {
+    std::fprintf(stderr, "rename? %s\n", hint.c_str());
   }
   if (outcome.todo.empty()) {
     std::fprintf(summary,
@@ -112,10 +145,21 @@ int RunAutogenerate(int argc, const char* const* argv) {
   bool autogenerate = false;
   app.add_flag("--autogenerate", autogenerate, "this mode")->required();
   app.add_option("--migrations", flags.migrations, "the scripts directory")->type_name("DIR");
-  app.add_option("--from-database", flags.from_database,
-                 "a database whose schema is the desired one (the application built it)")
-      ->type_name("URL")
-      ->required();
+  auto* from_database =
+      app.add_option("--from-database", flags.from_database,
+                     "a database whose schema is the desired one (the application built it)")
+          ->type_name("URL");
+  auto* from_schema =
+      app.add_option("--from-schema", flags.from_schema,
+                     "CREATE statements of the desired schema (schema.sql, pg_dump -s, sqlite3 "
+                     ".schema), run on a scratch database of --dialect")
+          ->type_name("FILE");
+  from_database->excludes(from_schema);
+  app.add_option("--dialect", flags.dialect,
+                 "with --from-schema: sqlite (default) or postgresql (needs --scratch-database)")
+      ->type_name("ENGINE")
+      ->check(CLI::IsMember({"sqlite", "postgresql"}))
+      ->needs(from_schema);
   app.add_option("-m,--message", flags.message, "one line: the script's message")
       ->type_name("MESSAGE")
       ->required();
@@ -125,6 +169,10 @@ int RunAutogenerate(int argc, const char* const* argv) {
                  "PostgreSQL: the server scratch databases are made on (default: the one of "
                  "--from-database)")
       ->type_name("URL");
+  app.add_option("--rename", flags.renames,
+                 "table:OLD=NEW or column:TABLE.OLD=NEW (TABLE as the desired schema names it): "
+                 "RENAME instead of drop and add; repeatable")
+      ->type_name("RENAME");
   app.add_flag("--sql-only", flags.sql_only, "print the script instead of writing it");
   app.add_flag("--json", flags.json, "one JSON object: {\"revision\": {...}}");
   try {
@@ -136,8 +184,12 @@ int RunAutogenerate(int argc, const char* const* argv) {
     return Fail(flags, std::string(error.what()) + " ('migctl revision --help' lists the options)",
                 2);
   }
-  auto url = DatabaseUrl::Parse(flags.from_database);
-  if (!url.ok()) return Fail(flags, "--from-database: " + url.status().message(), 2);
+  if (flags.from_database.empty() == flags.from_schema.empty()) {
+    return Fail(flags, "revision --autogenerate needs --from-database URL or --from-schema FILE",
+                2);
+  }
+  auto url = EngineOfDesired(flags);
+  if (!url.ok()) return Fail(flags, url.status().message(), 2);
   NewRevisionRequest request{flags.migrations, flags.message, flags.id};
   auto planned = PlanNewRevision(request);
   if (!planned.ok()) {
@@ -148,18 +200,29 @@ int RunAutogenerate(int argc, const char* const* argv) {
   auto scripts = ScriptDirectory::Load(flags.migrations);
   Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
   if (!usable.ok()) return Fail(flags, usable.message(), 1);
-  auto desired = ReadDesired(*url);
-  if (!desired.ok()) return Fail(flags, desired.status().message(), 1);
+  auto desired = flags.from_schema.empty()
+                     ? ReadDesired(*url)
+                     : ReadSchemaFile(flags.from_schema, *url, flags.scratch_database);
+  if (!desired.ok()) {
+    return Fail(flags, desired.status().message(),
+                desired.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
+  }
+  const std::string source =
+      flags.from_schema.empty() ? url->Redacted() : flags.from_schema;
   AutogenerateRequest generate{planned->id, planned->parents, flags.message,
-                               "the schema of " + url->Redacted(), std::move(desired).value()};
+                               "the schema of " + source, std::move(desired).value(),
+                               flags.renames};
   auto outcome = Autogenerate(*scripts, *url, flags.scratch_database, generate);
-  if (!outcome.ok()) return Fail(flags, outcome.status().message(), 1);
+  if (!outcome.ok()) {
+    return Fail(flags, outcome.status().message(),
+                outcome.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
+  }
   if (outcome->changes.empty()) {
     if (flags.json) {
       Report(flags, *planned, *outcome, false);
     } else {
       std::printf("no changes: %s has the schema of the scripts' head; nothing was written\n",
-                  url->Redacted().c_str());
+                  source.c_str());
     }
     return 0;
   }

@@ -1,5 +1,6 @@
 #include "core/generate/autogenerate.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -26,9 +27,10 @@ std::string Section(const std::vector<std::string>& comments,
 }
 
 std::string RenderScript(const AutogenerateRequest& request, std::string_view dialect,
-                         const std::vector<SchemaDifference>& changes,
-                         const GeneratedStatements& upgrade, const GeneratedStatements& downgrade,
-                         const std::vector<std::string>& todo) {
+                         const AutogenerateOutcome& outcome, const GeneratedStatements& upgrade,
+                         const GeneratedStatements& downgrade) {
+  const std::vector<SchemaDifference>& changes = outcome.changes;
+  const std::vector<std::string>& todo = outcome.todo;
   std::string text = "-- revision: " + request.revision + "\n-- parents: " +
                      Joined(request.parents, ", ") + "\n-- message: " + request.message +
                      "\n-- transaction: per-migration\n";
@@ -47,6 +49,7 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
   std::vector<std::string> upgrade_notes;
   for (const auto& item : todo) upgrade_notes.push_back("TODO: " + item);
   for (const auto& loss : upgrade.data_loss) upgrade_notes.push_back("Loses data: " + loss);
+  for (const auto& hint : outcome.likely_renames) upgrade_notes.push_back("Rename? " + hint);
   std::vector<std::string> downgrade_notes;
   for (const auto& loss : downgrade.data_loss) {
     downgrade_notes.push_back("Loses data: " + loss + " (restore a backup to get them back)");
@@ -143,9 +146,21 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   outcome.changes = Summarized(DiffSchemas(*head, request.desired), *head, request.desired);
   if (outcome.changes.empty()) return outcome;
 
+  std::vector<Rename> renames;
+  for (const auto& text : request.renames) {
+    auto rename = ParseRename(text);
+    if (!rename.ok()) return rename.status();
+    renames.push_back(*rename);
+  }
+  // Tables first: a column rename names its table as the desired schema does.
+  std::stable_partition(renames.begin(), renames.end(),
+                        [](const Rename& rename) { return !rename.column; });
+  MIGRATIOND_RETURN_IF_ERROR(CheckRenames(renames, *head, request.desired));
+  if (renames.empty()) outcome.likely_renames = LikelyRenames(*head, request.desired);
   const std::string dialect = like.dialect();
-  const GeneratedStatements upgrade = GenerateMigration(*head, request.desired, dialect);
-  const GeneratedStatements downgrade = GenerateMigration(request.desired, *head, dialect);
+  const GeneratedStatements upgrade = GenerateMigration(*head, request.desired, dialect, renames);
+  const GeneratedStatements downgrade =
+      GenerateMigration(request.desired, *head, dialect, Inverted(renames));
   // An object the generator skips, it skips both ways: one item, for the upgrade's view of it.
   std::set<std::string> known;
   for (const auto& difference : upgrade.not_generated) known.insert(difference.object);
@@ -159,7 +174,7 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   const std::string path =
       (std::filesystem::path(scripts.directory()) / (request.revision + ".sql")).string();
   auto render = [&] {
-    return RenderScript(request, dialect, outcome.changes, upgrade, downgrade, outcome.todo);
+    return RenderScript(request, dialect, outcome, upgrade, downgrade);
   };
   outcome.script = render();
   if (upgrade.statements.empty() || downgrade.statements.empty()) {

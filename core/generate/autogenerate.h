@@ -25,6 +25,7 @@ struct AutogenerateRequest {
   std::string message;
   std::string source;                // what the desired schema came from, for the header
   NormalizedSchema desired;
+  std::vector<std::string> renames;  // --rename: "table:OLD=NEW", "column:T.OLD=NEW"
 };
 
 struct AutogenerateOutcome {
@@ -35,10 +36,13 @@ struct AutogenerateOutcome {
   // failed. Each is also a `-- TODO` line of the script.
   std::vector<std::string> todo;
   std::vector<std::string> data_loss;  // what the downgrade (or upgrade) cannot give back
+  // Drops and adds that look like renames (generated as drop + add): the --rename to pass.
+  std::vector<std::string> likely_renames;
 };
 
 // `like`: the engine and (PostgreSQL) the server scratch databases are made on, unless
-// `scratch_server` names another.
+// `scratch_server` names another. A --rename that does not parse or names what is not there
+// is an invalid argument.
 Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const DatabaseUrl& like,
                                          const std::string& scratch_server,
                                          const AutogenerateRequest& request);

@@ -649,12 +649,224 @@ class SqliteGenerator : public GeneratorBase {
   std::set<std::string> rebuilt_;  // quoted names
 };
 
+// `text` with every whole-word `word` (as Mentions finds it) replaced by `with`.
+std::string ReplaceWord(const std::string& text, const std::string& word,
+                        const std::string& with) {
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t found = text.find(word, at);
+    if (found == std::string::npos) break;
+    const size_t end = found + word.size();
+    const bool whole =
+        (found == 0 || !is_word(text[found - 1])) && (end == text.size() || !is_word(text[end]));
+    out += text.substr(at, found - at) + (whole ? with : word);
+    at = end;
+  }
+  return out + text.substr(std::min(at, text.size()));
+}
+
+// The key's table part: "column users.email" -> (7, "users"); "check users: ..." -> (6, ...).
+// npos when the key names no table.
+size_t TablePosition(const std::string& object) {
+  static const char* const kOwned[] = {"column ",      "primary key ", "unique ", "foreign key ",
+                                       "check ",       "exclusion ",   "trigger "};
+  for (const char* prefix : kOwned) {
+    if (object.rfind(prefix, 0) == 0) return std::string(prefix).size();
+  }
+  return std::string::npos;
+}
+
+// Whether `object`'s key belongs to `table` (its table part is exactly that name).
+bool KeyOfTable(const std::string& object, const std::string& table) {
+  const size_t at = TablePosition(object);
+  if (at == std::string::npos || object.compare(at, table.size(), table) != 0) return false;
+  const size_t end = at + table.size();
+  return end == object.size() || object[end] == '.' || object[end] == '(' || object[end] == ':';
+}
+
+// `schema` as it is after `rename` ran on it: the keys, definitions and sources that name the
+// renamed table or column name the new one. (What the database itself rewrites: a foreign key
+// pointing at the table, a view or trigger reading the column.)
+NormalizedSchema Renamed(const NormalizedSchema& schema, const Rename& rename) {
+  NormalizedSchema renamed;
+  const std::string new_quoted = QuoteIdentifier(rename.to);
+  for (const auto& [object, definition] : schema.objects()) {
+    std::string key = object, text = definition;
+    const ObjectSource* original = schema.source(object);
+    ObjectSource source = original != nullptr ? *original : ObjectSource();
+    if (!rename.column) {
+      const std::string& old_quoted = schema.source("table " + rename.from)->table;
+      if (key == "table " + rename.from) key = "table " + rename.to;
+      if (KeyOfTable(key, rename.from)) {
+        key = key.substr(0, TablePosition(key)) + rename.to +
+              key.substr(TablePosition(key) + rename.from.size());
+      }
+      text = ReplaceWord(text, rename.from, rename.to);
+      if (source.table == old_quoted) source.table = new_quoted;
+      if (KindOf(object) == Kind::kTable && source.name == old_quoted) source.name = new_quoted;
+    } else {
+      const bool of_table = KeyOfTable(key, rename.table);
+      const bool reads_it = KindOf(object) == Kind::kView || KindOf(object) == Kind::kTrigger ||
+                            KindOf(object) == Kind::kIndex ||
+                            Mentions(definition, rename.table);
+      if (of_table) {
+        const size_t after = TablePosition(key) + rename.table.size();
+        key = key.substr(0, after) + ReplaceWord(key.substr(after), rename.from, rename.to);
+      }
+      if (of_table || reads_it) text = ReplaceWord(text, rename.from, rename.to);
+      if (key == "column " + rename.table + "." + rename.to && original != nullptr) {
+        source.name = new_quoted;
+        source.sql = new_quoted + source.sql.substr(std::min(source.sql.size(),
+                                                             original->name.size()));
+      }
+    }
+    if (original != nullptr) {
+      renamed.Add(key, text, std::move(source));
+    } else {
+      renamed.Add(key, text);
+    }
+  }
+  return renamed;
+}
+
+// The RENAME statement, on `from` as the earlier renames left it (CheckRenames: the names are
+// there).
+std::string RenameStatement(const Rename& rename, const NormalizedSchema& from) {
+  if (!rename.column) {
+    return "ALTER TABLE " + from.source("table " + rename.from)->table + " RENAME TO " +
+           QuoteIdentifier(rename.to) + ";";
+  }
+  const ObjectSource* column = from.source("column " + rename.table + "." + rename.from);
+  return "ALTER TABLE " + column->table + " RENAME COLUMN " + column->name + " TO " +
+         QuoteIdentifier(rename.to) + ";";
+}
+
+// The column definitions of `table` in `schema`, without their names, sorted.
+std::vector<std::string> ColumnShapes(const NormalizedSchema& schema, const std::string& table) {
+  std::vector<std::string> shapes;
+  for (const auto& [object, definition] : schema.objects()) {
+    if (KindOf(object) == Kind::kColumn && object.compare(7, table.size() + 1, table + ".") == 0 &&
+        object.find('.', 7 + table.size() + 1) == std::string::npos)
+      shapes.push_back(definition);
+  }
+  std::sort(shapes.begin(), shapes.end());
+  return shapes;
+}
+
 }  // namespace
 
+Result<Rename> ParseRename(const std::string& text) {
+  const std::string usage =
+      "--rename '" + text + "': write table:OLD=NEW or column:TABLE.OLD=NEW (TABLE as the "
+      "desired schema names it)";
+  const size_t colon = text.find(':'), equals = text.find('=');
+  if (colon == std::string::npos || equals == std::string::npos || equals < colon) {
+    return Status::InvalidArgument(usage);
+  }
+  Rename rename;
+  const std::string kind = text.substr(0, colon);
+  std::string old_name = text.substr(colon + 1, equals - colon - 1);
+  rename.to = text.substr(equals + 1);
+  if (kind == "column") {
+    const size_t dot = old_name.rfind('.');
+    if (dot == std::string::npos) return Status::InvalidArgument(usage);
+    rename.column = true;
+    rename.table = old_name.substr(0, dot);
+    old_name = old_name.substr(dot + 1);
+  } else if (kind != "table") {
+    return Status::InvalidArgument(usage);
+  }
+  rename.from = old_name;
+  if (rename.from.empty() || rename.to.empty() || (rename.column && rename.table.empty())) {
+    return Status::InvalidArgument(usage);
+  }
+  return rename;
+}
+
+std::vector<Rename> Inverted(const std::vector<Rename>& renames) {
+  std::vector<Rename> inverted;
+  for (auto it = renames.rbegin(); it != renames.rend(); ++it) {
+    Rename back = *it;
+    std::swap(back.from, back.to);
+    inverted.push_back(back);
+  }
+  return inverted;
+}
+
+// Table renames run first, so a column rename names its table as the desired schema does; the
+// inverse runs column renames (on the new name) before taking the table's name back. Checked
+// in that order, on the schema as the earlier renames leave it.
+Status CheckRenames(const std::vector<Rename>& renames, const NormalizedSchema& from,
+                    const NormalizedSchema& to) {
+  NormalizedSchema current = from;
+  for (const auto& rename : renames) {
+    const std::string what = rename.column ? "column " + rename.table + "." : "table ";
+    const std::string side_old = what + rename.from, side_new = what + rename.to;
+    if (current.source(side_old) == nullptr) {
+      return Status::InvalidArgument("--rename: there is no " + side_old +
+                                     " before the rename (the scripts' head)");
+    }
+    if (to.source(side_new) == nullptr) {
+      return Status::InvalidArgument("--rename: there is no " + side_new +
+                                     " in the desired schema");
+    }
+    current = Renamed(current, rename);
+  }
+  return Status::Ok();
+}
+
 GeneratedStatements GenerateMigration(const NormalizedSchema& from, const NormalizedSchema& to,
-                                      std::string_view dialect) {
-  if (dialect == kDialectSqlite) return SqliteGenerator(from, to).Generate();
-  return PostgresGenerator(from, to).Generate();
+                                      std::string_view dialect,
+                                      const std::vector<Rename>& renames) {
+  NormalizedSchema current = from;
+  std::vector<std::string> renaming;
+  for (const auto& rename : renames) {
+    const std::string what = rename.column ? "column " + rename.table + "." : "table ";
+    if (current.source(what + rename.from) == nullptr) {
+      continue;  // not this direction's (CheckRenames said so for the upgrade)
+    }
+    renaming.push_back(RenameStatement(rename, current));
+    current = Renamed(current, rename);
+  }
+  GeneratedStatements generated = dialect == kDialectSqlite
+                                      ? SqliteGenerator(current, to).Generate()
+                                      : PostgresGenerator(current, to).Generate();
+  generated.statements.insert(generated.statements.begin(), renaming.begin(), renaming.end());
+  return generated;
+}
+
+std::vector<std::string> LikelyRenames(const NormalizedSchema& from, const NormalizedSchema& to) {
+  std::vector<std::string> hints;
+  const std::vector<SchemaDifference> differences = DiffSchemas(from, to);
+  for (const auto& dropped : differences) {
+    if (dropped.change != '-') continue;
+    for (const auto& added : differences) {
+      if (added.change != '+' || KindOf(added.object) != KindOf(dropped.object)) continue;
+      if (KindOf(dropped.object) == Kind::kTable) {
+        const std::string old_name = TableKeyName(dropped.object);
+        const std::string new_name = TableKeyName(added.object);
+        if (ColumnShapes(from, old_name) == ColumnShapes(to, new_name)) {
+          hints.push_back(dropped.object + " and " + added.object +
+                          " have the same columns: if it is a rename, run again with --rename "
+                          "table:" + old_name + "=" + new_name +
+                          " (as generated, the rows of " + old_name + " are lost)");
+        }
+      } else if (KindOf(dropped.object) == Kind::kColumn &&
+                 dropped.expected == added.actual) {
+        const std::string table = dropped.object.substr(7, dropped.object.rfind('.') - 7);
+        if (added.object.substr(7, added.object.rfind('.') - 7) != table) continue;
+        if (to.objects().count("table " + table) == 0 || from.objects().count("table " + table) == 0)
+          continue;
+        hints.push_back(dropped.object + " and " + added.object +
+                        " have the same definition: if it is a rename, run again with --rename "
+                        "column:" + table + "." + ColumnKeyName(dropped.object) + "=" +
+                        ColumnKeyName(added.object) + " (as generated, its values are lost)");
+      }
+    }
+  }
+  return hints;
 }
 
 }  // namespace migrationd

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/status.h"
 #include "core/schema/schema.h"
 
 namespace migrationd {
@@ -28,8 +29,30 @@ struct GeneratedStatements {
   std::vector<SchemaDifference> not_generated;
 };
 
-// `dialect`: kDialectSqlite or kDialectPostgresql.
+// A rename the developer states (`--rename table:OLD=NEW`, `--rename column:T.OLD=NEW`): never
+// guessed, because a wrong guess moves data into the wrong column. Names as the schema's keys
+// write them; a column's table is its name in the desired schema.
+struct Rename {
+  bool column = false;
+  std::string table;  // column renames: the table (desired name)
+  std::string from;
+  std::string to;
+};
+// Parses "table:OLD=NEW" or "column:TABLE.OLD=NEW".
+Result<Rename> ParseRename(const std::string& text);
+// The renames that undo `renames` (for the downgrade), in the order to run them.
+std::vector<Rename> Inverted(const std::vector<Rename>& renames);
+// Why `renames` cannot apply to `from` -> `to` (a name missing on either side), or OK.
+Status CheckRenames(const std::vector<Rename>& renames, const NormalizedSchema& from,
+                    const NormalizedSchema& to);
+
+// `dialect`: kDialectSqlite or kDialectPostgresql. `renames` (checked) run first, as RENAME.
 GeneratedStatements GenerateMigration(const NormalizedSchema& from, const NormalizedSchema& to,
-                                      std::string_view dialect);
+                                      std::string_view dialect,
+                                      const std::vector<Rename>& renames = {});
+
+// A dropped and an added table (or column of one table) with the same definition: probably a
+// rename, which the generator writes as drop + add. One line each, naming the --rename to pass.
+std::vector<std::string> LikelyRenames(const NormalizedSchema& from, const NormalizedSchema& to);
 
 }  // namespace migrationd

@@ -32,6 +32,36 @@ const ObjectSource* NormalizedSchema::source(const std::string& object) const {
   return found == sources_.end() ? nullptr : &found->second;
 }
 
+std::string QuoteIdentifier(const std::string& name) {
+  // PostgreSQL's reserved words (and SQLite's that are not among them), where a bare name would
+  // not parse as one.
+  static const char* const kReserved[] = {
+      "add",        "all",        "alter",        "analyse",      "analyze",      "and",
+      "any",        "array",      "as",           "asc",          "asymmetric",   "both",
+      "by",         "case",       "cast",         "check",        "collate",      "column",
+      "constraint", "create",     "current_date", "current_time", "current_timestamp",
+      "current_user", "default",  "deferrable",   "delete",       "desc",         "distinct",
+      "do",         "drop",       "else",         "end",          "except",       "false",
+      "fetch",      "for",        "foreign",      "from",         "grant",        "group",
+      "having",     "in",         "index",        "initially",    "insert",       "intersect",
+      "into",       "key",        "lateral",      "leading",      "limit",        "localtime",
+      "localtimestamp", "not",    "null",         "offset",       "on",           "only",
+      "or",         "order",      "placing",      "primary",      "references",   "returning",
+      "select",     "session_user", "set",        "some",         "symmetric",    "table",
+      "then",       "to",         "trailing",     "transaction",  "true",         "union",
+      "unique",     "update",     "user",         "using",        "values",       "variadic",
+      "view",       "when",       "where",        "window",       "with"};
+  bool plain = !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) == 0;
+  for (char c : name) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  for (const char* word : kReserved) plain = plain && name != word;
+  if (plain) return name;
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 std::string NormalizedSchema::Text() const {
   std::string text;
   for (const auto& [object, definition] : objects_) {

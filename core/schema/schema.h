@@ -96,6 +96,10 @@ std::vector<SchemaDifference> DiffSchemas(const NormalizedSchema& expected,
 // outside quotes), trimming both ends: `INTEGER  NOT NULL` and `integer not null` read alike.
 std::string NormalizeSqlText(const std::string& text);
 
+// A name as SQL needs it on both engines: as it is when it is a plain lower-case identifier
+// that is not a common keyword, else in double quotes (inner quotes doubled).
+std::string QuoteIdentifier(const std::string& name);
+
 // Whether a table belongs to migrationd or to a tool whose bookkeeping is not schema
 // (alembic_version), and so is left out of the normalized schema.
 bool IsBookkeepingTable(const std::string& name);

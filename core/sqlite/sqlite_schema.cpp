@@ -101,26 +101,6 @@ std::string After(const std::string& sql, const std::string& keyword) {
   return at == std::string::npos ? "" : NormalizeSqlText(sql.substr(at + keyword.size()));
 }
 
-// A name as SQL needs it: as it is when it is a plain identifier, else in double quotes.
-std::string Quoted(const std::string& name) {
-  static const char* const kKeywords[] = {"add",   "all",     "alter", "and",    "as",     "by",
-                                          "check", "column",  "create", "default", "delete",
-                                          "drop",  "from",    "group",  "index",  "insert", "key",
-                                          "limit", "not",     "null",   "on",     "or",     "order",
-                                          "primary", "references", "select", "set", "table",
-                                          "to",    "transaction", "unique", "update", "user",
-                                          "values", "view",   "where"};
-  bool plain = !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) == 0;
-  for (char c : name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_');
-  std::string lower;
-  for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  for (const char* keyword : kKeywords) plain = plain && lower != keyword;
-  if (plain) return name;
-  std::string quoted = "\"";
-  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 }  // namespace
 
 Result<NormalizedSchema> SqliteBackend::ReadSchema() {
@@ -141,7 +121,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
                        FindKeyword(sql, "rowid") != std::string::npos
                    ? "without rowid"
                    : "",
-               ObjectSource::Of(Quoted(table), Quoted(table), sql));
+               ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(table), sql));
     auto columns = Query(
         "SELECT name, type, \"notnull\", dflt_value, pk, cid FROM pragma_table_info($1) ORDER BY "
         "pk, cid",
@@ -152,7 +132,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       std::string definition = NormalizeSqlText(TextOf(column[1]));
       if (TextOf(column[2]) == "1") definition += " not null";
       if (column[3]) definition += " default " + NormalizeSqlText(*column[3]);
-      ObjectSource source = ObjectSource::Of(Quoted(table), Quoted(TextOf(column[0])));
+      ObjectSource source = ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(TextOf(column[0])));
       source.type = TextOf(column[1]);
       source.not_null = TextOf(column[2]) == "1";
       source.default_sql = TextOf(column[3]);
@@ -163,7 +143,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       schema.Add("column " + table + "." + TextOf(column[0]), definition, std::move(source));
       if (TextOf(column[4]) != "0") key.push_back(TextOf(column[0]));
     }
-    const ObjectSource of_table = ObjectSource::Of(Quoted(table), "");
+    const ObjectSource of_table = ObjectSource::Of(QuoteIdentifier(table), "");
     if (!key.empty()) schema.Add("primary key " + table, JoinNames(key), of_table);
     primary_keys[table] = key;
     for (const auto& check : CheckExpressions(sql)) {
@@ -199,7 +179,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         if (parts.front()[4] != "NO ACTION")
           definition += " on delete " + NormalizeSqlText(parts.front()[4]);
         schema.Add("foreign key " + table + JoinNames(from), definition,
-                   ObjectSource::Of(Quoted(table), ""));
+                   ObjectSource::Of(QuoteIdentifier(table), ""));
       }
       auto indexes = Query("SELECT name, \"unique\", origin FROM pragma_index_list($1)", {table});
       if (!indexes.ok()) return indexes.status();
@@ -210,7 +190,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         if (!columns.ok()) return columns.status();
         std::vector<std::string> names;
         for (const auto& column : *columns) names.push_back(TextOf(column[0]));
-        schema.Add("unique " + table + JoinNames(names), "", ObjectSource::Of(Quoted(table), ""));
+        schema.Add("unique " + table + JoinNames(names), "", ObjectSource::Of(QuoteIdentifier(table), ""));
       }
     } else if (type == "index" && !sql.empty()) {
       auto columns = Query(
@@ -234,9 +214,9 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       if (FindKeyword(sql, "where") != std::string::npos)
         definition += " where " + After(sql, "where");
       schema.Add("index " + name, definition,
-                 ObjectSource::Of(Quoted(table), Quoted(name), sql));
+                 ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(name), sql));
     } else if (type == "view") {
-      schema.Add("view " + name, After(sql, "as"), ObjectSource::Of("", Quoted(name), sql));
+      schema.Add("view " + name, After(sql, "as"), ObjectSource::Of("", QuoteIdentifier(name), sql));
     } else if (type == "trigger") {
       // From the timing on: `CREATE TRIGGER IF NOT EXISTS t` and `CREATE TRIGGER t` alike.
       std::string body = NormalizeSqlText(sql);
@@ -247,7 +227,7 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         }
       }
       schema.Add("trigger " + name, body,
-                 ObjectSource::Of(Quoted(table), Quoted(name), sql));
+                 ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(name), sql));
     }
   }
   return schema;

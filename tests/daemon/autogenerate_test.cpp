@@ -39,10 +39,9 @@ Generated Autogenerate(const TempDir& dir, const std::string& migrations,
                        std::vector<std::string> extra = {}) {
   static int counter = 0;
   setenv("MIGCTL_MIGRATIOND", testing::MigrationdBinary().c_str(), 1);
-  std::vector<std::string> argv = {testing::MigctlBinary(), "--json",    "revision",
-                                   "--autogenerate",        "-m",        message,
-                                   "--migrations",          migrations, "--from-database",
-                                   desired_url};
+  std::vector<std::string> argv = {testing::MigctlBinary(), "--json", "revision", "--autogenerate",
+                                   "-m", message, "--migrations", migrations};
+  if (!desired_url.empty()) argv.insert(argv.end(), {"--from-database", desired_url});
   argv.insert(argv.end(), extra.begin(), extra.end());
   Process process(argv, dir / ("autogenerate" + std::to_string(counter++)));
   Generated generated;
@@ -348,6 +347,141 @@ TEST_CASE("autogenerate --sql-only prints the script and writes nothing",
                                    Catch::Contains("DROP INDEX ix_authors_name;"));
   CHECK_THAT(process.Stderr(), Catch::Contains("+ index ix_authors_name"));
   CHECK_FALSE(std::filesystem::exists(migrations + "/002_index.sql"));
+}
+
+}  // namespace migrationd
+
+namespace migrationd {
+
+TEST_CASE("autogenerate --from-schema reads a schema.sql as SQLite would run it",
+          "[daemon][autogenerate]") {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  // As `sqlite3 DB .schema` prints it: SQLite's own table included, which cannot be created.
+  const std::string schema_file = dir / "schema.sql";
+  testing::WriteFile(schema_file, std::string(kDesired) + "CREATE TABLE sqlite_sequence(name,seq);\n");
+  SqliteDatabase desired;
+  ExecEach(desired, kDesired);
+
+  Generated run = Autogenerate(dir, migrations, "", "from schema", {"--from-schema", schema_file});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.revision.todo_size() == 0);
+  SqliteDatabase fresh;
+  UpgradeDatabase(fresh.url(), migrations, {run.revision.id()});
+  const NormalizedSchema want = SchemaOf(desired.url()), got = SchemaOf(fresh.url());
+  INFO(Differences(want, got));
+  CHECK(got.Fingerprint() == want.Fingerprint());
+
+  // A statement the engine refuses names the file's line; nothing is written.
+  testing::WriteFile(schema_file, "CREATE TABLE a (id INTEGER);\n\nCREATE TABLE b (id INTEGR NOT NULL,);\n");
+  Generated bad = Autogenerate(dir, migrations, "", "bad", {"--from-schema", schema_file});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.out, Catch::Contains(schema_file + ":3: "));
+  CHECK(ScriptDirectory::Load(migrations)->graph().size() == 2);
+}
+
+TEST_CASE("autogenerate --from-schema reads pg_dump --schema-only output",
+          "[daemon][autogenerate][postgresql]") {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  PostgresDatabase desired;
+  ExecEach(desired, kDesired);
+  desired.Exec("CREATE TYPE mood AS ENUM ('sad', 'happy')");
+  desired.Exec("ALTER TABLE posts ADD COLUMN mood mood");
+  const char* bindir = std::getenv("MIGRATIOND_TEST_PG_BINDIR");
+  REQUIRE(bindir != nullptr);
+  const std::string dump = dir / "schema.sql";
+  Process pg_dump({std::string(bindir) + "/pg_dump", "--schema-only", "--file", dump,
+                   "--dbname", desired.url()},
+                  dir / "pg_dump");
+  REQUIRE(pg_dump.Wait() == 0);
+
+  Generated run =
+      Autogenerate(dir, migrations, "", "from dump",
+                   {"--from-schema", dump, "--dialect", "postgresql", "--scratch-database",
+                    PostgresDatabase::ClusterUrl()});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.revision.todo_size() == 0);
+  PostgresDatabase fresh;
+  UpgradeDatabase(fresh.url(), migrations, {run.revision.id()});
+  const NormalizedSchema want = SchemaOf(desired.url()), got = SchemaOf(fresh.url());
+  INFO(Differences(want, got));
+  CHECK(got.Fingerprint() == want.Fingerprint());
+}
+
+}  // namespace migrationd
+
+namespace migrationd {
+
+TEMPLATE_TEST_CASE("autogenerate names a likely rename, and --rename makes it a RENAME that keeps the rows",
+                   "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  TestType desired;
+  ExecEach(desired, R"(
+CREATE TABLE writers (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    author_id INTEGER NOT NULL REFERENCES writers (id) ON DELETE CASCADE,
+    headline VARCHAR(20) NOT NULL,
+    legacy TEXT
+);
+CREATE INDEX ix_posts_title ON posts (headline);
+CREATE VIEW post_titles AS SELECT id, headline AS title FROM posts;
+)");
+
+  // Without a hint: drop and add, and the hints name what to pass.
+  Generated guessed = Autogenerate(dir, migrations, desired.url(), "renames", {"--sql-only"});
+  INFO(guessed.out << guessed.err);
+  REQUIRE(guessed.exit_code == 0);
+  REQUIRE(guessed.revision.likely_renames_size() == 2);
+  CHECK_THAT(guessed.revision.likely_renames(0) + guessed.revision.likely_renames(1),
+             Catch::Contains("--rename column:posts.title=headline") &&
+                 Catch::Contains("--rename table:authors=writers"));
+  CHECK_THAT(guessed.revision.script(), Catch::Contains("-- Rename? table authors and table writers"));
+
+  // A rename of what is not there is refused, naming it; nothing is written.
+  Generated wrong = Autogenerate(dir, migrations, desired.url(), "renames",
+                                 {"--rename", "table:nosuch=writers"});
+  CHECK(wrong.exit_code == 2);
+  CHECK_THAT(wrong.out, Catch::Contains("there is no table nosuch"));
+
+  Generated renamed = Autogenerate(
+      dir, migrations, desired.url(), "renames",
+      {"--rename", "column:posts.title=headline", "--rename", "table:authors=writers"});
+  INFO(renamed.out << renamed.err);
+  REQUIRE(renamed.exit_code == 0);
+  CHECK(renamed.revision.likely_renames_size() == 0);
+  const std::string script = ReadText(renamed.revision.path());
+  INFO(script);
+  CHECK_THAT(script, Catch::Contains("ALTER TABLE authors RENAME TO writers;"));
+  CHECK_THAT(script, Catch::Contains("ALTER TABLE posts RENAME COLUMN title TO headline;"));
+  CHECK_THAT(script, Catch::Contains("ALTER TABLE writers RENAME TO authors;"));
+  CHECK_THAT(script, !Catch::Contains("DROP TABLE authors"));
+
+  TestType live;
+  UpgradeDatabase(live.url(), migrations, {"001_base"});
+  live.Exec("INSERT INTO authors (id, name) VALUES (1, 'ann')");
+  live.Exec("INSERT INTO posts (id, author_id, title) VALUES (10, 1, 'hello')");
+  {
+    Daemon daemon(dir, "d", live.url(), migrations);
+    testing::MigctlRun upgraded = daemon.Migctl({"upgrade", "--no-backup"});
+    INFO(upgraded.out << upgraded.err);
+    REQUIRE(upgraded.exit_code == 0);
+  }
+  CHECK(live.Query("SELECT w.name, p.headline FROM posts p JOIN writers w ON w.id = p.author_id") ==
+        Rows{{"ann", "hello"}});
+  CHECK(SchemaOf(live.url()).Fingerprint() == SchemaOf(desired.url()).Fingerprint());
+  Verify(dir, desired.url(), migrations);
+
 }
 
 }  // namespace migrationd
