@@ -164,6 +164,9 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   // An object the generator skips, it skips both ways: one item, for the upgrade's view of it.
   std::set<std::string> known;
   for (const auto& difference : upgrade.not_generated) known.insert(difference.object);
+  for (const auto* covered : {&upgrade.covered, &downgrade.covered}) {
+    known.insert(covered->begin(), covered->end());
+  }
   outcome.todo = Described(upgrade.not_generated,
                            ": not generated; write its upgrade and downgrade by hand");
   for (auto& item : Described(Unknown(downgrade.not_generated, known),

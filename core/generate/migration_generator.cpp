@@ -27,12 +27,17 @@ enum class Kind {
   kEnum,
   kFunction,
   kProcedure,
+  kDomain,
+  kCompositeType,
+  kRange,
+  kComment,
+  kPolicy,
   kOther,
 };
 
 // The kind of an object from its key's prefix (core/schema/schema.h lists them).
 Kind KindOf(const std::string& object) {
-  static const std::array<std::pair<const char*, Kind>, 15> kPrefixes = {{
+  static const std::array<std::pair<const char*, Kind>, 20> kPrefixes = {{
       {"materialized view ", Kind::kMaterializedView},
       {"primary key ", Kind::kPrimaryKey},
       {"foreign key ", Kind::kForeignKey},
@@ -48,6 +53,11 @@ Kind KindOf(const std::string& object) {
       {"enum ", Kind::kEnum},
       {"function ", Kind::kFunction},
       {"procedure ", Kind::kProcedure},
+      {"domain ", Kind::kDomain},
+      {"type ", Kind::kCompositeType},
+      {"range ", Kind::kRange},
+      {"comment on ", Kind::kComment},
+      {"policy ", Kind::kPolicy},
   }};
   for (const auto& [prefix, kind] : kPrefixes) {
     if (object.rfind(prefix, 0) == 0) return kind;
@@ -132,9 +142,27 @@ class GeneratorBase {
  public:
   GeneratorBase(const NormalizedSchema& from, const NormalizedSchema& to)
       : from_(from), to_(to), differences_(DiffSchemas(from, to)) {
+    // A new partitioned table (PARTITION BY and its partitions) is left to the developer, and
+    // with it everything of it: one TODO item.
+    std::set<std::string> left_out;
+    for (const auto& difference : differences_) {
+      const bool added = difference.change == '+';
+      const ObjectSource* table = (added ? to : from).source(difference.object);
+      const std::string& definition = added ? difference.actual : difference.expected;
+      if (difference.change != '~' && KindOf(difference.object) == Kind::kTable &&
+          table != nullptr && definition.rfind("partitioned", 0) == 0) {
+        left_out.insert(table->table);
+        out_.not_generated.push_back(difference);
+      }
+    }
     for (const auto& difference : differences_) {
       Change change{&difference, KindOf(difference.object), from.source(difference.object),
                     to.source(difference.object)};
+      const ObjectSource* own = change.adds() ? change.to : change.from;
+      if (own != nullptr && left_out.count(own->table) > 0) {
+        if (change.kind != Kind::kTable) out_.covered.push_back(difference.object);
+        continue;
+      }
       if (change.kind == Kind::kOther || (change.removes() && change.from == nullptr) ||
           (change.adds() && change.to == nullptr)) {
         out_.not_generated.push_back(difference);
@@ -208,6 +236,7 @@ class PostgresGenerator : public GeneratorBase {
  private:
   enum Phase {
     kAlterEnums,  // first: ADD VALUE, and the recreation that drops labels
+    kDropPolicies,
     kDropForeignKeys,
     kDropViews,
     kDropTriggers,
@@ -217,8 +246,10 @@ class PostgresGenerator : public GeneratorBase {
     kDropTables,
     kDropSequences,
     kDropFunctions,
+    kDropOtherTypes,  // domains, composite and range types, which may be of an enum
     kDropTypes,
     kCreateTypes,
+    kCreateOtherTypes,
     kCreateFunctions,  // before the tables, whose defaults and checks may call them
     kCreateSequences,
     kCreateTables,
@@ -230,6 +261,9 @@ class PostgresGenerator : public GeneratorBase {
     kCreateIndexes,
     kCreateViews,
     kCreateTriggers,
+    kRowSecurity,
+    kCreatePolicies,
+    kComments,
     kPhaseCount,
   };
 
@@ -240,7 +274,13 @@ class PostgresGenerator : public GeneratorBase {
     const ObjectSource* to = change.to;
     switch (change.kind) {
       case Kind::kTable:
-        if (change.difference->change == '~') return NotGenerated(change);
+        if (change.difference->change == '~') {
+          const bool partitioned_before = change.difference->expected.rfind("partitioned", 0) == 0;
+          const bool partitioned_after = change.difference->actual.rfind("partitioned", 0) == 0;
+          if (partitioned_before != partitioned_after) return NotGenerated(change);
+          return RowSecurity(to->table, change.difference->expected, change.difference->actual);
+        }
+        if (change.adds()) RowSecurity(to->table, "", change.difference->actual);
         if (change.removes()) {
           Add(kDropTables, "DROP TABLE " + from->name);
           out_.data_loss.push_back(change.difference->object + " dropped: its rows are lost");
@@ -318,8 +358,67 @@ class PostgresGenerator : public GeneratorBase {
         }
         if (change.adds()) Add(to->type == "sql" ? kCreateSqlFunctions : kCreateFunctions, to->sql);
         return;
+      case Kind::kDomain:
+      case Kind::kCompositeType:
+      case Kind::kRange:
+        // ALTER DOMAIN / ALTER TYPE ... ATTRIBUTE would change one in place: left to the
+        // developer.
+        if (change.difference->change == '~') return NotGenerated(change);
+        if (change.removes()) {
+          Add(kDropOtherTypes,
+              (change.kind == Kind::kDomain ? "DROP DOMAIN " : "DROP TYPE ") + from->name);
+        }
+        if (change.adds()) Add(kCreateOtherTypes, to->sql);
+        return;
+      case Kind::kComment:
+        if (change.adds()) {
+          Add(kComments, to->sql);
+        } else if (to_.objects().count(CommentedObject(change.difference->object, to_)) > 0) {
+          // The object stays, its comment goes (a dropped object takes its comment along).
+          Add(kComments, "COMMENT ON " + from->type + " " + from->name + " IS NULL");
+        }
+        return;
+      case Kind::kPolicy:
+        if (change.removes() && !Dropped(from)) {
+          Add(kDropPolicies, "DROP POLICY " + from->name + " ON " + from->table);
+        }
+        if (change.adds()) Add(kCreatePolicies, to->sql);
+        return;
       case Kind::kOther:
         return NotGenerated(change);
+    }
+  }
+
+  // "comment on column users.email" -> "column users.email"; functions and types by what
+  // `schema` has under that name.
+  static std::string CommentedObject(const std::string& comment, const NormalizedSchema& schema) {
+    const std::string object = comment.substr(11);
+    for (const auto& [kind, alternatives] :
+         std::vector<std::pair<std::string, std::vector<std::string>>>{
+             {"function ", {"function ", "procedure "}},
+             {"type ", {"enum ", "domain ", "type ", "range "}}}) {
+      if (object.rfind(kind, 0) != 0) continue;
+      for (const auto& alternative : alternatives) {
+        const std::string candidate = alternative + object.substr(kind.size());
+        if (schema.objects().count(candidate)) return candidate;
+      }
+    }
+    return object;
+  }
+
+  // Row-level security is part of a table's definition ("row security forced").
+  void RowSecurity(const std::string& table, const std::string& from, const std::string& to) {
+    const bool was_on = from.find("row security") != std::string::npos;
+    const bool is_on = to.find("row security") != std::string::npos;
+    const bool was_forced = from.find("forced") != std::string::npos;
+    const bool is_forced = to.find("forced") != std::string::npos;
+    if (was_on != is_on) {
+      Add(kRowSecurity, "ALTER TABLE " + table + (is_on ? " ENABLE" : " DISABLE") +
+                            " ROW LEVEL SECURITY");
+    }
+    if (was_forced != is_forced) {
+      Add(kRowSecurity, "ALTER TABLE " + table + (is_forced ? " FORCE" : " NO FORCE") +
+                            " ROW LEVEL SECURITY");
     }
   }
 

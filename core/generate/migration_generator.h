@@ -27,6 +27,8 @@ struct GeneratedStatements {
   std::vector<std::string> data_loss;
   // Differences no statement was written for.
   std::vector<SchemaDifference> not_generated;
+  // Objects of a table in `not_generated` (its columns, keys...): covered by its item.
+  std::vector<std::string> covered;
 };
 
 // A rename the developer states (`--rename table:OLD=NEW`, `--rename column:T.OLD=NEW`): never

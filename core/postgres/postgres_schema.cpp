@@ -120,7 +120,10 @@ Status AddFunctions(Backend& db, NormalizedSchema& schema) {
           "(SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang) "
           "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
           "WHERE p.prokind IN ('f', 'p') AND " +
-          NotOwnedByExtension("pg_proc", "p") + " AND " + kUserSchemas,
+          NotOwnedByExtension("pg_proc", "p") +
+          // A range type's constructors are the type's (made and dropped with it).
+          " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND "
+          "d.objid = p.oid AND d.deptype = 'i') AND " + kUserSchemas,
       {});
   if (!functions.ok()) return functions.status().WithContext("cannot read pg_proc");
   for (const auto& row : *functions) {
@@ -172,7 +175,21 @@ Status AddOtherTypes(Backend& db, NormalizedSchema& schema) {
           "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
           "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
           " ELSE (SELECT 'subtype ' || format_type(r.rngsubtype, NULL) FROM pg_range r "
-          "   WHERE r.rngtypid = t.oid) END "
+          "   WHERE r.rngtypid = t.oid) END, " +
+          QuotedName("t.typname") +
+          ", "
+          // What creates it, as the server prints its parts.
+          "CASE t.typtype WHEN 'd' THEN 'AS ' || format_type(t.typbasetype, t.typtypmod) || "
+          "  COALESCE(' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '') || "
+          "  CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END || "
+          "  COALESCE((SELECT string_agg(' CONSTRAINT ' || quote_ident(c.conname) || ' ' || "
+          "   pg_get_constraintdef(c.oid), '' ORDER BY c.conname) FROM pg_constraint c "
+          "   WHERE c.contypid = t.oid), '') "
+          " WHEN 'c' THEN 'AS (' || (SELECT string_agg(quote_ident(a.attname) || ' ' || "
+          "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
+          "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
+          " ELSE (SELECT 'AS RANGE (subtype = ' || format_type(r.rngsubtype, NULL) || ')' "
+          "   FROM pg_range r WHERE r.rngtypid = t.oid) END "
           "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
           "WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class k "
           " WHERE k.oid = t.typrelid AND k.relkind = 'c'))) AND " +
@@ -181,11 +198,14 @@ Status AddOtherTypes(Backend& db, NormalizedSchema& schema) {
   if (!types.ok()) return types.status().WithContext("cannot read pg_type");
   for (const auto& row : *types) {
     const std::string kind = TextOf(row[0]);
+    ObjectSource source = ObjectSource::Of(
+        "", TextOf(row[3]),
+        (kind == "d" ? "CREATE DOMAIN " : "CREATE TYPE ") + TextOf(row[3]) + " " + TextOf(row[4]));
     schema.Add((kind == "d"   ? "domain "
                 : kind == "c" ? "type "
                               : "range ") +
                    TextOf(row[1]),
-               WithoutPublic(TextOf(row[2])));
+               WithoutPublic(TextOf(row[2])), std::move(source));
   }
   return Status::Ok();
 }
@@ -201,18 +221,22 @@ Status AddComments(Backend& db, NormalizedSchema& schema) {
       " " +
           std::string(kRelationName) +
           " || COALESCE('.' || a.attname, ''), c.relname, "
-          " d.description FROM pg_description d JOIN pg_class c ON c.oid = d.objoid "
+          " d.description, " +
+          QuotedName("c.relname") +
+          " || COALESCE('.' || quote_ident(a.attname), ''), quote_literal(d.description) "
+          " FROM pg_description d JOIN pg_class c ON c.oid = d.objoid "
           "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a "
           " ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 "
           "WHERE d.classoid = 'pg_class'::regclass AND " +
           user_schemas + " UNION ALL SELECT 'function', " + kFunctionName +
-          ", '', d.description "
-          "FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
+          ", '', d.description, " + QuotedName("p.proname") +
+          " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
+          "quote_literal(d.description) FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
           "JOIN pg_namespace n ON n.oid = p.pronamespace "
           "WHERE d.classoid = 'pg_proc'::regclass AND " +
-          user_schemas + " UNION ALL SELECT 'type', " + kTypeName +
-          ", '', d.description "
-          "FROM pg_description d JOIN pg_type t ON t.oid = d.objoid "
+          user_schemas + " UNION ALL SELECT 'type', " + kTypeName + ", '', d.description, " +
+          QuotedName("t.typname") +
+          ", quote_literal(d.description) FROM pg_description d JOIN pg_type t ON t.oid = d.objoid "
           "JOIN pg_namespace n ON n.oid = t.typnamespace "
           "WHERE d.classoid = 'pg_type'::regclass AND " +
           user_schemas,
@@ -220,7 +244,14 @@ Status AddComments(Backend& db, NormalizedSchema& schema) {
   if (!comments.ok()) return comments.status().WithContext("cannot read pg_description");
   for (const auto& row : *comments) {
     if (IsBookkeepingTable(TextOf(row[2]))) continue;
-    schema.Add("comment on " + TextOf(row[0]) + " " + TextOf(row[1]), TextOf(row[3]));
+    // COMMENT ON ROUTINE covers functions and procedures alike.
+    const std::string kind = TextOf(row[0]);
+    std::string keyword = kind == "function" ? "ROUTINE" : kind;
+    for (char& c : keyword) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    ObjectSource source = ObjectSource::Of("", TextOf(row[4]));
+    source.type = keyword;
+    source.sql = "COMMENT ON " + keyword + " " + source.name + " IS " + TextOf(row[5]);
+    schema.Add("comment on " + kind + " " + TextOf(row[1]), TextOf(row[3]), std::move(source));
   }
   return Status::Ok();
 }
@@ -232,7 +263,11 @@ Status AddPolicies(Backend& db, NormalizedSchema& schema) {
           ", c.relname, pol.polname, pol.polcmd, pol.polpermissive, "
           "(SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END, ', ' "
           " ORDER BY 1) FROM unnest(pol.polroles) r), "
-          "pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid) "
+          "pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid), "
+          "quote_ident(pol.polname), " +
+          QuotedName("c.relname") +
+          ", (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) "
+          " END, ', ' ORDER BY 1) FROM unnest(pol.polroles) r) "
           "FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid "
           "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " +
           std::string(kUserSchemas),
@@ -250,7 +285,17 @@ Status AddPolicies(Backend& db, NormalizedSchema& schema) {
     definition += " to " + TextOf(row[5]);
     if (row[6]) definition += " using (" + WithoutPublic(*row[6]) + ")";
     if (row[7]) definition += " with check (" + WithoutPublic(*row[7]) + ")";
-    schema.Add("policy " + TextOf(row[0]) + "." + TextOf(row[2]), definition);
+    ObjectSource source = ObjectSource::Of(TextOf(row[9]), TextOf(row[8]));
+    const std::string command = cmd == "r"   ? "SELECT"
+                                : cmd == "a" ? "INSERT"
+                                : cmd == "w" ? "UPDATE"
+                                : cmd == "d" ? "DELETE"
+                                             : "ALL";
+    source.sql = "CREATE POLICY " + source.name + " ON " + source.table + " AS " +
+                 (TextOf(row[4]) == "t" ? "PERMISSIVE" : "RESTRICTIVE") + " FOR " + command +
+                 " TO " + TextOf(row[10]) + (row[6] ? " USING (" + *row[6] + ")" : "") +
+                 (row[7] ? " WITH CHECK (" + *row[7] + ")" : "");
+    schema.Add("policy " + TextOf(row[0]) + "." + TextOf(row[2]), definition, std::move(source));
   }
   return Status::Ok();
 }
