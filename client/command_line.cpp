@@ -228,8 +228,9 @@ void AddFlags(CLI::App& command, CommandLine& line) {
                     "with --autogenerate: a file of CREATE statements with the desired schema "
                     "(schema.sql, pg_dump -s, sqlite3 .schema), run on a scratch database")
         ->type_name("FILE");
-    command.add_option("--dialect", line.dialect,
-                       "with --autogenerate --from-schema: sqlite (default) or postgresql")
+    command
+        .add_option("--dialect", line.dialect,
+                    "with --autogenerate --from-schema: sqlite (default) or postgresql")
         ->type_name("ENGINE")
         ->check(CLI::IsMember({"sqlite", "postgresql"}));
     command

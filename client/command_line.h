@@ -38,12 +38,12 @@ struct CommandLine {
   std::string message;
   std::string migrations;
   std::string id;
-  bool autogenerate = false;   // revision: from a desired schema (runs migrationd)
-  std::string from_database;   // revision --autogenerate: the desired schema's database
-  std::string from_schema;     // ... or a file of CREATE statements
+  bool autogenerate = false;         // revision: from a desired schema (runs migrationd)
+  std::string from_database;         // revision --autogenerate: the desired schema's database
+  std::string from_schema;           // ... or a file of CREATE statements
   std::vector<std::string> renames;  // revision --autogenerate --rename
   std::string scratch_database;
-  bool sql_only = false;       // revision --autogenerate: print, do not write
+  bool sql_only = false;  // revision --autogenerate: print, do not write
   std::string reason;
   uint32_t limit = 0;
   std::vector<std::string> arguments;  // the command's positional arguments

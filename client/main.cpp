@@ -153,8 +153,8 @@ int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
         kExitUsage);
     return kExitUsage;
   }
-  std::vector<std::string> args = {MigrationdProgram(), "--autogenerate", "--migrations",
-                                   MigrationsDirectory(options), "--message", options.message};
+  std::vector<std::string> args = {MigrationdProgram(),          "--autogenerate", "--migrations",
+                                   MigrationsDirectory(options), "--message",      options.message};
   if (!options.from_database.empty()) {
     args.insert(args.end(), {"--from-database", options.from_database});
   } else {
@@ -169,6 +169,7 @@ int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
   if (options.sql_only) args.emplace_back("--sql-only");
   if (options.json) args.emplace_back("--json");
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::fflush(stdout);

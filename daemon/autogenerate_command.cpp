@@ -138,9 +138,10 @@ bool WantsAutogenerate(int argc, const char* const* argv) {
 }
 
 int RunAutogenerate(int argc, const char* const* argv) {
-  CLI::App app("migrationd --autogenerate: a new revision from a desired schema (what 'migctl "
-               "revision --autogenerate' runs)",
-               "migrationd");
+  CLI::App app(
+      "migrationd --autogenerate: a new revision from a desired schema (what 'migctl "
+      "revision --autogenerate' runs)",
+      "migrationd");
   AutogenerateFlags flags;
   bool autogenerate = false;
   app.add_flag("--autogenerate", autogenerate, "this mode")->required();
@@ -195,7 +196,9 @@ int RunAutogenerate(int argc, const char* const* argv) {
   if (!planned.ok()) {
     const ErrorCode code = planned.status().code();
     return Fail(flags, planned.status().message(),
-                code == ErrorCode::kInvalidArgument ? 2 : code == ErrorCode::kIntegrity ? 7 : 1);
+                code == ErrorCode::kInvalidArgument ? 2
+                : code == ErrorCode::kIntegrity     ? 7
+                                                    : 1);
   }
   auto scripts = ScriptDirectory::Load(flags.migrations);
   Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
@@ -207,10 +210,12 @@ int RunAutogenerate(int argc, const char* const* argv) {
     return Fail(flags, desired.status().message(),
                 desired.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
   }
-  const std::string source =
-      flags.from_schema.empty() ? url->Redacted() : flags.from_schema;
-  AutogenerateRequest generate{planned->id, planned->parents, flags.message,
-                               "the schema of " + source, std::move(desired).value(),
+  const std::string source = flags.from_schema.empty() ? url->Redacted() : flags.from_schema;
+  AutogenerateRequest generate{planned->id,
+                               planned->parents,
+                               flags.message,
+                               "the schema of " + source,
+                               std::move(desired).value(),
                                flags.renames};
   auto outcome = Autogenerate(*scripts, *url, flags.scratch_database, generate);
   if (!outcome.ok()) {

@@ -31,9 +31,9 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
                          const GeneratedStatements& downgrade) {
   const std::vector<SchemaDifference>& changes = outcome.changes;
   const std::vector<std::string>& todo = outcome.todo;
-  std::string text = "-- revision: " + request.revision + "\n-- parents: " +
-                     Joined(request.parents, ", ") + "\n-- message: " + request.message +
-                     "\n-- transaction: per-migration\n";
+  std::string text = "-- revision: " + request.revision +
+                     "\n-- parents: " + Joined(request.parents, ", ") +
+                     "\n-- message: " + request.message + "\n-- transaction: per-migration\n";
   if (upgrade.needs_foreign_keys_off || downgrade.needs_foreign_keys_off) {
     text += "-- sqlite-foreign-keys: off\n";
   }
@@ -47,6 +47,7 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
     text += "--   " + verb + change.Describe().substr(1) + "\n";
   }
   std::vector<std::string> upgrade_notes;
+  upgrade_notes.reserve(todo.size() + upgrade.data_loss.size() + outcome.likely_renames.size());
   for (const auto& item : todo) upgrade_notes.push_back("TODO: " + item);
   for (const auto& loss : upgrade.data_loss) upgrade_notes.push_back("Loses data: " + loss);
   for (const auto& hint : outcome.likely_renames) upgrade_notes.push_back("Rename? " + hint);
@@ -63,6 +64,7 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
 std::vector<std::string> Described(const std::vector<SchemaDifference>& differences,
                                    const std::string& why) {
   std::vector<std::string> described;
+  described.reserve(differences.size());
   for (const auto& difference : differences) described.push_back(difference.Describe() + why);
   return described;
 }
@@ -157,7 +159,7 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
                         [](const Rename& rename) { return !rename.column; });
   MIGRATIOND_RETURN_IF_ERROR(CheckRenames(renames, *head, request.desired));
   if (renames.empty()) outcome.likely_renames = LikelyRenames(*head, request.desired);
-  const std::string dialect = like.dialect();
+  const std::string& dialect = like.dialect();
   const GeneratedStatements upgrade = GenerateMigration(*head, request.desired, dialect, renames);
   const GeneratedStatements downgrade =
       GenerateMigration(request.desired, *head, dialect, Inverted(renames));
@@ -167,8 +169,8 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   for (const auto* covered : {&upgrade.covered, &downgrade.covered}) {
     known.insert(covered->begin(), covered->end());
   }
-  outcome.todo = Described(upgrade.not_generated,
-                           ": not generated; write its upgrade and downgrade by hand");
+  outcome.todo =
+      Described(upgrade.not_generated, ": not generated; write its upgrade and downgrade by hand");
   for (auto& item : Described(Unknown(downgrade.not_generated, known),
                               ": not undone; write its downgrade by hand")) {
     outcome.todo.push_back(std::move(item));
@@ -176,12 +178,10 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   outcome.data_loss = downgrade.data_loss;
   const std::string path =
       (std::filesystem::path(scripts.directory()) / (request.revision + ".sql")).string();
-  auto render = [&] {
-    return RenderScript(request, dialect, outcome, upgrade, downgrade);
-  };
+  auto render = [&] { return RenderScript(request, dialect, outcome, upgrade, downgrade); };
   outcome.script = render();
   if (upgrade.statements.empty() || downgrade.statements.empty()) {
-    outcome.todo.push_back("nothing could be generated for one direction; not run");
+    outcome.todo.emplace_back("nothing could be generated for one direction; not run");
     outcome.script = render();
     return outcome;
   }

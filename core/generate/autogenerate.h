@@ -23,7 +23,7 @@ struct AutogenerateRequest {
   std::string revision;              // the new revision's id
   std::vector<std::string> parents;  // the scripts' heads it follows
   std::string message;
-  std::string source;                // what the desired schema came from, for the header
+  std::string source;  // what the desired schema came from, for the header
   NormalizedSchema desired;
   std::vector<std::string> renames;  // --rename: "table:OLD=NEW", "column:T.OLD=NEW"
 };

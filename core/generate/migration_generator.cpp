@@ -102,7 +102,9 @@ bool Mentions(const std::string& text, const std::string& word) {
     return s;
   };
   const std::string haystack = lower(text), needle = lower(word);
-  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  };
   for (size_t at = haystack.find(needle); at != std::string::npos;
        at = haystack.find(needle, at + 1)) {
     const bool starts = at == 0 || !is_word(haystack[at - 1]);
@@ -130,7 +132,8 @@ std::vector<const ObjectSource*> InCreationOrder(std::vector<const ObjectSource*
 }
 
 std::string Statement(std::string sql) {
-  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
+  while (!sql.empty() &&
+         (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
     sql.pop_back();
   }
   return sql + ";";
@@ -196,8 +199,9 @@ class GeneratorBase {
         found.push_back(source);
     }
     if (kind == Kind::kColumn) {
-      std::sort(found.begin(), found.end(),
-                [](const ObjectSource* a, const ObjectSource* b) { return a->ordinal < b->ordinal; });
+      std::sort(found.begin(), found.end(), [](const ObjectSource* a, const ObjectSource* b) {
+        return a->ordinal < b->ordinal;
+      });
     }
     return found;
   }
@@ -325,8 +329,9 @@ class PostgresGenerator : public GeneratorBase {
       case Kind::kView:
       case Kind::kMaterializedView:
         if (change.removes()) {
-          Add(kDropViews, std::string(change.kind == Kind::kView ? "DROP VIEW " : "DROP MATERIALIZED VIEW ") +
-                              from->name);
+          Add(kDropViews,
+              std::string(change.kind == Kind::kView ? "DROP VIEW " : "DROP MATERIALIZED VIEW ") +
+                  from->name);
         }
         return;  // created in dependency order (Generate)
       case Kind::kTrigger:
@@ -352,9 +357,9 @@ class PostgresGenerator : public GeneratorBase {
       case Kind::kProcedure:
         // A changed body is CREATE OR REPLACE (what pg_get_functiondef prints).
         if (change.difference->change == '-') {
-          Add(kDropFunctions, std::string(change.kind == Kind::kFunction ? "DROP FUNCTION "
-                                                                         : "DROP PROCEDURE ") +
-                                  from->name);
+          Add(kDropFunctions,
+              std::string(change.kind == Kind::kFunction ? "DROP FUNCTION " : "DROP PROCEDURE ") +
+                  from->name);
         }
         if (change.adds()) Add(to->type == "sql" ? kCreateSqlFunctions : kCreateFunctions, to->sql);
         return;
@@ -392,14 +397,14 @@ class PostgresGenerator : public GeneratorBase {
   // "comment on column users.email" -> "column users.email"; functions and types by what
   // `schema` has under that name.
   static std::string CommentedObject(const std::string& comment, const NormalizedSchema& schema) {
-    const std::string object = comment.substr(11);
+    std::string object = comment.substr(11);
     for (const auto& [kind, alternatives] :
          std::vector<std::pair<std::string, std::vector<std::string>>>{
              {"function ", {"function ", "procedure "}},
              {"type ", {"enum ", "domain ", "type ", "range "}}}) {
       if (object.rfind(kind, 0) != 0) continue;
       for (const auto& alternative : alternatives) {
-        const std::string candidate = alternative + object.substr(kind.size());
+        std::string candidate = alternative + object.substr(kind.size());
         if (schema.objects().count(candidate)) return candidate;
       }
     }
@@ -413,12 +418,12 @@ class PostgresGenerator : public GeneratorBase {
     const bool was_forced = from.find("forced") != std::string::npos;
     const bool is_forced = to.find("forced") != std::string::npos;
     if (was_on != is_on) {
-      Add(kRowSecurity, "ALTER TABLE " + table + (is_on ? " ENABLE" : " DISABLE") +
-                            " ROW LEVEL SECURITY");
+      Add(kRowSecurity,
+          "ALTER TABLE " + table + (is_on ? " ENABLE" : " DISABLE") + " ROW LEVEL SECURITY");
     }
     if (was_forced != is_forced) {
-      Add(kRowSecurity, "ALTER TABLE " + table + (is_forced ? " FORCE" : " NO FORCE") +
-                            " ROW LEVEL SECURITY");
+      Add(kRowSecurity,
+          "ALTER TABLE " + table + (is_forced ? " FORCE" : " NO FORCE") + " ROW LEVEL SECURITY");
     }
   }
 
@@ -472,13 +477,14 @@ class PostgresGenerator : public GeneratorBase {
       if (column->type != type) continue;
       const std::string alter = "ALTER TABLE " + column->table + " ALTER COLUMN " + column->name;
       if (!column->default_sql.empty()) Add(kAlterEnums, alter + " DROP DEFAULT");
-      Add(kAlterEnums,
-          alter + " TYPE " + type + " USING " + column->name + "::text::" + type);
-      if (!column->default_sql.empty()) Add(kAlterEnums, alter + " SET DEFAULT " + column->default_sql);
+      Add(kAlterEnums, alter + " TYPE " + type + " USING " + column->name + "::text::" + type);
+      if (!column->default_sql.empty())
+        Add(kAlterEnums, alter + " SET DEFAULT " + column->default_sql);
     }
     Add(kAlterEnums, "DROP TYPE " + old_name);
-    out_.data_loss.push_back(change.difference->object + " loses labels: rows holding them make "
-                                                         "the revision fail");
+    out_.data_loss.push_back(change.difference->object +
+                             " loses labels: rows holding them make "
+                             "the revision fail");
   }
 
   // "GENERATED ... AS IDENTITY" or "GENERATED ALWAYS AS (...) STORED" of a column, or "".
@@ -538,11 +544,12 @@ class SqliteGenerator : public GeneratorBase {
     std::map<std::string, std::vector<const Change*>> table_changes;  // by quoted table
     for (const auto& change : changes_) {
       const ObjectSource* source = change.adds() ? change.to : change.from;
-      if (change.kind == Kind::kTable && change.difference->change == '~') {
-        table_changes[source->table].push_back(&change);  // WITHOUT ROWID and the like
-      } else if ((change.kind == Kind::kColumn || change.kind == Kind::kForeignKey ||
-                  IsConstraint(change.kind)) &&
-                 !Dropped(source) && !New(source)) {
+      // A table's own change (WITHOUT ROWID and the like), or one of its columns or keys.
+      const bool table_itself = change.kind == Kind::kTable && change.difference->change == '~';
+      const bool part_of_table = (change.kind == Kind::kColumn ||
+                                  change.kind == Kind::kForeignKey || IsConstraint(change.kind)) &&
+                                 !Dropped(source) && !New(source);
+      if (table_itself || part_of_table) {
         table_changes[source->table].push_back(&change);
       }
     }
@@ -656,9 +663,10 @@ class SqliteGenerator : public GeneratorBase {
   // constant default (SQLite fills existing rows with it).
   static bool Addable(const ObjectSource& column) {
     std::string upper;
-    for (char c : column.default_sql) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-    const bool constant_default = !upper.empty() && upper.front() != '(' &&
-                                  upper.find("CURRENT_") == std::string::npos;
+    for (char c : column.default_sql)
+      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    const bool constant_default =
+        !upper.empty() && upper.front() != '(' && upper.find("CURRENT_") == std::string::npos;
     return (!column.not_null || constant_default) && (upper.empty() || constant_default);
   }
 
@@ -670,7 +678,8 @@ class SqliteGenerator : public GeneratorBase {
       const ObjectSource* source = from_.source(object);
       if (source == nullptr) continue;
       const Kind kind = KindOf(object);
-      if ((IsConstraint(kind) || kind == Kind::kForeignKey) && source->table == column.from->table &&
+      if ((IsConstraint(kind) || kind == Kind::kForeignKey) &&
+          source->table == column.from->table &&
           (Mentions(object, name) || Mentions(definition, name)))
         return true;
       if ((kind == Kind::kIndex || kind == Kind::kView || kind == Kind::kTrigger) &&
@@ -728,7 +737,8 @@ class SqliteGenerator : public GeneratorBase {
     }
     const std::string temporary = DoubleQuoted("_migrationd_new_" + key_name);
     std::set<std::string> old_columns;
-    for (const ObjectSource* column : Of(from_, Kind::kColumn, table)) old_columns.insert(column->name);
+    for (const ObjectSource* column : Of(from_, Kind::kColumn, table))
+      old_columns.insert(column->name);
     std::string common;
     for (const ObjectSource* column : Of(to_, Kind::kColumn, table)) {
       if (old_columns.count(column->name)) common += (common.empty() ? "" : ", ") + column->name;
@@ -749,9 +759,10 @@ class SqliteGenerator : public GeneratorBase {
 };
 
 // `text` with every whole-word `word` (as Mentions finds it) replaced by `with`.
-std::string ReplaceWord(const std::string& text, const std::string& word,
-                        const std::string& with) {
-  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+std::string ReplaceWord(const std::string& text, const std::string& word, const std::string& with) {
+  auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  };
   std::string out;
   size_t at = 0;
   while (at < text.size()) {
@@ -769,8 +780,8 @@ std::string ReplaceWord(const std::string& text, const std::string& word,
 // The key's table part: "column users.email" -> (7, "users"); "check users: ..." -> (6, ...).
 // npos when the key names no table.
 size_t TablePosition(const std::string& object) {
-  static const char* const kOwned[] = {"column ",      "primary key ", "unique ", "foreign key ",
-                                       "check ",       "exclusion ",   "trigger "};
+  static const char* const kOwned[] = {"column ", "primary key ", "unique ", "foreign key ",
+                                       "check ",  "exclusion ",   "trigger "};
   for (const char* prefix : kOwned) {
     if (object.rfind(prefix, 0) == 0) return std::string(prefix).size();
   }
@@ -808,8 +819,7 @@ NormalizedSchema Renamed(const NormalizedSchema& schema, const Rename& rename) {
     } else {
       const bool of_table = KeyOfTable(key, rename.table);
       const bool reads_it = KindOf(object) == Kind::kView || KindOf(object) == Kind::kTrigger ||
-                            KindOf(object) == Kind::kIndex ||
-                            Mentions(definition, rename.table);
+                            KindOf(object) == Kind::kIndex || Mentions(definition, rename.table);
       if (of_table) {
         const size_t after = TablePosition(key) + rename.table.size();
         key = key.substr(0, after) + ReplaceWord(key.substr(after), rename.from, rename.to);
@@ -817,8 +827,8 @@ NormalizedSchema Renamed(const NormalizedSchema& schema, const Rename& rename) {
       if (of_table || reads_it) text = ReplaceWord(text, rename.from, rename.to);
       if (key == "column " + rename.table + "." + rename.to && original != nullptr) {
         source.name = new_quoted;
-        source.sql = new_quoted + source.sql.substr(std::min(source.sql.size(),
-                                                             original->name.size()));
+        source.sql =
+            new_quoted + source.sql.substr(std::min(source.sql.size(), original->name.size()));
       }
     }
     if (original != nullptr) {
@@ -857,9 +867,9 @@ std::vector<std::string> ColumnShapes(const NormalizedSchema& schema, const std:
 }  // namespace
 
 Result<Rename> ParseRename(const std::string& text) {
-  const std::string usage =
-      "--rename '" + text + "': write table:OLD=NEW or column:TABLE.OLD=NEW (TABLE as the "
-      "desired schema names it)";
+  const std::string usage = "--rename '" + text +
+                            "': write table:OLD=NEW or column:TABLE.OLD=NEW (TABLE as the "
+                            "desired schema names it)";
   const size_t colon = text.find(':'), equals = text.find('=');
   if (colon == std::string::npos || equals == std::string::npos || equals < colon) {
     return Status::InvalidArgument(usage);
@@ -949,18 +959,20 @@ std::vector<std::string> LikelyRenames(const NormalizedSchema& from, const Norma
         if (ColumnShapes(from, old_name) == ColumnShapes(to, new_name)) {
           hints.push_back(dropped.object + " and " + added.object +
                           " have the same columns: if it is a rename, run again with --rename "
-                          "table:" + old_name + "=" + new_name +
-                          " (as generated, the rows of " + old_name + " are lost)");
+                          "table:" +
+                          old_name + "=" + new_name + " (as generated, the rows of " + old_name +
+                          " are lost)");
         }
-      } else if (KindOf(dropped.object) == Kind::kColumn &&
-                 dropped.expected == added.actual) {
+      } else if (KindOf(dropped.object) == Kind::kColumn && dropped.expected == added.actual) {
         const std::string table = dropped.object.substr(7, dropped.object.rfind('.') - 7);
         if (added.object.substr(7, added.object.rfind('.') - 7) != table) continue;
-        if (to.objects().count("table " + table) == 0 || from.objects().count("table " + table) == 0)
+        if (to.objects().count("table " + table) == 0 ||
+            from.objects().count("table " + table) == 0)
           continue;
         hints.push_back(dropped.object + " and " + added.object +
                         " have the same definition: if it is a rename, run again with --rename "
-                        "column:" + table + "." + ColumnKeyName(dropped.object) + "=" +
+                        "column:" +
+                        table + "." + ColumnKeyName(dropped.object) + "=" +
                         ColumnKeyName(added.object) + " (as generated, its values are lost)");
       }
     }

@@ -85,9 +85,9 @@ Status WriteNewScript(const std::string& path, const std::string& text) {
   }
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Status::Io("cannot create " + path + ": " + std::strerror(errno) +
-                      (errno == EEXIST ? " (a file of that name appeared; nothing was replaced)"
-                                       : ""));
+    return Status::Io(
+        "cannot create " + path + ": " + std::strerror(errno) +
+        (errno == EEXIST ? " (a file of that name appeared; nothing was replaced)" : ""));
   }
   size_t written = 0;
   while (written < text.size()) {

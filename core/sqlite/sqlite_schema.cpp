@@ -132,7 +132,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       std::string definition = NormalizeSqlText(TextOf(column[1]));
       if (TextOf(column[2]) == "1") definition += " not null";
       if (column[3]) definition += " default " + NormalizeSqlText(*column[3]);
-      ObjectSource source = ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(TextOf(column[0])));
+      ObjectSource source =
+          ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(TextOf(column[0])));
       source.type = TextOf(column[1]);
       source.not_null = TextOf(column[2]) == "1";
       source.default_sql = TextOf(column[3]);
@@ -190,7 +191,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
         if (!columns.ok()) return columns.status();
         std::vector<std::string> names;
         for (const auto& column : *columns) names.push_back(TextOf(column[0]));
-        schema.Add("unique " + table + JoinNames(names), "", ObjectSource::Of(QuoteIdentifier(table), ""));
+        schema.Add("unique " + table + JoinNames(names), "",
+                   ObjectSource::Of(QuoteIdentifier(table), ""));
       }
     } else if (type == "index" && !sql.empty()) {
       auto columns = Query(
@@ -216,7 +218,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
       schema.Add("index " + name, definition,
                  ObjectSource::Of(QuoteIdentifier(table), QuoteIdentifier(name), sql));
     } else if (type == "view") {
-      schema.Add("view " + name, After(sql, "as"), ObjectSource::Of("", QuoteIdentifier(name), sql));
+      schema.Add("view " + name, After(sql, "as"),
+                 ObjectSource::Of("", QuoteIdentifier(name), sql));
     } else if (type == "trigger") {
       // From the timing on: `CREATE TRIGGER IF NOT EXISTS t` and `CREATE TRIGGER t` alike.
       std::string body = NormalizeSqlText(sql);

@@ -20,8 +20,8 @@ namespace migrationd {
 namespace {
 
 using testing::Daemon;
-using testing::Process;
 using testing::PostgresDatabase;
+using testing::Process;
 using testing::Rows;
 using testing::SqliteDatabase;
 using testing::TempDir;
@@ -39,8 +39,9 @@ Generated Autogenerate(const TempDir& dir, const std::string& migrations,
                        std::vector<std::string> extra = {}) {
   static int counter = 0;
   setenv("MIGCTL_MIGRATIOND", testing::MigrationdBinary().c_str(), 1);
-  std::vector<std::string> argv = {testing::MigctlBinary(), "--json", "revision", "--autogenerate",
-                                   "-m", message, "--migrations", migrations};
+  std::vector<std::string> argv = {testing::MigctlBinary(), "--json",  "revision",
+                                   "--autogenerate",        "-m",      message,
+                                   "--migrations",          migrations};
   if (!desired_url.empty()) argv.insert(argv.end(), {"--from-database", desired_url});
   argv.insert(argv.end(), extra.begin(), extra.end());
   Process process(argv, dir / ("autogenerate" + std::to_string(counter++)));
@@ -94,9 +95,9 @@ std::string Differences(const NormalizedSchema& expected, const NormalizedSchema
 
 // migrationd --verify on the directory: every revision's round trip.
 int Verify(const TempDir& dir, const std::string& like_url, const std::string& migrations) {
-  Process verify({testing::MigrationdBinary(), "--verify", "--database", like_url, "--migrations",
-                  migrations},
-                 dir / "verify");
+  Process verify(
+      {testing::MigrationdBinary(), "--verify", "--database", like_url, "--migrations", migrations},
+      dir / "verify");
   const int code = verify.Wait();
   INFO(verify.Stdout() << verify.Stderr());
   CHECK(code == 0);
@@ -233,8 +234,9 @@ TEMPLATE_TEST_CASE("autogenerate changes columns, keys, indexes and views and ke
   TestType live;
   UpgradeDatabase(live.url(), migrations, {"001_base"});
   live.Exec("INSERT INTO authors (id, name) VALUES (1, 'ann'), (2, 'bob')");
-  live.Exec("INSERT INTO posts (id, author_id, title, legacy) VALUES (10, 1, 'hello', 'x'), "
-            "(11, 2, 'world', NULL)");
+  live.Exec(
+      "INSERT INTO posts (id, author_id, title, legacy) VALUES (10, 1, 'hello', 'x'), "
+      "(11, 2, 'world', NULL)");
   {
     Daemon daemon(dir, "d", live.url(), migrations);
     testing::MigctlRun upgraded = daemon.Migctl({"upgrade", "--no-backup"});
@@ -279,8 +281,9 @@ TEST_CASE("autogenerate lists what it cannot generate as TODO lines and exits 7"
   CHECK_THAT(script, Catch::Contains("ALTER TABLE authors ADD COLUMN bio text;"));
 }
 
-TEST_CASE("autogenerate writes PostgreSQL domains, composite and range types, comments and policies",
-          "[daemon][autogenerate][postgresql]") {
+TEST_CASE(
+    "autogenerate writes PostgreSQL domains, composite and range types, comments and policies",
+    "[daemon][autogenerate][postgresql]") {
   TempDir dir;
   const std::string migrations = dir / "migrations";
   std::filesystem::create_directories(migrations);
@@ -299,8 +302,9 @@ TEST_CASE("autogenerate writes PostgreSQL domains, composite and range types, co
   desired.Exec("CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CHECK (VALUE > 0)");
   desired.Exec("CREATE TYPE point2 AS (x double precision, y double precision)");
   desired.Exec("CREATE TYPE floatrange AS RANGE (subtype = float8)");
-  desired.Exec("ALTER TABLE posts ADD COLUMN votes positive, ADD COLUMN at point2, "
-               "ADD COLUMN span floatrange");
+  desired.Exec(
+      "ALTER TABLE posts ADD COLUMN votes positive, ADD COLUMN at point2, "
+      "ADD COLUMN span floatrange");
   desired.Exec("COMMENT ON COLUMN authors.name IS 'shown on every post'");
   desired.Exec("ALTER TABLE posts ENABLE ROW LEVEL SECURITY");
   desired.Exec("ALTER TABLE posts FORCE ROW LEVEL SECURITY");
@@ -327,8 +331,9 @@ TEST_CASE("autogenerate writes PostgreSQL domains, composite and range types, co
   Verify(dir, desired.url(), migrations);
 }
 
-TEST_CASE("autogenerate writes PostgreSQL enums, functions and triggers, and a new label in its place",
-          "[daemon][autogenerate][postgresql]") {
+TEST_CASE(
+    "autogenerate writes PostgreSQL enums, functions and triggers, and a new label in its place",
+    "[daemon][autogenerate][postgresql]") {
   TempDir dir;
   const std::string migrations = dir / "migrations";
   std::filesystem::create_directories(migrations);
@@ -391,9 +396,10 @@ TEST_CASE("autogenerate --sql-only prints the script and writes nothing",
                    "--migrations", migrations, "--from-database", desired.url(), "--sql-only"},
                   dir / "sql-only");
   CHECK(process.Wait() == 0);
-  CHECK_THAT(process.Stdout(), Catch::Contains("-- revision: 002_index") &&
-                                   Catch::Contains("CREATE INDEX ix_authors_name ON authors (name);") &&
-                                   Catch::Contains("DROP INDEX ix_authors_name;"));
+  CHECK_THAT(process.Stdout(),
+             Catch::Contains("-- revision: 002_index") &&
+                 Catch::Contains("CREATE INDEX ix_authors_name ON authors (name);") &&
+                 Catch::Contains("DROP INDEX ix_authors_name;"));
   CHECK_THAT(process.Stderr(), Catch::Contains("+ index ix_authors_name"));
   CHECK_FALSE(std::filesystem::exists(migrations + "/002_index.sql"));
 }
@@ -410,7 +416,8 @@ TEST_CASE("autogenerate --from-schema reads a schema.sql as SQLite would run it"
   testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
   // As `sqlite3 DB .schema` prints it: SQLite's own table included, which cannot be created.
   const std::string schema_file = dir / "schema.sql";
-  testing::WriteFile(schema_file, std::string(kDesired) + "CREATE TABLE sqlite_sequence(name,seq);\n");
+  testing::WriteFile(schema_file,
+                     std::string(kDesired) + "CREATE TABLE sqlite_sequence(name,seq);\n");
   SqliteDatabase desired;
   ExecEach(desired, kDesired);
 
@@ -425,7 +432,8 @@ TEST_CASE("autogenerate --from-schema reads a schema.sql as SQLite would run it"
   CHECK(got.Fingerprint() == want.Fingerprint());
 
   // A statement the engine refuses names the file's line; nothing is written.
-  testing::WriteFile(schema_file, "CREATE TABLE a (id INTEGER);\n\nCREATE TABLE b (id INTEGR NOT NULL,);\n");
+  testing::WriteFile(schema_file,
+                     "CREATE TABLE a (id INTEGER);\n\nCREATE TABLE b (id INTEGR NOT NULL,);\n");
   Generated bad = Autogenerate(dir, migrations, "", "bad", {"--from-schema", schema_file});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.out, Catch::Contains(schema_file + ":3: "));
@@ -445,15 +453,14 @@ TEST_CASE("autogenerate --from-schema reads pg_dump --schema-only output",
   const char* bindir = std::getenv("MIGRATIOND_TEST_PG_BINDIR");
   REQUIRE(bindir != nullptr);
   const std::string dump = dir / "schema.sql";
-  Process pg_dump({std::string(bindir) + "/pg_dump", "--schema-only", "--file", dump,
-                   "--dbname", desired.url()},
+  Process pg_dump({std::string(bindir) + "/pg_dump", "--schema-only", "--file", dump, "--dbname",
+                   desired.url()},
                   dir / "pg_dump");
   REQUIRE(pg_dump.Wait() == 0);
 
-  Generated run =
-      Autogenerate(dir, migrations, "", "from dump",
-                   {"--from-schema", dump, "--dialect", "postgresql", "--scratch-database",
-                    PostgresDatabase::ClusterUrl()});
+  Generated run = Autogenerate(dir, migrations, "", "from dump",
+                               {"--from-schema", dump, "--dialect", "postgresql",
+                                "--scratch-database", PostgresDatabase::ClusterUrl()});
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
   CHECK(run.revision.todo_size() == 0);
@@ -468,8 +475,9 @@ TEST_CASE("autogenerate --from-schema reads pg_dump --schema-only output",
 
 namespace migrationd {
 
-TEMPLATE_TEST_CASE("autogenerate names a likely rename, and --rename makes it a RENAME that keeps the rows",
-                   "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
+TEMPLATE_TEST_CASE(
+    "autogenerate names a likely rename, and --rename makes it a RENAME that keeps the rows",
+    "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
   TempDir dir;
   const std::string migrations = dir / "migrations";
   std::filesystem::create_directories(migrations);
@@ -495,11 +503,12 @@ CREATE VIEW post_titles AS SELECT id, headline AS title FROM posts;
   CHECK_THAT(guessed.revision.likely_renames(0) + guessed.revision.likely_renames(1),
              Catch::Contains("--rename column:posts.title=headline") &&
                  Catch::Contains("--rename table:authors=writers"));
-  CHECK_THAT(guessed.revision.script(), Catch::Contains("-- Rename? table authors and table writers"));
+  CHECK_THAT(guessed.revision.script(),
+             Catch::Contains("-- Rename? table authors and table writers"));
 
   // A rename of what is not there is refused, naming it; nothing is written.
-  Generated wrong = Autogenerate(dir, migrations, desired.url(), "renames",
-                                 {"--rename", "table:nosuch=writers"});
+  Generated wrong =
+      Autogenerate(dir, migrations, desired.url(), "renames", {"--rename", "table:nosuch=writers"});
   CHECK(wrong.exit_code == 2);
   CHECK_THAT(wrong.out, Catch::Contains("there is no table nosuch"));
 
@@ -530,7 +539,6 @@ CREATE VIEW post_titles AS SELECT id, headline AS title FROM posts;
         Rows{{"ann", "hello"}});
   CHECK(SchemaOf(live.url()).Fingerprint() == SchemaOf(desired.url()).Fingerprint());
   Verify(dir, desired.url(), migrations);
-
 }
 
 }  // namespace migrationd

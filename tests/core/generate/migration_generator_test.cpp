@@ -3,10 +3,11 @@
 // views, enums, backfills, merges), forwards and then backwards, on a real database of each
 // engine. Each generated step is executed and the database must then have exactly the schema
 // the scripts produce at that revision.
+#include "core/generate/migration_generator.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/engines/open_backend.h"
-#include "core/generate/migration_generator.h"
 #include "core/run/expected_schema.h"
 #include "core/run/scratch_walk.h"
 #include "tests/test_support.h"
