@@ -11,6 +11,7 @@
 #include "core/scripts/new_revision.h"
 #include "core/scripts/script_directory.h"
 #include "daemon/config.h"
+#include "daemon/requests/queries.h"
 #include "migrationd.pb.h"
 #include "proto/frame.h"
 
@@ -81,14 +82,8 @@ void Report(const AutogenerateFlags& flags, const NewRevision& planned,
   proto::GeneratedRevision report;
   if (written) report.set_path(planned.path);
   report.set_id(planned.id);
-  for (const auto& difference : outcome.changes) {
-    proto::SchemaChange* change = report.add_changes();
-    change->set_change(std::string(1, difference.change));
-    change->set_object(difference.object);
-    change->set_expected(difference.expected);
-    change->set_actual(difference.actual);
-    change->set_text(difference.Describe());
-  }
+  for (const auto& difference : outcome.changes)
+    FillSchemaChange(difference, *report.add_changes());
   for (const auto& item : outcome.todo) report.add_todo(item);
   for (const auto& loss : outcome.data_loss) report.add_data_loss(loss);
   for (const auto& hint : outcome.likely_renames) report.add_likely_renames(hint);

@@ -108,6 +108,8 @@ StampCheck CheckStamp(Backend& live, const ScriptDirectory& scripts, ExpectedSch
                       const std::vector<std::string>& heads_after);
 proto::Result StampRefusal(const StampCheck& check);
 void AddSchemaChanges(const std::vector<SchemaDifference>& differences, proto::Result& result);
+// One difference as the protocol carries it.
+void FillSchemaChange(const SchemaDifference& difference, proto::SchemaChange& change);
 // "3 difference(s): + column users.nickname text; - index ix_users_email; ..."
 std::string DescribeDifferences(const std::vector<SchemaDifference>& differences);
 

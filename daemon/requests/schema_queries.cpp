@@ -8,15 +8,17 @@
 
 namespace migrationd {
 
+void FillSchemaChange(const SchemaDifference& difference, proto::SchemaChange& change) {
+  change.set_change(std::string(1, difference.change));
+  change.set_object(difference.object);
+  change.set_expected(difference.expected);
+  change.set_actual(difference.actual);
+  change.set_text(difference.Describe());
+}
+
 void AddSchemaChanges(const std::vector<SchemaDifference>& differences, proto::Result& result) {
-  for (const auto& difference : differences) {
-    proto::SchemaChange* change = result.add_schema_diff();
-    change->set_change(std::string(1, difference.change));
-    change->set_object(difference.object);
-    change->set_expected(difference.expected);
-    change->set_actual(difference.actual);
-    change->set_text(difference.Describe());
-  }
+  for (const auto& difference : differences)
+    FillSchemaChange(difference, *result.add_schema_diff());
 }
 
 std::string DescribeDifferences(const std::vector<SchemaDifference>& differences) {

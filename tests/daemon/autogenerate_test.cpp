@@ -190,6 +190,14 @@ CREATE INDEX ix_posts_score ON posts (score);
 CREATE VIEW post_titles AS SELECT id, title, score FROM posts;
 CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id), body TEXT);
 )";
+// A scripts directory in `dir` with the base revision alone.
+std::string ProjectAtBase(const TempDir& dir) {
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  return migrations;
+}
+
 void ExecEach(TestDatabase& db, const std::string& script) {
   std::stringstream statements(script);
   std::string statement;
@@ -203,9 +211,7 @@ void ExecEach(TestDatabase& db, const std::string& script) {
 TEMPLATE_TEST_CASE("autogenerate changes columns, keys, indexes and views and keeps the rows",
                    "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   TestType desired;
   ExecEach(desired, kDesired);
 
@@ -258,9 +264,7 @@ TEMPLATE_TEST_CASE("autogenerate changes columns, keys, indexes and views and ke
 TEST_CASE("autogenerate lists what it cannot generate as TODO lines and exits 7",
           "[daemon][autogenerate][postgresql]") {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   PostgresDatabase desired;
   UpgradeDatabase(desired.url(), migrations, {"001_base"});
   // Partitioned tables are not generated (docs/MIGRATION_GUIDE.md lists what is): one item
@@ -285,9 +289,7 @@ TEST_CASE(
     "autogenerate writes PostgreSQL domains, composite and range types, comments and policies",
     "[daemon][autogenerate][postgresql]") {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   // The head has comments: one changes, one goes.
   testing::WriteFile(migrations + "/002_comment.sql",
                      "-- revision: 002_comment\n-- parents: 001_base\n-- +upgrade postgresql\n"
@@ -335,9 +337,7 @@ TEST_CASE(
     "autogenerate writes PostgreSQL enums, functions and triggers, and a new label in its place",
     "[daemon][autogenerate][postgresql]") {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   PostgresDatabase desired;
   UpgradeDatabase(desired.url(), migrations, {"001_base"});
   desired.Exec("CREATE TYPE mood AS ENUM ('sad', 'happy')");
@@ -385,9 +385,7 @@ TEST_CASE(
 TEST_CASE("autogenerate --sql-only prints the script and writes nothing",
           "[daemon][autogenerate]") {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   SqliteDatabase desired;
   UpgradeDatabase(desired.url(), migrations, {"001_base"});
   desired.Exec("CREATE INDEX ix_authors_name ON authors (name)");
@@ -411,9 +409,7 @@ namespace migrationd {
 TEST_CASE("autogenerate --from-schema reads a schema.sql as SQLite would run it",
           "[daemon][autogenerate]") {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   // As `sqlite3 DB .schema` prints it: SQLite's own table included, which cannot be created.
   const std::string schema_file = dir / "schema.sql";
   testing::WriteFile(schema_file,
@@ -443,9 +439,7 @@ TEST_CASE("autogenerate --from-schema reads a schema.sql as SQLite would run it"
 TEST_CASE("autogenerate --from-schema reads pg_dump --schema-only output",
           "[daemon][autogenerate][postgresql]") {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   PostgresDatabase desired;
   ExecEach(desired, kDesired);
   desired.Exec("CREATE TYPE mood AS ENUM ('sad', 'happy')");
@@ -479,9 +473,7 @@ TEMPLATE_TEST_CASE(
     "autogenerate names a likely rename, and --rename makes it a RENAME that keeps the rows",
     "[daemon][autogenerate]", SqliteDatabase, PostgresDatabase) {
   TempDir dir;
-  const std::string migrations = dir / "migrations";
-  std::filesystem::create_directories(migrations);
-  testing::WriteFile(migrations + "/001_base.sql", kBaseRevision);
+  const std::string migrations = ProjectAtBase(dir);
   TestType desired;
   ExecEach(desired, R"(
 CREATE TABLE writers (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL);
