@@ -534,3 +534,73 @@ CREATE VIEW post_titles AS SELECT id, headline AS title FROM posts;
 }
 
 }  // namespace migrationd
+
+namespace migrationd {
+
+TEST_CASE(
+    "autogenerate rebuilds a SQLite parent table with rows: children's keys, indexes and "
+    "triggers kept",
+    "[daemon][autogenerate]") {
+  TempDir dir;
+  const std::string migrations = dir / "migrations";
+  std::filesystem::create_directories(migrations);
+  testing::WriteFile(migrations + "/001_base.sql", R"(-- revision: 001_base
+-- parents:
+-- +upgrade sqlite
+CREATE TABLE parent (id INTEGER PRIMARY KEY, name VARCHAR(10));
+CREATE TABLE child (id INTEGER PRIMARY KEY,
+                    parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE);
+CREATE TABLE audit (parent_id INTEGER, at TEXT);
+CREATE INDEX ix_parent_name ON parent (name);
+CREATE TRIGGER parent_audit AFTER UPDATE ON parent
+BEGIN
+  INSERT INTO audit (parent_id, at) VALUES (NEW.id, 'now');
+END;
+-- +downgrade sqlite
+DROP TABLE audit;
+DROP TABLE child;
+DROP TABLE parent;
+)");
+  SqliteDatabase desired;
+  UpgradeDatabase(desired.url(), migrations, {"001_base"});
+  // name: another type, NOT NULL with a default: a rebuild of the parent.
+  desired.Exec("PRAGMA foreign_keys = OFF");
+  desired.Exec("CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '')");
+  desired.Exec("DROP TABLE parent");
+  desired.Exec("ALTER TABLE parent_new RENAME TO parent");
+  desired.Exec("CREATE INDEX ix_parent_name ON parent (name)");
+  desired.Exec(
+      "CREATE TRIGGER parent_audit AFTER UPDATE ON parent BEGIN INSERT INTO audit "
+      "(parent_id, at) VALUES (NEW.id, 'now'); END");
+
+  Generated run = Autogenerate(dir, migrations, desired.url(), "parent name");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string script = ReadText(run.revision.path());
+  INFO(script);
+  CHECK_THAT(script, Catch::Contains("-- sqlite-foreign-keys: off") &&
+                         Catch::Contains("INSERT INTO \"_migrationd_new_parent\" (id, name)"));
+
+  SqliteDatabase live;
+  UpgradeDatabase(live.url(), migrations, {"001_base"});
+  live.Exec("INSERT INTO parent VALUES (1, 'one'), (2, 'two')");
+  live.Exec("INSERT INTO child VALUES (10, 1), (20, 2)");
+  {
+    Daemon daemon(dir, "d", live.url(), migrations);
+    testing::MigctlRun upgraded = daemon.Migctl({"upgrade", "--no-backup"});
+    INFO(upgraded.out << upgraded.err);
+    REQUIRE(upgraded.exit_code == 0);
+  }
+  CHECK(SchemaOf(live.url()).Fingerprint() == SchemaOf(desired.url()).Fingerprint());
+  CHECK(live.Query("SELECT id, name FROM parent ORDER BY id") == Rows{{"1", "one"}, {"2", "two"}});
+  // The trigger was made again and fires; the children's key still cascades.
+  live.Exec("UPDATE parent SET name = 'uno' WHERE id = 1");
+  CHECK(live.Query("SELECT parent_id FROM audit") == Rows{{"1"}});
+  live.Exec("PRAGMA foreign_keys = ON");
+  live.Exec("DELETE FROM parent WHERE id = 2");
+  CHECK(live.Query("SELECT id FROM child") == Rows{{"10"}});
+  CHECK(live.Query("PRAGMA foreign_key_check") == Rows{});
+  Verify(dir, desired.url(), migrations);
+}
+
+}  // namespace migrationd
