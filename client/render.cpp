@@ -257,6 +257,7 @@ void Renderer::Revisions(const proto::Result& result, bool with_sql) {
     if (!r.children().empty()) std::printf("Children: %s\n", Joined(r.children()).c_str());
     std::printf("Path: %s\nTransaction: %s\nChecksum: %s\n", r.path().c_str(),
                 r.transaction().c_str(), r.checksum().c_str());
+    if (!r.loses_data().empty()) std::printf("Loses data: %s\n", r.loses_data().c_str());
     if (r.applied()) {
       std::printf("Applied: %s\n",
                   r.applied_at().empty() ? "yes (stamped)" : r.applied_at().c_str());

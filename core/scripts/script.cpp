@@ -67,7 +67,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 // The header field `key` is probably a misspelling of, or nullptr.
 const char* NearestHeaderKey(const std::string& key) {
   for (const char* known : {"revision", "parents", "message", "transaction", "downgrade",
-                            "sqlite-foreign-keys", "alembic"}) {
+                            "sqlite-foreign-keys", "alembic", "loses-data"}) {
     if (EditDistance(key, known) <= 2) return known;
   }
   return nullptr;
@@ -260,7 +260,7 @@ class ScriptParser {
     if (key.empty() || key.find(' ') != std::string::npos) return Status::Ok();  // prose
     bool known = key == "revision" || key == "parents" || key == "message" ||
                  key == "transaction" || key == "downgrade" || key == "sqlite-foreign-keys" ||
-                 key == "alembic";
+                 key == "alembic" || key == "loses-data";
     if (known && !seen_keys_.insert(key).second) {
       return Error(number, "header field '" + key + "' given twice");
     }
@@ -280,6 +280,8 @@ class ScriptParser {
       }
     } else if (key == "message") {
       script_.message = std::string(value);
+    } else if (key == "loses-data") {
+      script_.loses_data = std::string(value);
     } else if (key == "alembic") {
       // The Alembic revision this one continues (adopting an Alembic-managed database).
       if (!IsValidRevisionId(value)) {

@@ -52,6 +52,10 @@ struct Script {
   // `-- alembic: <id>`: the Alembic revision with the same schema, so that `baseline --apply`
   // adopts a database whose alembic_version names it.
   std::string alembic;
+  // `-- loses-data: ...`: what running the revision (either way) cannot give back, as
+  // autogenerate writes it; shown by `show` and `history --verbose`, for lint and the operator.
+  // Not part of the checksum.
+  std::string loses_data;
 
   // Key "" is the common section; other keys are dialect names.
   std::map<std::string, ScriptSection> upgrade;

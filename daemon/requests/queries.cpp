@@ -68,6 +68,7 @@ void Fill(proto::RevisionInfo& info, const ScriptDirectory& scripts, std::string
   info.set_path(script.path);
   info.set_transaction(script.transaction == TransactionMode::kNone ? "none" : "per-migration");
   info.set_checksum(script.Checksum(dialect));
+  info.set_loses_data(script.loses_data);
   const auto& heads = graph.Heads();
   info.set_is_head(std::find(heads.begin(), heads.end(), id) != heads.end());
 }

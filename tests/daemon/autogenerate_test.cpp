@@ -222,6 +222,14 @@ TEMPLATE_TEST_CASE("autogenerate changes columns, keys, indexes and views and ke
   const std::string script = ReadText(run.revision.path());
   INFO(script);
   CHECK_THAT(script, Catch::Contains("-- parents: 001_base"));
+  // The header says what cannot be given back, each way; `show` repeats it.
+  const std::string loses = script.substr(
+      script.find("-- loses-data: "),
+      script.find('\n', script.find("-- loses-data: ")) - script.find("-- loses-data: "));
+  CHECK_THAT(loses, Catch::StartsWith("-- loses-data: upgrade: column posts.legacy; downgrade: ") &&
+                        Catch::Contains("table comments") &&
+                        Catch::Contains("column authors.bio") &&
+                        Catch::Contains("column posts.score"));
   // The downgrade says what it cannot give back.
   CHECK_THAT(script, Catch::Contains("Loses data: column posts.score dropped"));
   if (desired.dialect() == "sqlite") {
@@ -252,6 +260,12 @@ TEMPLATE_TEST_CASE("autogenerate changes columns, keys, indexes and views and ke
   const NormalizedSchema want = SchemaOf(desired.url()), got = SchemaOf(live.url());
   INFO(Differences(want, got));
   CHECK(got.Fingerprint() == want.Fingerprint());
+  {
+    Daemon daemon(dir, "show", live.url(), migrations);
+    testing::MigctlRun shown = daemon.Migctl({"show", run.revision.id()});
+    REQUIRE(shown.result().revisions_size() == 1);
+    CHECK_THAT(shown.result().revisions(0).loses_data(), Catch::Contains("column posts.legacy"));
+  }
   CHECK(live.Query("SELECT p.id, a.name, p.title, p.score FROM posts p JOIN authors a ON "
                    "a.id = p.author_id ORDER BY p.id") ==
         Rows{{"10", "ann", "hello", "0"}, {"11", "bob", "world", "0"}});
