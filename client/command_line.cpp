@@ -243,6 +243,10 @@ void AddFlags(CLI::App& command, CommandLine& line) {
                     "with --autogenerate: table:OLD=NEW or column:TABLE.OLD=NEW (TABLE as the "
                     "desired schema names it) is a RENAME, not a drop and an add; repeatable")
         ->type_name("RENAME");
+    command.add_flag("--online", line.online,
+                     "with --autogenerate, PostgreSQL: on existing tables the forms that do not "
+                     "block the application (CREATE INDEX CONCURRENTLY in a 'transaction: none' "
+                     "revision, NOT VALID then VALIDATE, SET NOT NULL through a validated check)");
     command.add_flag("--sql-only", line.sql_only,
                      "with --autogenerate: print the script (summary on stderr), write nothing");
   }

@@ -44,6 +44,7 @@ struct CommandLine {
   std::vector<std::string> renames;  // revision --autogenerate --rename
   std::string scratch_database;
   bool sql_only = false;  // revision --autogenerate: print, do not write
+  bool online = false;    // revision --autogenerate: PostgreSQL's non-blocking forms
   std::string reason;
   uint32_t limit = 0;
   std::vector<std::string> arguments;  // the command's positional arguments

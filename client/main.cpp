@@ -167,6 +167,7 @@ int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
   }
   for (const auto& rename : options.renames) args.insert(args.end(), {"--rename", rename});
   if (options.sql_only) args.emplace_back("--sql-only");
+  if (options.online) args.emplace_back("--online");
   if (options.json) args.emplace_back("--json");
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -186,11 +187,11 @@ int RunLocalRevision(const CommandLine& options, Renderer& renderer) {
   if (options.autogenerate) return RunAutogenerate(options, renderer);
   const bool generate_flags = !options.from_database.empty() || !options.from_schema.empty() ||
                               !options.dialect.empty() || !options.scratch_database.empty() ||
-                              !options.renames.empty() || options.sql_only;
+                              !options.renames.empty() || options.sql_only || options.online;
   if (generate_flags) {
     renderer.ClientError(
-        "--from-database, --from-schema, --dialect, --scratch-database, --rename and --sql-only "
-        "go with --autogenerate",
+        "--from-database, --from-schema, --dialect, --scratch-database, --rename, --online and "
+        "--sql-only go with --autogenerate",
         kExitUsage);
     return kExitUsage;
   }

@@ -28,6 +28,7 @@ struct AutogenerateFlags {
   std::string scratch_database;
   std::vector<std::string> renames;
   bool sql_only = false;
+  bool online = false;
   bool json = false;
 };
 
@@ -170,6 +171,9 @@ int RunAutogenerate(int argc, const char* const* argv) {
                  "RENAME instead of drop and add; repeatable")
       ->type_name("RENAME");
   app.add_flag("--sql-only", flags.sql_only, "print the script instead of writing it");
+  app.add_flag("--online", flags.online,
+               "PostgreSQL: the forms that do not block existing tables (CONCURRENTLY, NOT VALID "
+               "then VALIDATE)");
   app.add_flag("--json", flags.json, "one JSON object: {\"revision\": {...}}");
   try {
     app.parse(argc, argv);
@@ -211,7 +215,8 @@ int RunAutogenerate(int argc, const char* const* argv) {
                                flags.message,
                                "the schema of " + source,
                                std::move(desired).value(),
-                               flags.renames};
+                               flags.renames,
+                               flags.online};
   auto outcome = Autogenerate(*scripts, *url, flags.scratch_database, generate);
   if (!outcome.ok()) {
     return Fail(flags, outcome.status().message(),

@@ -43,9 +43,10 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
                          const GeneratedStatements& downgrade) {
   const std::vector<SchemaDifference>& changes = outcome.changes;
   const std::vector<std::string>& todo = outcome.todo;
-  std::string text = "-- revision: " + request.revision +
-                     "\n-- parents: " + Joined(request.parents, ", ") +
-                     "\n-- message: " + request.message + "\n-- transaction: per-migration\n";
+  std::string text =
+      "-- revision: " + request.revision + "\n-- parents: " + Joined(request.parents, ", ") +
+      "\n-- message: " + request.message + "\n-- transaction: " +
+      (upgrade.non_transactional || downgrade.non_transactional ? "none" : "per-migration") + "\n";
   if (upgrade.needs_foreign_keys_off || downgrade.needs_foreign_keys_off) {
     text += "-- sqlite-foreign-keys: off\n";
   }
@@ -177,9 +178,10 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   MIGRATIOND_RETURN_IF_ERROR(CheckRenames(renames, *head, request.desired));
   if (renames.empty()) outcome.likely_renames = LikelyRenames(*head, request.desired);
   const std::string& dialect = like.dialect();
-  const GeneratedStatements upgrade = GenerateMigration(*head, request.desired, dialect, renames);
+  const GeneratedStatements upgrade =
+      GenerateMigration(*head, request.desired, dialect, renames, request.online);
   const GeneratedStatements downgrade =
-      GenerateMigration(request.desired, *head, dialect, Inverted(renames));
+      GenerateMigration(request.desired, *head, dialect, Inverted(renames), request.online);
   // An object the generator skips, it skips both ways: one item, for the upgrade's view of it.
   std::set<std::string> known;
   for (const auto& difference : upgrade.not_generated) known.insert(difference.object);

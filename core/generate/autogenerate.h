@@ -26,6 +26,7 @@ struct AutogenerateRequest {
   std::string source;  // what the desired schema came from, for the header
   NormalizedSchema desired;
   std::vector<std::string> renames;  // --rename: "table:OLD=NEW", "column:T.OLD=NEW"
+  bool online = false;               // --online (PostgreSQL; migration_generator.h)
 };
 
 struct AutogenerateOutcome {

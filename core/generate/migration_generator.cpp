@@ -218,7 +218,8 @@ class GeneratorBase {
 // or dropped after what needs it is gone.
 class PostgresGenerator : public GeneratorBase {
  public:
-  using GeneratorBase::GeneratorBase;
+  PostgresGenerator(const NormalizedSchema& from, const NormalizedSchema& to, bool online)
+      : GeneratorBase(from, to), online_(online) {}
 
   GeneratedStatements Generate() && {
     for (const auto& change : changes_) Place(change);
@@ -262,6 +263,7 @@ class PostgresGenerator : public GeneratorBase {
     kCreateSqlFunctions,  // LANGUAGE sql bodies are checked at creation: after the tables
     kAddConstraints,
     kAddForeignKeys,
+    kValidate,  // --online: NOT VALID constraints checked, without blocking writes
     kCreateIndexes,
     kCreateViews,
     kCreateTriggers,
@@ -307,24 +309,27 @@ class PostgresGenerator : public GeneratorBase {
         if (change.removes() && !Dropped(from)) {
           Add(kDropConstraints, "ALTER TABLE " + from->table + " DROP CONSTRAINT " + from->name);
         }
-        if (change.adds() && !New(to)) {
-          Add(kAddConstraints,
-              "ALTER TABLE " + to->table + " ADD CONSTRAINT " + to->name + " " + to->sql);
-        }
+        if (change.adds() && !New(to)) AddConstraint(change.kind, *to);
         return;
       case Kind::kForeignKey:
         // Also those of tables being dropped: then the tables can go in any order.
         if (change.removes()) {
           Add(kDropForeignKeys, "ALTER TABLE " + from->table + " DROP CONSTRAINT " + from->name);
         }
-        if (change.adds()) {
+        if (change.adds() && online_ && !New(to)) {
+          AddNotValid(kAddForeignKeys, *to);
+        } else if (change.adds()) {
           Add(kAddForeignKeys,
               "ALTER TABLE " + to->table + " ADD CONSTRAINT " + to->name + " " + to->sql);
         }
         return;
       case Kind::kIndex:
-        if (change.removes() && !Dropped(from)) Add(kDropIndexes, "DROP INDEX " + from->name);
-        if (change.adds()) Add(kCreateIndexes, to->sql);
+        if (change.removes() && !Dropped(from)) {
+          Add(kDropIndexes, (online_ ? "DROP INDEX CONCURRENTLY " : "DROP INDEX ") + from->name);
+          out_.non_transactional = out_.non_transactional || online_;
+        }
+        if (change.adds())
+          Add(kCreateIndexes, online_ && !New(to) ? Concurrently(to->sql) : to->sql);
         return;
       case Kind::kView:
       case Kind::kMaterializedView:
@@ -499,6 +504,41 @@ class PostgresGenerator : public GeneratorBase {
     return generation;
   }
 
+  // "CREATE [UNIQUE] INDEX name ..." -> "CREATE [UNIQUE] INDEX CONCURRENTLY name ...".
+  std::string Concurrently(const std::string& create_index) {
+    const size_t index = create_index.find("INDEX ");
+    if (index == std::string::npos) return create_index;
+    out_.non_transactional = true;
+    return create_index.substr(0, index + 6) + "CONCURRENTLY " + create_index.substr(index + 6);
+  }
+
+  // ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT: the scan no longer holds a lock
+  // that blocks writes.
+  void AddNotValid(Phase phase, const ObjectSource& constraint) {
+    Add(phase, "ALTER TABLE " + constraint.table + " ADD CONSTRAINT " + constraint.name + " " +
+                   constraint.sql + " NOT VALID");
+    Add(kValidate, "ALTER TABLE " + constraint.table + " VALIDATE CONSTRAINT " + constraint.name);
+  }
+
+  // A key, unique or check constraint on a table that exists already.
+  void AddConstraint(Kind kind, const ObjectSource& constraint) {
+    const std::string add =
+        "ALTER TABLE " + constraint.table + " ADD CONSTRAINT " + constraint.name;
+    if (online_ && kind == Kind::kCheck) return AddNotValid(kAddConstraints, constraint);
+    const char* keyword = kind == Kind::kUnique ? "UNIQUE (" : "PRIMARY KEY (";
+    if (online_ && (kind == Kind::kUnique || kind == Kind::kPrimaryKey) &&
+        constraint.sql.rfind(keyword, 0) == 0) {
+      // The index built CONCURRENTLY first, then the constraint takes it over at once.
+      const std::string columns = constraint.sql.substr(std::string(keyword).size() - 1);
+      Add(kAddConstraints, Concurrently("CREATE UNIQUE INDEX " + constraint.name + " ON " +
+                                        constraint.table + " " + columns));
+      Add(kAddConstraints, add + (kind == Kind::kUnique ? " UNIQUE" : " PRIMARY KEY") +
+                               " USING INDEX " + constraint.name);
+      return;
+    }
+    Add(kAddConstraints, add + " " + constraint.sql);
+  }
+
   void AlterColumn(const Change& change) {
     const ObjectSource& from = *change.from;
     const ObjectSource& to = *change.to;
@@ -511,7 +551,18 @@ class PostgresGenerator : public GeneratorBase {
       Add(kAlterColumns,
           alter + (to.default_sql.empty() ? " DROP DEFAULT" : " SET DEFAULT " + to.default_sql));
     }
-    if (from.not_null != to.not_null) {
+    if (from.not_null != to.not_null && to.not_null && online_) {
+      // SET NOT NULL scans the table under ACCESS EXCLUSIVE unless a validated check already
+      // proves it: the check is added NOT VALID, validated, used, and dropped.
+      const std::string check =
+          QuoteIdentifier(ColumnKeyName(change.difference->object) + "_not_null");
+      const std::string table = "ALTER TABLE " + to.table;
+      Add(kAlterColumns,
+          table + " ADD CONSTRAINT " + check + " CHECK (" + to.name + " IS NOT NULL) NOT VALID");
+      Add(kAlterColumns, table + " VALIDATE CONSTRAINT " + check);
+      Add(kAlterColumns, alter + " SET NOT NULL");
+      Add(kAlterColumns, table + " DROP CONSTRAINT " + check);
+    } else if (from.not_null != to.not_null) {
       Add(kAlterColumns, alter + (to.not_null ? " SET NOT NULL" : " DROP NOT NULL"));
     }
   }
@@ -531,6 +582,7 @@ class PostgresGenerator : public GeneratorBase {
     return "CREATE TABLE " + table + " (" + body + "\n);";
   }
 
+  const bool online_;
   std::array<std::vector<std::string>, kPhaseCount> phases_;
 };
 
@@ -927,8 +979,8 @@ Status CheckRenames(const std::vector<Rename>& renames, const NormalizedSchema& 
 }
 
 GeneratedStatements GenerateMigration(const NormalizedSchema& from, const NormalizedSchema& to,
-                                      std::string_view dialect,
-                                      const std::vector<Rename>& renames) {
+                                      std::string_view dialect, const std::vector<Rename>& renames,
+                                      bool online) {
   NormalizedSchema current = from;
   std::vector<std::string> renaming;
   for (const auto& rename : renames) {
@@ -941,7 +993,7 @@ GeneratedStatements GenerateMigration(const NormalizedSchema& from, const Normal
   }
   GeneratedStatements generated = dialect == kDialectSqlite
                                       ? SqliteGenerator(current, to).Generate()
-                                      : PostgresGenerator(current, to).Generate();
+                                      : PostgresGenerator(current, to, online).Generate();
   generated.statements.insert(generated.statements.begin(), renaming.begin(), renaming.end());
   return generated;
 }

@@ -23,6 +23,8 @@ struct GeneratedStatements {
   std::vector<std::string> statements;  // each a complete statement with its ';'
   // SQLite: a table is rebuilt, which needs foreign keys off around the transaction.
   bool needs_foreign_keys_off = false;
+  // PostgreSQL --online: CONCURRENTLY, which cannot run in a transaction (`transaction: none`).
+  bool non_transactional = false;
   // What this direction cannot give back ("table audit_log dropped: its rows are lost").
   std::vector<std::string> data_loss;
   // Differences no statement was written for.
@@ -49,9 +51,13 @@ Status CheckRenames(const std::vector<Rename>& renames, const NormalizedSchema& 
                     const NormalizedSchema& to);
 
 // `dialect`: kDialectSqlite or kDialectPostgresql. `renames` (checked) run first, as RENAME.
+// `online` (PostgreSQL): on tables that exist already, the forms that do not block the
+// application for the length of a scan: indexes CONCURRENTLY (then the revision cannot be
+// transactional), unique and primary keys USING such an index, foreign keys and checks NOT
+// VALID then VALIDATE, SET NOT NULL through a validated CHECK (col IS NOT NULL).
 GeneratedStatements GenerateMigration(const NormalizedSchema& from, const NormalizedSchema& to,
                                       std::string_view dialect,
-                                      const std::vector<Rename>& renames = {});
+                                      const std::vector<Rename>& renames = {}, bool online = false);
 
 // A dropped and an added table (or column of one table) with the same definition: probably a
 // rename, which the generator writes as drop + add. One line each, naming the --rename to pass.
