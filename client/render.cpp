@@ -319,6 +319,9 @@ void Renderer::Check(const proto::Result& result) {
     std::printf("%s%s%s: %s\n", problem.kind().c_str(), problem.revision().empty() ? "" : " ",
                 problem.revision().c_str(), problem.detail().c_str());
   }
+  for (const auto& order : result.column_order()) {
+    std::printf("note (not drift): %s\n", order.text().c_str());
+  }
   std::printf("%s\n", result.message().c_str());
 }
 

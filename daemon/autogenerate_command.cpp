@@ -88,6 +88,8 @@ void Report(const AutogenerateFlags& flags, const NewRevision& planned,
   for (const auto& item : outcome.todo) report.add_todo(item);
   for (const auto& loss : outcome.data_loss) report.add_data_loss(loss);
   for (const auto& hint : outcome.likely_renames) report.add_likely_renames(hint);
+  for (const auto& order : outcome.column_order)
+    FillSchemaChange(order, *report.add_column_order());
   if (flags.sql_only) report.set_script(outcome.script);
   if (flags.json) {
     proto::GeneratedRevisionLine line;
@@ -109,6 +111,12 @@ void Report(const AutogenerateFlags& flags, const NewRevision& planned,
   }
   for (const auto& hint : outcome.likely_renames) {
     std::fprintf(stderr, "rename? %s\n", hint.c_str());
+  }
+  for (const auto& order : outcome.column_order) {
+    std::fprintf(summary, "  %s%s\n", order.Describe().c_str(),
+                 outcome.script.find("-- +upgrade sqlite") == std::string::npos
+                     ? " (not generated: PostgreSQL cannot reorder columns)"
+                     : " (the table is rebuilt in that order)");
   }
   if (outcome.todo.empty()) {
     std::fprintf(summary,
@@ -222,12 +230,16 @@ int RunAutogenerate(int argc, const char* const* argv) {
     return Fail(flags, outcome.status().message(),
                 outcome.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
   }
-  if (outcome->changes.empty()) {
+  if (outcome->script.empty()) {
     if (flags.json) {
       Report(flags, *planned, *outcome, false);
     } else {
       std::printf("no changes: %s has the schema of the scripts' head; nothing was written\n",
                   source.c_str());
+      for (const auto& order : outcome->column_order) {
+        std::printf("  %s (not generated: PostgreSQL cannot reorder columns)\n",
+                    order.Describe().c_str());
+      }
     }
     return 0;
   }

@@ -64,6 +64,12 @@ std::string RenderScript(const AutogenerateRequest& request, std::string_view di
     const std::string verb = change.change == '+' ? "add" : change.change == '-' ? "drop" : "alter";
     text += "--   " + verb + change.Describe().substr(1) + "\n";
   }
+  for (const auto& order : outcome.column_order) {
+    text += "--   " + order.Describe().substr(2) +
+            (dialect == kDialectSqlite ? " (the table is rebuilt in that order)"
+                                       : " (not generated: PostgreSQL cannot reorder columns)") +
+            "\n";
+  }
   std::vector<std::string> upgrade_notes;
   upgrade_notes.reserve(todo.size() + upgrade.data_loss.size() + outcome.likely_renames.size());
   for (const auto& item : todo) upgrade_notes.push_back("TODO: " + item);
@@ -164,7 +170,12 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
   if (!head.ok()) return head.status();
   AutogenerateOutcome outcome;
   outcome.changes = Summarized(DiffSchemas(*head, request.desired), *head, request.desired);
-  if (outcome.changes.empty()) return outcome;
+  outcome.column_order = DiffColumnOrder(*head, request.desired);
+  const std::string& dialect = like.dialect();
+  // On SQLite an order alone is a change to make (a rebuild); on PostgreSQL it cannot be.
+  if (outcome.changes.empty() && (dialect != kDialectSqlite || outcome.column_order.empty())) {
+    return outcome;
+  }
 
   std::vector<Rename> renames;
   for (const auto& text : request.renames) {
@@ -177,7 +188,6 @@ Result<AutogenerateOutcome> Autogenerate(const ScriptDirectory& scripts, const D
                         [](const Rename& rename) { return !rename.column; });
   MIGRATIOND_RETURN_IF_ERROR(CheckRenames(renames, *head, request.desired));
   if (renames.empty()) outcome.likely_renames = LikelyRenames(*head, request.desired);
-  const std::string& dialect = like.dialect();
   const GeneratedStatements upgrade =
       GenerateMigration(*head, request.desired, dialect, renames, request.online);
   const GeneratedStatements downgrade =

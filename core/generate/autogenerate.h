@@ -39,6 +39,9 @@ struct AutogenerateOutcome {
   std::vector<std::string> data_loss;  // what the downgrade (or upgrade) cannot give back
   // Drops and adds that look like renames (generated as drop + add): the --rename to pass.
   std::vector<std::string> likely_renames;
+  // Tables whose columns the desired schema orders otherwise. SQLite: rebuilt in that order;
+  // PostgreSQL cannot reorder columns in place: reported, not generated (and not a TODO).
+  std::vector<SchemaDifference> column_order;
 };
 
 // `like`: the engine and (PostgreSQL) the server scratch databases are made on, unless

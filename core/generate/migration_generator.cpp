@@ -608,6 +608,13 @@ class SqliteGenerator : public GeneratorBase {
     for (const auto& [table, changes] : table_changes) {
       if (!InPlace(changes)) rebuilt_.insert(table);
     }
+    // Columns in another order: only a rebuild (CREATE TABLE in the desired order) gives it.
+    for (const auto& order : DiffColumnOrder(from_, to_)) {
+      const ObjectSource* table = to_.source("table " + order.object.substr(13));
+      if (table == nullptr) continue;
+      table_changes[table->table];
+      rebuilt_.insert(table->table);
+    }
     const bool rebuilding = !rebuilt_.empty();
     out_.needs_foreign_keys_off = rebuilding;
     // Renaming a rebuilt table checks every view and trigger of the schema against it, and

@@ -1,5 +1,6 @@
 #include "core/schema/schema.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/base/sha256.h"
@@ -30,6 +31,56 @@ void NormalizedSchema::Add(const std::string& object, const std::string& definit
 const ObjectSource* NormalizedSchema::source(const std::string& object) const {
   auto found = sources_.find(object);
   return found == sources_.end() ? nullptr : &found->second;
+}
+
+namespace {
+
+// Table key name -> its columns' key names in their order (columns with an ordinal only).
+std::map<std::string, std::vector<std::string>> ColumnsInOrder(const NormalizedSchema& schema) {
+  std::map<std::string, std::vector<std::pair<int, std::string>>> numbered;
+  for (const auto& [object, definition] : schema.objects()) {
+    const ObjectSource* source = schema.source(object);
+    if (object.rfind("column ", 0) != 0 || source == nullptr) continue;
+    const size_t dot = object.rfind('.');
+    numbered[object.substr(7, dot - 7)].emplace_back(source->ordinal, object.substr(dot + 1));
+  }
+  std::map<std::string, std::vector<std::string>> ordered;
+  for (auto& [table, columns] : numbered) {
+    std::sort(columns.begin(), columns.end());
+    for (const auto& column : columns) ordered[table].push_back(column.second);
+  }
+  return ordered;
+}
+
+std::string ColumnList(const std::vector<std::string>& columns) {
+  std::string list;
+  for (const auto& column : columns) list += (list.empty() ? "" : ", ") + column;
+  return "(" + list + ")";
+}
+
+}  // namespace
+
+std::vector<SchemaDifference> DiffColumnOrder(const NormalizedSchema& expected,
+                                              const NormalizedSchema& actual) {
+  const auto want = ColumnsInOrder(expected), have = ColumnsInOrder(actual);
+  std::vector<SchemaDifference> differences;
+  for (const auto& [table, columns] : want) {
+    auto found = have.find(table);
+    if (found == have.end()) continue;
+    // Only the columns both have: an added column at the end is not a change of order.
+    auto common = [](const std::vector<std::string>& these, const std::vector<std::string>& in) {
+      std::vector<std::string> kept;
+      for (const auto& column : these) {
+        if (std::find(in.begin(), in.end(), column) != in.end()) kept.push_back(column);
+      }
+      return kept;
+    };
+    const auto before = common(columns, found->second), after = common(found->second, columns);
+    if (before != after) {
+      differences.push_back({'~', "column order " + table, ColumnList(before), ColumnList(after)});
+    }
+  }
+  return differences;
 }
 
 std::string QuoteIdentifier(const std::string& name) {

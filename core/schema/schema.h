@@ -92,6 +92,13 @@ class NormalizedSchema {
 std::vector<SchemaDifference> DiffSchemas(const NormalizedSchema& expected,
                                           const NormalizedSchema& actual);
 
+// Column order, its own kind of difference: it matters to `SELECT *`, `INSERT` without a column
+// list and SQLite's rebuilds, but not to drift (a create_all database orders columns as its
+// models do), so it is not in the fingerprint. One "~ column order T: (a, b) -> (b, a)" per table
+// whose columns present on both sides come in another order (from the readers' ordinals).
+std::vector<SchemaDifference> DiffColumnOrder(const NormalizedSchema& expected,
+                                              const NormalizedSchema& actual);
+
 // Lower-cases letters outside quotes and collapses runs of whitespace to one space (also
 // outside quotes), trimming both ends: `INTEGER  NOT NULL` and `integer not null` read alike.
 std::string NormalizeSqlText(const std::string& text);

@@ -232,6 +232,9 @@ Status CheckSchemaAt(Backend& live, const ScriptDirectory& scripts, ExpectedSche
   if (!want.ok()) return want.status();
   auto have = live.ReadSchema();
   if (!have.ok()) return have.status();
+  for (const auto& order : DiffColumnOrder(*want, *have)) {
+    FillSchemaChange(order, *result.add_column_order());
+  }
   const auto differences = DiffSchemas(*want, *have);
   if (differences.empty()) return Status::Ok();
   AddSchemaChanges(differences, result);
