@@ -719,14 +719,21 @@ class SqliteGenerator : public GeneratorBase {
   }
 
   // A column ALTER TABLE ADD COLUMN takes: not a key, and a NOT NULL column only with a
-  // constant default (SQLite fills existing rows with it).
-  static bool Addable(const ObjectSource& column) {
+  // constant default (SQLite fills existing rows with it). The column is written from its
+  // type, nullability and default alone, so a table whose CREATE text says more of some column
+  // (a collation, an inline reference, a generated column) is rebuilt from that text instead.
+  bool Addable(const ObjectSource& column) const {
     std::string upper;
     for (char c : column.default_sql)
       upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     const bool constant_default =
         !upper.empty() && upper.front() != '(' && upper.find("CURRENT_") == std::string::npos;
-    return (!column.not_null || constant_default) && (upper.empty() || constant_default);
+    const ObjectSource* table = nullptr;
+    for (const ObjectSource* candidate : Of(to_, Kind::kTable, column.table)) table = candidate;
+    const bool plain_table = table != nullptr && !Mentions(table->sql, "collate") &&
+                             !Mentions(table->sql, "generated") && !Mentions(table->sql, "as");
+    return plain_table && (!column.not_null || constant_default) &&
+           (upper.empty() || constant_default);
   }
 
   // Whether anything of the old schema uses a column, so that DROP COLUMN would be refused:
@@ -750,7 +757,7 @@ class SqliteGenerator : public GeneratorBase {
 
   // Only added columns ALTER TABLE can add, or only dropped columns nothing uses.
   bool InPlace(const std::vector<const Change*>& changes) const {
-    const bool all_added = std::all_of(changes.begin(), changes.end(), [](const Change* change) {
+    const bool all_added = std::all_of(changes.begin(), changes.end(), [&](const Change* change) {
       return change->kind == Kind::kColumn && change->difference->change == '+' &&
              Addable(*change->to);
     });

@@ -732,3 +732,23 @@ CREATE VIEW post_titles AS SELECT id, title FROM posts;
 }
 
 }  // namespace migrationd
+
+namespace migrationd {
+
+TEST_CASE("autogenerate keeps what SQLite's ADD COLUMN would lose: a new column's collation",
+          "[daemon][autogenerate]") {
+  TempDir dir;
+  const std::string migrations = ProjectAtBase(dir);
+  SqliteDatabase desired;
+  UpgradeDatabase(desired.url(), migrations, {"001_base"});
+  desired.Exec("ALTER TABLE authors ADD COLUMN nick TEXT COLLATE NOCASE");
+  Generated run = Autogenerate(dir, migrations, desired.url(), "nick");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  SqliteDatabase live;
+  UpgradeDatabase(live.url(), migrations, {run.revision.id()});
+  live.Exec("INSERT INTO authors (id, name, nick) VALUES (1, 'ann', 'Ann')");
+  CHECK(live.Query("SELECT count(*) FROM authors WHERE nick = 'ANN'") == Rows{{"1"}});
+}
+
+}  // namespace migrationd
