@@ -219,9 +219,10 @@ void AddFlags(CLI::App& command, CommandLine& line) {
                      "database before it is written (runs 'migrationd --autogenerate': "
                      "$MIGCTL_MIGRATIOND, else the one beside migctl, else PATH)");
     command
-        .add_option("--from-database", line.from_database,
+        .add_option("--from-database", line.from_databases,
                     "with --autogenerate: a database with the desired schema (the one the "
-                    "application built, e.g. its create_all)")
+                    "application built, e.g. its create_all); once per engine for a project on "
+                    "both, and the revision gets both engines' sections")
         ->type_name("URL");
     command
         .add_option("--from-schema", line.from_schema,

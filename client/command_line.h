@@ -38,10 +38,10 @@ struct CommandLine {
   std::string message;
   std::string migrations;
   std::string id;
-  bool autogenerate = false;         // revision: from a desired schema (runs migrationd)
-  std::string from_database;         // revision --autogenerate: the desired schema's database
-  std::string from_schema;           // ... or a file of CREATE statements
-  std::vector<std::string> renames;  // revision --autogenerate --rename
+  bool autogenerate = false;                // revision: from a desired schema (runs migrationd)
+  std::vector<std::string> from_databases;  // revision --autogenerate: one per engine
+  std::string from_schema;                  // ... or a file of CREATE statements
+  std::vector<std::string> renames;         // revision --autogenerate --rename
   std::string scratch_database;
   bool sql_only = false;  // revision --autogenerate: print, do not write
   bool online = false;    // revision --autogenerate: PostgreSQL's non-blocking forms

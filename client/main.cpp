@@ -146,20 +146,17 @@ std::string MigrationdProgram() {
 // `revision --autogenerate`: migctl opens no database, so migrationd does the work and prints
 // the answer; this process becomes it (execvp with an argument vector, no shell).
 int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
-  if (options.from_database.empty() == options.from_schema.empty()) {
+  if (options.from_databases.empty() && options.from_schema.empty()) {
     renderer.ClientError(
-        "revision --autogenerate needs either --from-database URL (a database with the desired "
+        "revision --autogenerate needs --from-database URL (a database with the desired "
         "schema) or --from-schema FILE (its CREATE statements)",
         kExitUsage);
     return kExitUsage;
   }
   std::vector<std::string> args = {MigrationdProgram(),          "--autogenerate", "--migrations",
                                    MigrationsDirectory(options), "--message",      options.message};
-  if (!options.from_database.empty()) {
-    args.insert(args.end(), {"--from-database", options.from_database});
-  } else {
-    args.insert(args.end(), {"--from-schema", options.from_schema});
-  }
+  for (const auto& url : options.from_databases) args.insert(args.end(), {"--from-database", url});
+  if (!options.from_schema.empty()) args.insert(args.end(), {"--from-schema", options.from_schema});
   if (!options.dialect.empty()) args.insert(args.end(), {"--dialect", options.dialect});
   if (!options.id.empty()) args.insert(args.end(), {"--id", options.id});
   if (!options.scratch_database.empty()) {
@@ -185,7 +182,7 @@ int RunAutogenerate(const CommandLine& options, Renderer& renderer) {
 
 int RunLocalRevision(const CommandLine& options, Renderer& renderer) {
   if (options.autogenerate) return RunAutogenerate(options, renderer);
-  const bool generate_flags = !options.from_database.empty() || !options.from_schema.empty() ||
+  const bool generate_flags = !options.from_databases.empty() || !options.from_schema.empty() ||
                               !options.dialect.empty() || !options.scratch_database.empty() ||
                               !options.renames.empty() || options.sql_only || options.online;
   if (generate_flags) {

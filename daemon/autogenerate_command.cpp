@@ -20,7 +20,7 @@ namespace {
 
 struct AutogenerateFlags {
   std::string migrations = "migrations";
-  std::string from_database;
+  std::vector<std::string> from_databases;  // one per engine
   std::string from_schema;
   std::string dialect;
   std::string message;
@@ -53,14 +53,9 @@ Result<NormalizedSchema> ReadDesired(const DatabaseUrl& url) {
   return schema;
 }
 
-// The engine the revision is for: that of --from-database, or --dialect's (PostgreSQL: on the
-// server of --scratch-database, which --from-schema then needs).
-Result<DatabaseUrl> EngineOfDesired(const AutogenerateFlags& flags) {
-  if (!flags.from_database.empty()) {
-    auto url = DatabaseUrl::Parse(flags.from_database);
-    if (!url.ok()) return url.status().WithContext("--from-database");
-    return url;
-  }
+// The engine and server a --from-schema file runs on: --dialect's (PostgreSQL: on the server
+// of --scratch-database, which it then needs).
+Result<DatabaseUrl> EngineOfSchemaFile(const AutogenerateFlags& flags) {
   if (flags.dialect == "postgresql") {
     if (flags.scratch_database.empty()) {
       return Status::InvalidArgument(
@@ -76,6 +71,41 @@ Result<DatabaseUrl> EngineOfDesired(const AutogenerateFlags& flags) {
   }
   // SQLite: scratch databases are temporary files; the path is never opened.
   return DatabaseUrl::Parse("sqlite:///migrationd-from-schema.db");
+}
+
+// Every desired schema, one per engine, read. Usage errors are invalid arguments.
+Result<std::vector<DesiredSchema>> ReadSources(const AutogenerateFlags& flags,
+                                               const ScriptDirectory& scripts) {
+  std::vector<DesiredSchema> sources;
+  for (const auto& text : flags.from_databases) {
+    auto url = DatabaseUrl::Parse(text);
+    if (!url.ok()) return url.status().WithContext("--from-database");
+    const bool postgres = url->dialect() == "postgresql";
+    sources.push_back({*url, postgres ? flags.scratch_database : "", url->Redacted(), {}});
+  }
+  if (!flags.from_schema.empty()) {
+    auto url = EngineOfSchemaFile(flags);
+    if (!url.ok()) return url.status();
+    sources.push_back({*url, "", flags.from_schema, {}});
+  }
+  for (size_t i = 0; i < sources.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (sources[i].like.dialect() == sources[j].like.dialect()) {
+        return Status::InvalidArgument("two desired schemas for " + sources[i].like.dialect() +
+                                       " (" + sources[j].source + ", " + sources[i].source +
+                                       "): give one per engine");
+      }
+    }
+  }
+  for (auto& source : sources) {
+    MIGRATIOND_RETURN_IF_ERROR(scripts.CheckDialect(source.like.dialect()));
+    auto schema = source.source == flags.from_schema && !flags.from_schema.empty()
+                      ? ReadSchemaFile(flags.from_schema, source.like, flags.scratch_database)
+                      : ReadDesired(source.like);
+    if (!schema.ok()) return schema.status();
+    source.schema = std::move(schema).value();
+  }
+  return sources;
 }
 
 void Report(const AutogenerateFlags& flags, const NewRevision& planned,
@@ -112,12 +142,7 @@ void Report(const AutogenerateFlags& flags, const NewRevision& planned,
   for (const auto& hint : outcome.likely_renames) {
     std::fprintf(stderr, "rename? %s\n", hint.c_str());
   }
-  for (const auto& order : outcome.column_order) {
-    std::fprintf(summary, "  %s%s\n", order.Describe().c_str(),
-                 outcome.script.find("-- +upgrade sqlite") == std::string::npos
-                     ? " (not generated: PostgreSQL cannot reorder columns)"
-                     : " (the table is rebuilt in that order)");
-  }
+  for (const auto& note : outcome.column_order_notes) std::fprintf(summary, "  %s\n", note.c_str());
   if (outcome.todo.empty()) {
     std::fprintf(summary,
                  "checked on a scratch database: the upgrade reaches the desired schema and the "
@@ -150,16 +175,15 @@ int RunAutogenerate(int argc, const char* const* argv) {
   bool autogenerate = false;
   app.add_flag("--autogenerate", autogenerate, "this mode")->required();
   app.add_option("--migrations", flags.migrations, "the scripts directory")->type_name("DIR");
-  auto* from_database =
-      app.add_option("--from-database", flags.from_database,
-                     "a database whose schema is the desired one (the application built it)")
-          ->type_name("URL");
+  app.add_option("--from-database", flags.from_databases,
+                 "a database whose schema is the desired one (the application built it); once "
+                 "per engine for a project on both")
+      ->type_name("URL");
   auto* from_schema =
       app.add_option("--from-schema", flags.from_schema,
                      "CREATE statements of the desired schema (schema.sql, pg_dump -s, sqlite3 "
                      ".schema), run on a scratch database of --dialect")
           ->type_name("FILE");
-  from_database->excludes(from_schema);
   app.add_option("--dialect", flags.dialect,
                  "with --from-schema: sqlite (default) or postgresql (needs --scratch-database)")
       ->type_name("ENGINE")
@@ -192,12 +216,10 @@ int RunAutogenerate(int argc, const char* const* argv) {
     return Fail(flags, std::string(error.what()) + " ('migctl revision --help' lists the options)",
                 2);
   }
-  if (flags.from_database.empty() == flags.from_schema.empty()) {
+  if (flags.from_databases.empty() && flags.from_schema.empty()) {
     return Fail(flags, "revision --autogenerate needs --from-database URL or --from-schema FILE",
                 2);
   }
-  auto url = EngineOfDesired(flags);
-  if (!url.ok()) return Fail(flags, url.status().message(), 2);
   NewRevisionRequest request{flags.migrations, flags.message, flags.id};
   auto planned = PlanNewRevision(request);
   if (!planned.ok()) {
@@ -208,24 +230,19 @@ int RunAutogenerate(int argc, const char* const* argv) {
                                                     : 1);
   }
   auto scripts = ScriptDirectory::Load(flags.migrations);
-  Status usable = scripts.ok() ? scripts->CheckDialect(url->dialect()) : scripts.status();
-  if (!usable.ok()) return Fail(flags, usable.message(), 1);
-  auto desired = flags.from_schema.empty()
-                     ? ReadDesired(*url)
-                     : ReadSchemaFile(flags.from_schema, *url, flags.scratch_database);
-  if (!desired.ok()) {
-    return Fail(flags, desired.status().message(),
-                desired.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
+  if (!scripts.ok()) return Fail(flags, scripts.status().message(), 1);
+  auto sources = ReadSources(flags, *scripts);
+  if (!sources.ok()) {
+    return Fail(flags, sources.status().message(),
+                sources.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
   }
-  const std::string source = flags.from_schema.empty() ? url->Redacted() : flags.from_schema;
-  AutogenerateRequest generate{planned->id,
-                               planned->parents,
-                               flags.message,
-                               "the schema of " + source,
-                               std::move(desired).value(),
-                               flags.renames,
-                               flags.online};
-  auto outcome = Autogenerate(*scripts, *url, flags.scratch_database, generate);
+  std::string described;
+  for (const auto& source : *sources)
+    described += (described.empty() ? "" : " and ") + source.source;
+  AutogenerateRequest generate{planned->id,   planned->parents,
+                               flags.message, std::move(sources).value(),
+                               flags.renames, flags.online};
+  auto outcome = Autogenerate(*scripts, generate);
   if (!outcome.ok()) {
     return Fail(flags, outcome.status().message(),
                 outcome.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
@@ -235,11 +252,8 @@ int RunAutogenerate(int argc, const char* const* argv) {
       Report(flags, *planned, *outcome, false);
     } else {
       std::printf("no changes: %s has the schema of the scripts' head; nothing was written\n",
-                  source.c_str());
-      for (const auto& order : outcome->column_order) {
-        std::printf("  %s (not generated: PostgreSQL cannot reorder columns)\n",
-                    order.Describe().c_str());
-      }
+                  described.c_str());
+      for (const auto& note : outcome->column_order_notes) std::printf("  %s\n", note.c_str());
     }
     return 0;
   }

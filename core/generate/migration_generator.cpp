@@ -346,7 +346,14 @@ class PostgresGenerator : public GeneratorBase {
         if (change.adds()) Add(kCreateTriggers, to->sql);
         return;
       case Kind::kSequence:
-        if (change.difference->change == '~') return NotGenerated(change);
+        if (change.difference->change == '~') {
+          // An identity column's sequence changes through its column: left to the developer.
+          if (from->owned || to->owned) return NotGenerated(change);
+          // "CREATE SEQUENCE s AS bigint START 1 ... [CYCLE]": ALTER takes the same clauses.
+          Add(kCreateSequences,
+              "ALTER" + to->sql.substr(6) + (to->sql.ends_with(" CYCLE") ? "" : " NO CYCLE"));
+          return;
+        }
         // Identity sequences come and go with their columns.
         if (change.removes() && !from->owned) {
           Add(kDropSequences, "DROP SEQUENCE IF EXISTS " + from->name);
@@ -539,10 +546,40 @@ class PostgresGenerator : public GeneratorBase {
     Add(kAddConstraints, add + " " + constraint.sql);
   }
 
+  // An identity added, dropped or switched between ALWAYS and BY DEFAULT (a stored generated
+  // column's expression cannot change in place on PostgreSQL 15: false).
+  static bool IdentityOrNothing(const ObjectSource& column) {
+    const std::string generation = Generation(column);
+    return generation.empty() || generation.find(" AS IDENTITY") != std::string::npos;
+  }
+
+  // After the column's nullability changed: an identity needs NOT NULL.
+  void AlterIdentity(const Change& change) {
+    const std::string from = Generation(*change.from), to = Generation(*change.to);
+    const std::string alter =
+        "ALTER TABLE " + change.to->table + " ALTER COLUMN " + change.to->name;
+    const std::string kind = to.find("ALWAYS") != std::string::npos ? "ALWAYS" : "BY DEFAULT";
+    if (from.empty()) {
+      Add(kAlterColumns, alter + " ADD GENERATED " + kind + " AS IDENTITY");
+    } else if (to.empty()) {
+      Add(kAlterColumns, alter + " DROP IDENTITY");
+    } else {
+      Add(kAlterColumns, alter + " SET GENERATED " + kind);
+    }
+  }
+
   void AlterColumn(const Change& change) {
     const ObjectSource& from = *change.from;
     const ObjectSource& to = *change.to;
-    if (Generation(from) != Generation(to)) return NotGenerated(change);
+    const bool generation_changes = Generation(from) != Generation(to);
+    if (generation_changes && !(IdentityOrNothing(from) && IdentityOrNothing(to))) {
+      // A stored generated column holds nothing that cannot be computed again: it is dropped
+      // and added with its new definition (PostgreSQL 15 cannot change the expression in
+      // place). It moves to the end of the table (a column order note says so).
+      Add(kAlterColumns, "ALTER TABLE " + to.table + " DROP COLUMN " + from.name);
+      Add(kAlterColumns, "ALTER TABLE " + to.table + " ADD COLUMN " + to.sql);
+      return;
+    }
     const std::string alter = "ALTER TABLE " + to.table + " ALTER COLUMN " + to.name;
     if (from.type != to.type) {
       Add(kAlterColumns, alter + " TYPE " + to.type + " USING " + to.name + "::" + to.type);
@@ -563,8 +600,13 @@ class PostgresGenerator : public GeneratorBase {
       Add(kAlterColumns, alter + " SET NOT NULL");
       Add(kAlterColumns, table + " DROP CONSTRAINT " + check);
     } else if (from.not_null != to.not_null) {
+      // An identity column cannot lose NOT NULL: its identity goes first.
+      if (generation_changes && Generation(to).empty()) AlterIdentity(change);
       Add(kAlterColumns, alter + (to.not_null ? " SET NOT NULL" : " DROP NOT NULL"));
+      if (generation_changes && Generation(to).empty()) return;
     }
+    // A new identity needs NOT NULL first.
+    if (generation_changes) AlterIdentity(change);
   }
 
   // CREATE TABLE with its columns in their order and its own constraints (foreign keys come
