@@ -279,21 +279,17 @@ Status AddPolicies(Backend& db, NormalizedSchema& schema) {
   for (const auto& row : *policies) {
     if (IsBookkeepingTable(TextOf(row[1]))) continue;
     const std::string cmd = TextOf(row[3]);
-    std::string definition = cmd == "r"   ? "for select"
-                             : cmd == "a" ? "for insert"
-                             : cmd == "w" ? "for update"
-                             : cmd == "d" ? "for delete"
-                                          : "for all";
-    if (TextOf(row[4]) != "t") definition += " as restrictive";
-    definition += " to " + TextOf(row[5]);
-    if (row[6]) definition += " using (" + WithoutPublic(*row[6]) + ")";
-    if (row[7]) definition += " with check (" + WithoutPublic(*row[7]) + ")";
-    ObjectSource source = ObjectSource::Of(TextOf(row[9]), TextOf(row[8]));
     const std::string command = cmd == "r"   ? "SELECT"
                                 : cmd == "a" ? "INSERT"
                                 : cmd == "w" ? "UPDATE"
                                 : cmd == "d" ? "DELETE"
                                              : "ALL";
+    std::string definition = NormalizeSqlText("for " + command);
+    if (TextOf(row[4]) != "t") definition += " as restrictive";
+    definition += " to " + TextOf(row[5]);
+    if (row[6]) definition += " using (" + WithoutPublic(*row[6]) + ")";
+    if (row[7]) definition += " with check (" + WithoutPublic(*row[7]) + ")";
+    ObjectSource source = ObjectSource::Of(TextOf(row[9]), TextOf(row[8]));
     source.sql = "CREATE POLICY " + source.name + " ON " + source.table + " AS " +
                  (TextOf(row[4]) == "t" ? "PERMISSIVE" : "RESTRICTIVE") + " FOR " + command +
                  " TO " + TextOf(row[10]) + (row[6] ? " USING (" + *row[6] + ")" : "") +
