@@ -50,6 +50,9 @@ constexpr CommandSpec kCommands[] = {
     {"verify", proto::VERIFY,
      "on a scratch database: upgrade, downgrade and upgrade again each revision; the schemas "
      "must match"},
+    {"lint", proto::LINT,
+     "what the pending revisions do to production: locks, rewrites, refusals, breaking changes "
+     "(exit 7 on an error)"},
     {"cancel", proto::CANCEL,
      "stop the running job (its current revision rolls back), or remove a waiting one"},
     {"revision", proto::COMMAND_UNSPECIFIED,
@@ -197,6 +200,20 @@ void AddFlags(CLI::App& command, CommandLine& line) {
         ->type_name("REV");
     command.add_option("--to", line.to, "the last revision to verify (default: the head)")
         ->type_name("REV");
+  } else if (name == "lint") {
+    command.add_option("TARGET", line.arguments,
+                       "lint the revisions an upgrade to TARGET would run (default head), "
+                       "with the live tables' sizes")
+        ->expected(1);
+    command
+        .add_option("-r,--rev-range", line.range,
+                    "lint these revisions instead (static: each as if the ones before it were "
+                    "applied)")
+        ->type_name("FROM:TO");
+    command.add_flag("--all", line.all, "lint every revision (static, as a range)");
+    command.add_option("--format", line.format, "text (default), github or sarif")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"text", "github", "sarif"}));
   } else if (name == "cancel") {
     command
         .add_option("JOB", line.arguments,

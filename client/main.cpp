@@ -239,7 +239,11 @@ proto::Request MakeRequest(const CommandLine& options) {
   } else if (!options.arguments.empty()) {
     request.set_target(options.arguments.front());
   }
-  if (options.request == proto::UPGRADE && options.arguments.empty()) request.set_target("head");
+  if ((options.request == proto::UPGRADE || options.request == proto::LINT) &&
+      options.arguments.empty()) {
+    request.set_target("head");
+  }
+  request.set_all(options.all);
   request.set_wait(options.wait);
   request.set_dry_run(options.dry_run);
   request.set_range(options.request == proto::VERIFY &&
@@ -266,6 +270,7 @@ int Main(int argc, char** argv) {
                             ? WantsJson(argc, argv)
                             : options.json;
   render_options.verbose = options.verbose;
+  render_options.lint_format = options.format;
   render_options.terminal = isatty(STDOUT_FILENO) != 0;
   Renderer renderer(render_options);
   switch (parsed.outcome) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "proto/frame.h"
+#include "proto/lint_report.h"
 
 namespace migrationd {
 namespace {
@@ -145,6 +146,20 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
     *message.mutable_result() = result;
     std::printf("%s\n", ToJsonLine(message).c_str());
     return;
+  }
+  // Lint findings come first, whatever the outcome: they are why an upgrade was refused.
+  if (command == proto::LINT && (result.code() == proto::OK || result.lint_size() > 0 ||
+                                 result.has_lint_summary())) {
+    LintFormat format = LintFormat::kText;
+    ParseLintFormat(options_.lint_format, format);
+    std::fputs(RenderLint(result, format).c_str(), stdout);
+    if (result.code() != proto::OK) std::fprintf(stderr, "migctl: %s\n", result.message().c_str());
+    return;
+  }
+  if (command == proto::UPGRADE && result.lint_size() > 0) {
+    std::string text = RenderLint(result, LintFormat::kText);
+    text = text.substr(0, text.rfind("lint ("));  // the summary line is the upgrade's message
+    std::fputs(text.c_str(), result.code() == proto::OK ? stdout : stderr);
   }
   if (result.code() != proto::OK && result.code() != proto::NOT_AT_HEAD &&
       !(command == proto::CHECK && result.code() == proto::INTEGRITY)) {

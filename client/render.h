@@ -16,6 +16,7 @@ struct RenderOptions {
   bool json = false;
   bool verbose = false;
   bool terminal = false;  // stdout is a terminal: draw the progress bar
+  std::string lint_format = "text";  // lint: text, github or sarif
 };
 
 class Renderer {

@@ -80,6 +80,13 @@ constexpr Setting kSettings[] = {
     {"frame-timeout", "D", "close a connection that leaves a frame unfinished (default 10s)"},
     {"max-queued-jobs", "N",
      "jobs that may wait at once (--wait, --in-window); more are refused (default 100)"},
+    {"lint-on-upgrade", "MODE",
+     "lint the pending revisions before an upgrade: off, warn (the findings in the upgrade's "
+     "output and the log; default) or refuse (an unsuppressed error stops the upgrade before "
+     "its backup, exit 7)"},
+    {"lint-large-table", "ROWS",
+     "a table with at least this many rows makes a size-dependent lint warning an error "
+     "(default 1000000; 0: never)"},
 };
 
 // The parser for the flags above; each value lands in `flags` in command-line order.
@@ -217,6 +224,14 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
           where + ": auto_upgrade must be never, empty or always, not '" + value + "'");
     }
     config.auto_upgrade = value;
+  } else if (key == "lint_on_upgrade") {
+    if (value != "off" && value != "warn" && value != "refuse") {
+      return Status::InvalidArgument(
+          where + ": lint_on_upgrade must be off, warn or refuse, not '" + value + "'");
+    }
+    config.lint_on_upgrade = value;
+  } else if (key == "lint_large_table") {
+    return ParseInt(value, config.lint_large_table, where);
   } else if (key == "maintenance_window") {
     auto window = MaintenanceWindow::Parse(value);
     if (!window.ok()) return window.status().WithContext(where);
@@ -373,6 +388,8 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) 
       {"lock_retries", std::to_string(config.lock_retries)},
       {"log_level", config.log_level},
       {"auto_upgrade", config.auto_upgrade},
+      {"lint_on_upgrade", config.lint_on_upgrade},
+      {"lint_large_table", std::to_string(config.lint_large_table)},
       {"maintenance_window",
        join(config.maintenance_windows, [](const MaintenanceWindow& w) { return w.spec; })},
       {"scratch_database", url(config.scratch_database)},

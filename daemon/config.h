@@ -48,6 +48,10 @@ struct DaemonConfig {
   // At start: never (log the start-up check), empty (upgrade a database with no tables, no
   // backup), always (upgrade to head with the usual backup). Dev and CI use; default never.
   std::string auto_upgrade = "never";
+  // Lint of the pending revisions before an upgrade: off, warn (default), refuse.
+  std::string lint_on_upgrade = "warn";
+  // Rows from which a size-dependent lint warning is an error (0: never).
+  int lint_large_table = 1000000;
   // When schema changes may run (none: any time). Backups and cancels are never restricted.
   std::vector<MaintenanceWindow> maintenance_windows;
   // Where PostgreSQL scratch databases for the expected schema are created (a URL; empty: the

@@ -14,6 +14,7 @@
 #include "core/scripts/script_directory.h"
 #include "daemon/asio.h"
 #include "daemon/autogenerate_command.h"
+#include "daemon/lint_command.h"
 #include "daemon/config.h"
 #include "daemon/log_setup.h"
 #include "daemon/requests/queries.h"
@@ -86,6 +87,7 @@ int Verify(const DaemonConfig& config) {
 
 int Main(int argc, char** argv) {
   if (WantsAutogenerate(argc, argv)) return RunAutogenerate(argc, argv);
+  if (WantsLint(argc, argv)) return RunLintCommand(argc, argv);
   auto args = ParseDaemonArgs(argc, argv);
   if (!args.ok()) {
     std::fprintf(stderr, "migrationd: %s\n", args.status().message().c_str());

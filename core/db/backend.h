@@ -28,6 +28,28 @@ struct BoundStatement {
   std::vector<SqlValue> params;
 };
 
+// What the live database says of one table, for the linter's rules that depend on the table
+// (core/lint): how big it is and whether the application uses it.
+struct TableFacts {
+  std::string name;        // as the scripts name it (schema-qualified outside public/main)
+  int64_t rows = -1;       // -1: not known
+  bool rows_estimated = false;  // PostgreSQL's reltuples; SQLite counts (up to a bound)
+  bool rows_at_least = false;   // SQLite: the count stopped at the bound
+  int64_t bytes = -1;      // -1: not known
+  // PostgreSQL's pg_stat_user_tables since the statistics were reset: scans and rows written.
+  int64_t scans = -1;
+  int64_t writes = -1;
+  std::vector<std::pair<std::string, std::string>> column_types;  // column, type as printed
+  // Columns with a validated CHECK (col IS NOT NULL): SET NOT NULL then skips its scan.
+  std::vector<std::string> not_null_checked;
+};
+struct DatabaseFacts {
+  std::vector<TableFacts> tables;
+  // SQLite: the CREATE statements of the schema, in the order to run them (the linter replays
+  // them in memory to know what the pending statements meet).
+  std::vector<std::string> schema_statements;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -133,6 +155,9 @@ class Backend {
   // The user objects in the catalog, normalized (core/schema/schema.h): what `baseline`, `stamp`
   // and `check --schema` compare with the schema the scripts produce.
   virtual Result<NormalizedSchema> ReadSchema() = 0;
+  // The user tables' sizes, activity and column types (SQLite: rows counted up to
+  // `count_rows_up_to`, and the schema's statements), for `lint`.
+  virtual Result<DatabaseFacts> ReadLintFacts(int64_t count_rows_up_to) = 0;
 
   // Whether a reader pool may keep this connection for the next read-only request: it is idle
   // and still reads the database its URL names. SQLite: the path still names the file that was

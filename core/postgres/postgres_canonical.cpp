@@ -1,5 +1,7 @@
 #include "core/postgres/postgres_canonical.h"
 
+#include "core/scripts/postgres_parse_tree.h"
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
@@ -14,47 +16,11 @@
 
 namespace migrationd {
 
-// libpg_query's parse tree format (its pg_query.proto, compiled to a descriptor set at build
-// time): the tree is read and changed through reflection, so that none of the large generated
-// code is compiled into the programs.
-extern const std::string_view kPgQueryDescriptorSet;
-
 namespace {
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-
-struct ParseTreeTypes {
-  google::protobuf::DescriptorPool pool;
-  google::protobuf::DynamicMessageFactory factory{&pool};
-  const Message* parse_result = nullptr;  // the prototype of a whole parse tree
-  const Descriptor* node = nullptr;
-};
-
-// Built once; DescriptorPool and DynamicMessageFactory are safe to share for reading.
-const ParseTreeTypes* Types() {
-  static const std::unique_ptr<ParseTreeTypes> types = [] {
-    auto built = std::make_unique<ParseTreeTypes>();
-    google::protobuf::FileDescriptorSet files;
-    if (!files.ParseFromArray(kPgQueryDescriptorSet.data(),
-                              static_cast<int>(kPgQueryDescriptorSet.size()))) {
-      return std::unique_ptr<ParseTreeTypes>();
-    }
-    for (const auto& file : files.file()) {
-      if (built->pool.BuildFile(file) == nullptr) return std::unique_ptr<ParseTreeTypes>();
-    }
-    const Descriptor* tree = built->pool.FindMessageTypeByName("pg_query.ParseResult");
-    built->node = built->pool.FindMessageTypeByName("pg_query.Node");
-    if (tree == nullptr || built->node == nullptr) return std::unique_ptr<ParseTreeTypes>();
-    built->parse_result = built->factory.GetPrototype(tree);
-    if (built->parse_result == nullptr) {
-      return std::unique_ptr<ParseTreeTypes>();
-    }
-    return built;
-  }();
-  return types.get();
-}
 
 const FieldDescriptor* FieldOf(const Message& message, const char* name) {
   return message.GetDescriptor()->FindFieldByName(name);
@@ -125,7 +91,7 @@ void FoldArrayCasts(Message& message, const Descriptor* node_type) {
 
 // `sql` parsed, folded and printed again; "" if any step fails.
 std::string Reprint(const std::string& sql) {
-  const ParseTreeTypes* types = Types();
+  const PostgresParseTreeTypes* types = PostgresParseTree();
   if (types == nullptr) return "";
   PgQueryProtobufParseResult parsed = pg_query_parse_protobuf(sql.c_str());
   std::unique_ptr<Message> tree(types->parse_result->New());

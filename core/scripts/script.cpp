@@ -511,12 +511,36 @@ void Script::SealChecksums() {
   }
 }
 
+namespace {
+
+// The section's text without its `-- lint: allow ...` lines: a suppression changes nothing the
+// database runs, and adding one to an applied revision (when a new rule flags it) must not make
+// its checksum differ. Text without one is returned as it is.
+std::string WithoutLintComments(const std::string& sql) {
+  if (sql.find("-- lint:") == std::string::npos) return sql;
+  std::string kept;
+  size_t start = 0;
+  while (start < sql.size()) {
+    size_t end = sql.find('\n', start);
+    end = end == std::string::npos ? sql.size() : end + 1;
+    const std::string_view line(sql.data() + start, end - start);
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || !line.substr(first).starts_with("-- lint:")) {
+      kept += line;
+    }
+    start = end;
+  }
+  return kept;
+}
+
+}  // namespace
+
 std::string Script::ComputeChecksum(std::string_view dialect) const {
   Sha256 hasher;
   for (Direction direction : {Direction::kUpgrade, Direction::kDowngrade}) {
     hasher.Update(direction == Direction::kUpgrade ? "-- +upgrade\n" : "-- +downgrade\n");
     if (const ScriptSection* section = EffectiveSection(direction, dialect)) {
-      hasher.Update(section->sql);
+      hasher.Update(WithoutLintComments(section->sql));
     }
   }
   // The declaration changes what a rollback does; scripts without it keep their checksums.

@@ -237,3 +237,40 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
 }
 
 }  // namespace migrationd
+
+namespace migrationd {
+
+Result<DatabaseFacts> SqliteBackend::ReadLintFacts(int64_t count_rows_up_to) {
+  DatabaseFacts facts;
+  // Tables first, then what refers to them, each group in the order it was created.
+  auto objects = Query(
+      "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT "
+      "NULL ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 "
+      "END, rowid",
+      {});
+  if (!objects.ok()) return objects.status().WithContext("cannot read sqlite_master");
+  for (const auto& row : *objects) {
+    const std::string type = TextOf(row[0]);
+    const std::string name = TextOf(row[1]);
+    if (type == "table" && IsBookkeepingTable(name)) continue;
+    facts.schema_statements.push_back(TextOf(row[2]));
+    if (type != "table") continue;
+    TableFacts table;
+    table.name = name;
+    // Counted, but never past the bound: a lint must not read a whole large table.
+    auto counted = Query("SELECT count(*) FROM (SELECT 1 FROM " + QuoteIdentifier(name) +
+                             " LIMIT " + std::to_string(count_rows_up_to + 1) + ")",
+                         {});
+    if (counted.ok() && !counted->empty()) {
+      table.rows = std::stoll(TextOf(counted->front()[0]));
+      if (table.rows > count_rows_up_to) {
+        table.rows = count_rows_up_to;
+        table.rows_at_least = true;
+      }
+    }
+    facts.tables.push_back(std::move(table));
+  }
+  return facts;
+}
+
+}  // namespace migrationd

@@ -9,6 +9,7 @@
 
 #include "core/engines/open_backend.h"
 #include "core/run/migration_runner.h"
+#include "daemon/requests/lint_queries.h"
 #include "daemon/requests/queries.h"
 #include "daemon/service.h"
 
@@ -212,6 +213,65 @@ void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
                 entry.revision);
 }
 
+namespace {
+
+// lint_on_upgrade: the plan linted before its backup. `warn` adds the findings to the result
+// and the log; `refuse` ends the job here when an unsuppressed error remains (a history row says
+// so; nothing else is written). Nullopt: go on.
+std::optional<proto::Result> LintBeforeUpgrade(Backend& backend, const ScriptDirectory& scripts,
+                                               const MigrationPlan& plan,
+                                               const DaemonConfig& config, uint64_t request_id,
+                                               const RequestIdentity& requester,
+                                               Responder& responder, proto::Result& result) {
+  if (config.lint_on_upgrade == "off") return std::nullopt;
+  const bool refuse = config.lint_on_upgrade == "refuse";
+  auto report = LintPlan(backend, scripts, plan, config);
+  if (!report.ok()) {
+    if (refuse) return ErrorResult(report.status().WithContext("lint_on_upgrade = refuse"));
+    spdlog::warn("lint before the upgrade failed: {}", report.status().message());
+    return std::nullopt;
+  }
+  FillLint(*report, "pending revisions", true, result);
+  for (const LintFinding& finding : report->findings) {
+    if (finding.suppressed) continue;
+    const std::string text = "lint " + std::string(LintSeverityName(finding.severity)) + " " +
+                             finding.rule + " at " + finding.path + ":" +
+                             std::to_string(finding.line) + ": " + finding.what;
+    spdlog::warn("{}", text);
+    responder.SendEvent(MakeEvent(request_id, proto::LOG_LINE, text));
+  }
+  if (!refuse || report->errors() == 0) return std::nullopt;
+  const std::string why = DescribeLintErrors(*report) +
+                          "; lint_on_upgrade = refuse stopped the upgrade before its backup and "
+                          "before any SQL. Fix them, or allow each with '-- lint: allow RULE: "
+                          "reason' above the statement ('migctl lint' shows them)";
+  const LintFinding* first = nullptr;
+  for (const LintFinding& finding : report->findings) {
+    if (!finding.suppressed && finding.severity == LintSeverity::kError) {
+      first = &finding;
+      break;
+    }
+  }
+  HistoryEntry entry;
+  entry.revision = first != nullptr ? first->revision : plan.steps.front().revision;
+  entry.direction = "upgrade";
+  entry.started_at = entry.finished_at = FormatIsoTimestamp(std::chrono::system_clock::now());
+  entry.outcome = "refused";
+  entry.error = why;
+  entry.heads_after = JoinHeads(plan.heads_before);
+  entry.requester = requester;
+  if (Status recorded = VersionStore(backend).AppendHistory(entry); !recorded.ok()) {
+    spdlog::error("could not record the lint refusal in the history: {}", recorded.message());
+  }
+  spdlog::warn("upgrade refused by lint: {}", why);
+  proto::Result refused = result;
+  refused.set_code(proto::INTEGRITY);
+  refused.set_message(why);
+  return refused;
+}
+
+}  // namespace
+
 proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                        JobControl& control, Responder& responder,
                                        MigrationLock& lock, const WindowPass& window) {
@@ -269,6 +329,10 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     Status managed = CheckNotUnmanaged(*backend, **scripts, expected_, plan->heads_before, false);
     if (!managed.ok()) {
       return ErrorResult(WhereLost(managed, "reading the schema, " + before_any));
+    }
+    if (std::optional<proto::Result> refused =
+            LintBeforeUpgrade(*backend, **scripts, *plan, *live, id, requester, responder, result)) {
+      return *refused;
     }
   }
   // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing

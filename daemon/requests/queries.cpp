@@ -5,6 +5,7 @@
 #include "core/engines/open_backend.h"
 #include "core/run/migration_lock.h"
 #include "core/run/migration_runner.h"
+#include "daemon/requests/lint_queries.h"
 
 namespace migrationd {
 namespace {
@@ -353,6 +354,23 @@ proto::Result QueryDryRun(const QueryContext& context, proto::Command command,
     if (!managed.ok()) return ErrorResult(managed);
   }
   proto::Result result;
+  // The lint the upgrade makes (lint_on_upgrade): its findings, and its refusal when it would.
+  if (command == proto::UPGRADE && !plan->steps.empty() &&
+      context.config.lint_on_upgrade != "off") {
+    auto linted = LintPlan(*reader->backend, context.scripts, *plan, context.config);
+    if (linted.ok()) {
+      FillLint(*linted, "pending revisions", true, result);
+      if (context.config.lint_on_upgrade == "refuse" && linted->errors() > 0) {
+        result.set_code(proto::INTEGRITY);
+        result.set_message("dry run: " + DescribeLintErrors(*linted) +
+                           "; lint_on_upgrade = refuse would stop this upgrade before its "
+                           "backup. Nothing was changed");
+        return result;
+      }
+    } else if (context.config.lint_on_upgrade == "refuse") {
+      return ErrorResult(linted.status().WithContext("lint_on_upgrade = refuse"));
+    }
+  }
   AddPlanSteps(context.scripts, context.url.dialect(), *plan, true, result);
   for (const auto& head : plan->heads_before) result.add_current(head);
   if (command == proto::RESUME) {

@@ -3,6 +3,7 @@
 // answers is in queries.cpp and schema_queries.cpp.
 #include <spdlog/spdlog.h>
 
+#include "daemon/requests/lint_queries.h"
 #include "daemon/service.h"
 #include "proto/frame.h"
 
@@ -112,6 +113,9 @@ proto::Result Service::AnswerReadOnly(const proto::Request& request) const {
         break;
       case proto::VERIFY:
         result = QueryVerify(context, request.range());
+        break;
+      case proto::LINT:
+        result = QueryLint(context, request.target(), request.range(), request.all());
         break;
       case proto::LOG:
         result = QueryLog(context, request.limit());

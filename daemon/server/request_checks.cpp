@@ -56,6 +56,12 @@ Status ValidateRequest(const proto::Request& request) {
   if (request.atomic() && command != proto::UPGRADE && command != proto::DOWNGRADE) {
     return Status::InvalidArgument("--atomic is for upgrade and downgrade; nothing was done");
   }
+  if (request.all() && command != proto::LINT) {
+    return Status::InvalidArgument("all is for lint only; nothing was done");
+  }
+  if (command == proto::LINT && request.all() && !request.range().empty()) {
+    return Status::InvalidArgument("lint takes --all or a range, not both; nothing was done");
+  }
   if (request.schema() && command != proto::CHECK) {
     return Status::InvalidArgument("schema is for check only; nothing was done");
   }
