@@ -213,19 +213,11 @@ class PostgresChecker {
   }
   bool Existing(const std::string& table) const { return !state_.IsNew(table); }
 
-  void CheckIdentifier(const std::string& name, const char* what) {
-    if (name.size() > 63) {
-      Report("identifier-too-long", "",
-             std::string(what) + " name '" + name.substr(0, 20) + "...' is " +
-                 std::to_string(name.size()) + " bytes; PostgreSQL keeps the first 63");
-    }
-  }
 
   // Hygiene of a column's type, and its type remembered for later ALTER COLUMN TYPE.
   void Column(const std::string& table, const ParseNode& column, bool primary_key) {
     const std::string name = column.Str("colname");
     const TypeInfo type = TypeOf(column["type_name"]);
-    CheckIdentifier(name, "column");
     state_.SetColumnType(table, name, type.Describe());
     const std::string where = table + "." + name;
     if (type.name == "timestamp") {
@@ -249,7 +241,6 @@ class PostgresChecker {
 
   void CreateTable(const ParseNode& stmt) {
     const std::string table = TableName(stmt["relation"]);
-    CheckIdentifier(stmt["relation"].Str("relname"), "table");
     state_.Created(table);
     std::set<std::string> key_columns;
     for (const ParseNode& element : stmt.List("table_elts")) {
@@ -266,7 +257,6 @@ class PostgresChecker {
 
   void CreateIndex(const ParseNode& stmt) {
     const std::string table = TableName(stmt["relation"]);
-    CheckIdentifier(stmt.Str("idxname"), "index");
     if (!stmt.Str("idxname").empty()) {
       state_.index_tables[stmt.Str("idxname")] = table;
     }
@@ -468,7 +458,6 @@ class PostgresChecker {
     if (!constraint.Is("Constraint")) return;
     const std::string contype = constraint.Enum("contype");
     const std::string name = constraint.Str("conname");
-    CheckIdentifier(name, "constraint");
     if (contype == "CONSTR_CHECK" && constraint.Bool("skip_validation")) {
       const std::string column = NotNullCheckColumn(constraint["raw_expr"]);
       if (!column.empty() && !name.empty()) {
@@ -665,6 +654,15 @@ void LintPostgresRevision(const Script& script, LintState& state, bool learn_onl
       state.CountStatement();
     }
     StatementSite site{&script, &statement, transactional, &suppressions};
+    if (!learn_only) {
+      // The parse tree holds identifiers already cut to 63 bytes: the scanner sees them whole.
+      for (const std::string& name : PostgresIdentifiersLongerThan(statement.text, 63)) {
+        state.Report(site, "identifier-too-long", "",
+                     "the identifier '" + name.substr(0, 24) + "...' is " +
+                         std::to_string(name.size()) +
+                         " bytes; PostgreSQL keeps only the first 63 (silently)");
+      }
+    }
     auto parsed = ParsePostgres(statement.text);
     if (!parsed.ok()) {
       if (!learn_only) state.Report(site, "syntax-error", "", parsed.status().message());

@@ -26,7 +26,11 @@ const PostgresParseTreeTypes* PostgresParseTree() {
     built->node = built->pool.FindMessageTypeByName("pg_query.Node");
     if (tree == nullptr || built->node == nullptr) return std::unique_ptr<PostgresParseTreeTypes>();
     built->parse_result = built->factory.GetPrototype(tree);
-    if (built->parse_result == nullptr) return std::unique_ptr<PostgresParseTreeTypes>();
+    const auto* scan = built->pool.FindMessageTypeByName("pg_query.ScanResult");
+    if (scan != nullptr) built->scan_result = built->factory.GetPrototype(scan);
+    if (built->parse_result == nullptr || built->scan_result == nullptr) {
+      return std::unique_ptr<PostgresParseTreeTypes>();
+    }
     return built;
   }();
   return types.get();
@@ -81,13 +85,7 @@ std::vector<ParseNode> ParseNode::List(std::string_view field) const {
   const int size = reflection->FieldSize(*message_, descriptor);
   for (int i = 0; i < size; ++i) {
     ParseNode item(&reflection->GetRepeatedMessage(*message_, descriptor, i));
-    // A List node (a list inside a list: a qualified name in DROP ... objects) is seen through.
-    if (item.Is("List")) {
-      auto inner = item.List("items");
-      items.insert(items.end(), inner.begin(), inner.end());
-    } else if (item) {
-      items.push_back(item);
-    }
+    if (item) items.push_back(item);
   }
   return items;
 }
@@ -187,6 +185,31 @@ Result<PostgresParse> ParsePostgres(const std::string& sql) {
                                   static_cast<int>(raw.Int("stmt_len"))});
   }
   return result;
+}
+
+std::vector<std::string> PostgresIdentifiersLongerThan(const std::string& sql, size_t bytes) {
+  std::vector<std::string> found;
+  const PostgresParseTreeTypes* types = PostgresParseTree();
+  if (types == nullptr) return found;
+  PgQueryScanResult scanned = pg_query_scan(sql.c_str());
+  std::unique_ptr<Message> tokens(types->scan_result->New());
+  const bool read =
+      scanned.error == nullptr &&
+      tokens->ParseFromArray(scanned.pbuf.data, static_cast<int>(scanned.pbuf.len));
+  pg_query_free_scan_result(scanned);
+  if (!read) return found;
+  for (const ParseNode& token : ParseNode(tokens.get()).List("tokens")) {
+    if (token.Enum("token") != "IDENT") continue;
+    const auto start = static_cast<size_t>(token.Int("start"));
+    const auto end = static_cast<size_t>(token.Int("end"));
+    if (end > sql.size() || start >= end) continue;
+    std::string name = sql.substr(start, end - start);
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+      name = name.substr(1, name.size() - 2);
+    }
+    if (name.size() > bytes) found.push_back(name);
+  }
+  return found;
 }
 
 }  // namespace migrationd

@@ -27,6 +27,7 @@ struct PostgresParseTreeTypes {
   google::protobuf::DescriptorPool pool;
   google::protobuf::DynamicMessageFactory factory{&pool};
   const google::protobuf::Message* parse_result = nullptr;  // prototype of a whole tree
+  const google::protobuf::Message* scan_result = nullptr;   // prototype of a scan's tokens
   const google::protobuf::Descriptor* node = nullptr;       // pg_query.Node
 };
 
@@ -85,5 +86,9 @@ class PostgresParse {
 
 // `sql` parsed by PostgreSQL's grammar; the parser's error (with its position) if it does not.
 Result<PostgresParse> ParsePostgres(const std::string& sql);
+
+// The identifiers in `sql` (as PostgreSQL's scanner reads them) longer than `bytes`: the parse
+// tree holds them already cut to NAMEDATALEN - 1 bytes, as the server does.
+std::vector<std::string> PostgresIdentifiersLongerThan(const std::string& sql, size_t bytes);
 
 }  // namespace migrationd
