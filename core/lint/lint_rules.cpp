@@ -29,7 +29,8 @@ const std::vector<LintRule> kRules = {
     {"reindex-not-concurrent", kPg, kError, "locks and rewrites",
      "REINDEX without CONCURRENTLY: blocks writes to the table, and reads that would use the "
      "index, for the whole rebuild",
-     "REINDEX (CONCURRENTLY) ... in a revision with '-- transaction: none'", "", false},
+     "REINDEX (CONCURRENTLY) ... in a revision with '-- transaction: none'",
+     "squawk require-concurrent-reindex", false},
     {"add-column-volatile-default", kPg, kError, "locks and rewrites",
      "ADD COLUMN whose value is computed per row (a volatile DEFAULT such as random() or "
      "gen_random_uuid(), serial, an identity or a stored generated column): the whole table is "
@@ -37,7 +38,7 @@ const std::vector<LintRule> kRules = {
      "1) ADD COLUMN without the default (or with a constant one: no rewrite since PostgreSQL "
      "11); 2) ALTER COLUMN ... SET DEFAULT for new rows; 3) backfill the existing rows in "
      "batches in later revisions ('-- transaction: none', UPDATE ... WHERE id BETWEEN ...)",
-     "squawk adding-field-with-default, adding-serial-primary-key-field", false},
+     "squawk adding-field-with-default, prefer-identity", false},
     {"alter-column-type", kPg, kError, "locks and rewrites",
      "ALTER COLUMN TYPE that rewrites the table and rebuilds its indexes under ACCESS "
      "EXCLUSIVE. Not reported where the server keeps the data as it is: varchar(n) to a longer "
@@ -52,7 +53,7 @@ const std::vector<LintRule> kRules = {
      "1) ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; 2) in a later revision VALIDATE "
      "CONSTRAINT c (SHARE UPDATE EXCLUSIVE: reads and writes go on); 3) SET NOT NULL (it uses "
      "the validated check and does not scan); 4) DROP CONSTRAINT c",
-     "Atlas MF104", true},
+     "squawk adding-not-nullable-field; Atlas MF104", true},
     {"constraint-not-valid", kPg, kError, "locks and rewrites",
      "ADD FOREIGN KEY or CHECK on an existing table without NOT VALID: every row is checked "
      "while the table (and for a foreign key the referenced one) is locked against writes",
@@ -65,7 +66,7 @@ const std::vector<LintRule> kRules = {
      "under ACCESS EXCLUSIVE, reads and writes wait for all of it",
      "1) CREATE UNIQUE INDEX CONCURRENTLY ix ON t (cols) ('-- transaction: none'); 2) ALTER "
      "TABLE t ADD CONSTRAINT c UNIQUE USING INDEX ix (or PRIMARY KEY USING INDEX ix)",
-     "squawk disallowed-unique-constraint, adding-primary-key-constraint", true},
+     "squawk disallowed-unique-constraint, adding-serial-primary-key-field", true},
     {"vacuum-full", kPg, kError, "locks and rewrites",
      "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE (reads wait too)",
      "plain VACUUM (no lock against reads or writes), or pg_repack outside the migration", "",
@@ -83,7 +84,7 @@ const std::vector<LintRule> kRules = {
      "DETACH PARTITION without CONCURRENTLY: ACCESS EXCLUSIVE on the partitioned table",
      "DETACH PARTITION ... CONCURRENTLY in a revision with '-- transaction: none' (PostgreSQL "
      "14+)",
-     "", false},
+     "squawk require-concurrent-partition-detach", false},
     {"domain-constraint", kPg, kWarning, "locks and rewrites",
      "a CHECK or NOT NULL on a domain: adding one scans every column of that type under lock, "
      "and a domain's constraint cannot be changed online later",
@@ -102,7 +103,7 @@ const std::vector<LintRule> kRules = {
      "queries on it fail",
      "1) release code that no longer uses the table; 2) drop it in a later revision (declare it "
      "in '-- loses-data:'; a backup is taken before the upgrade)",
-     "Atlas DS102", false},
+     "squawk ban-drop-table; Atlas DS102", false},
     {"drop-column", kBoth, kError, "breaking",
      "DROP COLUMN of an existing table: its values are gone, and running code that selects or "
      "inserts it fails",
@@ -124,7 +125,7 @@ const std::vector<LintRule> kRules = {
      "values'), and running code that inserts without the column fails after it",
      "ADD COLUMN with a constant DEFAULT (no rewrite since PostgreSQL 11), or: add it NULL, "
      "backfill, then the set-not-null recipe",
-     "squawk adding-required-field, adding-not-nullable-field; Atlas MF103", false},
+     "squawk adding-required-field; Atlas MF103", false},
     {"drop-not-null", kPg, kWarning, "breaking",
      "DROP NOT NULL: running code that assumes the column is never NULL may read NULLs",
      "make the readers handle NULL in a release before this revision", "squawk ban-drop-not-null",
@@ -161,7 +162,7 @@ const std::vector<LintRule> kRules = {
     {"timestamp-without-time-zone", kPg, kWarning, "hygiene",
      "timestamp without time zone: values mean different instants depending on the writer's "
      "TimeZone",
-     "timestamptz (timestamp with time zone)", "squawk prefer-timestamptz", false},
+     "timestamptz (timestamp with time zone)", "squawk prefer-timestamp-tz", false},
     {"char-type", kPg, kWarning, "hygiene",
      "char(n) pads with spaces and compares in surprising ways; it is no faster than text",
      "text (with a CHECK on length if the length matters)", "squawk ban-char-field", false},
@@ -179,7 +180,8 @@ const std::vector<LintRule> kRules = {
      "ALTER TYPE ... ADD VALUE without BEFORE or AFTER: the value sorts last, which decides "
      "ORDER BY and comparisons on the column; the new value cannot be used in the same "
      "transaction",
-     "name the position (ADD VALUE 'x' AFTER 'y'); use the value in a later revision", "", false},
+     "name the position (ADD VALUE 'x' AFTER 'y'); use the value in a later revision",
+     "squawk require-enum-value-ordering", false},
     // SQLite.
     {"sqlite-add-column-refused", kLite, kError, "sqlite refusals",
      "ADD COLUMN that SQLite refuses at run time: a PRIMARY KEY or UNIQUE column, NOT NULL "

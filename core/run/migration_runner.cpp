@@ -418,6 +418,11 @@ HistoryEntry MigrationRunner::StepEntry(const PlannedStep& step,
   entry.finished_at = entry.started_at;
   entry.heads_after = JoinHeads(step.heads_after);
   entry.requester = requester;
+  if (step.direction == Direction::kUpgrade) {
+    if (auto note = upgrade_notes_.find(step.revision); note != upgrade_notes_.end()) {
+      entry.error = note->second;
+    }
+  }
   return entry;
 }
 

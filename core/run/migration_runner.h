@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +85,11 @@ class MigrationRunner {
   // Text added to the error of every failed step's history row, asked when the row is written
   // (the daemon: who asked for the cancel that stopped it; "" otherwise).
   void set_failure_note(std::function<std::string()> note) { failure_note_ = std::move(note); }
+  // A note per revision for the `error` field of its successful upgrade row (what lint allowed
+  // in it, and why).
+  void set_upgrade_notes(std::map<std::string, std::string> notes) {
+    upgrade_notes_ = std::move(notes);
+  }
 
   // Creates the version tables if needed (call once per connection, under the lock).
   Status Prepare();
@@ -172,6 +178,7 @@ class MigrationRunner {
   RetryPolicy retry_;
   std::optional<HistoryEntry> unrecorded_failure_;
   std::function<std::string()> failure_note_;
+  std::map<std::string, std::string> upgrade_notes_;
 };
 
 }  // namespace migrationd

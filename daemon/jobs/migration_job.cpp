@@ -222,7 +222,8 @@ std::optional<proto::Result> LintBeforeUpgrade(Backend& backend, const ScriptDir
                                                const MigrationPlan& plan,
                                                const DaemonConfig& config, uint64_t request_id,
                                                const RequestIdentity& requester,
-                                               Responder& responder, proto::Result& result) {
+                                               Responder& responder, proto::Result& result,
+                                               std::map<std::string, std::string>& notes) {
   if (config.lint_on_upgrade == "off") return std::nullopt;
   const bool refuse = config.lint_on_upgrade == "refuse";
   auto report = LintPlan(backend, scripts, plan, config);
@@ -233,7 +234,13 @@ std::optional<proto::Result> LintBeforeUpgrade(Backend& backend, const ScriptDir
   }
   FillLint(*report, "pending revisions", true, result);
   for (const LintFinding& finding : report->findings) {
-    if (finding.suppressed) continue;
+    if (finding.suppressed) {
+      // Recorded in the revision's history row when it is applied.
+      std::string& note = notes[finding.revision];
+      note += (note.empty() ? "lint allowed: " : "; ") + finding.rule + " at line " +
+              std::to_string(finding.line) + " (" + finding.reason + ")";
+      continue;
+    }
     const std::string text = "lint " + std::string(LintSeverityName(finding.severity)) + " " +
                              finding.rule + " at " + finding.path + ":" +
                              std::to_string(finding.line) + ": " + finding.what;
@@ -330,10 +337,12 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     if (!managed.ok()) {
       return ErrorResult(WhereLost(managed, "reading the schema, " + before_any));
     }
-    if (std::optional<proto::Result> refused =
-            LintBeforeUpgrade(*backend, **scripts, *plan, *live, id, requester, responder, result)) {
+    std::map<std::string, std::string> allowed;
+    if (std::optional<proto::Result> refused = LintBeforeUpgrade(
+            *backend, **scripts, *plan, *live, id, requester, responder, result, allowed)) {
       return *refused;
     }
+    runner.set_upgrade_notes(std::move(allowed));
   }
   // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
   // runs. Skipping it is recorded in every history row of the job.
