@@ -201,9 +201,10 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     command.add_option("--to", line.to, "the last revision to verify (default: the head)")
         ->type_name("REV");
   } else if (name == "lint") {
-    command.add_option("TARGET", line.arguments,
-                       "lint the revisions an upgrade to TARGET would run (default head), "
-                       "with the live tables' sizes")
+    command
+        .add_option("TARGET", line.arguments,
+                    "lint the revisions an upgrade to TARGET would run (default head), "
+                    "with the live tables' sizes")
         ->expected(1);
     command
         .add_option("-r,--rev-range", line.range,

@@ -46,8 +46,8 @@ struct CommandLine {
   bool sql_only = false;  // revision --autogenerate: print, do not write
   bool online = false;    // revision --autogenerate: PostgreSQL's non-blocking forms
   std::string reason;
-  bool all = false;              // lint: every revision
-  std::string format = "text";   // lint: text, github or sarif
+  bool all = false;             // lint: every revision
+  std::string format = "text";  // lint: text, github or sarif
   uint32_t limit = 0;
   std::vector<std::string> arguments;  // the command's positional arguments
 };

@@ -148,8 +148,8 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
     return;
   }
   // Lint findings come first, whatever the outcome: they are why an upgrade was refused.
-  if (command == proto::LINT && (result.code() == proto::OK || result.lint_size() > 0 ||
-                                 result.has_lint_summary())) {
+  if (command == proto::LINT &&
+      (result.code() == proto::OK || result.lint_size() > 0 || result.has_lint_summary())) {
     LintFormat format = LintFormat::kText;
     ParseLintFormat(options_.lint_format, format);
     std::fputs(RenderLint(result, format).c_str(), stdout);

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "migrationd.pb.h"
 
@@ -15,13 +16,13 @@ namespace migrationd {
 struct RenderOptions {
   bool json = false;
   bool verbose = false;
-  bool terminal = false;  // stdout is a terminal: draw the progress bar
+  bool terminal = false;             // stdout is a terminal: draw the progress bar
   std::string lint_format = "text";  // lint: text, github or sarif
 };
 
 class Renderer {
  public:
-  explicit Renderer(RenderOptions options) : options_(options) {}
+  explicit Renderer(RenderOptions options) : options_(std::move(options)) {}
   void Event(const proto::Event& event);
   void Result(proto::Command command, const proto::Result& result);
   // An error of migctl itself (usage, unreachable daemon), with the exit code it causes.

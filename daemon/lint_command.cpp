@@ -1,7 +1,6 @@
 #include "daemon/lint_command.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstring>
 
@@ -30,9 +29,7 @@ int RunLintCommand(int argc, const char* const* argv) {
   std::string range;
   std::string format = "text";
   app.add_flag("--lint", lint, "this mode")->required();
-  app.add_option("--migrations", migrations, "the scripts directory")
-      ->type_name("DIR")
-      ->required();
+  app.add_option("--migrations", migrations, "the scripts directory")->type_name("DIR")->required();
   app.add_option("--dialect", dialect, "the engine whose sections are linted")
       ->type_name("ENGINE")
       ->check(CLI::IsMember({"sqlite", "postgresql"}))

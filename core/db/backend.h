@@ -31,11 +31,11 @@ struct BoundStatement {
 // What the live database says of one table, for the linter's rules that depend on the table
 // (core/lint): how big it is and whether the application uses it.
 struct TableFacts {
-  std::string name;        // as the scripts name it (schema-qualified outside public/main)
-  int64_t rows = -1;       // -1: not known
+  std::string name;             // as the scripts name it (schema-qualified outside public/main)
+  int64_t rows = -1;            // -1: not known
   bool rows_estimated = false;  // PostgreSQL's reltuples; SQLite counts (up to a bound)
   bool rows_at_least = false;   // SQLite: the count stopped at the bound
-  int64_t bytes = -1;      // -1: not known
+  int64_t bytes = -1;           // -1: not known
   // PostgreSQL's pg_stat_user_tables since the statistics were reset: scans and rows written.
   int64_t scans = -1;
   int64_t writes = -1;

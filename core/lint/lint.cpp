@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <set>
 
 #include "core/lint/lint_internal.h"
 
@@ -138,13 +137,12 @@ void LintState::ReportAs(const StatementSite& site, std::string_view rule, LintS
         finding.escalated = true;
       }
     } else if (IsNew(table)) {
-      finding.size = table + ": created in this " +
-                     (options_.each_revision_alone ? "revision" : "plan");
+      finding.size =
+          table + ": created in this " + (options_.each_revision_alone ? "revision" : "plan");
     } else {
-      finding.size = table + ": size unknown (" +
-                     (options_.facts == nullptr ? "static lint, no database"
-                                                : "not in the database") +
-                     ")";
+      finding.size =
+          table + ": size unknown (" +
+          (options_.facts == nullptr ? "static lint, no database" : "not in the database") + ")";
     }
   }
   if (site.suppressions != nullptr) {
@@ -182,7 +180,8 @@ std::optional<Suppression> ParseSuppression(std::string_view line, int line_numb
   suppression.line = line_number;
   const size_t colon = text.find(':');
   suppression.rule = Trim(std::string_view(text).substr(0, colon));
-  if (colon != std::string::npos) suppression.reason = Trim(std::string_view(text).substr(colon + 1));
+  if (colon != std::string::npos)
+    suppression.reason = Trim(std::string_view(text).substr(colon + 1));
   return suppression;
 }
 
@@ -191,8 +190,8 @@ std::vector<std::string_view> Lines(std::string_view text) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = text.find('\n', start);
-    lines.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos
-                                                                        : end - start));
+    lines.push_back(
+        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
@@ -288,7 +287,9 @@ std::string DescribeTableSize(const TableFacts& table) {
   if (table.rows < 0) {
     text += "rows unknown";
   } else {
-    text += (table.rows_estimated ? "~" : table.rows_at_least ? "at least " : "") +
+    text += (table.rows_estimated  ? "~"
+             : table.rows_at_least ? "at least "
+                                   : "") +
             Count(table.rows) + (table.rows == 1 ? " row" : " rows");
   }
   if (table.bytes >= 0) text += ", " + Bytes(table.bytes);
@@ -317,33 +318,6 @@ int LintReport::warnings() const {
 int LintReport::suppressed() const {
   return static_cast<int>(
       std::count_if(findings.begin(), findings.end(), [](const auto& f) { return f.suppressed; }));
-}
-
-Result<LintScope> LintScopeOfRange(const ScriptDirectory& scripts, const std::string& range) {
-  std::string from;
-  std::string to;
-  if (!range.empty()) {
-    const size_t colon = range.find(':');
-    if (colon == std::string::npos) {
-      return Status::InvalidArgument("range '" + range + "' must be FROM:TO (either may be empty)");
-    }
-    from = range.substr(0, colon);
-    to = range.substr(colon + 1);
-  }
-  auto selected = scripts.graph().Between(from, to);
-  if (!selected.ok()) return selected.status();
-  const std::set<std::string> in_range(selected->begin(), selected->end());
-  LintScope scope;
-  bool started = false;
-  for (const std::string& id : scripts.graph().TopologicalOrder()) {
-    if (in_range.contains(id)) {
-      started = true;
-      scope.plan.push_back(&scripts.script(id));
-    } else if (!started) {
-      scope.before.push_back(&scripts.script(id));
-    }
-  }
-  return scope;
 }
 
 LintReport LintRevisions(const std::vector<const Script*>& before,

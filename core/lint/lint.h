@@ -47,13 +47,13 @@ struct LintFinding {
   std::string revision;
   std::string path;
   int line = 0;
-  std::string table;      // the table the statement touches, when there is one
-  std::string what;       // what happens
-  std::string recipe;     // the safe way
-  std::string size;       // "users: ~2.3 M rows, 1.1 GB, in use"; "size unknown (static lint)"
-  bool escalated = false; // a warning made an error by the table's size
+  std::string table;       // the table the statement touches, when there is one
+  std::string what;        // what happens
+  std::string recipe;      // the safe way
+  std::string size;        // "users: ~2.3 M rows, 1.1 GB, in use"; "size unknown (static lint)"
+  bool escalated = false;  // a warning made an error by the table's size
   bool suppressed = false;
-  std::string reason;     // the suppression's reason
+  std::string reason;  // the suppression's reason
 };
 
 struct LintOptions {
@@ -72,8 +72,8 @@ struct LintReport {
   std::vector<LintFinding> findings;  // in plan order, then by line
   int revisions = 0;
   int statements = 0;
-  int errors() const;      // unsuppressed error-level findings
-  int warnings() const;    // unsuppressed warnings
+  int errors() const;    // unsuppressed error-level findings
+  int warnings() const;  // unsuppressed warnings
   int suppressed() const;
 };
 

@@ -73,13 +73,12 @@ const std::vector<LintRule> kRules = {
      false},
     {"cluster", kPg, kError, "locks and rewrites",
      "CLUSTER rewrites the table under ACCESS EXCLUSIVE (reads wait too)",
-     "pg_repack --order-by outside the migration, or leave the physical order to the planner",
-     "", false},
+     "pg_repack --order-by outside the migration, or leave the physical order to the planner", "",
+     false},
     {"set-logged", kPg, kError, "locks and rewrites",
      "SET LOGGED / SET UNLOGGED rewrites the table (and, to LOGGED, writes it all to the WAL) "
      "under ACCESS EXCLUSIVE",
-     "create the new table with the persistence it needs and move the rows in batches", "",
-     false},
+     "create the new table with the persistence it needs and move the rows in batches", "", false},
     {"detach-partition-not-concurrent", kPg, kError, "locks and rewrites",
      "DETACH PARTITION without CONCURRENTLY: ACCESS EXCLUSIVE on the partitioned table",
      "DETACH PARTITION ... CONCURRENTLY in a revision with '-- transaction: none' (PostgreSQL "

@@ -100,24 +100,50 @@ bool IsSerial(const std::string& name) {
 // is evaluated once and PostgreSQL 11+ stores it without a rewrite). Any other function may be
 // volatile: the linter says so and names it.
 bool IsKnownNonVolatile(const std::string& name) {
-  static const std::set<std::string> kNames = {
-      "now",        "transaction_timestamp", "statement_timestamp", "current_setting",
-      "lower",      "upper",                 "length",              "char_length",
-      "concat",     "concat_ws",             "md5",                 "abs",
-      "round",      "floor",                 "ceil",                "date_trunc",
-      "to_char",    "to_timestamp",          "to_date",             "make_interval",
-      "jsonb_build_object", "json_build_object", "jsonb_build_array", "json_build_array",
-      "array_fill", "coalesce",              "nullif",              "replace",
-      "substr",     "substring",             "trim",                "btrim",
-      "left",       "right",                 "format",              "power"};
+  static const std::set<std::string> kNames = {"now",
+                                               "transaction_timestamp",
+                                               "statement_timestamp",
+                                               "current_setting",
+                                               "lower",
+                                               "upper",
+                                               "length",
+                                               "char_length",
+                                               "concat",
+                                               "concat_ws",
+                                               "md5",
+                                               "abs",
+                                               "round",
+                                               "floor",
+                                               "ceil",
+                                               "date_trunc",
+                                               "to_char",
+                                               "to_timestamp",
+                                               "to_date",
+                                               "make_interval",
+                                               "jsonb_build_object",
+                                               "json_build_object",
+                                               "jsonb_build_array",
+                                               "json_build_array",
+                                               "array_fill",
+                                               "coalesce",
+                                               "nullif",
+                                               "replace",
+                                               "substr",
+                                               "substring",
+                                               "trim",
+                                               "btrim",
+                                               "left",
+                                               "right",
+                                               "format",
+                                               "power"};
   return kNames.contains(name);
 }
 
 bool IsKnownVolatile(const std::string& name) {
   static const std::set<std::string> kNames = {
-      "random",          "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
-      "uuid_generate_v4", "clock_timestamp", "timeofday",       "nextval",
-      "txid_current",    "pg_current_xact_id", "setseed"};
+      "random",           "gen_random_uuid",    "uuid_generate_v1", "uuid_generate_v1mc",
+      "uuid_generate_v4", "clock_timestamp",    "timeofday",        "nextval",
+      "txid_current",     "pg_current_xact_id", "setseed"};
   return kNames.contains(name);
 }
 
@@ -174,7 +200,7 @@ bool TakesExclusiveLock(const std::string& subtype, const ParseNode& def) {
 struct RevisionSoFar {
   std::vector<std::string> locked_tables;  // existing tables locked against the application
   int first_lock_line = 0;
-  int backfill_line = 0;                   // an UPDATE/DELETE of every row, 0: none
+  int backfill_line = 0;  // an UPDATE/DELETE of every row, 0: none
   std::string backfill_table;
   std::map<std::string, std::pair<std::string, std::string>> pending_not_null;  // name → table, col
 };
@@ -213,7 +239,6 @@ class PostgresChecker {
   }
   bool Existing(const std::string& table) const { return !state_.IsNew(table); }
 
-
   // Hygiene of a column's type, and its type remembered for later ALTER COLUMN TYPE.
   void Column(const std::string& table, const ParseNode& column, bool primary_key) {
     const std::string name = column.Str("colname");
@@ -227,8 +252,7 @@ class PostgresChecker {
       Report("char-type", table, where + " is char(" + std::to_string(type.mods[0]) + ")");
     }
     if (type.name == "varchar" && !type.mods.empty()) {
-      Report("varchar-length", table,
-             where + " is varchar(" + std::to_string(type.mods[0]) + ")");
+      Report("varchar-length", table, where + " is varchar(" + std::to_string(type.mods[0]) + ")");
     }
     bool key = primary_key;
     for (const ParseNode& constraint : column.List("constraints")) {
@@ -280,8 +304,8 @@ class PostgresChecker {
   void Drop(const ParseNode& stmt) {
     const std::string type = stmt.Enum("remove_type");
     for (const ParseNode& object : stmt.List("objects")) {
-      const std::string name = QualifiedName(object.Is("List") ? object.Names("items")
-                                                                : std::vector<std::string>{});
+      const std::string name =
+          QualifiedName(object.Is("List") ? object.Names("items") : std::vector<std::string>{});
       if (name.empty()) continue;
       if (type == "OBJECT_TABLE") {
         if (Existing(name)) {
@@ -326,7 +350,8 @@ class PostgresChecker {
         AddColumn(table, def);
       } else if (subtype == "AT_DropColumn") {
         if (Existing(table)) {
-          Report("drop-column", table, "DROP COLUMN " + table + "." + command.Str("name") + Declared());
+          Report("drop-column", table,
+                 "DROP COLUMN " + table + "." + command.Str("name") + Declared());
         }
         state_.DropColumn(table, command.Str("name"));
       } else if (subtype == "AT_AlterColumnType") {
@@ -405,11 +430,11 @@ class PostgresChecker {
       }
     }
     if (!computed.empty()) {
-      const std::string what = "ADD COLUMN " + name + " with " + computed +
-                               (unknown_function ? ": if " + computed.substr(8) +
-                                                       " is volatile, every row is written"
-                                                 : ": every row is written") +
-                               ", the whole table rewritten under ACCESS EXCLUSIVE";
+      const std::string what =
+          "ADD COLUMN " + name + " with " + computed +
+          (unknown_function ? ": if " + computed.substr(8) + " is volatile, every row is written"
+                            : ": every row is written") +
+          ", the whole table rewritten under ACCESS EXCLUSIVE";
       if (unknown_function) {
         ReportAs("add-column-volatile-default", LintSeverity::kWarning, table, what);
       } else {
@@ -419,8 +444,9 @@ class PostgresChecker {
     const bool has_value = default_value || !computed.empty();
     if (not_null && !has_value) {
       Report("add-column-not-null-without-default", table,
-             "ADD COLUMN " + name + " NOT NULL without a DEFAULT fails on a table with rows, "
-             "and inserts that do not name it fail after it");
+             "ADD COLUMN " + name +
+                 " NOT NULL without a DEFAULT fails on a table with rows, "
+                 "and inserts that do not name it fail after it");
     }
   }
 
@@ -449,8 +475,7 @@ class PostgresChecker {
     ReportAs("alter-column-type", may_keep ? LintSeverity::kWarning : LintSeverity::kError, table,
              "ALTER COLUMN " + name + " TYPE " + to.Describe() +
                  " (the column's type before is not known here): " +
-                 (may_keep ? "no rewrite only if it widens a varchar or numeric; otherwise "
-                           : "") +
+                 (may_keep ? "no rewrite only if it widens a varchar or numeric; otherwise " : "") +
                  "the table is rewritten and its indexes rebuilt under ACCESS EXCLUSIVE");
   }
 
@@ -475,16 +500,15 @@ class PostgresChecker {
       const std::string referenced =
           contype == "CONSTR_FOREIGN" ? TableName(constraint["pktable"]) : "";
       Report("constraint-not-valid", table,
-             std::string(contype == "CONSTR_FOREIGN" ? "ADD FOREIGN KEY " : "ADD CHECK ") +
-                 name + " on " + table + " without NOT VALID: every row is checked while " +
-                 table + (referenced.empty() ? "" : " and " + referenced) +
-                 " are locked against writes");
+             std::string(contype == "CONSTR_FOREIGN" ? "ADD FOREIGN KEY " : "ADD CHECK ") + name +
+                 " on " + table + " without NOT VALID: every row is checked while " + table +
+                 (referenced.empty() ? "" : " and " + referenced) + " are locked against writes");
     }
     if ((contype == "CONSTR_PRIMARY" || contype == "CONSTR_UNIQUE") &&
         constraint.Str("indexname").empty()) {
       Report("add-unique-without-index", table,
-             std::string(contype == "CONSTR_PRIMARY" ? "ADD PRIMARY KEY" : "ADD UNIQUE") +
-                 " on " + table + " builds its index under ACCESS EXCLUSIVE");
+             std::string(contype == "CONSTR_PRIMARY" ? "ADD PRIMARY KEY" : "ADD UNIQUE") + " on " +
+                 table + " builds its index under ACCESS EXCLUSIVE");
     }
   }
 

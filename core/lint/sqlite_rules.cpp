@@ -61,8 +61,8 @@ std::vector<Token> Tokenize(std::string_view sql, size_t limit = 64) {
       i = j + 1;
     } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$') {
       size_t j = i;
-      while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) ||
-                                sql[j] == '_' || sql[j] == '$')) {
+      while (j < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_' || sql[j] == '$')) {
         ++j;
       }
       tokens.push_back({lower(std::string(sql.substr(i, j - i))), 0, i});
@@ -92,12 +92,21 @@ bool WordAt(const std::vector<Token>& tokens, size_t at, std::string_view word) 
 
 // The statement's shape, as far as the rules need it.
 struct SqliteStatement {
-  enum Kind { kOther, kCreateTable, kDropTable, kAddColumn, kDropColumn, kRenameTable,
-              kRenameColumn, kPragma, kUnsafeToRun } kind = kOther;
+  enum Kind {
+    kOther,
+    kCreateTable,
+    kDropTable,
+    kAddColumn,
+    kDropColumn,
+    kRenameTable,
+    kRenameColumn,
+    kPragma,
+    kUnsafeToRun
+  } kind = kOther;
   std::string table;
-  std::string column;       // drop/rename column: the column; pragma: its name
-  std::string new_name;     // rename
-  size_t definition_at = 0; // add column: where the column's definition starts in the text
+  std::string column;        // drop/rename column: the column; pragma: its name
+  std::string new_name;      // rename
+  size_t definition_at = 0;  // add column: where the column's definition starts in the text
 };
 
 SqliteStatement Classify(const std::string& sql) {
@@ -105,8 +114,7 @@ SqliteStatement Classify(const std::string& sql) {
   SqliteStatement statement;
   size_t at = 0;
   if (tokens.empty()) return statement;
-  if (WordAt(tokens, 0, "attach") || WordAt(tokens, 0, "detach") ||
-      WordAt(tokens, 0, "vacuum")) {
+  if (WordAt(tokens, 0, "attach") || WordAt(tokens, 0, "detach") || WordAt(tokens, 0, "vacuum")) {
     statement.kind = SqliteStatement::kUnsafeToRun;  // they would touch files
     return statement;
   }
@@ -168,6 +176,27 @@ SqliteStatement Classify(const std::string& sql) {
   return statement;
 }
 
+// A statement's work in memory is bounded: a generator (a recursive CTE filling a table) or a
+// backfill must not make a lint slow or large. Past the budget the statement is abandoned and
+// not judged (its schema effect, if any, is what the checks after it miss).
+constexpr int kProgressEvery = 1000;    // SQLite VM instructions per callback
+constexpr int kProgressBudget = 20000;  // callbacks: about 20 M instructions, ~0.1 s
+constexpr int kMaxPages = 16384;        // 64 MiB of 4 KiB pages per in-memory database
+
+// Runs `sql`; SQLite's error message, or nullopt when it ran. `abandoned` is set when the
+// statement stopped at a bound (time or size) rather than on an error of its own.
+std::optional<std::string> Run(sqlite3* db, const std::string& sql, bool* abandoned = nullptr) {
+  char* error = nullptr;
+  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  if (code == SQLITE_OK) return std::nullopt;
+  std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+  sqlite3_free(error);
+  if (abandoned != nullptr) {
+    *abandoned = code == SQLITE_INTERRUPT || code == SQLITE_FULL || code == SQLITE_NOMEM;
+  }
+  return message;
+}
+
 struct CloseDatabase {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
@@ -188,17 +217,12 @@ Database OpenInMemory() {
       },
       nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  Run(db, "PRAGMA max_page_count = " + std::to_string(kMaxPages));
   return Database(db);
 }
 
-// Runs `sql`; SQLite's error message, or nullopt when it ran.
-std::optional<std::string> Run(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return std::nullopt;
-  std::string message = error != nullptr ? error : sqlite3_errmsg(db);
-  sqlite3_free(error);
-  return message;
-}
+// Counts a statement's progress callbacks; a non-zero return interrupts it.
+int SpendBudget(void* spent) { return ++*static_cast<int*>(spent) > kProgressBudget ? 1 : 0; }
 
 std::vector<std::string> Strings(sqlite3* db, const std::string& sql) {
   std::vector<std::string> values;
@@ -223,8 +247,8 @@ std::vector<std::string> ReferencingTables(sqlite3* db, const std::string& table
   std::vector<std::string> children;
   for (const std::string& other :
        Strings(db, "SELECT name FROM sqlite_schema WHERE type = 'table'")) {
-    const auto parents = Strings(
-        db, "SELECT \"table\" FROM pragma_foreign_key_list(" + Quoted(other) + ")");
+    const auto parents =
+        Strings(db, "SELECT \"table\" FROM pragma_foreign_key_list(" + Quoted(other) + ")");
     for (const std::string& parent : parents) {
       if (sqlite3_stricmp(parent.c_str(), table.c_str()) == 0 &&
           sqlite3_stricmp(other.c_str(), table.c_str()) != 0) {
@@ -238,7 +262,11 @@ std::vector<std::string> ReferencingTables(sqlite3* db, const std::string& table
 
 class SqliteChecker {
  public:
-  explicit SqliteChecker(LintState& state) : state_(state) {}
+  explicit SqliteChecker(LintState& state) : state_(state) {
+    for (sqlite3* db : {schema_.get(), probe_.get()}) {
+      if (db != nullptr) sqlite3_progress_handler(db, kProgressEvery, SpendBudget, &spent_);
+    }
+  }
 
   bool Ready() const { return schema_ != nullptr && probe_ != nullptr; }
 
@@ -247,14 +275,17 @@ class SqliteChecker {
     Run(schema_.get(), "PRAGMA foreign_keys = OFF");
     if (state_.options().facts != nullptr) {
       for (const std::string& sql : state_.options().facts->schema_statements) {
+        spent_ = 0;
         if (Run(schema_.get(), sql)) ++seed_failures_;
       }
       return;
     }
     for (const Script* script : before) {
-      for (const SqlStatement& statement : script->Statements(Direction::kUpgrade, kDialectSqlite)) {
+      for (const SqlStatement& statement :
+           script->Statements(Direction::kUpgrade, kDialectSqlite)) {
         Learn(statement.text);
         if (Classify(statement.text).kind == SqliteStatement::kUnsafeToRun) continue;
+        spent_ = 0;
         if (Run(schema_.get(), statement.text)) ++seed_failures_;
       }
     }
@@ -262,7 +293,8 @@ class SqliteChecker {
 
   void Revision(const Script& script) {
     const bool foreign_keys = !script.sqlite_foreign_keys_off;
-    const std::string pragma = std::string("PRAGMA foreign_keys = ") + (foreign_keys ? "ON" : "OFF");
+    const std::string pragma =
+        std::string("PRAGMA foreign_keys = ") + (foreign_keys ? "ON" : "OFF");
     Run(schema_.get(), pragma);
     Run(probe_.get(), pragma);
     const bool transactional = script.transaction == TransactionMode::kPerMigration;
@@ -315,8 +347,8 @@ class SqliteChecker {
             std::string list;
             for (const auto& child : children) list += (list.empty() ? "" : ", ") + child;
             state_.Report(site, "sqlite-rebuild-foreign-keys", statement.table,
-                          "DROP TABLE " + statement.table + " with foreign keys on while " +
-                              list + " reference it: its rows are deleted first and their ON "
+                          "DROP TABLE " + statement.table + " with foreign keys on while " + list +
+                              " reference it: its rows are deleted first and their ON "
                               "DELETE actions run (or the drop fails)");
           }
         }
@@ -347,21 +379,26 @@ class SqliteChecker {
     Learn(sql);
     if (statement.kind == SqliteStatement::kUnsafeToRun) return;
     // What SQLite itself says of the statement on the schema it meets.
-    if (auto error = Run(schema_.get(), sql)) {
+    spent_ = 0;
+    bool abandoned = false;
+    if (auto error = Run(schema_.get(), sql, &abandoned)) {
+      if (abandoned) {
+        // Too much work for a lint (a generator, a large backfill): not judged.
+        return;
+      }
       if (statement.kind == SqliteStatement::kDropColumn) {
         state_.Report(site, "sqlite-drop-column-refused", statement.table,
                       "SQLite refuses DROP COLUMN " + statement.table + "." + statement.column +
                           ": " + *error);
       } else if (statement.kind != SqliteStatement::kAddColumn || !add_column_reported_) {
-        state_.ReportAs(site, "sqlite-statement-fails",
-                        seed_failures_ == 0 ? LintSeverity::kError : LintSeverity::kWarning,
-                        statement.table,
-                        "SQLite: " + *error +
-                            (seed_failures_ == 0
-                                 ? ""
-                                 : " (the schema before it could not be rebuilt exactly: " +
-                                       std::to_string(seed_failures_) +
-                                       " earlier statement(s) failed in memory)"));
+        state_.ReportAs(
+            site, "sqlite-statement-fails",
+            seed_failures_ == 0 ? LintSeverity::kError : LintSeverity::kWarning, statement.table,
+            "SQLite: " + *error +
+                (seed_failures_ == 0 ? ""
+                                     : " (the schema before it could not be rebuilt exactly: " +
+                                           std::to_string(seed_failures_) +
+                                           " earlier statement(s) failed in memory)"));
       }
     }
   }
@@ -373,6 +410,7 @@ class SqliteChecker {
                       const std::string& sql, bool existing) {
     add_column_reported_ = false;
     const std::string definition = sql.substr(statement.definition_at);
+    spent_ = 0;
     Run(probe_.get(), "DROP TABLE IF EXISTS migrationd_lint_probe");
     Run(probe_.get(), "CREATE TABLE migrationd_lint_probe(migrationd_lint_probe_x)");
     Run(probe_.get(), "INSERT INTO migrationd_lint_probe VALUES (1)");
@@ -382,8 +420,8 @@ class SqliteChecker {
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (!lower.starts_with("cannot add")) return;  // about the probe, not the column
-    const bool always = lower.find("primary key") != std::string::npos ||
-                        lower.find("unique") != std::string::npos;
+    const bool always =
+        lower.find("primary key") != std::string::npos || lower.find("unique") != std::string::npos;
     if (!existing && !always) return;  // a new table has no rows yet
     add_column_reported_ = true;
     state_.Report(site, "sqlite-add-column-refused", statement.table,
@@ -396,6 +434,7 @@ class SqliteChecker {
   Database probe_ = OpenInMemory();
   int seed_failures_ = 0;
   bool add_column_reported_ = false;
+  int spent_ = 0;  // progress callbacks of the statement running now
 };
 
 }  // namespace

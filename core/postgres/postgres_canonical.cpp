@@ -1,7 +1,5 @@
 #include "core/postgres/postgres_canonical.h"
 
-#include "core/scripts/postgres_parse_tree.h"
-
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
@@ -13,6 +11,8 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+
+#include "core/scripts/postgres_parse_tree.h"
 
 namespace migrationd {
 

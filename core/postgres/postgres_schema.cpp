@@ -499,16 +499,16 @@ namespace migrationd {
 Result<DatabaseFacts> PostgresBackend::ReadLintFacts(int64_t count_rows_up_to) {
   (void)count_rows_up_to;  // the planner's estimate (reltuples) is what PostgreSQL answers at once
   DatabaseFacts facts;
-  auto tables = Query(
-      "SELECT " + std::string(kRelationName) +
-          ", c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid), "
-          "COALESCE(s.seq_scan, 0) + COALESCE(s.idx_scan, 0), "
-          "COALESCE(s.n_tup_ins, 0) + COALESCE(s.n_tup_upd, 0) + COALESCE(s.n_tup_del, 0), "
-          "s.relid IS NOT NULL "
-          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-          "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE " +
-          std::string(kUserSchemas) + " AND c.relkind IN ('r', 'p') ORDER BY 1",
-      {});
+  auto tables =
+      Query("SELECT " + std::string(kRelationName) +
+                ", c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid), "
+                "COALESCE(s.seq_scan, 0) + COALESCE(s.idx_scan, 0), "
+                "COALESCE(s.n_tup_ins, 0) + COALESCE(s.n_tup_upd, 0) + COALESCE(s.n_tup_del, 0), "
+                "s.relid IS NOT NULL "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE " +
+                std::string(kUserSchemas) + " AND c.relkind IN ('r', 'p') ORDER BY 1",
+            {});
   if (!tables.ok()) return tables.status().WithContext("cannot read the tables' sizes");
   std::map<std::string, size_t> index;
   for (const auto& row : *tables) {
@@ -527,15 +527,14 @@ Result<DatabaseFacts> PostgresBackend::ReadLintFacts(int64_t count_rows_up_to) {
     index[table.name] = facts.tables.size();
     facts.tables.push_back(std::move(table));
   }
-  auto columns = Query(
-      "SELECT " + std::string(kRelationName) +
-          ", a.attname, format_type(a.atttypid, a.atttypmod) "
-          "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " +
-          std::string(kUserSchemas) +
-          " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
-          "ORDER BY 1, a.attnum",
-      {});
+  auto columns = Query("SELECT " + std::string(kRelationName) +
+                           ", a.attname, format_type(a.atttypid, a.atttypmod) "
+                           "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                           "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " +
+                           std::string(kUserSchemas) +
+                           " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
+                           "ORDER BY 1, a.attnum",
+                       {});
   if (!columns.ok()) return columns.status().WithContext("cannot read the columns' types");
   for (const auto& row : *columns) {
     auto found = index.find(TextOf(row[0]));
@@ -543,20 +542,21 @@ Result<DatabaseFacts> PostgresBackend::ReadLintFacts(int64_t count_rows_up_to) {
     facts.tables[found->second].column_types.emplace_back(TextOf(row[1]), TextOf(row[2]));
   }
   // Validated CHECK (col IS NOT NULL) constraints: SET NOT NULL uses them instead of a scan.
-  auto checks = Query(
-      "SELECT " + std::string(kRelationName) +
-          ", a.attname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
-          "JOIN pg_namespace n ON n.oid = c.relnamespace "
-          "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1] WHERE " +
-          std::string(kUserSchemas) +
-          " AND k.contype = 'c' AND k.convalidated AND cardinality(k.conkey) = 1 "
-          "AND pg_get_constraintdef(k.oid) = 'CHECK ((' || quote_ident(a.attname) || "
-          "' IS NOT NULL))'",
-      {});
+  auto checks =
+      Query("SELECT " + std::string(kRelationName) +
+                ", a.attname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1] WHERE " +
+                std::string(kUserSchemas) +
+                " AND k.contype = 'c' AND k.convalidated AND cardinality(k.conkey) = 1 "
+                "AND pg_get_constraintdef(k.oid) = 'CHECK ((' || quote_ident(a.attname) || "
+                "' IS NOT NULL))'",
+            {});
   if (!checks.ok()) return checks.status().WithContext("cannot read the check constraints");
   for (const auto& row : *checks) {
     auto found = index.find(TextOf(row[0]));
-    if (found != index.end()) facts.tables[found->second].not_null_checked.push_back(TextOf(row[1]));
+    if (found != index.end())
+      facts.tables[found->second].not_null_checked.push_back(TextOf(row[1]));
   }
   return facts;
 }

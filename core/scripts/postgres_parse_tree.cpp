@@ -174,9 +174,9 @@ Result<PostgresParse> ParsePostgres(const std::string& sql) {
   }
   PostgresParse result;
   result.tree_.reset(types->parse_result->New());
-  const bool read = error.empty() && result.tree_->ParseFromArray(
-                                         parsed.parse_tree.data,
-                                         static_cast<int>(parsed.parse_tree.len));
+  const bool read =
+      error.empty() &&
+      result.tree_->ParseFromArray(parsed.parse_tree.data, static_cast<int>(parsed.parse_tree.len));
   pg_query_free_protobuf_parse_result(parsed);
   if (!error.empty()) return Status::ParseError(error);
   if (!read) return Status::Internal("libpg_query's parse tree could not be read");
@@ -193,9 +193,8 @@ std::vector<std::string> PostgresIdentifiersLongerThan(const std::string& sql, s
   if (types == nullptr) return found;
   PgQueryScanResult scanned = pg_query_scan(sql.c_str());
   std::unique_ptr<Message> tokens(types->scan_result->New());
-  const bool read =
-      scanned.error == nullptr &&
-      tokens->ParseFromArray(scanned.pbuf.data, static_cast<int>(scanned.pbuf.len));
+  const bool read = scanned.error == nullptr &&
+                    tokens->ParseFromArray(scanned.pbuf.data, static_cast<int>(scanned.pbuf.len));
   pg_query_free_scan_result(scanned);
   if (!read) return found;
   for (const ParseNode& token : ParseNode(tokens.get()).List("tokens")) {

@@ -41,7 +41,7 @@ class SqliteBackend final : public Backend {
   Status SetForeignKeys(bool enforced) override;
   Status CheckForeignKeys() override;
   std::vector<std::string> VersionTablesDdl() const override;
-  Result<NormalizedSchema> ReadSchema() override;  // in sqlite_schema.cpp
+  Result<NormalizedSchema> ReadSchema() override;                          // in sqlite_schema.cpp
   Result<DatabaseFacts> ReadLintFacts(int64_t count_rows_up_to) override;  // in sqlite_schema.cpp
   bool Reusable() const override;
 

@@ -14,7 +14,8 @@ int64_t RowCountBound(const DaemonConfig& config) {
 
 }  // namespace
 
-void FillLint(const LintReport& report, const std::string& scope, bool live, proto::Result& result) {
+void FillLint(const LintReport& report, const std::string& scope, bool live,
+              proto::Result& result) {
   for (const LintFinding& finding : report.findings) {
     proto::LintFinding* out = result.add_lint();
     out->set_rule(finding.rule);
@@ -55,8 +56,8 @@ std::string DescribeLintErrors(const LintReport& report) {
   return std::to_string(report.errors()) + " lint error(s): " + text;
 }
 
-Result<LintReport> LintPlan(Backend& live, const ScriptDirectory& scripts, const MigrationPlan& plan,
-                            const DaemonConfig& config) {
+Result<LintReport> LintPlan(Backend& live, const ScriptDirectory& scripts,
+                            const MigrationPlan& plan, const DaemonConfig& config) {
   std::vector<const Script*> pending;
   for (const PlannedStep& step : plan.steps) {
     if (step.direction == Direction::kUpgrade) pending.push_back(&scripts.script(step.revision));

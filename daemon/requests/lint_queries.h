@@ -17,8 +17,8 @@ proto::Result QueryLint(const QueryContext& context, const std::string& target,
                         const std::string& range, bool all);
 
 // The upgrade plan's upgrade steps linted on `live` (sizes read there).
-Result<LintReport> LintPlan(Backend& live, const ScriptDirectory& scripts, const MigrationPlan& plan,
-                            const DaemonConfig& config);
+Result<LintReport> LintPlan(Backend& live, const ScriptDirectory& scripts,
+                            const MigrationPlan& plan, const DaemonConfig& config);
 
 // "2 error(s): index-not-concurrent at migrations/005_x.sql:12, ..." (the first few).
 std::string DescribeLintErrors(const LintReport& report);

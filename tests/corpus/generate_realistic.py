@@ -27,7 +27,7 @@ import random
 import sys
 
 SEED = 20261202
-FORKS = 100
+FORKS = int(os.environ.get("CORPUS_FORKS", "100"))  # bench/lint writes a larger history
 
 
 class Writer:

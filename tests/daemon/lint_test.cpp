@@ -10,9 +10,9 @@ namespace migrationd {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::List;
 using testing::Process;
 using testing::TestDatabase;
-using testing::List;
 
 const proto::LintFinding* FindingOf(const proto::Result& result, const std::string& rule) {
   for (const auto& finding : result.lint()) {
@@ -67,9 +67,11 @@ const char* const kNotNullColumnRevision =
 
 void AddUsers(TestDatabase& db, int count) {
   if (db.dialect() == "postgresql") {
-    db.Exec("INSERT INTO users (username, email, password_hash, created_at, updated_at) "
-            "SELECT 'u' || g, 'u' || g || '@example.com', 'x', now(), now() "
-            "FROM generate_series(1, " + std::to_string(count) + ") g");
+    db.Exec(
+        "INSERT INTO users (username, email, password_hash, created_at, updated_at) "
+        "SELECT 'u' || g, 'u' || g || '@example.com', 'x', now(), now() "
+        "FROM generate_series(1, " +
+        std::to_string(count) + ") g");
     db.Exec("ANALYZE users");
   } else {
     db.Exec("WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < " +
@@ -165,9 +167,10 @@ TEST_CASE("what SQLite refuses is found by lint and really fails on the live row
              Catch::Contains("Cannot add a NOT NULL column with default value NULL"));
 }
 
-TEST_CASE("lint_on_upgrade = refuse stops an upgrade before any backup or DDL; warn applies and "
-          "shows the findings",
-          "[daemon][lint]") {
+TEST_CASE(
+    "lint_on_upgrade = refuse stops an upgrade before any backup or DDL, warn applies and "
+    "shows the findings",
+    "[daemon][lint]") {
   for (const bool postgres : {false, true}) {
     std::unique_ptr<TestDatabase> db;
     if (postgres) {
@@ -182,17 +185,17 @@ TEST_CASE("lint_on_upgrade = refuse stops an upgrade before any backup or DDL; w
       REQUIRE(seed.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
     }
     // On SQLite the index rule does not apply: a drop of an existing column is the error there.
-    const std::string revision =
-        postgres ? std::string(kIndexRevision)
-                 : "-- revision: 004_drop_full_name\n"
-                   "-- parents: 003_add_script_version_management\n"
-                   "-- message: users lose full_name\n"
-                   "-- transaction: per-migration\n"
-                   "\n"
-                   "-- +upgrade\n"
-                   "ALTER TABLE users DROP COLUMN full_name;\n"
-                   "-- +downgrade\n"
-                   "ALTER TABLE users ADD COLUMN full_name VARCHAR(128);\n";
+    const std::string revision = postgres
+                                     ? std::string(kIndexRevision)
+                                     : "-- revision: 004_drop_full_name\n"
+                                       "-- parents: 003_add_script_version_management\n"
+                                       "-- message: users lose full_name\n"
+                                       "-- transaction: per-migration\n"
+                                       "\n"
+                                       "-- +upgrade\n"
+                                       "ALTER TABLE users DROP COLUMN full_name;\n"
+                                       "-- +downgrade\n"
+                                       "ALTER TABLE users ADD COLUMN full_name VARCHAR(128);\n";
     const std::string migrations = testing::SeedMigrationsPlus(dir, {{"004_x.sql", revision}});
     const std::string backups = dir / "backups";
     const auto before = db->SchemaSnapshot();
@@ -206,16 +209,18 @@ TEST_CASE("lint_on_upgrade = refuse stops an upgrade before any backup or DDL; w
       INFO(refused.out << refused.err);
       CHECK(refused.exit_code == 7);
       CHECK(refused.result().lint_size() >= 1);
-      CHECK_THAT(refused.result().message(), Catch::Contains("lint_on_upgrade = refuse stopped the upgrade "
-                                              "before its backup and before any SQL") &&
-                                  Catch::Contains("004_x.sql:7"));
+      CHECK_THAT(refused.result().message(),
+                 Catch::Contains("lint_on_upgrade = refuse stopped the upgrade "
+                                 "before its backup and before any SQL") &&
+                     Catch::Contains("004_x.sql:7"));
       CHECK(db->SchemaSnapshot() == before);
       CHECK(List(refusing.Migctl({"current"}).result().current()) ==
             std::vector<std::string>{"003_add_script_version_management"});
       auto [text_code, text] = MigctlText(dir, refusing, {"upgrade"});
       CHECK(text_code == 7);
-      CHECK_THAT(text, Catch::Contains(postgres ? "error index-not-concurrent" : "error drop-column") &&
-                           Catch::Contains("safe way:"));
+      CHECK_THAT(text,
+                 Catch::Contains(postgres ? "error index-not-concurrent" : "error drop-column") &&
+                     Catch::Contains("safe way:"));
       MigctlRun listed = refusing.Migctl({"--json", "backups"});
       CHECK(listed.result().backups().empty());
       CHECK((!fs::exists(backups) || fs::is_empty(backups)));
@@ -229,8 +234,8 @@ TEST_CASE("lint_on_upgrade = refuse stops an upgrade before any backup or DDL; w
     auto [applied_code, applied] = MigctlText(dir, warning, {"upgrade"});
     INFO(applied);
     CHECK(applied_code == 0);
-    CHECK_THAT(applied, Catch::Contains(postgres ? "error index-not-concurrent"
-                                                 : "error drop-column"));
+    CHECK_THAT(applied,
+               Catch::Contains(postgres ? "error index-not-concurrent" : "error drop-column"));
     CHECK(List(warning.Migctl({"current"}).result().current()) ==
           std::vector<std::string>{postgres ? "004_index_users" : "004_drop_full_name"});
     CHECK(db->SchemaSnapshot() != before);
@@ -351,8 +356,7 @@ TEST_CASE("migrationd --lint: the static lint for CI, without a database", "[dae
                  "postgresql", "-r", ":003_add_script_version_management"},
                 dir / "range");
   CHECK(range.Wait() == 0);
-  Process usage({testing::MigrationdBinary(), "--lint", "--migrations", migrations},
-                dir / "usage");
+  Process usage({testing::MigrationdBinary(), "--lint", "--migrations", migrations}, dir / "usage");
   CHECK(usage.Wait() == 2);
   Process missing({testing::MigrationdBinary(), "--lint", "--migrations", dir / "nowhere",
                    "--dialect", "sqlite"},

@@ -20,8 +20,8 @@ constexpr int kFirstSqlLine = 7;  // after four header lines, a blank line and "
 Script Revision(const std::string& id, const std::string& sql, bool none = false,
                 const std::string& extra_header = "") {
   const std::string text = "-- revision: " + id + "\n-- parents:\n-- message: m\n-- transaction: " +
-                           (none ? "none" : "per-migration") + "\n" + extra_header + "\n-- +upgrade\n" +
-                           sql + "\n-- +downgrade\n";
+                           (none ? "none" : "per-migration") + "\n" + extra_header +
+                           "\n-- +upgrade\n" + sql + "\n-- +downgrade\n";
   auto script = ParseScript(text, "m/" + id + ".sql");
   INFO(text);
   REQUIRE(script.ok());
@@ -142,8 +142,8 @@ const std::vector<RuleCase>& PostgresCases() {
        "CREATE TABLE tmp (id bigint, x int);\nALTER TABLE tmp DROP COLUMN x;"},
       {"rename-table", "postgresql", kPgSetup, "ALTER TABLE t RENAME TO things;", false,
        "CREATE VIEW things AS SELECT * FROM t;"},
-      {"rename-column", "postgresql", kPgSetup, "ALTER TABLE t RENAME COLUMN name TO title;",
-       false, "ALTER TABLE t ADD COLUMN title text;"},
+      {"rename-column", "postgresql", kPgSetup, "ALTER TABLE t RENAME COLUMN name TO title;", false,
+       "ALTER TABLE t ADD COLUMN title text;"},
       {"add-column-not-null-without-default", "postgresql", kPgSetup,
        "ALTER TABLE t ADD COLUMN c int NOT NULL;", false,
        "ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;"},
@@ -174,8 +174,8 @@ const std::vector<RuleCase>& PostgresCases() {
       {"identifier-too-long", "postgresql", kPgSetup,
        "CREATE TABLE " + std::string(70, 'x') + " (id bigint);", false,
        "CREATE TABLE " + std::string(63, 'x') + " (id bigint);"},
-      {"enum-add-value-position", "postgresql", kPgSetup, "ALTER TYPE mood ADD VALUE 'c';",
-       false, "ALTER TYPE mood ADD VALUE 'c' AFTER 'b';"},
+      {"enum-add-value-position", "postgresql", kPgSetup, "ALTER TYPE mood ADD VALUE 'c';", false,
+       "ALTER TYPE mood ADD VALUE 'c' AFTER 'b';"},
       {"syntax-error", "postgresql", kPgSetup, "CREAT TABLE x (id int);", false,
        "CREATE TABLE x (id int);"},
   };
@@ -203,8 +203,7 @@ const std::vector<SqliteRefusal>& SqliteRefusals() {
       {"ALTER TABLE t ADD COLUMN k TEXT DEFAULT CURRENT_TIMESTAMP;", "sqlite-add-column-refused"},
       {"ALTER TABLE t ADD COLUMN k INT GENERATED ALWAYS AS (n * 2) STORED;",
        "sqlite-add-column-refused"},
-      {"ALTER TABLE t ADD COLUMN k INT REFERENCES p (id) DEFAULT 1;",
-       "sqlite-add-column-refused"},
+      {"ALTER TABLE t ADD COLUMN k INT REFERENCES p (id) DEFAULT 1;", "sqlite-add-column-refused"},
       {"ALTER TABLE t DROP COLUMN id;", "sqlite-drop-column-refused"},
       {"ALTER TABLE t DROP COLUMN code;", "sqlite-drop-column-refused"},
       {"ALTER TABLE t DROP COLUMN n;", "sqlite-drop-column-refused"},
@@ -226,18 +225,19 @@ const std::vector<RuleCase>& SqliteCases() {
        "CREATE TABLE new_p (id INTEGER PRIMARY KEY, x INT);\n"
        "INSERT INTO new_p (id) SELECT id FROM p;\nDROP TABLE p;\nALTER TABLE new_p RENAME TO p;",
        false, "", false, 2},
-      {"sqlite-pragma-in-transaction", "sqlite", kSqliteSetup, "PRAGMA journal_mode = WAL;",
-       false, "PRAGMA journal_mode = WAL;", true},
+      {"sqlite-pragma-in-transaction", "sqlite", kSqliteSetup, "PRAGMA journal_mode = WAL;", false,
+       "PRAGMA journal_mode = WAL;", true},
       {"sqlite-statement-fails", "sqlite", kSqliteSetup, "CREATE INDEX ix_missing ON t (nope);",
        false, "CREATE INDEX ix_name ON t (name);"},
       {"drop-table", "sqlite", kSqliteSetup, "DROP VIEW names;\nDROP TABLE t;", false,
        "CREATE TABLE tmp (id INT);\nDROP TABLE tmp;", false, 1},
-      {"drop-column", "sqlite", kSqliteSetup, "ALTER TABLE p ADD COLUMN x INT;\nALTER TABLE t DROP COLUMN p_id;",
-       false, "CREATE TABLE tmp (id INT, x INT);\nALTER TABLE tmp DROP COLUMN x;", false, 1},
+      {"drop-column", "sqlite", kSqliteSetup,
+       "ALTER TABLE p ADD COLUMN x INT;\nALTER TABLE t DROP COLUMN p_id;", false,
+       "CREATE TABLE tmp (id INT, x INT);\nALTER TABLE tmp DROP COLUMN x;", false, 1},
       {"rename-table", "sqlite", kSqliteSetup, "ALTER TABLE p RENAME TO parents;", false,
        "CREATE TABLE tmp (id INT);\nALTER TABLE tmp RENAME TO tmp2;"},
-      {"rename-column", "sqlite", kSqliteSetup, "ALTER TABLE t RENAME COLUMN name TO title;",
-       false, "ALTER TABLE t ADD COLUMN title TEXT;"},
+      {"rename-column", "sqlite", kSqliteSetup, "ALTER TABLE t RENAME COLUMN name TO title;", false,
+       "ALTER TABLE t ADD COLUMN title TEXT;"},
   };
   return cases;
 }
@@ -306,7 +306,7 @@ TEST_CASE("what lint says SQLite refuses, SQLite refuses on a table with a row",
   }
 }
 
-TEST_CASE("a table created earlier in the same plan is new; in an earlier revision it exists",
+TEST_CASE("a table created earlier in the same plan is new, in an earlier revision it exists",
           "[lint]") {
   const Script create = Revision("001_create", "CREATE TABLE orders (id bigint, total int);");
   const Script index = Revision("002_index",
@@ -334,10 +334,9 @@ TEST_CASE("a table created earlier in the same plan is new; in an earlier revisi
 
 TEST_CASE("a suppression needs a reason, is listed, and one that suppresses nothing is reported",
           "[lint]") {
-  const Script allowed =
-      Revision("001_allowed",
-               "-- lint: allow index-not-concurrent: the table holds 40 rows\n"
-               "CREATE INDEX ix ON t (code);");
+  const Script allowed = Revision("001_allowed",
+                                  "-- lint: allow index-not-concurrent: the table holds 40 rows\n"
+                                  "CREATE INDEX ix ON t (code);");
   LintReport report = Lint("postgresql", kPgSetup, allowed);
   INFO(Describe(report));
   REQUIRE(Of(report, "index-not-concurrent").size() == 1);
@@ -373,8 +372,9 @@ TEST_CASE("a suppression needs a reason, is listed, and one that suppresses noth
 
   // Another engine's rule in a common section is not unused on this one.
   report = Lint("sqlite", kSqliteSetup,
-                Revision("001_common", "-- lint: allow index-not-concurrent: small\n"
-                                       "CREATE INDEX ix ON t (code);"));
+                Revision("001_common",
+                         "-- lint: allow index-not-concurrent: small\n"
+                         "CREATE INDEX ix ON t (code);"));
   INFO(Describe(report));
   CHECK(report.findings.empty());
 }
@@ -410,8 +410,9 @@ TEST_CASE("a table's size escalates a warning to an error at lint_large_table", 
   const LintFinding& finding = *Of(report, "trigger-on-existing-table").front();
   CHECK(finding.severity == LintSeverity::kError);
   CHECK(finding.escalated);
-  CHECK(finding.size == "t: ~200 k rows, 48 MB, in use (1234 scans, 56 rows written since "
-                        "the statistics were reset)");
+  CHECK(finding.size ==
+        "t: ~200 k rows, 48 MB, in use (1234 scans, 56 rows written since "
+        "the statistics were reset)");
   options.large_table_rows = 300000;
   report = LintRevisions({}, {&trigger}, options);
   CHECK(Of(report, "trigger-on-existing-table").front()->severity == LintSeverity::kWarning);
@@ -441,6 +442,26 @@ TEST_CASE("the seed's chain lints clean at error level on both engines", "[lint]
     CHECK(report.errors() == 0);
     CHECK(report.revisions == 4);
   }
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("a generator that never ends does not hold a SQLite lint: it is abandoned, not judged",
+          "[lint]") {
+  const Script generator =
+      Revision("001_generate",
+               "CREATE TABLE nums (n INT);\n"
+               "INSERT INTO nums WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+               "SELECT x FROM c;\n"
+               "CREATE INDEX ix_nums ON nums (n);");
+  const LintReport report = Lint("sqlite", kSqliteSetup, generator);
+  INFO(Describe(report));
+  CHECK(report.findings.empty());
+  CHECK(report.statements == 3);
 }
 
 }  // namespace

@@ -1,0 +1,2 @@
+CREATE INDEX ix ON t (name);
+ALTER TABLE t ALTER COLUMN n TYPE bigint;
