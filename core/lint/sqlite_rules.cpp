@@ -249,8 +249,9 @@ std::string Literal(const std::string& text) {
 std::vector<std::string> ReferencingTables(sqlite3* db, const std::string& table) {
   return Strings(db,
                  "SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f "
-                 "WHERE m.type = 'table' AND f.\"table\" = " + Literal(table) +
-                     " COLLATE NOCASE AND m.name <> " + Literal(table) + " COLLATE NOCASE "
+                 "WHERE m.type = 'table' AND f.\"table\" = " +
+                     Literal(table) + " COLLATE NOCASE AND m.name <> " + Literal(table) +
+                     " COLLATE NOCASE "
                      "ORDER BY m.name");
 }
 

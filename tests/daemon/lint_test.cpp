@@ -82,25 +82,29 @@ void AddUsers(TestDatabase& db, int count) {
   }
 }
 
+// A database of each engine with the seed's chain applied (its tables exist when 004 is
+// pending), made by a daemon of its own that is gone when this returns.
+std::unique_ptr<TestDatabase> SeededDatabase(bool postgres, const TempDir& dir) {
+  std::unique_ptr<TestDatabase> db;
+  if (postgres) {
+    db = std::make_unique<PostgresDatabase>();
+  } else {
+    db = std::make_unique<SqliteDatabase>();
+  }
+  Daemon seed(dir, "seed", db->url(), testing::SeedMigrationsDir());
+  REQUIRE(seed.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  return db;
+}
+
 TEST_CASE("migctl lint: each pending finding with its file:line, the table's size, the safe way",
           "[daemon][lint]") {
   for (const bool postgres : {false, true}) {
-    std::unique_ptr<TestDatabase> db;
-    if (postgres) {
-      db = std::make_unique<PostgresDatabase>();
-    } else {
-      db = std::make_unique<SqliteDatabase>();
-    }
-    INFO(db->dialect());
     TempDir dir;
+    const std::unique_ptr<TestDatabase> db = SeededDatabase(postgres, dir);
+    INFO(db->dialect());
     const std::string revision = postgres ? kIndexRevision : kNotNullColumnRevision;
     const std::string file = postgres ? "004_index_users.sql" : "004_users_nickname.sql";
     const std::string rule = postgres ? "index-not-concurrent" : "sqlite-add-column-refused";
-    {
-      // The seed applied first: its tables exist when 004 is pending.
-      Daemon seed(dir, "seed", db->url(), testing::SeedMigrationsDir());
-      REQUIRE(seed.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
-    }
     AddUsers(*db, 1500);
     const std::string migrations = testing::SeedMigrationsPlus(dir, {{file, revision}});
     Daemon daemon(dir, "d", db->url(), migrations);
@@ -172,18 +176,9 @@ TEST_CASE(
     "shows the findings",
     "[daemon][lint]") {
   for (const bool postgres : {false, true}) {
-    std::unique_ptr<TestDatabase> db;
-    if (postgres) {
-      db = std::make_unique<PostgresDatabase>();
-    } else {
-      db = std::make_unique<SqliteDatabase>();
-    }
-    INFO(db->dialect());
     TempDir dir;
-    {
-      Daemon seed(dir, "seed", db->url(), testing::SeedMigrationsDir());
-      REQUIRE(seed.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
-    }
+    const std::unique_ptr<TestDatabase> db = SeededDatabase(postgres, dir);
+    INFO(db->dialect());
     // On SQLite the index rule does not apply: a drop of an existing column is the error there.
     const std::string revision = postgres
                                      ? std::string(kIndexRevision)
