@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -155,9 +156,11 @@ class Backend {
   // The user objects in the catalog, normalized (core/schema/schema.h): what `baseline`, `stamp`
   // and `check --schema` compare with the schema the scripts produce.
   virtual Result<NormalizedSchema> ReadSchema() = 0;
-  // The user tables' sizes, activity and column types (SQLite: rows counted up to
-  // `count_rows_up_to`, and the schema's statements), for `lint`.
-  virtual Result<DatabaseFacts> ReadLintFacts(int64_t count_rows_up_to) = 0;
+  // The user tables' sizes, activity and column types, for `lint`. SQLite: the schema's
+  // statements, and rows counted (up to `count_rows_up_to`) only for the tables whose lower-case
+  // name is in `count_tables` (the words of the statements being linted): counting is reading.
+  virtual Result<DatabaseFacts> ReadLintFacts(int64_t count_rows_up_to,
+                                              const std::set<std::string>& count_tables) = 0;
 
   // Whether a reader pool may keep this connection for the next read-only request: it is idle
   // and still reads the database its URL names. SQLite: the path still names the file that was

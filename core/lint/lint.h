@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,10 @@ struct LintScope {
   std::vector<const Script*> plan;
 };
 Result<LintScope> LintScopeOfRange(const ScriptDirectory& scripts, const std::string& range);
+
+// The words (identifiers, lower case) of the upgrade sections of `plan` on `dialect`: the tables
+// a lint of it may ask the database about.
+std::set<std::string> WordsOfPlan(const std::vector<const Script*>& plan, std::string_view dialect);
 
 // "users: ~2.3 M rows, 1.1 GB, in use (1,234 scans, 56 rows written)".
 std::string DescribeTableSize(const TableFacts& table);

@@ -216,8 +216,10 @@ const std::vector<LintRule> kRules = {
      "the statement fails on the schema the statements before it leave (SQLite's own error)",
      "fix the statement; 'migctl verify' runs the revision on a scratch database", "", false},
     // Both engines.
-    {"syntax-error", kBoth, kError, "syntax",
-     "the statement does not parse (PostgreSQL's own grammar)", "fix the statement", "", false},
+    {"syntax-error", kPg, kError, "syntax",
+     "the statement does not parse (PostgreSQL's own grammar; on SQLite a statement SQLite "
+     "cannot parse is a sqlite-statement-fails)",
+     "fix the statement", "", false},
     {"lint-suppression-without-reason", kBoth, kError, "suppressions",
      "'-- lint: allow RULE-ID' without ': reason': a suppression must say why, and this one "
      "suppresses nothing",

@@ -1,4 +1,5 @@
 // Which revisions a lint of a range covers (kept apart from the rules: it reads the graph).
+#include <cctype>
 #include <set>
 
 #include "core/lint/lint.h"
@@ -30,6 +31,25 @@ Result<LintScope> LintScopeOfRange(const ScriptDirectory& scripts, const std::st
     }
   }
   return scope;
+}
+
+std::set<std::string> WordsOfPlan(const std::vector<const Script*>& plan,
+                                  std::string_view dialect) {
+  std::set<std::string> words;
+  for (const Script* script : plan) {
+    const ScriptSection* section = script->EffectiveSection(Direction::kUpgrade, dialect);
+    if (section == nullptr) continue;
+    std::string word;
+    for (const char c : section->sql + " ") {
+      if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$') {
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      } else if (!word.empty()) {
+        words.insert(std::move(word));
+        word.clear();
+      }
+    }
+  }
+  return words;
 }
 
 }  // namespace migrationd

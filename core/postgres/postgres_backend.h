@@ -44,8 +44,10 @@ class PostgresBackend final : public Backend {
   Status SetForeignKeys(bool) override { return Status::Ok(); }
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
-  Result<NormalizedSchema> ReadSchema() override;                          // in postgres_schema.cpp
-  Result<DatabaseFacts> ReadLintFacts(int64_t count_rows_up_to) override;  // in postgres_schema.cpp
+  Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
+  Result<DatabaseFacts> ReadLintFacts(
+      int64_t count_rows_up_to,
+      const std::set<std::string>& count_tables) override;  // in postgres_schema.cpp
   bool Reusable() const override;
   bool Alive() override;
   void LabelSteps(const std::string& label) override { step_label_ = label; }

@@ -496,8 +496,11 @@ Result<NormalizedSchema> PostgresBackend::ReadSchema() {
 
 namespace migrationd {
 
-Result<DatabaseFacts> PostgresBackend::ReadLintFacts(int64_t count_rows_up_to) {
-  (void)count_rows_up_to;  // the planner's estimate (reltuples) is what PostgreSQL answers at once
+Result<DatabaseFacts> PostgresBackend::ReadLintFacts(int64_t count_rows_up_to,
+                                                     const std::set<std::string>& count_tables) {
+  // The planner's estimate (reltuples) is what PostgreSQL answers at once, for every table.
+  (void)count_rows_up_to;
+  (void)count_tables;
   DatabaseFacts facts;
   auto tables =
       Query("SELECT " + std::string(kRelationName) +

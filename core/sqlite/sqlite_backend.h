@@ -41,8 +41,10 @@ class SqliteBackend final : public Backend {
   Status SetForeignKeys(bool enforced) override;
   Status CheckForeignKeys() override;
   std::vector<std::string> VersionTablesDdl() const override;
-  Result<NormalizedSchema> ReadSchema() override;                          // in sqlite_schema.cpp
-  Result<DatabaseFacts> ReadLintFacts(int64_t count_rows_up_to) override;  // in sqlite_schema.cpp
+  Result<NormalizedSchema> ReadSchema() override;  // in sqlite_schema.cpp
+  Result<DatabaseFacts> ReadLintFacts(
+      int64_t count_rows_up_to,
+      const std::set<std::string>& count_tables) override;  // in sqlite_schema.cpp
   bool Reusable() const override;
 
  private:

@@ -240,7 +240,8 @@ Result<NormalizedSchema> SqliteBackend::ReadSchema() {
 
 namespace migrationd {
 
-Result<DatabaseFacts> SqliteBackend::ReadLintFacts(int64_t count_rows_up_to) {
+Result<DatabaseFacts> SqliteBackend::ReadLintFacts(int64_t count_rows_up_to,
+                                                   const std::set<std::string>& count_tables) {
   DatabaseFacts facts;
   // Tables first, then what refers to them, each group in the order it was created.
   auto objects = Query(
@@ -257,6 +258,13 @@ Result<DatabaseFacts> SqliteBackend::ReadLintFacts(int64_t count_rows_up_to) {
     if (type != "table") continue;
     TableFacts table;
     table.name = name;
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!count_tables.contains(lower)) {
+      facts.tables.push_back(std::move(table));  // not named by the plan: not read
+      continue;
+    }
     // Counted, but never past the bound: a lint must not read a whole large table.
     auto counted = Query("SELECT count(*) FROM (SELECT 1 FROM " + QuoteIdentifier(name) +
                              " LIMIT " + std::to_string(count_rows_up_to + 1) + ")",

@@ -62,7 +62,7 @@ Result<LintReport> LintPlan(Backend& live, const ScriptDirectory& scripts,
   for (const PlannedStep& step : plan.steps) {
     if (step.direction == Direction::kUpgrade) pending.push_back(&scripts.script(step.revision));
   }
-  auto facts = live.ReadLintFacts(RowCountBound(config));
+  auto facts = live.ReadLintFacts(RowCountBound(config), WordsOfPlan(pending, live.dialect()));
   if (!facts.ok()) return facts.status().WithContext("lint: cannot read the tables' sizes");
   LintOptions options;
   options.dialect = std::string(live.dialect());

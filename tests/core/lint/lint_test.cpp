@@ -185,9 +185,12 @@ const std::vector<RuleCase>& PostgresCases() {
 const char* const kSqliteSetup =
     "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
     "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, code TEXT UNIQUE, n INT, p_id INT, "
-    "FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE);\n"
+    "note TEXT, FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE);\n"
     "CREATE INDEX ix_n ON t (n);\n"
-    "CREATE VIEW names AS SELECT name FROM t;";
+    "CREATE VIEW names AS SELECT name FROM t;\n"
+    "CREATE TRIGGER t_note AFTER INSERT ON t BEGIN UPDATE t SET note = note WHERE NEW.note IS "
+    "NULL; "
+    "END;";
 
 // What each SQLite case triggers must really fail on SQLite once the table has a row.
 struct SqliteRefusal {
@@ -209,6 +212,7 @@ const std::vector<SqliteRefusal>& SqliteRefusals() {
       {"ALTER TABLE t DROP COLUMN n;", "sqlite-drop-column-refused"},
       {"ALTER TABLE t DROP COLUMN name;", "sqlite-drop-column-refused"},
       {"ALTER TABLE t DROP COLUMN p_id;", "sqlite-drop-column-refused"},
+      {"ALTER TABLE t DROP COLUMN note;", "sqlite-drop-column-refused"},
       {"CREATE INDEX ix_missing ON t (nope);", "sqlite-statement-fails"},
   };
   return cases;
@@ -301,7 +305,7 @@ TEST_CASE("what lint says SQLite refuses, SQLite refuses on a table with a row",
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("PRAGMA foreign_keys = ON");
     db.exec(kSqliteSetup);
-    db.exec("INSERT INTO p VALUES (1); INSERT INTO t VALUES (1, 'a', 'c', 2, 1)");
+    db.exec("INSERT INTO p VALUES (1); INSERT INTO t VALUES (1, 'a', 'c', 2, 1, 'x')");
     CHECK_THROWS_AS(db.exec(c.trigger), SQLite::Exception);
   }
 }
@@ -462,6 +466,23 @@ TEST_CASE("a generator that never ends does not hold a SQLite lint: it is abando
   INFO(Describe(report));
   CHECK(report.findings.empty());
   CHECK(report.statements == 3);
+}
+
+}  // namespace
+}  // namespace migrationd
+
+namespace migrationd {
+namespace {
+
+TEST_CASE("the words of a plan name the tables a lint may count, in lower case", "[lint]") {
+  const Script plan = Revision("001_words",
+                               "ALTER TABLE \"Users\" ADD COLUMN nick TEXT;\n"
+                               "UPDATE orders SET total = 0 WHERE id < 10;");
+  const auto words = WordsOfPlan({&plan}, "sqlite");
+  CHECK(words.contains("users"));
+  CHECK(words.contains("orders"));
+  CHECK(words.contains("nick"));
+  CHECK_FALSE(words.contains("roles"));
 }
 
 }  // namespace
