@@ -49,21 +49,12 @@ int RunLintCommand(int argc, const char* const* argv) {
     std::fprintf(stderr, "migrationd: migrations: %s\n", scripts.status().message().c_str());
     return 2;
   }
-  auto scope = LintScopeOfRange(*scripts, range);
-  if (!scope.ok()) {
-    std::fprintf(stderr, "migrationd: %s\n", scope.status().message().c_str());
+  auto report = LintRange(*scripts, dialect, range);
+  if (!report.ok()) {
+    std::fprintf(stderr, "migrationd: %s\n", report.status().message().c_str());
     return 2;
   }
-  LintOptions options;
-  options.dialect = dialect;
-  options.each_revision_alone = true;
-  const LintReport report = LintRevisions(scope->before, scope->plan, options);
-  proto::Result result;
-  FillLint(report, range.empty() ? "every revision" : range, false, result);
-  if (report.errors() > 0) {
-    result.set_code(proto::INTEGRITY);
-    result.set_message(DescribeLintErrors(report));
-  }
+  const proto::Result result = LintResult(*report, range.empty() ? "every revision" : range, false);
   if (format == "json") {
     proto::ServerMessage message;
     *message.mutable_result() = result;
@@ -73,7 +64,7 @@ int RunLintCommand(int argc, const char* const* argv) {
     ParseLintFormat(format, chosen);
     std::fputs(RenderLint(result, chosen).c_str(), stdout);
   }
-  return report.errors() > 0 ? 7 : 0;
+  return report->errors() > 0 ? 7 : 0;
 }
 
 }  // namespace migrationd

@@ -283,8 +283,9 @@ class SqliteChecker {
     for (const Script* script : before) {
       for (const SqlStatement& statement :
            script->Statements(Direction::kUpgrade, kDialectSqlite)) {
-        Learn(statement.text);
-        if (Classify(statement.text).kind == SqliteStatement::kUnsafeToRun) continue;
+        const SqliteStatement classified = Classify(statement.text);
+        Learn(classified);
+        if (classified.kind == SqliteStatement::kUnsafeToRun) continue;
         spent_ = 0;
         if (Run(schema_.get(), statement.text)) ++seed_failures_;
       }
@@ -309,8 +310,7 @@ class SqliteChecker {
 
  private:
   // Keeps LintState's view of the tables (new or existing) as the statement changes them.
-  void Learn(const std::string& sql) {
-    const SqliteStatement statement = Classify(sql);
+  void Learn(const SqliteStatement& statement) {
     if (statement.kind == SqliteStatement::kCreateTable) state_.Created(statement.table);
     if (statement.kind == SqliteStatement::kDropTable) state_.Dropped(statement.table);
     if (statement.kind == SqliteStatement::kRenameTable) {
@@ -376,7 +376,7 @@ class SqliteChecker {
       default:
         break;
     }
-    Learn(sql);
+    Learn(statement);
     if (statement.kind == SqliteStatement::kUnsafeToRun) return;
     // What SQLite itself says of the statement on the schema it meets.
     spent_ = 0;

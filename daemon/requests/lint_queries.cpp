@@ -71,31 +71,7 @@ Result<LintReport> LintPlan(Backend& live, const ScriptDirectory& scripts,
   return LintRevisions({}, pending, options);
 }
 
-proto::Result QueryLint(const QueryContext& context, const std::string& target,
-                        const std::string& range, bool all) {
-  LintReport report;
-  std::string scope;
-  bool live = false;
-  if (all || !range.empty()) {
-    auto selected = LintScopeOfRange(context.scripts, all ? "" : range);
-    if (!selected.ok()) return ErrorResult(selected.status());
-    LintOptions options;
-    options.dialect = context.url.dialect();
-    options.each_revision_alone = true;
-    report = LintRevisions(selected->before, selected->plan, options);
-    scope = all ? "every revision" : range;
-  } else {
-    auto backend = OpenForReading(context);
-    if (!backend.ok()) return ErrorResult(backend.status());
-    MigrationRunner runner(context.scripts, **backend);
-    auto plan = runner.PlanUpgrade(target.empty() ? "head" : target);
-    if (!plan.ok()) return ErrorResult(plan.status());
-    auto linted = LintPlan(**backend, context.scripts, *plan, context.config);
-    if (!linted.ok()) return ErrorResult(linted.status());
-    report = std::move(linted).value();
-    scope = "pending revisions up to " + (target.empty() ? std::string("head") : target);
-    live = true;
-  }
+proto::Result LintResult(const LintReport& report, const std::string& scope, bool live) {
   proto::Result result;
   FillLint(report, scope, live, result);
   if (report.errors() > 0) {
@@ -108,6 +84,34 @@ proto::Result QueryLint(const QueryContext& context, const std::string& target,
                                                : "lint: no error-level finding");
   }
   return result;
+}
+
+Result<LintReport> LintRange(const ScriptDirectory& scripts, std::string_view dialect,
+                             const std::string& range) {
+  auto selected = LintScopeOfRange(scripts, range);
+  if (!selected.ok()) return selected.status();
+  LintOptions options;
+  options.dialect = std::string(dialect);
+  options.each_revision_alone = true;
+  return LintRevisions(selected->before, selected->plan, options);
+}
+
+proto::Result QueryLint(const QueryContext& context, const std::string& target,
+                        const std::string& range, bool all) {
+  if (all || !range.empty()) {
+    auto report = LintRange(context.scripts, context.url.dialect(), all ? "" : range);
+    if (!report.ok()) return ErrorResult(report.status());
+    return LintResult(*report, all ? "every revision" : range, false);
+  }
+  auto backend = OpenForReading(context);
+  if (!backend.ok()) return ErrorResult(backend.status());
+  MigrationRunner runner(context.scripts, **backend);
+  const std::string upto = target.empty() ? "head" : target;
+  auto plan = runner.PlanUpgrade(upto);
+  if (!plan.ok()) return ErrorResult(plan.status());
+  auto report = LintPlan(**backend, context.scripts, *plan, context.config);
+  if (!report.ok()) return ErrorResult(report.status());
+  return LintResult(*report, "pending revisions up to " + upto, true);
 }
 
 }  // namespace migrationd

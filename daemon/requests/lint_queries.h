@@ -11,6 +11,15 @@ namespace migrationd {
 // unsuppressed error remains).
 void FillLint(const LintReport& report, const std::string& scope, bool live, proto::Result& result);
 
+// The report as a whole answer: FillLint, INTEGRITY and what to do while an unsuppressed error
+// remains, else a one-line verdict. `lint` through the daemon and `migrationd --lint` answer so.
+proto::Result LintResult(const LintReport& report, const std::string& scope, bool live);
+
+// A static lint of `range` ("" for every revision) on `dialect`: each revision as if the ones
+// before it were applied, sizes unknown.
+Result<LintReport> LintRange(const ScriptDirectory& scripts, std::string_view dialect,
+                             const std::string& range);
+
 // `lint [TARGET]`: the pending revisions up to TARGET, sized by the live database; with a
 // range or `all`, those revisions as a static lint would see them.
 proto::Result QueryLint(const QueryContext& context, const std::string& target,
