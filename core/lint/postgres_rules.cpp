@@ -202,7 +202,6 @@ struct RevisionSoFar {
   int first_lock_line = 0;
   int backfill_line = 0;  // an UPDATE/DELETE of every row, 0: none
   std::string backfill_table;
-  std::map<std::string, std::pair<std::string, std::string>> pending_not_null;  // name → table, col
 };
 
 class PostgresChecker {
@@ -371,12 +370,10 @@ class PostgresChecker {
       } else if (subtype == "AT_AddConstraint") {
         AddConstraint(table, def);
       } else if (subtype == "AT_ValidateConstraint") {
-        auto pending = revision_.pending_not_null.find(command.Str("name"));
-        if (pending != revision_.pending_not_null.end()) {
-          state_.NotNullChecked(pending->second.first, pending->second.second);
-        } else if (auto earlier = state_.not_null_check_constraints.find(command.Str("name"));
-                   earlier != state_.not_null_check_constraints.end()) {
-          state_.NotNullChecked(earlier->second.first, earlier->second.second);
+        // A CHECK (col IS NOT NULL) NOT VALID of this revision or an earlier one.
+        if (auto checked = state_.not_null_check_constraints.find(command.Str("name"));
+            checked != state_.not_null_check_constraints.end()) {
+          state_.NotNullChecked(checked->second.first, checked->second.second);
         }
       } else if (subtype == "AT_SetLogged" || subtype == "AT_SetUnLogged") {
         if (Existing(table)) {
@@ -486,7 +483,6 @@ class PostgresChecker {
     if (contype == "CONSTR_CHECK" && constraint.Bool("skip_validation")) {
       const std::string column = NotNullCheckColumn(constraint["raw_expr"]);
       if (!column.empty() && !name.empty()) {
-        revision_.pending_not_null[name] = {table, column};
         state_.not_null_check_constraints[name] = {table, column};
       }
     }
