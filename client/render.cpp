@@ -112,6 +112,8 @@ void Renderer::Event(const proto::Event& event) {
     case proto::JOB_QUEUED:
     case proto::LOCK_WAIT:
     case proto::LOG_LINE:
+    case proto::STATEMENT_BLOCKED:
+    case proto::STATEMENT_PROGRESS:
       ClearBar();
       std::printf("%s\n", event.message().c_str());
       break;

@@ -58,9 +58,16 @@ constexpr Setting kSettings[] = {
     {"admin-group", "NAME", "a group allowed to change the database (repeatable)"},
     {"lock-wait", "SECONDS", "longest wait for another daemon's lock with --wait (default 60)"},
     {"shutdown-grace", "SECONDS", "on SIGTERM, let a running job finish this long (default 30)"},
-    {"lock-timeout", "MS", "PostgreSQL lock_timeout for migration DDL (default 5000)"},
+    {"lock-timeout", "MS",
+     "how long a migration statement waits for a table lock before it is retried (default "
+     "1000)"},
     {"statement-timeout", "MS", "PostgreSQL statement_timeout for migrations (default 0: none)"},
     {"lock-retries", "N", "retries of a revision that hit the lock timeout (default 5)"},
+    {"blocker-report-after", "MS",
+     "name the sessions blocking a migration statement's lock after it waited this long "
+     "(default 200)"},
+    {"rehearse-before-upgrade", "on|off",
+     "on: every upgrade first rehearses its revisions on a copy of its backup (default off)"},
     {"log-level", "LEVEL", "trace, debug, info, warn, error, critical, off (default info)"},
     {"auto-upgrade", "POLICY",
      "at start: never (default), empty (upgrade a database that has no tables, no backup), "
@@ -209,6 +216,14 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     config.retention[kind].max_age = *age;
   } else if (key == "lock_retries") {
     return ParseInt(value, config.lock_retries, where);
+  } else if (key == "blocker_report_after") {
+    return ParseInt(value, config.blocker_report_after_ms, where);
+  } else if (key == "rehearse_before_upgrade") {
+    if (value != "on" && value != "off") {
+      return Status::InvalidArgument(where + ": rehearse_before_upgrade must be on or off, not '" +
+                                     value + "'");
+    }
+    config.rehearse_before_upgrade = value == "on";
   } else if (key == "log_level") {
     static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
                                           "error", "critical", "off"};
@@ -384,6 +399,8 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) 
       {"lock_wait", std::to_string(config.lock_wait_seconds)},
       {"shutdown_grace", std::to_string(config.shutdown_grace_seconds)},
       {"lock_timeout", std::to_string(config.lock_timeout_ms)},
+      {"blocker_report_after", std::to_string(config.blocker_report_after_ms)},
+      {"rehearse_before_upgrade", config.rehearse_before_upgrade ? "on" : "off"},
       {"statement_timeout", std::to_string(config.statement_timeout_ms)},
       {"lock_retries", std::to_string(config.lock_retries)},
       {"log_level", config.log_level},

@@ -41,9 +41,16 @@ struct DaemonConfig {
   std::vector<std::string> admin_groups;  // besides root and the daemon's own user
   int lock_wait_seconds = 60;             // --wait: how long to wait for another daemon's lock
   int shutdown_grace_seconds = 30;        // SIGTERM: let a running job finish this long
-  int lock_timeout_ms = 5000;             // PostgreSQL lock_timeout for a migration's DDL
+  // How long a migration statement waits for a table lock (PostgreSQL lock_timeout, SQLite's busy
+  // timeout) before it is rolled back and retried: while it waits, every later query on that
+  // table queues behind it, so short (docs/DESIGN_NOTES.md, "No lock queue").
+  int lock_timeout_ms = 1000;
   int statement_timeout_ms = 0;           // PostgreSQL statement_timeout (0: none)
   int lock_retries = 5;                   // attempts after a lock timeout, with doubling backoff
+  // A migration statement waiting this long for a lock gets its blockers named (PostgreSQL).
+  int blocker_report_after_ms = 200;
+  // upgrade rehearses the pending revisions on a copy of its backup first: off, on.
+  bool rehearse_before_upgrade = false;
   std::string log_level = "info";
   // At start: never (log the start-up check), empty (upgrade a database with no tables, no
   // backup), always (upgrade to head with the usual backup). Dev and CI use; default never.

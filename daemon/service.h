@@ -22,6 +22,7 @@
 #include "daemon/asio.h"
 #include "daemon/config.h"
 #include "daemon/jobs/job_queue.h"
+#include "daemon/jobs/statement_watch.h"
 #include "daemon/requests/queries.h"
 #include "daemon/requests/reader_connections.h"
 #include "daemon/requests/scratch_gate.h"
@@ -156,6 +157,10 @@ class Service {
   proto::Result RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                 JobControl& control, Responder& responder, MigrationLock& lock,
                                 const WindowPass& window);
+  // Watches the statements `backend` runs on the live database: blockers and progress as events
+  // to the requester and as the job's stage in `status` (statement_watch.h).
+  StatementWatch WatchStatements(Backend& backend, uint64_t request_id, JobControl& control,
+                                 Responder& responder, const DaemonConfig& live) const;
 
   // Writes a history row its job's connection could not (it broke).
   void RecordOnNewConnection(const HistoryEntry& entry) const;

@@ -29,3 +29,39 @@ Result<std::shared_ptr<Backend>> Shared(Result<std::unique_ptr<Backend>> opened)
 }
 
 }  // namespace migrationd
+
+namespace migrationd {
+
+Result<SessionActivity> Backend::ObserveSession(const std::string& session_id) {
+  (void)session_id;
+  return Status::Unavailable(std::string(dialect()) + " cannot show another session's activity");
+}
+
+namespace {
+
+// PostgreSQL's table lock modes, weakest first, as pg_locks names them.
+constexpr std::string_view kLockModes[] = {
+    "AccessShareLock",          "RowShareLock", "RowExclusiveLock",    "ShareUpdateExclusiveLock",
+    "ShareLock",                "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"};
+
+}  // namespace
+
+int LockModeStrength(std::string_view mode) {
+  for (size_t i = 0; i < std::size(kLockModes); ++i) {
+    if (kLockModes[i] == mode) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+std::string LockModeName(std::string_view mode) {
+  if (mode.ends_with("Lock")) mode.remove_suffix(4);
+  std::string name;
+  for (size_t i = 0; i < mode.size(); ++i) {
+    const char c = mode[i];
+    if (i > 0 && c >= 'A' && c <= 'Z') name += ' ';
+    name += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  }
+  return name;
+}
+
+}  // namespace migrationd

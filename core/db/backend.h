@@ -7,6 +7,7 @@
 // called from another thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -51,6 +52,41 @@ struct DatabaseFacts {
   std::vector<std::string> schema_statements;
 };
 
+// What a migration's session is doing, as another session of the same server sees it
+// (Backend::ObserveSession): the daemon's watch of a running statement.
+struct SessionActivity {
+  bool running = false;     // a statement is running (not idle, not between statements)
+  double running_ms = 0;    // since that statement started
+  std::string statement;    // its start, on one line
+  std::string wait_event;   // "Lock:relation", "IO:DataFileRead"; "" when it is not waiting
+  std::string lock_wanted;  // the relation whose lock it waits for; "" when none
+  // The sessions in the way of that lock, described for an operator:
+  // "pid 4711 (app@10.0.0.5, user alice, idle in transaction for 14 min: UPDATE orders ...)".
+  std::vector<std::string> blocked_by;
+  std::string progress;  // "building index: scanning table, 43% of blocks"; "" when not known
+  double fraction = -1;  // 0..1 of `progress`; -1 when not known
+  // Relation -> the strongest lock mode the session holds on it now (granted locks only).
+  std::map<std::string, std::string> locks;
+};
+
+// What a rehearsal reads of its own session between two statements (Backend::ReadSessionEffects).
+struct SessionEffects {
+  // Table -> where its rows live (PostgreSQL relfilenode, SQLite rootpage): a change means the
+  // statement rewrote (rebuilt) the table.
+  std::map<std::string, std::string> storage;
+  // Table -> the strongest lock mode this session holds on it (PostgreSQL; SQLite locks files).
+  std::map<std::string, std::string> locks;
+  // Rows inserted, updated or deleted: PostgreSQL in the open transaction, SQLite since the
+  // connection opened. Compared between two reads on one connection only.
+  int64_t rows_written = 0;
+};
+
+// The strength of a PostgreSQL table lock mode (ACCESS SHARE 1 ... ACCESS EXCLUSIVE 8; 0 for any
+// other name), to keep the strongest of several.
+int LockModeStrength(std::string_view mode);
+// "AccessExclusiveLock" -> "ACCESS EXCLUSIVE" (as the documentation and LOCK TABLE name it).
+std::string LockModeName(std::string_view mode);
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -82,6 +118,20 @@ class Backend {
   // Aborts the statement running on this connection (it then fails, and its transaction rolls
   // back). The one method that may be called from another thread.
   virtual void Interrupt() = 0;
+
+  // The server's id of this connection's session, for another connection to watch it with
+  // ObserveSession (PostgreSQL: the backend pid); "" where the engine has none (SQLite).
+  virtual std::string SessionId() { return ""; }
+  // What session `session_id` of the same server is doing now, read on this connection (which
+  // must be another one). Unavailable where the engine cannot tell.
+  virtual Result<SessionActivity> ObserveSession(const std::string& session_id);
+  // This connection's own tables' storage, locks and rows written, read between two statements
+  // (in the open transaction, if any) to tell what a statement did.
+  virtual Result<SessionEffects> ReadSessionEffects() = 0;
+  // Who holds the database's lock while this connection waits for it, for an error or a
+  // status ("pid 4242 (sqlite3)"); "" when the engine cannot tell (PostgreSQL answers through
+  // ObserveSession instead).
+  virtual std::string DescribeLockHolders() { return ""; }
 
   // Limits for the statements of a migration: how long to wait for a table lock held by live
   // traffic, and how long one statement may run. 0 leaves the engine's default.

@@ -383,6 +383,10 @@ void PostgresBackend::ReleaseStepLock() {
   (void)Query(StepLockSql("pg_advisory_unlock", false), {});
 }
 
+std::string PostgresBackend::SessionId() {
+  return std::to_string(db_->connection.backendpid());
+}
+
 void PostgresBackend::Interrupt() {
   try {
     db_->connection.cancel_query();

@@ -52,6 +52,10 @@ class PostgresBackend final : public Backend {
   bool Alive() override;
   void LabelSteps(const std::string& label) override { step_label_ = label; }
   bool SessionMayHaveEnded() override;
+  std::string SessionId() override;
+  // In postgres_activity.cpp:
+  Result<SessionActivity> ObserveSession(const std::string& session_id) override;
+  Result<SessionEffects> ReadSessionEffects() override;
 
  private:
   int connection_version() const;  // the server's version number, e.g. 150018

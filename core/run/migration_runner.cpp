@@ -259,8 +259,24 @@ std::vector<SqlStatement> MigrationRunner::StatementsOf(const PlannedStep& step)
   return scripts_.script(step.revision).Statements(step.direction, backend_.dialect());
 }
 
+namespace {
+
+// Points the runner at the observer of the plan it executes, for as long as it does.
+struct ObservedPlan {
+  const RunObserver*& observer;
+  ObservedPlan(const RunObserver*& slot, const RunObserver& current) : observer(slot) {
+    observer = &current;
+  }
+  ~ObservedPlan() { observer = nullptr; }
+  ObservedPlan(const ObservedPlan&) = delete;
+  ObservedPlan& operator=(const ObservedPlan&) = delete;
+};
+
+}  // namespace
+
 Status MigrationRunner::Execute(const MigrationPlan& plan, const RequestIdentity& requester,
                                 const RunObserver& observer) {
+  const ObservedPlan observed(observer_, observer);
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   if (*heads != plan.heads_before) {
@@ -327,6 +343,7 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
                                       const RunObserver& observer) {
   MIGRATIOND_RETURN_IF_ERROR(CheckAtomic(plan));
   if (plan.steps.empty()) return Status::Ok();
+  const ObservedPlan observed(observer_, observer);
   auto heads = CurrentHeads();
   if (!heads.ok()) return heads.status();
   if (*heads != plan.heads_before) {
@@ -351,6 +368,7 @@ Status MigrationRunner::ExecuteAtomic(const MigrationPlan& plan, const RequestId
       break;
     }
     if (observer.step_started) observer.step_started(step, i, plan.steps.size());
+    running_step_ = &step;
     const auto started = Clock::now();
     HistoryEntry entry = StepEntry(step, requester);
     const Script& script = scripts_.script(step.revision);
@@ -472,8 +490,9 @@ Status MigrationRunner::BeginTransactionalStep(const std::vector<std::string>& e
                                                const std::vector<SqlStatement>& statements,
                                                size_t& ran) {
   ran = 0;
-  std::optional<Status> begun =
-      statements.empty() ? std::nullopt : store_.BeginStepRunning(expected, statements[0].text);
+  std::optional<Status> begun = statements.empty() || ObservesStatements()
+                                    ? std::nullopt
+                                    : store_.BeginStepRunning(expected, statements[0].text);
   if (!begun) return BeginStepAt(expected, step);
   if (begun->ok()) {
     ran = 1;
@@ -497,6 +516,7 @@ Status MigrationRunner::RunStep(const PlannedStep& step,
   const Script& script = scripts_.script(step.revision);
   HistoryEntry entry = StepEntry(step, requester);
   auto started = Clock::now();
+  running_step_ = &step;
 
   // Exactly once does not rest on the migration lock alone: the step lock plus a re-read of
   // the version rows refuse a step that another migration already ran.
@@ -603,7 +623,8 @@ Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& st
   MIGRATIOND_RETURN_IF_ERROR(record(skip, ""));
   for (size_t i = skip; i < statements.size(); ++i) {
     const SqlStatement& statement = statements[i];
-    Status status = backend_.Execute(statement.text);
+    Status status =
+        RunObserved(statement, i, [this, &statement] { return backend_.Execute(statement.text); });
     if (!status.ok()) {
       status = status.WithContext("statement " + std::to_string(i + 1) + " of " +
                                   std::to_string(statements.size()) + " (" + script.path + ":" +
@@ -630,12 +651,24 @@ Status MigrationRunner::RunStatements(const Script& script,
                                       const std::vector<SqlStatement>& statements, size_t first) {
   for (size_t i = first; i < statements.size(); ++i) {
     const SqlStatement& statement = statements[i];
-    Status status = backend_.Execute(statement.text);
+    Status status =
+        RunObserved(statement, i, [this, &statement] { return backend_.Execute(statement.text); });
     if (!status.ok()) {
       return status.WithContext(script.path + ":" + std::to_string(statement.line));
     }
   }
   return Status::Ok();
+}
+
+Status MigrationRunner::RunObserved(const SqlStatement& statement, size_t index,
+                                    const std::function<Status()>& run) {
+  if (!ObservesStatements() || running_step_ == nullptr) return run();
+  if (observer_->statement_started) observer_->statement_started(*running_step_, statement, index);
+  Status status = run();
+  if (observer_->statement_finished) {
+    observer_->statement_finished(*running_step_, statement, index, status);
+  }
+  return status;
 }
 
 void MigrationRunner::RecordFailure(const HistoryEntry& base, const Status& error,

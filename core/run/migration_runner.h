@@ -39,6 +39,15 @@ struct RunObserver {
   std::function<void(const PlannedStep& step, int attempt, std::chrono::milliseconds delay,
                      const Status& why)>
       step_retrying;
+  // Around each statement of a step, with its transaction (if any) still open: for the
+  // rehearsal's report of what each statement did. `index` counts the step's statements from 0.
+  // When these are set, a step's first statement is not sent in BEGIN's round trip, so that
+  // statement_started comes before it runs.
+  std::function<void(const PlannedStep& step, const SqlStatement& statement, size_t index)>
+      statement_started;
+  std::function<void(const PlannedStep& step, const SqlStatement& statement, size_t index,
+                     const Status& outcome)>
+      statement_finished;
 };
 
 // How a step that times out on a table lock (live traffic holds it) is retried: the lock
@@ -171,6 +180,12 @@ class MigrationRunner {
   Status RunStatements(const Script& script, const std::vector<SqlStatement>& statements,
                        size_t first = 0);
   void RecordFailure(const HistoryEntry& base, const Status& error, const char* outcome = "failed");
+  // Runs one statement of the running step between the observer's statement callbacks.
+  Status RunObserved(const SqlStatement& statement, size_t index,
+                     const std::function<Status()>& run);
+  bool ObservesStatements() const {
+    return observer_ != nullptr && (observer_->statement_started || observer_->statement_finished);
+  }
 
   const ScriptDirectory& scripts_;
   Backend& backend_;
@@ -179,6 +194,9 @@ class MigrationRunner {
   std::optional<HistoryEntry> unrecorded_failure_;
   std::function<std::string()> failure_note_;
   std::map<std::string, std::string> upgrade_notes_;
+  // Set while Execute or ExecuteAtomic runs.
+  const RunObserver* observer_ = nullptr;
+  const PlannedStep* running_step_ = nullptr;
 };
 
 }  // namespace migrationd

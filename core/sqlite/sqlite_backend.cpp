@@ -3,9 +3,14 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "core/scripts/script.h"
 #include "core/scripts/version_tables.h"
@@ -139,7 +144,74 @@ Status SqliteBackend::Commit() {
 
 Status SqliteBackend::StatementFailed(const SQLite::Exception& e) {
   if (in_transaction_) transaction_failed_ = true;
-  return FromException(e);
+  Status status = FromException(e);
+  if (status.code() == ErrorCode::kBusy) {
+    if (std::string holders = DescribeLockHolders(); !holders.empty()) {
+      return Status::Busy(status.message() + " (the lock is held by " + holders + ")");
+    }
+  }
+  return status;
+}
+
+Result<SessionEffects> SqliteBackend::ReadSessionEffects() {
+  SessionEffects effects;
+  auto tables = Query("SELECT name, rootpage FROM sqlite_master WHERE type = 'table'", {});
+  if (!tables.ok()) return tables.status();
+  for (const SqlRow& row : *tables) effects.storage[row[0].value_or("")] = row[1].value_or("");
+  effects.rows_written = sqlite3_total_changes64(db_->getHandle());
+  return effects;
+}
+
+namespace {
+
+// The processes with a POSIX lock on the file `device`/`inode` in /proc/locks (Linux), which is
+// how SQLite locks a database (and, in WAL mode, its -shm file).
+std::set<long> ProcessesLocking(dev_t device, ino_t inode) {
+  std::set<long> pids;
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  char wanted[64];
+  std::snprintf(wanted, sizeof(wanted), "%02x:%02x:%lu", major(device), minor(device),
+                static_cast<unsigned long>(inode));
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string number, kind, advisory, mode, file;
+    long pid = 0;
+    if (!(fields >> number >> kind)) continue;
+    if (kind == "->") continue;  // a waiter, not a holder
+    if (!(fields >> advisory >> mode >> pid >> file)) continue;
+    if (file == wanted && pid > 0) pids.insert(pid);
+  }
+  return pids;
+}
+
+std::string ProcessName(long pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name.empty() ? "?" : name;
+}
+
+}  // namespace
+
+std::string SqliteBackend::DescribeLockHolders() {
+  if (path_.empty()) return "";
+  std::set<long> pids = ProcessesLocking(device_, inode_);
+  struct stat shm {};
+  if (stat((path_ + "-shm").c_str(), &shm) == 0) {
+    pids.merge(ProcessesLocking(shm.st_dev, shm.st_ino));
+  }
+  const long self = getpid();
+  std::string others;
+  for (long pid : pids) {
+    if (pid == self) continue;
+    others += (others.empty() ? "" : ", ") + ("pid " + std::to_string(pid) + " (" +
+                                              ProcessName(pid) + ")");
+  }
+  if (!others.empty()) return others;
+  if (pids.count(self) != 0) return "another connection of this process (pid " +
+                                    std::to_string(self) + ")";
+  return "another connection";
 }
 
 void SqliteBackend::Rollback() {

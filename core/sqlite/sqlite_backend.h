@@ -46,6 +46,8 @@ class SqliteBackend final : public Backend {
       int64_t count_rows_up_to,
       const std::set<std::string>& count_tables) override;  // in sqlite_schema.cpp
   bool Reusable() const override;
+  Result<SessionEffects> ReadSessionEffects() override;
+  std::string DescribeLockHolders() override;
 
  private:
   SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path);

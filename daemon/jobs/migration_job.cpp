@@ -10,6 +10,7 @@
 #include "core/engines/open_backend.h"
 #include "core/run/migration_runner.h"
 #include "daemon/requests/lint_queries.h"
+#include "daemon/jobs/statement_watch.h"
 #include "daemon/requests/queries.h"
 #include "daemon/service.h"
 
@@ -277,7 +278,32 @@ std::optional<proto::Result> LintBeforeUpgrade(Backend& backend, const ScriptDir
   return refused;
 }
 
+// A lock wait that gave up, with the sessions that held the lock when it was last seen.
+Status WithBlockers(const Status& status, const std::string& blockers) {
+  if (status.code() != ErrorCode::kBusy || blockers.empty()) return status;
+  return Status::Busy(status.message() + " (blocked by " + blockers + ")");
+}
+
 }  // namespace
+
+StatementWatch Service::WatchStatements(Backend& backend, uint64_t request_id, JobControl& control,
+                                        Responder& responder, const DaemonConfig& live) const {
+  StatementWatchOptions options;
+  options.blocker_report_after = std::chrono::milliseconds(live.blocker_report_after_ms);
+  return StatementWatch(
+      url_, backend.SessionId(), options,
+      [request_id, &responder](const StatementReport& report) {
+        proto::Event event = MakeEvent(request_id,
+                                       report.kind == StatementReport::kBlocked
+                                           ? proto::STATEMENT_BLOCKED
+                                           : proto::STATEMENT_PROGRESS,
+                                       report.text);
+        event.set_duration_ms(report.elapsed_ms);
+        event.set_fraction(report.fraction);
+        responder.SendEvent(std::move(event));
+      },
+      [&control](const std::string& stage) { control.SetStage(stage); });
+}
 
 proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                        JobControl& control, Responder& responder,
@@ -368,10 +394,19 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     ++steps_committed;
     RecordCommittedStep(step, (*scripts)->script(step.revision).Checksum(url_.dialect()));
   };
-  const RunObserver observer =
+  RunObserver observer =
       MakeObserver(id, total, control, responder, lock, *backend, committed, window.closes);
-  status = request.atomic() ? runner.ExecuteAtomic(*plan, requester, observer)
-                            : runner.Execute(*plan, requester, observer);
+  {
+    StatementWatch watch = WatchStatements(*backend, id, control, responder, *live);
+    observer.step_retrying = [retrying = observer.step_retrying, &watch](
+                                 const PlannedStep& step, int attempt,
+                                 std::chrono::milliseconds delay, const Status& why) {
+      retrying(step, attempt, delay, WithBlockers(why, watch.LastBlockers()));
+    };
+    status = request.atomic() ? runner.ExecuteAtomic(*plan, requester, observer)
+                              : runner.Execute(*plan, requester, observer);
+    status = WithBlockers(status, watch.LastBlockers());
+  }
   control.SetActiveBackend(nullptr);
   if (auto lost = runner.TakeUnrecordedFailure()) RecordOnNewConnection(*lost);
   if (!status.ok()) {
