@@ -53,6 +53,9 @@ constexpr CommandSpec kCommands[] = {
     {"lint", proto::LINT,
      "what the pending revisions do to production: locks, rewrites, refusals, breaking changes "
      "(exit 7 on an error)"},
+    {"rehearse", proto::REHEARSE,
+     "run the pending revisions on a scratch copy of the newest backup and report what each "
+     "statement did (time, locks, rewrites, rows); the database is not changed"},
     {"cancel", proto::CANCEL,
      "stop the running job (its current revision rolls back), or remove a waiting one"},
     {"revision", proto::COMMAND_UNSPECIFIED,
@@ -129,6 +132,11 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     command.add_flag("--atomic", line.atomic,
                      "run the whole plan in one transaction: all of it or nothing (refused for "
                      "'transaction: none' revisions)");
+    if (name == "upgrade") {
+      command.add_flag("--rehearse", line.rehearse,
+                       "first run the revisions on a scratch copy of the backup just taken; "
+                       "upgrade only if that passed (the report comes with the result)");
+    }
     auto* sql = command.add_flag(
         "--sql", line.sql,
         "print the SQL instead, from the scripts alone (no daemon, no database): TARGET is "
@@ -215,6 +223,14 @@ void AddFlags(CLI::App& command, CommandLine& line) {
     command.add_option("--format", line.format, "text (default), github or sarif")
         ->type_name("FORMAT")
         ->check(CLI::IsMember({"text", "github", "sarif"}));
+  } else if (name == "rehearse") {
+    command
+        .add_option("TARGET", line.arguments,
+                    "rehearse the revisions an upgrade to TARGET would run (default: heads)")
+        ->expected(1);
+    command.add_flag("--fresh-backup", line.fresh_backup,
+                     "take a backup now and rehearse on it (default: the newest backup)");
+    AddWait(command, line);
   } else if (name == "cancel") {
     command
         .add_option("JOB", line.arguments,

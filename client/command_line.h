@@ -47,6 +47,8 @@ struct CommandLine {
   bool online = false;    // revision --autogenerate: PostgreSQL's non-blocking forms
   std::string reason;
   bool all = false;             // lint: every revision
+  bool fresh_backup = false;    // rehearse: on a backup taken now
+  bool rehearse = false;        // upgrade: rehearse on a copy of the backup first
   std::string format = "text";  // lint: text, github or sarif
   uint32_t limit = 0;
   std::vector<std::string> arguments;  // the command's positional arguments

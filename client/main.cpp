@@ -244,6 +244,8 @@ proto::Request MakeRequest(const CommandLine& options) {
     request.set_target("head");
   }
   request.set_all(options.all);
+  request.set_fresh_backup(options.fresh_backup);
+  request.set_rehearse(options.rehearse);
   request.set_wait(options.wait);
   request.set_dry_run(options.dry_run);
   request.set_range(options.request == proto::VERIFY &&

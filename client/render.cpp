@@ -41,6 +41,46 @@ std::string Holder(const proto::LockHolder& lock) {
   return text;
 }
 
+std::string Milliseconds(double ms) {
+  char text[32];
+  if (ms < 1000) {
+    std::snprintf(text, sizeof(text), "%.1f ms", ms);
+  } else {
+    std::snprintf(text, sizeof(text), "%.1f s", ms / 1000);
+  }
+  return text;
+}
+
+// The rehearsal's report: a line per revision with its verdict, and a line per statement with
+// what it did.
+void PrintRehearsal(const proto::Rehearsal& rehearsal, FILE* out) {
+  std::fprintf(out, "rehearsal on a copy of backup %s (taken at %s; copied in %s):\n",
+               rehearsal.backup_id().c_str(),
+               rehearsal.backup_revisions().empty()
+                   ? "base"
+                   : rehearsal.backup_revisions(0).c_str(),
+               Milliseconds(rehearsal.copy_ms()).c_str());
+  for (const auto& step : rehearsal.steps()) {
+    std::fprintf(out, "  %s %s in %s: %s\n", step.revision().c_str(),
+                 step.passed() ? "passed" : "FAILED", Milliseconds(step.duration_ms()).c_str(),
+                 step.verdict().c_str());
+    for (const auto& statement : step.statements()) {
+      std::string did = Milliseconds(statement.duration_ms());
+      if (statement.rows_written() > 0) {
+        did += ", " + std::to_string(statement.rows_written()) + " rows written";
+      }
+      for (const auto& table : statement.rewritten()) did += ", rewrote " + table;
+      for (const auto& lock : statement.locks()) {
+        did += ", " + lock.mode() + " on " + lock.relation() + " held " +
+               Milliseconds(lock.held_ms());
+      }
+      if (!statement.error().empty()) did += ", error: " + statement.error();
+      std::fprintf(out, "    %s:%u %s\n      %s\n", step.path().c_str(), statement.line(),
+                   statement.sql().c_str(), did.c_str());
+    }
+  }
+}
+
 }  // namespace
 
 int ExitCodeFor(proto::ErrorCode code) {
@@ -157,6 +197,9 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
     std::fputs(RenderLint(result, format).c_str(), stdout);
     if (result.code() != proto::OK) std::fprintf(stderr, "migctl: %s\n", result.message().c_str());
     return;
+  }
+  if (result.has_rehearsal()) {
+    PrintRehearsal(result.rehearsal(), result.code() == proto::OK ? stdout : stderr);
   }
   if (command == proto::UPGRADE && result.lint_size() > 0) {
     std::string text = RenderLint(result, LintFormat::kText);

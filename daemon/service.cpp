@@ -8,6 +8,7 @@
 
 #include "core/base/numbers.h"
 #include "core/engines/open_backend.h"
+#include "core/engines/scratch_database.h"
 
 namespace migrationd {
 
@@ -17,7 +18,9 @@ bool IsMutating(const proto::Request& request) {
   // A dry run changes nothing: anyone may preview.
   if (NeedsMaintenanceWindow(request)) return true;  // the schema changes
   if (request.command() == proto::BACKUP) return !request.dry_run();
-  return request.command() == proto::CANCEL;
+  // A rehearsal changes only a scratch copy, but it is a job (never beside a migration) and
+  // writes the history.
+  return request.command() == proto::CANCEL || request.command() == proto::REHEARSE;
 }
 
 }  // namespace
@@ -210,6 +213,17 @@ void Service::CleanBackupDirectory() {
     if (!cleaned.ok()) spdlog::warn("{}", cleaned.message());
   }
   spdlog::info("backups go to {}", backups_.directory());
+  // A daemon killed during a rehearsal leaves its PostgreSQL copy (SQLite copies are temporary
+  // files of the backup directory, removed just above).
+  auto removed = ScratchDatabase::RemoveLeftoverRehearsals(url_, config_.scratch_database);
+  if (!removed.ok()) {
+    spdlog::warn("could not look for rehearsal databases a stopped daemon left: {}",
+                 removed.status().message());
+    return;
+  }
+  for (const auto& name : *removed) {
+    spdlog::info("removed the rehearsal database {} a stopped daemon left", name);
+  }
 }
 
 void Service::LogStartupCheck() {

@@ -162,6 +162,27 @@ class Service {
   StatementWatch WatchStatements(Backend& backend, uint64_t request_id, JobControl& control,
                                  Responder& responder, const DaemonConfig& live) const;
 
+  // The rehearsal (rehearsal_job.cpp): the pending revisions up to `target` on a scratch copy of
+  // `backup`, measured statement by statement; the copy is dropped before it returns.
+  struct RehearsalRun {
+    proto::Rehearsal report;
+    Status status;  // why it failed (the revision, statement and line, the database's error)
+  };
+  RehearsalRun Rehearse(const ScriptDirectory& scripts, const std::string& target,
+                        const BackupManifest& backup, uint64_t request_id, JobControl& control,
+                        Responder& responder) const;
+  // Its history row on the live database (direction `rehearse`), and the line `status` shows.
+  std::string RecordRehearsal(Backend& backend, const proto::Rehearsal& report,
+                              const std::vector<std::string>& heads,
+                              const RequestIdentity& requester, bool cancelled);
+  // `status`: the last rehearsal (read from the history once, then kept as this daemon records
+  // them); nullopt when it cannot be read.
+  std::optional<std::string> LastRehearsal() const;
+  // This database's newest backup, its digest checked.
+  Result<BackupManifest> NewestBackup() const;
+  proto::Result RunRehearseJob(const proto::Request& request, const RequestIdentity& requester,
+                               JobControl& control, Responder& responder);
+
   // Writes a history row its job's connection could not (it broke).
   void RecordOnNewConnection(const HistoryEntry& entry) const;
 
@@ -219,6 +240,8 @@ class Service {
   // Two kept: a kept SQLite connection holds its parsed schema (about 4 MiB at 10,000 tables).
   mutable ReaderConnections connections_{url_, 2};
   mutable HistoryReplayCache history_;
+  mutable std::mutex rehearsal_mutex_;
+  mutable std::optional<std::string> last_rehearsal_;  // guarded by rehearsal_mutex_
   boost::asio::thread_pool readers_{4};
   // Admins' read-only requests have threads of their own: no flood of other users' requests
   // can keep `status` from an operator.

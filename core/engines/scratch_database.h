@@ -7,10 +7,14 @@
 // when the config names one, dropped WITH (FORCE) afterwards. Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/backup/backup.h"
+#include "core/base/temp_files.h"
 #include "core/db/backend.h"
 #include "core/db/database_url.h"
 
@@ -21,6 +25,23 @@ class ScratchDatabase {
   // `server`: where PostgreSQL scratch databases are created (empty: the server of `like`).
   static Result<std::unique_ptr<ScratchDatabase>> Create(const DatabaseUrl& like,
                                                          const std::string& server);
+  // A scratch database holding the data of the backup at `backup_path` (a rehearsal).
+  // SQLite: a copy of the backup file, an owned temporary file in `directory` (the backup
+  // directory: a killed daemon's copy is removed with its other leftovers at the next start).
+  // PostgreSQL: `migrationd_rehearse_<random>`, restored from the backup with `options`' tools
+  // (pg_restore, psql); `should_stop` ends the restore early (cancel).
+  static Result<std::unique_ptr<ScratchDatabase>> FromBackup(const DatabaseUrl& like,
+                                                             const std::string& server,
+                                                             const std::string& backup_path,
+                                                             const BackupOptions& options,
+                                                             const std::string& directory,
+                                                             std::function<bool()> should_stop);
+  // Drops the rehearsal databases on the server that no session uses: what a daemon killed
+  // during a rehearsal left (one in use refuses DROP DATABASE, so another daemon's running
+  // rehearsal stays). Returns their names. SQLite: nothing to do (the backup directory's
+  // leftovers are removed by the backup store).
+  static Result<std::vector<std::string>> RemoveLeftoverRehearsals(const DatabaseUrl& like,
+                                                                   const std::string& server);
   ~ScratchDatabase();
   ScratchDatabase(const ScratchDatabase&) = delete;
   ScratchDatabase& operator=(const ScratchDatabase&) = delete;
@@ -39,6 +60,10 @@ class ScratchDatabase {
   std::string directory_;              // SQLite: the temporary directory
   std::optional<DatabaseUrl> server_;  // PostgreSQL: where to connect to drop it
   std::string name_;                   // PostgreSQL: the scratch database's name
+  // SQLite rehearsal copies: the claim on the temporary files and the files themselves (the
+  // files go first).
+  std::optional<TempFileOwner> owner_;
+  std::unique_ptr<TempFiles> files_;
 };
 
 }  // namespace migrationd

@@ -144,6 +144,9 @@ proto::Result Service::RunLockedJob(const proto::Request& request, const PeerIde
       case proto::RESTORE:
         result = RunRestoreJob(request, requester, control, responder, **lock);
         break;
+      case proto::REHEARSE:
+        result = RunRehearseJob(request, requester, control, responder);
+        break;
       default:
         result = RunMigrationJob(request, requester, control, responder, **lock, *window);
     }

@@ -372,6 +372,7 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   }
   // The backup comes inside the same job, under the lock, before any DDL: if it fails, nothing
   // runs. Skipping it is recorded in every history row of the job.
+  std::optional<BackupManifest> taken;
   if (request.no_backup()) {
     requester.backup_id = kSkippedBackup;
     responder.SendEvent(MakeEvent(id, proto::LOG_LINE, "no backup taken (--no-backup)"));
@@ -384,6 +385,34 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     }
     requester.backup_id = backup->id;
     AddBackupInfo(*backup, result);
+    taken = std::move(backup).value();
+  }
+  // upgrade --rehearse, rehearse_before_upgrade: the revisions run first on a copy of the
+  // backup just taken (the data as it is now); the live database only if that passed.
+  if (request.command() == proto::UPGRADE &&
+      (request.rehearse() || live->rehearse_before_upgrade)) {
+    auto source = taken ? Result<BackupManifest>(*taken) : NewestBackup();
+    if (!source.ok()) {
+      return ErrorResult(source.status().WithContext(
+          "upgrade --rehearse needs a backup to rehearse on, so nothing was migrated"));
+    }
+    RehearsalRun rehearsal =
+        Rehearse(**scripts, request.target(), *source, id, control, responder);
+    RecordRehearsal(*backend, rehearsal.report, plan->heads_before, requester,
+                    control.cancelled());
+    *result.mutable_rehearsal() = rehearsal.report;
+    if (!rehearsal.status.ok()) {
+      proto::Result failed = JobError(
+          rehearsal.status.WithContext("the rehearsal on a copy of backup " + source->id +
+                                       " failed, so nothing was migrated"),
+          control);
+      *failed.mutable_rehearsal() = rehearsal.report;
+      for (const auto& head : plan->heads_before) failed.add_current(head);
+      return failed;
+    }
+    responder.SendEvent(MakeEvent(id, proto::LOG_LINE,
+                                  "rehearsal passed on a copy of backup " + source->id +
+                                      "; upgrading the database"));
   }
 
   const auto total = static_cast<uint32_t>(plan->steps.size());

@@ -55,6 +55,9 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   // While the first parse runs, status answers from memory: the last backup is named only if the
   // database's identity is already known.
   FillBackupStatus(*status, known == nullptr && !loading);
+  if (!loading) {
+    if (auto rehearsal = LastRehearsal()) status->set_last_rehearsal(*rehearsal);
+  }
   if (loading) {
     status->set_loading(true);
     result.set_message(

@@ -62,6 +62,12 @@ Status ValidateRequest(const proto::Request& request) {
   if (command == proto::LINT && request.all() && !request.range().empty()) {
     return Status::InvalidArgument("lint takes --all or a range, not both; nothing was done");
   }
+  if (request.fresh_backup() && command != proto::REHEARSE) {
+    return Status::InvalidArgument("fresh_backup is for rehearse only; nothing was done");
+  }
+  if (request.rehearse() && command != proto::UPGRADE) {
+    return Status::InvalidArgument("--rehearse is for upgrade only; nothing was done");
+  }
   if (request.schema() && command != proto::CHECK) {
     return Status::InvalidArgument("schema is for check only; nothing was done");
   }
