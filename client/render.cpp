@@ -54,12 +54,11 @@ std::string Milliseconds(double ms) {
 // The rehearsal's report: a line per revision with its verdict, and a line per statement with
 // what it did.
 void PrintRehearsal(const proto::Rehearsal& rehearsal, FILE* out) {
-  std::fprintf(out, "rehearsal on a copy of backup %s (taken at %s; copied in %s):\n",
-               rehearsal.backup_id().c_str(),
-               rehearsal.backup_revisions().empty()
-                   ? "base"
-                   : rehearsal.backup_revisions(0).c_str(),
-               Milliseconds(rehearsal.copy_ms()).c_str());
+  std::fprintf(
+      out, "rehearsal on a copy of backup %s (taken at %s; copied in %s):\n",
+      rehearsal.backup_id().c_str(),
+      rehearsal.backup_revisions().empty() ? "base" : rehearsal.backup_revisions(0).c_str(),
+      Milliseconds(rehearsal.copy_ms()).c_str());
   for (const auto& step : rehearsal.steps()) {
     std::fprintf(out, "  %s %s in %s: %s\n", step.revision().c_str(),
                  step.passed() ? "passed" : "FAILED", Milliseconds(step.duration_ms()).c_str(),
@@ -71,8 +70,8 @@ void PrintRehearsal(const proto::Rehearsal& rehearsal, FILE* out) {
       }
       for (const auto& table : statement.rewritten()) did += ", rewrote " + table;
       for (const auto& lock : statement.locks()) {
-        did += ", " + lock.mode() + " on " + lock.relation() + " held " +
-               Milliseconds(lock.held_ms());
+        did +=
+            ", " + lock.mode() + " on " + lock.relation() + " held " + Milliseconds(lock.held_ms());
       }
       if (!statement.error().empty()) did += ", error: " + statement.error();
       std::fprintf(out, "    %s:%u %s\n      %s\n", step.path().c_str(), statement.line(),

@@ -45,8 +45,8 @@ struct DaemonConfig {
   // timeout) before it is rolled back and retried: while it waits, every later query on that
   // table queues behind it, so short (docs/DESIGN_NOTES.md, "No lock queue").
   int lock_timeout_ms = 1000;
-  int statement_timeout_ms = 0;           // PostgreSQL statement_timeout (0: none)
-  int lock_retries = 5;                   // attempts after a lock timeout, with doubling backoff
+  int statement_timeout_ms = 0;  // PostgreSQL statement_timeout (0: none)
+  int lock_retries = 5;          // attempts after a lock timeout, with doubling backoff
   // A migration statement waiting this long for a lock gets its blockers named (PostgreSQL).
   int blocker_report_after_ms = 200;
   // upgrade rehearses the pending revisions on a copy of its backup first: off, on.

@@ -32,6 +32,8 @@
 
 namespace migrationd {
 
+class MigrationRunner;
+
 // The backup id recorded in history rows when the operator passed --no-backup.
 extern const char* const kSkippedBackup;
 void AddBackupInfo(const BackupManifest& manifest, proto::Result& result);
@@ -157,6 +159,10 @@ class Service {
   proto::Result RunMigrationJob(const proto::Request& request, RequestIdentity requester,
                                 JobControl& control, Responder& responder, MigrationLock& lock,
                                 const WindowPass& window);
+  // The runner and connection of a migration job, and of a rehearsal: migrationd's tables, the
+  // lock-timeout retries and the statement limits of the configuration.
+  static Status PrepareForMigrating(MigrationRunner& runner, Backend& backend,
+                                    const DaemonConfig& live);
   // Watches the statements `backend` runs on the live database: blockers and progress as events
   // to the requester and as the job's stage in `status` (statement_watch.h).
   StatementWatch WatchStatements(Backend& backend, uint64_t request_id, JobControl& control,

@@ -41,8 +41,8 @@ namespace {
 
 // PostgreSQL's table lock modes, weakest first, as pg_locks names them.
 constexpr std::string_view kLockModes[] = {
-    "AccessShareLock",          "RowShareLock", "RowExclusiveLock",    "ShareUpdateExclusiveLock",
-    "ShareLock",                "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"};
+    "AccessShareLock", "RowShareLock",          "RowExclusiveLock", "ShareUpdateExclusiveLock",
+    "ShareLock",       "ShareRowExclusiveLock", "ExclusiveLock",    "AccessExclusiveLock"};
 
 }  // namespace
 

@@ -66,8 +66,7 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::Create(const DatabaseU
 
 Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::FromBackup(
     const DatabaseUrl& like, const std::string& server, const std::string& backup_path,
-    const BackupOptions& options, const std::string& directory,
-    std::function<bool()> should_stop) {
+    const BackupOptions& options, const std::string& directory, std::function<bool()> should_stop) {
   if (like.dialect() == kDialectSqlite) {
     auto owner = TempFileOwner::Claim(directory);
     if (!owner.ok()) return owner.status();
@@ -102,8 +101,8 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::FromBackup(
     std::string create = "CREATE DATABASE \"" + name + "\" TEMPLATE template0";
     if (settings.ok() && !settings->empty() && on->DatabaseName() == like.DatabaseName()) {
       const SqlRow& row = settings->front();
-      create += " ENCODING '" + row[0].value_or("UTF8") + "' LC_COLLATE '" +
-                row[1].value_or("C") + "' LC_CTYPE '" + row[2].value_or("C") + "'";
+      create += " ENCODING '" + row[0].value_or("UTF8") + "' LC_COLLATE '" + row[1].value_or("C") +
+                "' LC_CTYPE '" + row[2].value_or("C") + "'";
     }
     Status created = (*backend)->Execute(create);
     if (!created.ok()) {

@@ -86,8 +86,8 @@ std::string DescribeBlocker(const SqlRow& row) {
   const std::string address = row[3].value_or("");
   std::string who = application.empty() ? "no application_name" : application;
   who += "@" + (address.empty() ? std::string("local socket") : address);
-  std::string text = "pid " + row[0].value_or("?") + " (" + who + ", user " +
-                     row[1].value_or("?") + ", " + row[4].value_or("state unknown");
+  std::string text = "pid " + row[0].value_or("?") + " (" + who + ", user " + row[1].value_or("?") +
+                     ", " + row[4].value_or("state unknown");
   if (row[5]) text += std::string(" for ") + Duration(NumberOr(row[5], 0));
   if (row[6] && !row[6]->empty()) text += ": " + *row[6] + (row[6]->size() >= 60 ? " ..." : "");
   return text + ")";
@@ -105,9 +105,9 @@ void AddProgress(const SqlRow& row, SessionActivity& activity) {
   const double blocks_done = NumberOr(row[2], 0), blocks_total = NumberOr(row[3], 0);
   const double tuples_done = NumberOr(row[4], 0), tuples_total = NumberOr(row[5], 0);
   const char* unit = kind == "copy" ? "bytes" : "blocks";
-  activity.progress = kind == "copy" ? phase + ": " + std::to_string(static_cast<long>(tuples_done)) +
-                                           " rows"
-                                     : phase;
+  activity.progress = kind == "copy"
+                          ? phase + ": " + std::to_string(static_cast<long>(tuples_done)) + " rows"
+                          : phase;
   if (blocks_total > 0) {
     activity.fraction = std::min(1.0, blocks_done / blocks_total);
   } else if (tuples_total > 0) {
@@ -163,7 +163,8 @@ Result<SessionEffects> PostgresBackend::ReadSessionEffects() {
   for (const SqlRow& row : *storage) effects.storage[row[0].value_or("")] = row[1].value_or("");
   auto locks = Query(kLocksOf, {SessionId()});
   if (!locks.ok()) return locks.status();
-  for (const SqlRow& row : *locks) KeepStrongest(effects.locks, row[0].value_or(""), row[1].value_or(""));
+  for (const SqlRow& row : *locks)
+    KeepStrongest(effects.locks, row[0].value_or(""), row[1].value_or(""));
   auto rows = Query(kRowsWritten, {});
   if (!rows.ok()) return rows.status();
   effects.rows_written = static_cast<int64_t>(NumberOr(rows->front()[0], 0));

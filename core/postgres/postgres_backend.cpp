@@ -383,9 +383,7 @@ void PostgresBackend::ReleaseStepLock() {
   (void)Query(StepLockSql("pg_advisory_unlock", false), {});
 }
 
-std::string PostgresBackend::SessionId() {
-  return std::to_string(db_->connection.backendpid());
-}
+std::string PostgresBackend::SessionId() { return std::to_string(db_->connection.backendpid()); }
 
 void PostgresBackend::Interrupt() {
   try {

@@ -205,12 +205,12 @@ std::string SqliteBackend::DescribeLockHolders() {
   std::string others;
   for (long pid : pids) {
     if (pid == self) continue;
-    others += (others.empty() ? "" : ", ") + ("pid " + std::to_string(pid) + " (" +
-                                              ProcessName(pid) + ")");
+    others += (others.empty() ? "" : ", ") +
+              ("pid " + std::to_string(pid) + " (" + ProcessName(pid) + ")");
   }
   if (!others.empty()) return others;
-  if (pids.count(self) != 0) return "another connection of this process (pid " +
-                                    std::to_string(self) + ")";
+  if (pids.count(self) != 0)
+    return "another connection of this process (pid " + std::to_string(self) + ")";
   return "another connection";
 }
 

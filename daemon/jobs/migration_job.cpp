@@ -9,8 +9,8 @@
 
 #include "core/engines/open_backend.h"
 #include "core/run/migration_runner.h"
-#include "daemon/requests/lint_queries.h"
 #include "daemon/jobs/statement_watch.h"
+#include "daemon/requests/lint_queries.h"
 #include "daemon/requests/queries.h"
 #include "daemon/service.h"
 
@@ -286,6 +286,15 @@ Status WithBlockers(const Status& status, const std::string& blockers) {
 
 }  // namespace
 
+Status Service::PrepareForMigrating(MigrationRunner& runner, Backend& backend,
+                                    const DaemonConfig& live) {
+  RetryPolicy retry;
+  retry.lock_retries = live.lock_retries;
+  runner.set_retry_policy(retry);
+  MIGRATIOND_RETURN_IF_ERROR(runner.Prepare());
+  return backend.SetTimeouts(live.lock_timeout_ms, live.statement_timeout_ms);
+}
+
 StatementWatch Service::WatchStatements(Backend& backend, uint64_t request_id, JobControl& control,
                                         Responder& responder, const DaemonConfig& live) const {
   StatementWatchOptions options;
@@ -293,11 +302,11 @@ StatementWatch Service::WatchStatements(Backend& backend, uint64_t request_id, J
   return StatementWatch(
       url_, backend.SessionId(), options,
       [request_id, &responder](const StatementReport& report) {
-        proto::Event event = MakeEvent(request_id,
-                                       report.kind == StatementReport::kBlocked
-                                           ? proto::STATEMENT_BLOCKED
-                                           : proto::STATEMENT_PROGRESS,
-                                       report.text);
+        proto::Event event =
+            MakeEvent(request_id,
+                      report.kind == StatementReport::kBlocked ? proto::STATEMENT_BLOCKED
+                                                               : proto::STATEMENT_PROGRESS,
+                      report.text);
         event.set_duration_ms(report.elapsed_ms);
         event.set_fraction(report.fraction);
         responder.SendEvent(std::move(event));
@@ -316,19 +325,13 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
   if (!opened.ok()) return ErrorResult(opened.status());
   std::unique_ptr<Backend> backend = std::move(opened).value();
   MigrationRunner runner(**scripts, *backend);
-  RetryPolicy retry;
   const auto live = Live();
-  retry.lock_retries = live->lock_retries;
-  runner.set_retry_policy(retry);
   // A cancelled revision's history row says who cancelled it, as the reply does.
   runner.set_failure_note([&control] {
     return control.cancelled() ? " (cancel asked by " + control.cancelled_by() + ")"
                                : std::string();
   });
-  Status status = runner.Prepare();
-  if (status.ok()) {
-    status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);
-  }
+  Status status = PrepareForMigrating(runner, *backend, *live);
   if (!status.ok()) {
     return ErrorResult(
         WhereLost(status, "preparing the job (migrationd's tables, timeouts), " + before_any));
@@ -396,23 +399,21 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
       return ErrorResult(source.status().WithContext(
           "upgrade --rehearse needs a backup to rehearse on, so nothing was migrated"));
     }
-    RehearsalRun rehearsal =
-        Rehearse(**scripts, request.target(), *source, id, control, responder);
-    RecordRehearsal(*backend, rehearsal.report, plan->heads_before, requester,
-                    control.cancelled());
+    RehearsalRun rehearsal = Rehearse(**scripts, request.target(), *source, id, control, responder);
+    RecordRehearsal(*backend, rehearsal.report, plan->heads_before, requester, control.cancelled());
     *result.mutable_rehearsal() = rehearsal.report;
     if (!rehearsal.status.ok()) {
-      proto::Result failed = JobError(
-          rehearsal.status.WithContext("the rehearsal on a copy of backup " + source->id +
-                                       " failed, so nothing was migrated"),
-          control);
+      proto::Result failed =
+          JobError(rehearsal.status.WithContext("the rehearsal on a copy of backup " + source->id +
+                                                " failed, so nothing was migrated"),
+                   control);
       *failed.mutable_rehearsal() = rehearsal.report;
       for (const auto& head : plan->heads_before) failed.add_current(head);
       return failed;
     }
-    responder.SendEvent(MakeEvent(id, proto::LOG_LINE,
-                                  "rehearsal passed on a copy of backup " + source->id +
-                                      "; upgrading the database"));
+    responder.SendEvent(MakeEvent(
+        id, proto::LOG_LINE,
+        "rehearsal passed on a copy of backup " + source->id + "; upgrading the database"));
   }
 
   const auto total = static_cast<uint32_t>(plan->steps.size());

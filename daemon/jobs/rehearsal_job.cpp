@@ -54,19 +54,18 @@ class RehearsalRecorder {
     step_ = report_.add_steps();
     step_->set_revision(step.revision);
     step_->set_path(scripts_.script(step.revision).path);
-    transactional_ =
-        scripts_.script(step.revision).transaction == TransactionMode::kPerMigration;
+    transactional_ = scripts_.script(step.revision).transaction == TransactionMode::kPerMigration;
     step_started_ = Clock::now();
     taken_.clear();
     auto effects = scratch_.ReadSessionEffects();
-    step_before_ = effects.ok() ? std::optional<SessionEffects>(std::move(effects).value())
-                                : std::nullopt;
+    step_before_ =
+        effects.ok() ? std::optional<SessionEffects>(std::move(effects).value()) : std::nullopt;
   }
 
   void StatementStarted(const SqlStatement&) {
     auto effects = scratch_.ReadSessionEffects();
-    before_ = effects.ok() ? std::optional<SessionEffects>(std::move(effects).value())
-                           : std::nullopt;
+    before_ =
+        effects.ok() ? std::optional<SessionEffects>(std::move(effects).value()) : std::nullopt;
     statement_started_ = Clock::now();
   }
 
@@ -228,9 +227,8 @@ proto::Event RehearsalEvent(uint64_t request_id, proto::EventKind kind, const Pl
 }  // namespace
 
 Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const std::string& target,
-                                        const BackupManifest& backup,
-                                        uint64_t request_id, JobControl& control,
-                                        Responder& responder) const {
+                                        const BackupManifest& backup, uint64_t request_id,
+                                        JobControl& control, Responder& responder) const {
   RehearsalRun run;
   proto::Rehearsal& report = run.report;
   report.set_backup_id(backup.id);
@@ -246,10 +244,9 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
                                 "rehearsal: copying backup " + backup.id + " (taken at " +
                                     JoinRevisions(backup.revisions) + ") into a scratch database"));
   const auto copy_started = Clock::now();
-  auto scratch = ScratchDatabase::FromBackup(url_, live->scratch_database,
-                                             backups_.DataPath(backup), CurrentBackupOptions(),
-                                             backups_.directory(),
-                                             [&control] { return control.cancelled(); });
+  auto scratch = ScratchDatabase::FromBackup(
+      url_, live->scratch_database, backups_.DataPath(backup), CurrentBackupOptions(),
+      backups_.directory(), [&control] { return control.cancelled(); });
   report.set_copy_ms(MsSince(copy_started));
   if (!scratch.ok()) {
     run.status = scratch.status().WithContext("the rehearsal could not copy backup " + backup.id);
@@ -265,11 +262,7 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
   }
   std::unique_ptr<Backend> backend = std::move(opened).value();
   MigrationRunner runner(scripts, *backend);
-  RetryPolicy retry;
-  retry.lock_retries = live->lock_retries;
-  runner.set_retry_policy(retry);
-  Status status = runner.Prepare();
-  if (status.ok()) status = backend->SetTimeouts(live->lock_timeout_ms, live->statement_timeout_ms);
+  Status status = PrepareForMigrating(runner, *backend, *live);
   auto plan = status.ok() ? runner.PlanUpgrade(target) : Result<MigrationPlan>(status);
   if (!plan.ok()) {
     run.status = plan.status().WithContext("the rehearsal could not plan on its copy");
@@ -306,8 +299,8 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
   observer.statement_started = [&](const PlannedStep&, const SqlStatement& statement, size_t) {
     recorder.StatementStarted(statement);
   };
-  observer.statement_finished = [&](const PlannedStep&, const SqlStatement& statement,
-                                    size_t index, const Status& outcome) {
+  observer.statement_finished = [&](const PlannedStep&, const SqlStatement& statement, size_t index,
+                                    const Status& outcome) {
     recorder.StatementFinished(statement, index, outcome);
   };
   const auto run_started = Clock::now();
@@ -318,7 +311,7 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
   control.SetActiveBackend(nullptr);
   report.set_run_ms(MsSince(run_started));
   recorder.StepEnded(status);  // the failed step, if any (a finished one was ended already)
-  backend.reset();  // before the copy is dropped
+  backend.reset();             // before the copy is dropped
   if (!status.ok()) {
     run.status = status;
     report.set_error(status.message());
@@ -332,7 +325,9 @@ std::string Service::RecordRehearsal(Backend& backend, const proto::Rehearsal& r
                                      const RequestIdentity& requester, bool cancelled) {
   char summary[160];
   std::snprintf(summary, sizeof(summary), "%s at %s on backup %s (%d revision(s), %s)",
-                report.passed() ? "passed" : cancelled ? "cancelled" : "failed",
+                report.passed() ? "passed"
+                : cancelled     ? "cancelled"
+                                : "failed",
                 FormatIsoTimestamp(std::chrono::system_clock::now()).c_str(),
                 report.backup_id().c_str(), report.steps_size(),
                 DescribeElapsed(report.copy_ms() + report.run_ms()).c_str());
@@ -437,8 +432,9 @@ proto::Result Service::RunRehearseJob(const proto::Request& request,
     if (auto report = LintPlan(*backend, **scripts, *plan, *Live()); report.ok()) {
       FillLint(*report, "pending revisions", true, result);
       if (Live()->lint_on_upgrade == "refuse" && report->errors() > 0) {
-        lint_refusal = DescribeLintErrors(*report) + "; lint_on_upgrade = refuse would stop the "
-                                                     "upgrade before its backup";
+        lint_refusal = DescribeLintErrors(*report) +
+                       "; lint_on_upgrade = refuse would stop the "
+                       "upgrade before its backup";
       }
     }
   }
@@ -455,8 +451,7 @@ proto::Result Service::RunRehearseJob(const proto::Request& request,
             " now: the copy runs what is pending from the backup's revision ('--fresh-backup' "
             "rehearses on the data as it is now)"));
   }
-  RehearsalRun run =
-      Rehearse(**scripts, target, *backup, id, control, responder);
+  RehearsalRun run = Rehearse(**scripts, target, *backup, id, control, responder);
   if (run.status.ok() && !lint_refusal.empty()) {
     run.report.set_passed(false);
     run.report.set_error(lint_refusal);
@@ -466,10 +461,10 @@ proto::Result Service::RunRehearseJob(const proto::Request& request,
       RecordRehearsal(*backend, run.report, plan->heads_before, requester, control.cancelled());
   *result.mutable_rehearsal() = run.report;
   if (!run.status.ok()) {
-    proto::Result failed = JobError(
-        run.status.WithContext("the rehearsal failed on a copy of backup " + backup->id +
-                               " (the database was not changed)"),
-        control);
+    proto::Result failed =
+        JobError(run.status.WithContext("the rehearsal failed on a copy of backup " + backup->id +
+                                        " (the database was not changed)"),
+                 control);
     *failed.mutable_rehearsal() = run.report;
     for (const auto& head : plan->heads_before) failed.add_current(head);
     return failed;

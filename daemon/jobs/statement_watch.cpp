@@ -87,8 +87,8 @@ void StatementWatch::Observe(Backend& connection) {
     reported_progress_ms_ = 0;
     reported_blockers_.clear();
   }
-  const std::string what = activity->statement.substr(0, 60) +
-                           (activity->statement.size() > 60 ? " ..." : "");
+  const std::string what =
+      activity->statement.substr(0, 60) + (activity->statement.size() > 60 ? " ..." : "");
   if (!activity->blocked_by.empty() &&
       activity->running_ms >= static_cast<double>(options_.blocker_report_after.count())) {
     std::string blockers;
@@ -97,8 +97,8 @@ void StatementWatch::Observe(Backend& connection) {
     }
     const std::string text =
         "waiting " + DescribeElapsed(activity->running_ms) + " for a lock on " +
-        (activity->lock_wanted.empty() ? std::string("a table") : activity->lock_wanted) +
-        " (" + what + "), blocked by " + blockers;
+        (activity->lock_wanted.empty() ? std::string("a table") : activity->lock_wanted) + " (" +
+        what + "), blocked by " + blockers;
     {
       std::lock_guard lock(mutex_);
       last_blockers_ = blockers;

@@ -66,10 +66,10 @@ class StatementWatch {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;        // guarded by mutex_
-  std::string last_blockers_;    // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  std::string last_blockers_;  // guarded by mutex_
   // The watch thread's own state.
-  std::string statement_;        // the statement seen running ("" when none)
+  std::string statement_;  // the statement seen running ("" when none)
   double reported_progress_ms_ = 0;
   std::string reported_blockers_;
   bool stage_shown_ = false;

@@ -68,6 +68,11 @@ Status ValidateRequest(const proto::Request& request) {
   if (request.rehearse() && command != proto::UPGRADE) {
     return Status::InvalidArgument("--rehearse is for upgrade only; nothing was done");
   }
+  if (request.rehearse() && request.dry_run()) {
+    return Status::InvalidArgument(
+        "--dry-run with --rehearse: a dry run changes nothing and a rehearsal runs the revisions "
+        "on a copy; 'migctl rehearse' is the dry run that executes; nothing was done");
+  }
   if (request.schema() && command != proto::CHECK) {
     return Status::InvalidArgument("schema is for check only; nothing was done");
   }

@@ -40,7 +40,7 @@ TEST_CASE("bash completion offers migctl's commands, each command's flags and th
   TempDir dir;
   CHECK(Complete(dir, {"migctl", "up"}) == std::vector<std::string>{"upgrade"});
   CHECK(Complete(dir, {"migctl", "re"}) ==
-        std::vector<std::string>{"repair", "restore", "resume", "revision"});
+        std::vector<std::string>{"rehearse", "repair", "restore", "resume", "revision"});
   CHECK(Complete(dir, {"migctl", "upgrade", "--i"}) == std::vector<std::string>{"--in-window"});
   const auto backup_flags = Complete(dir, {"migctl", "backup", "--"});
   CHECK_THAT(backup_flags, VectorContains(std::string("--label")));

@@ -303,6 +303,19 @@ std::string SlowRevision(const std::string& id, const std::string& parent, int s
          std::to_string(seconds) + ");\n" + "-- +downgrade\nDROP TABLE slow_marker;\n";
 }
 
+std::unique_ptr<Process> StartMigctl(const std::string& socket,
+                                     const std::vector<std::string>& args,
+                                     const std::string& output_prefix) {
+  std::vector<std::string> argv = {MigctlBinary(), "--socket", socket, "--json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<Process>(argv, output_prefix);
+}
+
+MigctlRun FinishMigctl(Process& process) {
+  const int exit_code = process.Wait();  // before its output is read
+  return ParseMigctl(exit_code, process.Stdout(), process.Stderr());
+}
+
 std::string Daemon::WaitForLog(const std::string& text, double seconds) const {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   std::string log = Log();

@@ -49,6 +49,13 @@ class Process {
   std::string err_path_;
 };
 
+// Starts `migctl --socket SOCKET --json ARGS...` in the background (output under
+// `output_prefix`); FinishMigctl waits for it and parses what it printed.
+std::unique_ptr<Process> StartMigctl(const std::string& socket,
+                                     const std::vector<std::string>& args,
+                                     const std::string& output_prefix);
+MigctlRun FinishMigctl(Process& process);
+
 // Starts migctl and waits for it.
 MigctlRun RunMigctl(const std::string& socket, std::vector<std::string> args,
                     std::optional<uid_t> as_uid = std::nullopt);

@@ -53,7 +53,7 @@ TEST_CASE("SIGHUP mid-migration re-reads the configuration and the migration fin
   // Every setting that changed, with its old and new value.
   CHECK(LogContains(daemon,
                     "reload: applied 3 change(s): admin_groups (unset) -> nogroup; lock_timeout "
-                    "5000 -> 100; log_level info -> debug"));
+                    "1000 -> 100; log_level info -> debug"));
   CHECK(LogContains(daemon,
                     "'socket_group' changed ((unset) -> nogroup); it takes effect at the next "
                     "restart"));

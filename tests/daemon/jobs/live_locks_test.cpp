@@ -28,8 +28,7 @@ std::string AddNickname() {
 // Another application's session, named as the operator would see it in pg_stat_activity.
 class Session {
  public:
-  Session(const PostgresDatabase& db, const std::string& application_name)
-      : connection_(db.url()) {
+  Session(const PostgresDatabase& db, const std::string& application_name) : connection_(db.url()) {
     pqxx::nontransaction(connection_).exec("SET application_name = '" + application_name + "'");
   }
   int pid() const { return connection_.backendpid(); }
@@ -42,22 +41,15 @@ class Session {
 // `migctl upgrade --no-backup` in the background (pg_dump would wait for the same lock).
 std::unique_ptr<Process> StartUpgrade(const Daemon& daemon, const TempDir& dir,
                                       const std::string& name) {
-  return std::make_unique<Process>(
-      std::vector<std::string>{testing::MigctlBinary(), "--socket", daemon.socket(), "--json",
-                               "upgrade", "--no-backup"},
-      dir / name);
-}
-
-MigctlRun Finish(Process& process) {
-  const int code = process.Wait();
-  return testing::ParseMigctl(code, process.Stdout(), process.Stderr());
+  return testing::StartMigctl(daemon.socket(), {"upgrade", "--no-backup"}, dir / name);
 }
 
 // Whether the migration's ALTER waits for its lock now (a lock not granted, on `users`).
 bool MigrationWaitsForLock(PostgresDatabase& db) {
-  return db.Query("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                  "WHERE NOT l.granted AND l.relation = 'users'::regclass "
-                  "AND a.query LIKE '%nickname%'") != Rows{{"0"}};
+  return db.Query(
+             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+             "WHERE NOT l.granted AND l.relation = 'users'::regclass "
+             "AND a.query LIKE '%nickname%'") != Rows{{"0"}};
 }
 
 TEST_CASE("a migration blocked by a session names it: events, status, log and the final error",
@@ -80,7 +72,7 @@ TEST_CASE("a migration blocked by a session names it: events, status, log and th
     return status.has_job() && status.job().stage().find(pid) != std::string::npos &&
            status.job().stage().find("orders-worker") != std::string::npos;
   }));
-  MigctlRun run = Finish(*upgrade);
+  MigctlRun run = testing::FinishMigctl(*upgrade);
   INFO(run.out << run.err);
   CHECK(run.exit_code == 4);
   // The final error names the blocker: pid, application, state, its query.
@@ -146,7 +138,7 @@ TEST_CASE("a waiting migration does not queue the application's reads for the wh
   // The one bound this test is about (issue 31): the read waits at most about one attempt's
   // lock_timeout (default 1 s), with room for a slow machine; 5 s before.
   CHECK(read_ms < 3000);
-  MigctlRun run = Finish(*upgrade);
+  MigctlRun run = testing::FinishMigctl(*upgrade);
   INFO(run.out << run.err);
   CHECK(run.exit_code == 0);
   CHECK(db.TableColumns()["users"].size() > 0);
@@ -177,7 +169,7 @@ TEST_CASE("a long index build streams its progress with a growing fraction",
   CHECK(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().stage().find("building index") != std::string::npos;
   }));
-  MigctlRun run = Finish(*upgrade);
+  MigctlRun run = testing::FinishMigctl(*upgrade);
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
   std::vector<double> fractions;

@@ -57,10 +57,7 @@ Rows AppliedTwice(testing::TestDatabase& db) {
 
 std::unique_ptr<Process> StartUpgrade(const Daemon& daemon, const TempDir& dir,
                                       const std::string& name) {
-  return std::make_unique<Process>(
-      std::vector<std::string>{testing::MigctlBinary(), "--socket", daemon.socket(), "--json",
-                               "upgrade", "--no-backup"},
-      dir / name);
+  return testing::StartMigctl(daemon.socket(), {"upgrade", "--no-backup"}, dir / name);
 }
 
 bool JobReached(const Daemon& daemon, int revision) {

@@ -28,17 +28,15 @@ const std::string kPeople = Revision("004_people", kHead,
                                      "score INTEGER);",
                                      "DROP TABLE people;");
 // Fails on the live rows: two people share a name.
-const std::string kUniqueNames =
-    Revision("005_unique_names", "004_people",
-             "-- lint: allow index-not-concurrent: a small table\n"
-             "CREATE UNIQUE INDEX ux_people_name ON people (name);",
-             "DROP INDEX ux_people_name;");
-const std::string kScoreIndex =
-    Revision("005_score_index", "004_people",
-             "-- lint: allow index-not-concurrent: a small table\n"
-             "CREATE INDEX ix_people_score ON people (score);\n"
-             "UPDATE people SET score = 0 WHERE score IS NULL;",
-             "DROP INDEX ix_people_score;");
+const std::string kUniqueNames = Revision("005_unique_names", "004_people",
+                                          "-- lint: allow index-not-concurrent: a small table\n"
+                                          "CREATE UNIQUE INDEX ux_people_name ON people (name);",
+                                          "DROP INDEX ux_people_name;");
+const std::string kScoreIndex = Revision("005_score_index", "004_people",
+                                         "-- lint: allow index-not-concurrent: a small table\n"
+                                         "CREATE INDEX ix_people_score ON people (score);\n"
+                                         "UPDATE people SET score = 0 WHERE score IS NULL;",
+                                         "DROP INDEX ix_people_score;");
 
 // Files of the backup directory that are a rehearsal's copy.
 std::vector<std::string> RehearsalCopies(const std::string& backups) {
@@ -79,8 +77,9 @@ void FailingRehearsalLeavesTheDatabaseAlone(TestDatabase& db) {
       dir, {{"004_people.sql", kPeople}, {"005_unique_names.sql", kUniqueNames}});
   Daemon daemon(dir, "d", db.url(), migrations, {"--backup-dir", backups});
   REQUIRE(daemon.Migctl({"upgrade", "004_people", "--no-backup"}).exit_code == 0);
-  db.Exec("INSERT INTO people (id, name, score) VALUES (1, 'ada', 3), (2, 'bob', NULL), "
-          "(3, 'ada', 5)");
+  db.Exec(
+      "INSERT INTO people (id, name, score) VALUES (1, 'ada', 3), (2, 'bob', NULL), "
+      "(3, 'ada', 5)");
   const Rows history_before = db.Query("SELECT count(*) FROM migrationd_history");
   const auto schema_before = db.SchemaSnapshot();
 
@@ -97,9 +96,8 @@ void FailingRehearsalLeavesTheDatabaseAlone(TestDatabase& db) {
     const std::string duplicate =
         db.dialect() == "postgresql" ? "could not create unique index" : "UNIQUE constraint failed";
     CHECK_THAT(run.result().message(),
-               Catch::Contains("005_unique_names") &&
-                   Catch::Contains("005_unique_names.sql:5") && Catch::Contains(duplicate) &&
-                   Catch::Contains("the database was not changed"));
+               Catch::Contains("005_unique_names") && Catch::Contains("005_unique_names.sql:5") &&
+                   Catch::Contains(duplicate) && Catch::Contains("the database was not changed"));
     REQUIRE(rehearsal.steps(0).statements_size() == 1);
     CHECK_THAT(rehearsal.steps(0).statements(0).error(), Catch::Contains(duplicate));
     CheckCopyGone(db, backups, rehearsal);
@@ -116,9 +114,8 @@ void FailingRehearsalLeavesTheDatabaseAlone(TestDatabase& db) {
     MigctlRun run = daemon.Migctl({"upgrade", "--rehearse"});
     INFO(run.out << run.err);
     CHECK(run.exit_code == 1);
-    CHECK_THAT(run.result().message(),
-               Catch::Contains("the rehearsal on a copy of backup") &&
-                   Catch::Contains("failed, so nothing was migrated"));
+    CHECK_THAT(run.result().message(), Catch::Contains("the rehearsal on a copy of backup") &&
+                                           Catch::Contains("failed, so nothing was migrated"));
     CHECK_FALSE(run.result().rehearsal().passed());
     CheckCopyGone(db, backups, run.result().rehearsal());
     CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE revision = "
@@ -218,16 +215,16 @@ TEST_CASE("PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN,
   PostgresDatabase db;
   TempDir dir;
   const std::string migrations = testing::SeedMigrationsPlus(
-      dir, {{"004_big.sql", Revision("004_big", kHead, "CREATE TABLE big (id int, v int);",
-                                     "DROP TABLE big;")},
-            {"005_flag.sql", Revision("005_flag", "004_big",
-                                      "ALTER TABLE big ADD COLUMN flag int DEFAULT 0;",
-                                      "ALTER TABLE big DROP COLUMN flag;")},
-            {"006_bigint.sql",
-             Revision("006_bigint", "005_flag",
-                      "-- lint: allow alter-column-type: the test wants the rewrite\n"
-                      "ALTER TABLE big ALTER COLUMN v TYPE bigint;",
-                      "ALTER TABLE big ALTER COLUMN v TYPE int;")}});
+      dir,
+      {{"004_big.sql",
+        Revision("004_big", kHead, "CREATE TABLE big (id int, v int);", "DROP TABLE big;")},
+       {"005_flag.sql",
+        Revision("005_flag", "004_big", "ALTER TABLE big ADD COLUMN flag int DEFAULT 0;",
+                 "ALTER TABLE big DROP COLUMN flag;")},
+       {"006_bigint.sql", Revision("006_bigint", "005_flag",
+                                   "-- lint: allow alter-column-type: the test wants the rewrite\n"
+                                   "ALTER TABLE big ALTER COLUMN v TYPE bigint;",
+                                   "ALTER TABLE big ALTER COLUMN v TYPE int;")}});
   Daemon daemon(dir, "d", db.url(), migrations, {"--backup-dir", dir / "backups"});
   REQUIRE(daemon.Migctl({"upgrade", "004_big", "--no-backup"}).exit_code == 0);
   db.Exec("INSERT INTO big SELECT g, g FROM generate_series(1, 100000) g");
@@ -246,9 +243,8 @@ TEST_CASE("PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN,
   CHECK(std::vector<std::string>(bigint.statements(0).rewritten().begin(),
                                  bigint.statements(0).rewritten().end()) ==
         std::vector<std::string>{"big"});
-  CHECK_THAT(bigint.verdict(),
-             Catch::StartsWith("holds ACCESS EXCLUSIVE on big for") &&
-                 Catch::Contains("table big rewritten"));
+  CHECK_THAT(bigint.verdict(), Catch::StartsWith("holds ACCESS EXCLUSIVE on big for") &&
+                                   Catch::Contains("table big rewritten"));
   REQUIRE(bigint.statements(0).locks_size() >= 1);
   const proto::RehearsalLock& lock = bigint.statements(0).locks(0);
   CHECK(lock.relation() == "big");
@@ -287,6 +283,30 @@ TEST_CASE("SQLite: the rehearsal reports a table rebuilt through a renamed copy"
   CHECK(step.statements(1).rows_written() == 2);
 }
 
+TEST_CASE("rehearse_before_upgrade = on rehearses every upgrade, and a dry run does not rehearse",
+          "[daemon][rehearse][sqlite]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_people.sql", kPeople}, {"005_unique_names.sql", kUniqueNames}});
+  testing::WriteFile(dir / "m.conf", "[migrationd]\nrehearse_before_upgrade = on\n");
+  Daemon daemon(dir, "d", db.url(), migrations,
+                {"--backup-dir", dir / "backups", "--config", dir / "m.conf"});
+  REQUIRE(daemon.Migctl({"upgrade", "004_people"}).exit_code == 0);  // rehearsed, passed
+  CHECK(db.Query("SELECT outcome FROM migrationd_history WHERE direction = 'rehearse'") ==
+        Rows{{"success"}});
+  db.Exec("INSERT INTO people (id, name) VALUES (1, 'ada'), (2, 'ada')");
+  MigctlRun run = daemon.Migctl({"upgrade"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.result().message(), Catch::Contains("failed, so nothing was migrated") &&
+                                         Catch::Contains("UNIQUE constraint failed"));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_people"}});
+  MigctlRun dry = daemon.Migctl({"upgrade", "--rehearse", "--dry-run"});
+  CHECK(dry.exit_code == 2);
+  CHECK_THAT(dry.result().message(), Catch::Contains("'migctl rehearse'"));
+}
+
 void CancelDropsTheCopy(TestDatabase& db) {
   TempDir dir;
   const std::string backups = dir / "backups";
@@ -294,16 +314,13 @@ void CancelDropsTheCopy(TestDatabase& db) {
       dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kHead, 30)}});
   Daemon daemon(dir, "d", db.url(), migrations, {"--backup-dir", backups});
   REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
-  Process rehearsal({testing::MigctlBinary(), "--socket", daemon.socket(), "--json", "rehearse",
-                     "--fresh-backup"},
-                    dir / "rehearse");
+  auto rehearsal =
+      testing::StartMigctl(daemon.socket(), {"rehearse", "--fresh-backup"}, dir / "rehearse");
   REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().stage().starts_with("rehearsing 004_slow");
   }));
   CHECK(daemon.Migctl({"cancel"}).exit_code == 0);
-  const int code = rehearsal.Wait();
-  INFO(daemon.Log());
-  MigctlRun run = testing::ParseMigctl(code, rehearsal.Stdout(), rehearsal.Stderr());
+  MigctlRun run = testing::FinishMigctl(*rehearsal);
   INFO(run.out << run.err);
   CHECK(run.exit_code == 1);
   CHECK_THAT(run.result().message(), Catch::Contains("cancel"));
@@ -335,14 +352,13 @@ void KilledDaemonsCopyIsRemovedAtTheNextStart(TestDatabase& db) {
   const std::string leftovers =
       "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrationd\\_rehearse\\_%' AND "
       "datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)";
-  Process rehearsal({testing::MigctlBinary(), "--socket", first->socket(), "--json", "rehearse",
-                     "--fresh-backup"},
-                    dir / "rehearse");
+  auto rehearsal =
+      testing::StartMigctl(first->socket(), {"rehearse", "--fresh-backup"}, dir / "rehearse");
   REQUIRE(testing::WaitForStatus(first->socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().stage().starts_with("rehearsing 004_slow");
   }));
   first->Kill();
-  (void)rehearsal.Wait();
+  (void)rehearsal->Wait();
   if (db.dialect() == "postgresql") {
     // The killed session ends; its copy stays, used by nobody.
     bool left = false;
