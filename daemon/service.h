@@ -184,7 +184,7 @@ class Service {
   // `status`: the last rehearsal (read from the history once, then kept as this daemon records
   // them); nullopt when it cannot be read.
   std::optional<std::string> LastRehearsal() const;
-  // This database's newest backup, its digest checked.
+  // This database's newest backup (its digest is not checked: see rehearsal_job.cpp).
   Result<BackupManifest> NewestBackup() const;
   proto::Result RunRehearseJob(const proto::Request& request, const RequestIdentity& requester,
                                JobControl& control, Responder& responder);

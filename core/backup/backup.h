@@ -75,6 +75,9 @@ class BackupEngine {
   // runs last inside the restore's transaction: if it fails, nothing is restored. The daemon
   // passes its lock's check there, so a restore whose daemon died can never commit.
   virtual Status Restore(const std::string& path, const std::string& guard_sql) = 0;
+  // Fills a database created empty a moment ago (a rehearsal's copy) with the backup at `path`:
+  // nothing to empty first and no guard, so an engine may take a shorter way than Restore.
+  virtual Status RestoreIntoEmpty(const std::string& path) { return Restore(path, ""); }
 
   // Polled while a dump or restore runs: true stops it promptly (cancel, shutdown).
   void set_should_stop(std::function<bool()> should_stop) { should_stop_ = std::move(should_stop); }

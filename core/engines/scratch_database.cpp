@@ -120,7 +120,7 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::FromBackup(
   if (!engine.ok()) return engine.status();
   (*engine)->set_should_stop(std::move(should_stop));
   MIGRATIOND_RETURN_IF_ERROR((*engine)->CheckTools());
-  MIGRATIOND_RETURN_IF_ERROR((*engine)->Restore(backup_path, ""));
+  MIGRATIOND_RETURN_IF_ERROR((*engine)->RestoreIntoEmpty(backup_path));
   return scratch;
 }
 

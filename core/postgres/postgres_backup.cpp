@@ -295,6 +295,23 @@ class PostgresBackupEngine final : public BackupEngine {
     return Run(argv, "psql", environment);
   }
 
+  // pg_restore straight into the new database, in one transaction: no SQL file written first
+  // (the full restore replays through psql to empty `public` and add the guard, which an empty
+  // copy needs neither of).
+  Status RestoreIntoEmpty(const std::string& path) override {
+    if (format_ == "plain") return Restore(path, "");
+    const fs::path data(path);
+    auto owner = TempFileOwner::Claim(data.parent_path().string());
+    if (!owner.ok()) return owner.status();
+    TempFiles generated;  // removed before the owner's claim ends (declared after it)
+    std::map<std::string, std::string> environment;
+    MIGRATIOND_RETURN_IF_ERROR(AddServiceFile(
+        owner->PathFor(data.filename().string() + ".pgservice"), generated, environment));
+    return Run({pg_restore_, "--single-transaction", "--exit-on-error", "--no-password",
+                "--dbname=" + credentials_.uri_without_password, path},
+               "pg_restore", environment);
+  }
+
  private:
   // The private service file that carries an sslpassword to pg_dump and psql
   // (core/db/database_url.h says why), at `file`, removed with `files`.

@@ -395,9 +395,9 @@ Result<BackupManifest> Service::NewestBackup() const {
   if (!backups.ok()) return backups.status();
   const BackupFilter mine = Mine(*identity);
   for (const auto& backup : *backups) {  // newest first
-    if (!mine(backup) || backup.dialect != url_.dialect()) continue;
-    MIGRATIOND_RETURN_IF_ERROR(backups_.VerifyDigest(backup));
-    return backup;
+    // Its digest is not read again (a restore does): a changed file could only make the
+    // rehearsal wrong, never the database, and hashing it cost a third of a SQLite rehearsal.
+    if (mine(backup) && backup.dialect == url_.dialect()) return backup;
   }
   return Status::NotFound(
       "there is no backup of this database in " + backups_.directory() +
