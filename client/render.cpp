@@ -296,6 +296,7 @@ void Renderer::Status(const proto::StatusInfo& s) {
   std::printf("backups:    last %s, next %s\n",
               s.last_backup().empty() ? "none" : s.last_backup().c_str(),
               s.next_backup().empty() ? "none scheduled" : s.next_backup().c_str());
+  if (!s.last_rehearsal().empty()) std::printf("rehearsal:  %s\n", s.last_rehearsal().c_str());
 }
 
 void Renderer::Revisions(const proto::Result& result, bool with_sql) {

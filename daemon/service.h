@@ -182,8 +182,8 @@ class Service {
                               const std::vector<std::string>& heads,
                               const RequestIdentity& requester, bool cancelled);
   // `status`: the last rehearsal (read from the history once, then kept as this daemon records
-  // them); nullopt when it cannot be read.
-  std::optional<std::string> LastRehearsal() const;
+  // them); nullopt when it cannot be read, or is not known yet and `may_read_database` is false.
+  std::optional<std::string> LastRehearsal(bool may_read_database) const;
   // This database's newest backup (its digest is not checked: see rehearsal_job.cpp).
   Result<BackupManifest> NewestBackup() const;
   proto::Result RunRehearseJob(const proto::Request& request, const RequestIdentity& requester,

@@ -7,7 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "core/engines/open_backend.h"
 #include "core/engines/scratch_database.h"
@@ -44,11 +47,68 @@ std::string Thousands(int64_t value) {
   return digits;
 }
 
+// The table locks a session holds while one statement runs, sampled from another connection
+// (Backend::ObserveSession) every 20 ms: a `transaction: none` statement's locks end with it,
+// before its own session could read them.
+class LockSampler {
+ public:
+  LockSampler(const DatabaseUrl& url, std::string session_id)
+      : url_(url), session_id_(std::move(session_id)), thread_([this] { Run(); }) {}
+  ~LockSampler() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  LockSampler(const LockSampler&) = delete;
+  LockSampler& operator=(const LockSampler&) = delete;
+
+  // Relation -> the strongest mode seen.
+  std::map<std::string, std::string> Strongest() const {
+    std::lock_guard lock(mutex_);
+    return strongest_;
+  }
+
+ private:
+  void Run() {
+    auto connection = OpenBackend(url_);
+    if (!connection.ok()) return;  // best effort: the report then has no sampled locks
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      auto activity = (*connection)->ObserveSession(session_id_);
+      lock.lock();
+      if (activity.ok()) {
+        for (const auto& [relation, mode] : activity->locks) {
+          std::string& kept = strongest_[relation];
+          if (LockModeStrength(mode) > LockModeStrength(kept)) kept = mode;
+        }
+      }
+      wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });
+    }
+  }
+
+  DatabaseUrl url_;
+  std::string session_id_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;                         // guarded by mutex_
+  std::map<std::string, std::string> strongest_;  // guarded by mutex_
+  std::thread thread_;                            // last: started once the rest exists
+};
+
 // Follows one rehearsal through the runner's callbacks and writes its report.
 class RehearsalRecorder {
  public:
-  RehearsalRecorder(Backend& scratch, const ScriptDirectory& scripts, proto::Rehearsal& report)
-      : scratch_(scratch), scripts_(scripts), report_(report) {}
+  RehearsalRecorder(Backend& scratch, const DatabaseUrl& scratch_url,
+                    const ScriptDirectory& scripts, proto::Rehearsal& report)
+      : scratch_(scratch),
+        scratch_url_(scratch_url),
+        session_id_(scratch.SessionId()),
+        scripts_(scripts),
+        report_(report) {}
 
   void StepStarted(const PlannedStep& step) {
     step_ = report_.add_steps();
@@ -66,6 +126,9 @@ class RehearsalRecorder {
     auto effects = scratch_.ReadSessionEffects();
     before_ =
         effects.ok() ? std::optional<SessionEffects>(std::move(effects).value()) : std::nullopt;
+    if (!transactional_ && !session_id_.empty()) {
+      sampler_ = std::make_unique<LockSampler>(scratch_url_, session_id_);
+    }
     statement_started_ = Clock::now();
   }
 
@@ -77,6 +140,16 @@ class RehearsalRecorder {
     measured->set_sql(OneLine(statement.text));
     measured->set_duration_ms(MsSince(statement_started_));
     measured->set_rows_written(-1);
+    if (sampler_) {
+      // Outside a transaction a lock lasts as long as its statement.
+      for (const auto& [relation, mode] : sampler_->Strongest()) {
+        proto::RehearsalLock* lock = measured->add_locks();
+        lock->set_relation(relation);
+        lock->set_mode(LockModeName(mode));
+        lock->set_held_ms(measured->duration_ms());
+      }
+      sampler_.reset();
+    }
     if (!outcome.ok()) {
       measured->set_error(outcome.message());
       return;  // the transaction is aborted: nothing more can be read in it
@@ -205,6 +278,9 @@ class RehearsalRecorder {
   };
 
   Backend& scratch_;
+  DatabaseUrl scratch_url_;
+  std::string session_id_;                // "" where another session cannot watch this one (SQLite)
+  std::unique_ptr<LockSampler> sampler_;  // while a `transaction: none` statement runs
   const ScriptDirectory& scripts_;
   proto::Rehearsal& report_;
   proto::RehearsalStep* step_ = nullptr;
@@ -269,7 +345,7 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
     report.set_error(run.status.message());
     return run;
   }
-  RehearsalRecorder recorder(*backend, scripts, report);
+  RehearsalRecorder recorder(*backend, (*scratch)->url(), scripts, report);
   const size_t total = plan->steps.size();
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
@@ -360,11 +436,12 @@ std::string Service::RecordRehearsal(Backend& backend, const proto::Rehearsal& r
   return summary;
 }
 
-std::optional<std::string> Service::LastRehearsal() const {
+std::optional<std::string> Service::LastRehearsal(bool may_read_database) const {
   {
     std::lock_guard lock(rehearsal_mutex_);
     if (last_rehearsal_) return *last_rehearsal_;
   }
+  if (!may_read_database) return std::nullopt;
   auto backend = connections_.Borrow();
   if (!backend.ok()) return std::nullopt;
   auto exists = (*backend)->TableExists("migrationd_history");

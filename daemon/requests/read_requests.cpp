@@ -56,7 +56,8 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   // database's identity is already known.
   FillBackupStatus(*status, known == nullptr && !loading);
   if (!loading) {
-    if (auto rehearsal = LastRehearsal()) status->set_last_rehearsal(*rehearsal);
+    // While a job runs, from memory only: the database may be locked by the job.
+    if (auto rehearsal = LastRehearsal(known == nullptr)) status->set_last_rehearsal(*rehearsal);
   }
   if (loading) {
     status->set_loading(true);

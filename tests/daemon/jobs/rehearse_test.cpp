@@ -172,6 +172,10 @@ void PassingRehearsalThenUpgrade(TestDatabase& db) {
   CHECK(text.Wait() == 0);
   CHECK_THAT(text.Stdout(), Catch::Contains("005_score_index passed in") &&
                                 Catch::Contains("005_score_index.sql:6 UPDATE people SET score"));
+  testing::Process status({testing::MigctlBinary(), "--socket", daemon.socket(), "status"},
+                          dir / "status");
+  CHECK(status.Wait() == 0);
+  CHECK_THAT(status.Stdout(), Catch::Contains("rehearsal:  passed at"));
 
   MigctlRun upgrade = daemon.Migctl({"upgrade", "--rehearse"});
   INFO(upgrade.out << upgrade.err);
@@ -210,8 +214,9 @@ TEST_CASE("PostgreSQL: a passing rehearsal reports each revision, then upgrade -
   PassingRehearsalThenUpgrade(db);
 }
 
-TEST_CASE("PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN, with its lock",
-          "[daemon][rehearse][postgresql]") {
+TEST_CASE(
+    "PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN, with the locks held",
+    "[daemon][rehearse][postgresql]") {
   PostgresDatabase db;
   TempDir dir;
   const std::string migrations = testing::SeedMigrationsPlus(
@@ -224,7 +229,12 @@ TEST_CASE("PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN,
        {"006_bigint.sql", Revision("006_bigint", "005_flag",
                                    "-- lint: allow alter-column-type: the test wants the rewrite\n"
                                    "ALTER TABLE big ALTER COLUMN v TYPE bigint;",
-                                   "ALTER TABLE big ALTER COLUMN v TYPE int;")}});
+                                   "ALTER TABLE big ALTER COLUMN v TYPE int;")},
+       {"007_index.sql",
+        "-- revision: 007_index\n-- parents: 006_bigint\n"
+        "-- transaction: none\n-- +upgrade\n"
+        "CREATE INDEX CONCURRENTLY ix_big_v ON big (v);\n"
+        "-- +downgrade\nDROP INDEX CONCURRENTLY ix_big_v;\n"}});
   Daemon daemon(dir, "d", db.url(), migrations, {"--backup-dir", dir / "backups"});
   REQUIRE(daemon.Migctl({"upgrade", "004_big", "--no-backup"}).exit_code == 0);
   db.Exec("INSERT INTO big SELECT g, g FROM generate_series(1, 100000) g");
@@ -232,7 +242,7 @@ TEST_CASE("PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN,
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
   const proto::Rehearsal& rehearsal = run.result().rehearsal();
-  REQUIRE(rehearsal.steps_size() == 2);
+  REQUIRE(rehearsal.steps_size() == 3);
   const proto::RehearsalStep& flag = rehearsal.steps(0);
   const proto::RehearsalStep& bigint = rehearsal.steps(1);
   REQUIRE(flag.statements_size() == 1);
@@ -251,6 +261,13 @@ TEST_CASE("PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN,
   CHECK(lock.mode() == "ACCESS EXCLUSIVE");
   // Held from the statement to the commit: at least the rewrite's own duration.
   CHECK(lock.held_ms() >= bigint.statements(0).duration_ms());
+  // A `transaction: none` statement's lock ends with it: sampled while it runs.
+  const proto::RehearsalStep& index = rehearsal.steps(2);
+  REQUIRE(index.statements_size() == 1);
+  REQUIRE(index.statements(0).locks_size() >= 1);
+  CHECK(index.statements(0).locks(0).relation() == "big");
+  CHECK(index.statements(0).locks(0).mode() == "SHARE UPDATE EXCLUSIVE");
+  CHECK_THAT(index.verdict(), Catch::StartsWith("holds SHARE UPDATE EXCLUSIVE on big for"));
   CHECK(db.Query("SELECT data_type FROM information_schema.columns WHERE table_name = 'big' "
                  "AND column_name = 'v'") == Rows{{"integer"}});
 }
