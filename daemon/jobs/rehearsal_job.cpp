@@ -399,14 +399,13 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
 std::string Service::RecordRehearsal(Backend& backend, const proto::Rehearsal& report,
                                      const std::vector<std::string>& heads,
                                      const RequestIdentity& requester, bool cancelled) {
-  char summary[160];
-  std::snprintf(summary, sizeof(summary), "%s at %s on backup %s (%d revision(s), %s)",
-                report.passed() ? "passed"
-                : cancelled     ? "cancelled"
-                                : "failed",
-                FormatIsoTimestamp(std::chrono::system_clock::now()).c_str(),
-                report.backup_id().c_str(), report.steps_size(),
-                DescribeElapsed(report.copy_ms() + report.run_ms()).c_str());
+  const std::string summary = std::string(report.passed() ? "passed"
+                                          : cancelled     ? "cancelled"
+                                                          : "failed") +
+                              " at " + FormatIsoTimestamp(std::chrono::system_clock::now()) +
+                              " on backup " + report.backup_id() + " (" +
+                              std::to_string(report.steps_size()) + " revision(s), " +
+                              DescribeElapsed(report.copy_ms() + report.run_ms()) + ")";
   HistoryEntry entry;
   entry.revision = report.target().empty() ? JoinRevisions(heads) : report.target();
   entry.direction = "rehearse";
@@ -457,7 +456,7 @@ std::optional<std::string> Service::LastRehearsal(bool may_read_database) const 
       const std::string outcome = row[0].value_or("");
       summary = (outcome == "success" ? std::string("passed") : outcome) + " at " +
                 row[1].value_or("?") + " on backup " + row[2].value_or("?") + " (" +
-                DescribeElapsed(std::stod(row[3].value_or("0"))) + ")";
+                DescribeElapsed(std::strtod(row[3].value_or("0").c_str(), nullptr)) + ")";
     }
   }
   std::lock_guard lock(rehearsal_mutex_);
