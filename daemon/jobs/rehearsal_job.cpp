@@ -399,13 +399,13 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
 std::string Service::RecordRehearsal(Backend& backend, const proto::Rehearsal& report,
                                      const std::vector<std::string>& heads,
                                      const RequestIdentity& requester, bool cancelled) {
-  const std::string summary = std::string(report.passed() ? "passed"
-                                          : cancelled     ? "cancelled"
-                                                          : "failed") +
-                              " at " + FormatIsoTimestamp(std::chrono::system_clock::now()) +
-                              " on backup " + report.backup_id() + " (" +
-                              std::to_string(report.steps_size()) + " revision(s), " +
-                              DescribeElapsed(report.copy_ms() + report.run_ms()) + ")";
+  std::string summary = std::string(report.passed() ? "passed"
+                                    : cancelled     ? "cancelled"
+                                                    : "failed") +
+                        " at " + FormatIsoTimestamp(std::chrono::system_clock::now()) +
+                        " on backup " + report.backup_id() + " (" +
+                        std::to_string(report.steps_size()) + " revision(s), " +
+                        DescribeElapsed(report.copy_ms() + report.run_ms()) + ")";
   HistoryEntry entry;
   entry.revision = report.target().empty() ? JoinRevisions(heads) : report.target();
   entry.direction = "rehearse";
