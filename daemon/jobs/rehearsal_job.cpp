@@ -47,13 +47,16 @@ std::string Thousands(int64_t value) {
   return digits;
 }
 
-// The table locks a session holds while one statement runs, sampled from another connection
-// (Backend::ObserveSession) every 20 ms: a `transaction: none` statement's locks end with it,
-// before its own session could read them.
+// The table locks a session holds while a statement runs, sampled from another connection
+// (Backend::ObserveSession) every 10 ms between Begin and End: a `transaction: none`
+// statement's locks end with it, before its own session could read them. One connection for
+// the whole rehearsal, opened before the first statement.
 class LockSampler {
  public:
-  LockSampler(const DatabaseUrl& url, std::string session_id)
-      : url_(url), session_id_(std::move(session_id)), thread_([this] { Run(); }) {}
+  LockSampler(std::unique_ptr<Backend> connection, std::string session_id)
+      : connection_(std::move(connection)),
+        session_id_(std::move(session_id)),
+        thread_([this] { Run(); }) {}
   ~LockSampler() {
     {
       std::lock_guard lock(mutex_);
@@ -65,36 +68,48 @@ class LockSampler {
   LockSampler(const LockSampler&) = delete;
   LockSampler& operator=(const LockSampler&) = delete;
 
-  // Relation -> the strongest mode seen.
-  std::map<std::string, std::string> Strongest() const {
+  void Begin() {
+    {
+      std::lock_guard lock(mutex_);
+      strongest_.clear();
+      sampling_ = true;
+    }
+    wake_.notify_all();
+  }
+  // Relation -> the strongest mode seen since Begin.
+  std::map<std::string, std::string> End() {
     std::lock_guard lock(mutex_);
-    return strongest_;
+    sampling_ = false;
+    return std::move(strongest_);
   }
 
  private:
   void Run() {
-    auto connection = OpenBackend(url_);
-    if (!connection.ok()) return;  // best effort: the report then has no sampled locks
     std::unique_lock lock(mutex_);
     while (!stopping_) {
+      if (!sampling_) {
+        wake_.wait(lock, [this] { return stopping_ || sampling_; });
+        continue;
+      }
       lock.unlock();
-      auto activity = (*connection)->ObserveSession(session_id_);
+      auto activity = connection_->ObserveSession(session_id_);
       lock.lock();
-      if (activity.ok()) {
+      if (activity.ok() && sampling_) {
         for (const auto& [relation, mode] : activity->locks) {
           std::string& kept = strongest_[relation];
           if (LockModeStrength(mode) > LockModeStrength(kept)) kept = mode;
         }
       }
-      wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });
+      wake_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stopping_; });
     }
   }
 
-  DatabaseUrl url_;
+  std::unique_ptr<Backend> connection_;  // used by the thread only
   std::string session_id_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;                         // guarded by mutex_
+  bool sampling_ = false;                         // guarded by mutex_
   std::map<std::string, std::string> strongest_;  // guarded by mutex_
   std::thread thread_;                            // last: started once the rest exists
 };
@@ -102,13 +117,10 @@ class LockSampler {
 // Follows one rehearsal through the runner's callbacks and writes its report.
 class RehearsalRecorder {
  public:
-  RehearsalRecorder(Backend& scratch, const DatabaseUrl& scratch_url,
-                    const ScriptDirectory& scripts, proto::Rehearsal& report)
-      : scratch_(scratch),
-        scratch_url_(scratch_url),
-        session_id_(scratch.SessionId()),
-        scripts_(scripts),
-        report_(report) {}
+  // `sampler`: where the engine can watch the session from another (PostgreSQL); may be null.
+  RehearsalRecorder(Backend& scratch, LockSampler* sampler, const ScriptDirectory& scripts,
+                    proto::Rehearsal& report)
+      : scratch_(scratch), sampler_(sampler), scripts_(scripts), report_(report) {}
 
   void StepStarted(const PlannedStep& step) {
     step_ = report_.add_steps();
@@ -126,9 +138,8 @@ class RehearsalRecorder {
     auto effects = scratch_.ReadSessionEffects();
     before_ =
         effects.ok() ? std::optional<SessionEffects>(std::move(effects).value()) : std::nullopt;
-    if (!transactional_ && !session_id_.empty()) {
-      sampler_ = std::make_unique<LockSampler>(scratch_url_, session_id_);
-    }
+    sampling_ = !transactional_ && sampler_ != nullptr;
+    if (sampling_) sampler_->Begin();
     statement_started_ = Clock::now();
   }
 
@@ -140,15 +151,15 @@ class RehearsalRecorder {
     measured->set_sql(OneLine(statement.text));
     measured->set_duration_ms(MsSince(statement_started_));
     measured->set_rows_written(-1);
-    if (sampler_) {
+    if (sampling_) {
+      sampling_ = false;
       // Outside a transaction a lock lasts as long as its statement.
-      for (const auto& [relation, mode] : sampler_->Strongest()) {
+      for (const auto& [relation, mode] : sampler_->End()) {
         proto::RehearsalLock* lock = measured->add_locks();
         lock->set_relation(relation);
         lock->set_mode(LockModeName(mode));
         lock->set_held_ms(measured->duration_ms());
       }
-      sampler_.reset();
     }
     if (!outcome.ok()) {
       measured->set_error(outcome.message());
@@ -278,9 +289,8 @@ class RehearsalRecorder {
   };
 
   Backend& scratch_;
-  DatabaseUrl scratch_url_;
-  std::string session_id_;                // "" where another session cannot watch this one (SQLite)
-  std::unique_ptr<LockSampler> sampler_;  // while a `transaction: none` statement runs
+  LockSampler* sampler_;   // null where the engine cannot watch the session (SQLite)
+  bool sampling_ = false;  // a `transaction: none` statement runs
   const ScriptDirectory& scripts_;
   proto::Rehearsal& report_;
   proto::RehearsalStep* step_ = nullptr;
@@ -345,7 +355,15 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
     report.set_error(run.status.message());
     return run;
   }
-  RehearsalRecorder recorder(*backend, (*scratch)->url(), scripts, report);
+  // The sampler's connection is opened now, not when a statement starts: a short statement
+  // would be over before it connected.
+  std::unique_ptr<LockSampler> sampler;
+  if (const std::string session = backend->SessionId(); !session.empty()) {
+    if (auto watching = OpenBackend((*scratch)->url()); watching.ok()) {
+      sampler = std::make_unique<LockSampler>(std::move(watching).value(), session);
+    }
+  }
+  RehearsalRecorder recorder(*backend, sampler.get(), scripts, report);
   const size_t total = plan->steps.size();
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
@@ -387,7 +405,8 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
   control.SetActiveBackend(nullptr);
   report.set_run_ms(MsSince(run_started));
   recorder.StepEnded(status);  // the failed step, if any (a finished one was ended already)
-  backend.reset();             // before the copy is dropped
+  sampler.reset();
+  backend.reset();  // before the copy is dropped
   if (!status.ok()) {
     run.status = status;
     report.set_error(status.message());
