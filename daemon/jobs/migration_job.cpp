@@ -203,15 +203,24 @@ proto::Result Repair(MigrationRunner& runner, const proto::Request& request,
 void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
   // The server may be restarting: try for a while, then give up (the reply and the log still
   // carry the error).
+  Status status;
   for (int attempt = 0; attempt < 20; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto backend = OpenBackend(url_);
-    if (!backend.ok()) continue;
-    VersionStore store(**backend);
-    if (store.EnsureTables().ok() && store.AppendHistory(entry).ok()) return;
+    status = backend.status();
+    if (status.ok()) {
+      VersionStore store(**backend);
+      status = store.EnsureTables();
+      if (status.ok()) status = store.AppendHistory(entry);
+      if (status.ok()) return;
+    }
+    // Another process holds SQLite's lock (what made the step fail, often): it may hold it for
+    // hours, and the requester must not wait for the reply meanwhile. The log keeps the row.
+    if (status.code() == ErrorCode::kBusy) break;
   }
-  spdlog::error("could not record the failed {} of {} in the history", entry.direction,
-                entry.revision);
+  spdlog::error("could not record the failed {} of {} in the history ({}): {} at {}: {}",
+                entry.direction, entry.revision, status.message(), entry.outcome,
+                entry.finished_at, entry.error);
 }
 
 namespace {

@@ -201,6 +201,9 @@ TEST_CASE("SQLite: a migration that cannot get the write lock names the process 
   CHECK(run.exit_code == 4);
   CHECK_THAT(run.result().message(),
              Catch::Contains("the lock is held by pid " + std::to_string(getpid())));
+  // The failed attempt's history row cannot be written while the lock is held: the reply does
+  // not wait for it (it did, 110 s), and the log keeps it.
+  CHECK_THAT(daemon.Log(), Catch::Contains("could not record the failed upgrade of 004_nickname"));
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }
 
