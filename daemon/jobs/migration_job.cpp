@@ -219,8 +219,8 @@ void Service::RecordOnNewConnection(const HistoryEntry& entry) const {
     if (status.code() == ErrorCode::kBusy) break;
   }
   spdlog::error("could not record the failed {} of {} in the history ({}): {} at {}: {}",
-                entry.direction, entry.revision, status.message(), entry.outcome,
-                entry.finished_at, entry.error);
+                entry.direction, entry.revision, status.message(), entry.outcome, entry.finished_at,
+                entry.error);
 }
 
 namespace {
