@@ -437,6 +437,16 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
       MakeObserver(id, total, control, responder, lock, *backend, committed, window.closes);
   {
     StatementWatch watch = WatchStatements(*backend, id, control, responder, *live);
+    observer.step_started = [started = observer.step_started, &watch](const PlannedStep& step,
+                                                                      size_t index, size_t steps) {
+      watch.StepStarted();
+      started(step, index, steps);
+    };
+    observer.step_finished = [finished = observer.step_finished, &watch](const PlannedStep& step,
+                                                                         double ms) {
+      watch.StepEnded();
+      finished(step, ms);
+    };
     observer.step_retrying = [retrying = observer.step_retrying, &watch](
                                  const PlannedStep& step, int attempt,
                                  std::chrono::milliseconds delay, const Status& why) {

@@ -48,14 +48,36 @@ std::string StatementWatch::LastBlockers() const {
   return last_blockers_;
 }
 
+void StatementWatch::StepStarted() {
+  {
+    std::lock_guard lock(mutex_);
+    step_since_ = std::chrono::steady_clock::now();
+  }
+  wake_.notify_all();
+}
+
+void StatementWatch::StepEnded() {
+  std::lock_guard lock(mutex_);
+  step_since_.reset();
+}
+
 void StatementWatch::Run() {
   // Often enough to name a blocker soon after blocker_report_after; a query on the server's
-  // statistics views each time, while a migration runs.
+  // statistics views each time, while a revision has run longer than that.
   const auto every = std::clamp(options_.blocker_report_after / 2, std::chrono::milliseconds(50),
                                 std::chrono::milliseconds(250));
   std::unique_ptr<Backend> connection;
   std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, every, [this] { return stopping_; })) {
+  while (!stopping_) {
+    if (!step_since_) {
+      wake_.wait(lock, [this] { return stopping_ || step_since_.has_value(); });
+      continue;
+    }
+    const auto due = *step_since_ + options_.blocker_report_after;
+    if (std::chrono::steady_clock::now() < due) {
+      wake_.wait_until(lock, due, [this] { return stopping_ || !step_since_; });
+      continue;
+    }
     lock.unlock();
     if (!connection) {
       auto opened = OpenBackend(url_);
@@ -67,6 +89,7 @@ void StatementWatch::Run() {
     }
     Observe(*connection);
     lock.lock();
+    wake_.wait_for(lock, every, [this] { return stopping_; });
   }
 }
 

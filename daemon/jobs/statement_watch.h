@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -53,6 +54,10 @@ class StatementWatch {
   // The sessions that last blocked a statement, described ("" if none did): for the error of a
   // statement that gave up waiting.
   std::string LastBlockers() const;
+  // A revision starts, or ends: the server is asked only while one has run for longer than
+  // blocker_report_after, so a migration of fast revisions costs the server no query at all.
+  void StepStarted();
+  void StepEnded();
 
  private:
   void Run();
@@ -68,6 +73,8 @@ class StatementWatch {
   std::condition_variable wake_;
   bool stopping_ = false;      // guarded by mutex_
   std::string last_blockers_;  // guarded by mutex_
+  // When the running revision started (guarded by mutex_); nullopt between revisions.
+  std::optional<std::chrono::steady_clock::time_point> step_since_;
   // The watch thread's own state.
   std::string statement_;  // the statement seen running ("" when none)
   double reported_progress_ms_ = 0;
