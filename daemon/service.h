@@ -181,6 +181,10 @@ class Service {
   std::string RecordRehearsal(Backend& backend, const proto::Rehearsal& report,
                               const std::vector<std::string>& heads,
                               const RequestIdentity& requester, bool cancelled);
+  // A failed rehearsal's reply: its error with `context`, the report, the database's heads.
+  static proto::Result RehearsalFailed(const RehearsalRun& run, const std::string& context,
+                                       const std::vector<std::string>& heads,
+                                       const JobControl& control);
   // `status`: the last rehearsal (read from the history once, then kept as this daemon records
   // them); nullopt when it cannot be read, or is not known yet and `may_read_database` is false.
   std::optional<std::string> LastRehearsal(bool may_read_database) const;

@@ -412,13 +412,10 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
     RecordRehearsal(*backend, rehearsal.report, plan->heads_before, requester, control.cancelled());
     *result.mutable_rehearsal() = rehearsal.report;
     if (!rehearsal.status.ok()) {
-      proto::Result failed =
-          JobError(rehearsal.status.WithContext("the rehearsal on a copy of backup " + source->id +
-                                                " failed, so nothing was migrated"),
-                   control);
-      *failed.mutable_rehearsal() = rehearsal.report;
-      for (const auto& head : plan->heads_before) failed.add_current(head);
-      return failed;
+      return RehearsalFailed(
+          rehearsal,
+          "the rehearsal on a copy of backup " + source->id + " failed, so nothing was migrated",
+          plan->heads_before, control);
     }
     responder.SendEvent(MakeEvent(
         id, proto::LOG_LINE,

@@ -454,6 +454,15 @@ std::string Service::RecordRehearsal(Backend& backend, const proto::Rehearsal& r
   return summary;
 }
 
+proto::Result Service::RehearsalFailed(const RehearsalRun& run, const std::string& context,
+                                       const std::vector<std::string>& heads,
+                                       const JobControl& control) {
+  proto::Result failed = JobError(run.status.WithContext(context), control);
+  *failed.mutable_rehearsal() = run.report;
+  for (const auto& head : heads) failed.add_current(head);
+  return failed;
+}
+
 std::optional<std::string> Service::LastRehearsal(bool may_read_database) const {
   {
     std::lock_guard lock(rehearsal_mutex_);
@@ -556,13 +565,10 @@ proto::Result Service::RunRehearseJob(const proto::Request& request,
       RecordRehearsal(*backend, run.report, plan->heads_before, requester, control.cancelled());
   *result.mutable_rehearsal() = run.report;
   if (!run.status.ok()) {
-    proto::Result failed =
-        JobError(run.status.WithContext("the rehearsal failed on a copy of backup " + backup->id +
-                                        " (the database was not changed)"),
-                 control);
-    *failed.mutable_rehearsal() = run.report;
-    for (const auto& head : plan->heads_before) failed.add_current(head);
-    return failed;
+    return RehearsalFailed(run,
+                           "the rehearsal failed on a copy of backup " + backup->id +
+                               " (the database was not changed)",
+                           plan->heads_before, control);
   }
   result.set_message("rehearsal " + summary + ": the database was not changed");
   return result;
