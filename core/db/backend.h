@@ -206,6 +206,17 @@ class Backend {
   // The user objects in the catalog, normalized (core/schema/schema.h): what `baseline`, `stamp`
   // and `check --schema` compare with the schema the scripts produce.
   virtual Result<NormalizedSchema> ReadSchema() = 0;
+  // Lets later ReadSchema calls read again only what changed since the previous one, on a
+  // connection that alone changes its database (verify's scratch database). `statements` are
+  // all this connection will run (called again when they change): an engine that cannot follow
+  // some of them keeps or goes back to reading everything and says why. An error never makes a
+  // read wrong, so callers may ignore it. PostgreSQL: event triggers note what each DDL command
+  // changed (core/postgres/postgres_schema_follower.h); SQLite reads the whole schema quickly
+  // and does nothing.
+  virtual Status FollowSchemaChanges(const std::vector<std::string>& statements) {
+    (void)statements;
+    return Status::Ok();
+  }
   // The user tables' sizes, activity and column types, for `lint`. SQLite: the schema's
   // statements, and rows counted (up to `count_rows_up_to`) only for the tables whose lower-case
   // name is in `count_tables` (the words of the statements being linted): counting is reading.

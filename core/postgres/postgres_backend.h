@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "core/db/backend.h"
+#include "core/postgres/postgres_schema_follower.h"
 
 namespace migrationd {
 
@@ -45,6 +46,8 @@ class PostgresBackend final : public Backend {
   Status CheckForeignKeys() override { return Status::Ok(); }
   std::vector<std::string> VersionTablesDdl() const override;
   Result<NormalizedSchema> ReadSchema() override;  // in postgres_schema.cpp
+  Status FollowSchemaChanges(
+      const std::vector<std::string>& statements) override;  // in postgres_schema_follower.cpp
   Result<DatabaseFacts> ReadLintFacts(
       int64_t count_rows_up_to,
       const std::set<std::string>& count_tables) override;  // in postgres_schema.cpp
@@ -81,6 +84,8 @@ class PostgresBackend final : public Backend {
   std::unique_ptr<Connection> db_;
   std::string description_;
   std::string step_label_;  // LabelSteps: sent with every step's first round trip
+  // FollowSchemaChanges: set while ReadSchema may read only what changed.
+  std::unique_ptr<PostgresSchemaFollower> follower_;
 };
 
 }  // namespace migrationd

@@ -28,6 +28,20 @@ Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server) 
   return scratch;
 }
 
+// What `backend` will run of `scripts` (every revision's both directions), for
+// Backend::FollowSchemaChanges.
+std::vector<std::string> StatementsOf(const ScriptDirectory& scripts, const Backend& backend) {
+  std::vector<std::string> statements;
+  for (const auto& [id, script] : scripts.scripts()) {
+    for (Direction direction : {Direction::kUpgrade, Direction::kDowngrade}) {
+      if (const ScriptSection* section = script.EffectiveSection(direction, backend.dialect())) {
+        statements.push_back(section->sql);
+      }
+    }
+  }
+  return statements;
+}
+
 Status InScratch(const Status& status) {
   return status.ok() ? status
                      : status.WithContext("building the expected schema on a scratch database");
@@ -48,6 +62,7 @@ Status ScratchWalk::MoveTo(const std::vector<std::string>& heads, bool may_start
   if (!opened.ok()) return opened.status();
   scratch_ = std::move(opened).value();
   schema_.reset();
+  Follow();
   return Reached(heads, InScratch(UpgradeTo(*scripts_, *scratch_->backend, heads)));
 }
 
@@ -58,6 +73,16 @@ Result<NormalizedSchema> ScratchWalk::Schema() {
     schema_ = std::move(read).value();
   }
   return *schema_;
+}
+
+void ScratchWalk::UseScripts(const ScriptDirectory& scripts) {
+  scripts_ = &scripts;
+  if (scratch_) Follow();
+}
+
+void ScratchWalk::Follow() {
+  // Not following only makes the reads slower; the engine logs nothing, the walk neither.
+  (void)scratch_->backend->FollowSchemaChanges(StatementsOf(*scripts_, *scratch_->backend));
 }
 
 Status ScratchWalk::Reached(const std::vector<std::string>& heads, Status moved) {

@@ -48,14 +48,20 @@ class ScratchWalk {
   // fails is an error naming its script; so is a downgrade step when `may_start_over` is false.
   Status MoveTo(const std::vector<std::string>& heads, bool may_start_over = true);
   Result<NormalizedSchema> Schema();
+  // The scratch database while there is one (nullptr before the first move and after a failed
+  // one): a test reads its schema on a connection of its own.
+  const DatabaseUrl* url() const { return scratch_ ? &scratch_->database->url() : nullptr; }
   // Goes on with `scripts`, which hold every revision of the scripts so far and more (a
   // revision just written), without building the database again.
-  void UseScripts(const ScriptDirectory& scripts) { scripts_ = &scripts; }
+  void UseScripts(const ScriptDirectory& scripts);
 
  private:
   // After a failed move the database is somewhere in between: the next move starts over.
   Status Reached(const std::vector<std::string>& heads, Status moved);
   Status Run(const MigrationPlan& plan);
+  // Lets the scratch connection's schema reads take only what changed (Backend::
+  // FollowSchemaChanges): verify reads the schema three times per revision.
+  void Follow();
 
   const ScriptDirectory* scripts_;
   const DatabaseUrl& like_;

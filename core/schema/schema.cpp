@@ -28,6 +28,11 @@ void NormalizedSchema::Add(const std::string& object, const std::string& definit
   sources_[object] = std::move(source);
 }
 
+void NormalizedSchema::Remove(const std::string& object) {
+  objects_.erase(object);
+  sources_.erase(object);
+}
+
 const ObjectSource* NormalizedSchema::source(const std::string& object) const {
   auto found = sources_.find(object);
   return found == sources_.end() ? nullptr : &found->second;

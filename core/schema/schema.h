@@ -73,6 +73,7 @@ class NormalizedSchema {
   void Add(const std::string& object, const std::string& definition);
   // The same, with what recreates it.
   void Add(const std::string& object, const std::string& definition, ObjectSource source);
+  void Remove(const std::string& object);
   const std::map<std::string, std::string>& objects() const { return objects_; }
   // What recreates `object`, if its reader said (nullptr otherwise).
   const ObjectSource* source(const std::string& object) const;
