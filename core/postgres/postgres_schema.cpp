@@ -159,15 +159,19 @@ Status AddFunctions(Backend& db, SchemaParts& parts) {
 // Enum types with their labels in their order: ADD VALUE ... BEFORE and a label a downgrade
 // cannot remove both show.
 Status AddEnums(Backend& db, SchemaParts& parts) {
-  auto enums =
-      db.Query("SELECT " + std::string(kTypeName) +
-                   ", string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder), " +
-                   QuotedName("t.typname") +
-                   " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                   "JOIN pg_enum e ON e.enumtypid = t.oid WHERE t.oid" +
-                   std::string(kUserOid) + " AND " + NotOwnedByExtension("pg_type", "t") + " AND " +
-                   kUserSchemas + " GROUP BY n.nspname, t.typname, t.oid",
-               {});
+  // The labels per type in a subquery: the join and GROUP BY it replaced hashed every label of
+  // the database at each read (0.6 ms at the realistic corpus's head).
+  auto enums = db.Query(
+      "SELECT " + std::string(kTypeName) +
+          ", (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+          "FROM pg_enum e WHERE e.enumtypid = t.oid), " +
+          QuotedName("t.typname") +
+          " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid" +
+          std::string(kUserOid) +
+          " AND t.typtype = 'e' AND EXISTS (SELECT 1 FROM pg_enum e WHERE e.enumtypid = t.oid) "
+          "AND " +
+          NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas,
+      {});
   if (!enums.ok()) return enums.status().WithContext("cannot read pg_enum");
   for (const auto& row : *enums) {
     const std::string labels = "(" + TextOf(row[1]) + ")";
@@ -253,7 +257,7 @@ Status AddComments(Backend& db, const std::string* units, bool relations, Schema
       " ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 "
       "WHERE d.objoid" +
       std::string(kUserOid) + " AND d.classoid = 'pg_class'::regclass AND " + user_schemas +
-      OfUnits(units, "c.oid");
+      OfUnits(units, "d.objoid");
   const std::string of_routines_and_types =
       "SELECT 'function', " + std::string(kFunctionName) + ", '', d.description, " +
       QuotedName("p.proname") +
@@ -405,7 +409,7 @@ Status ReadRelationObjects(Backend& db, const std::string* units, SchemaParts& p
                    "WHERE a.attrelid" +
                    std::string(kUserOid) + " AND c.oid" + std::string(kUserOid) +
                    " AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND " +
-                   std::string(kUserSchemas) + OfUnits(units, "c.oid"),
+                   std::string(kUserSchemas) + OfUnits(units, "a.attrelid"),
                params);
   if (!columns.ok()) return columns.status().WithContext("cannot read pg_attribute");
   // (table, attnum) -> column name, for the columns constraints list by number.
@@ -441,7 +445,7 @@ Status ReadRelationObjects(Backend& db, const std::string* units, SchemaParts& p
                    "JOIN pg_constraint con ON con.conrelid = c.oid "
                    "WHERE con.oid" +
                    std::string(kUserOid) + " AND con.contype IN ('p', 'u', 'f', 'c', 'x') AND " +
-                   std::string(kUserSchemas) + OfUnits(units, "c.oid"),
+                   std::string(kUserSchemas) + OfUnits(units, "con.conrelid"),
                params);
   if (!constraints.ok()) return constraints.status().WithContext("cannot read pg_constraint");
   for (const auto& row : *constraints) {
@@ -514,7 +518,8 @@ Status ReadRelationObjects(Backend& db, const std::string* units, SchemaParts& p
           " FROM pg_sequence s "
           "JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
           "WHERE s.seqrelid" +
-          std::string(kUserOid) + " AND " + std::string(kUserSchemas) + OfUnits(units, "c.oid"),
+          std::string(kUserOid) + " AND " + std::string(kUserSchemas) +
+          OfUnits(units, "s.seqrelid"),
       params);
   if (!sequences.ok()) return sequences.status().WithContext("cannot read pg_sequence");
   for (const auto& row : *sequences) {
@@ -540,7 +545,7 @@ Status ReadRelationObjects(Backend& db, const std::string* units, SchemaParts& p
                    " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.oid" +
                    std::string(kUserOid) + " AND NOT t.tgisinternal AND " +
-                   std::string(kUserSchemas) + OfUnits(units, "c.oid"),
+                   std::string(kUserSchemas) + OfUnits(units, "t.tgrelid"),
                params);
   if (!triggers.ok()) return triggers.status().WithContext("cannot read pg_trigger");
   for (const auto& row : *triggers) {
