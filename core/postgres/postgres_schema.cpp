@@ -409,7 +409,7 @@ Status ReadRelationObjects(Backend& db, const std::string* units, SchemaParts& p
                    "WHERE a.attrelid" +
                    std::string(kUserOid) + " AND c.oid" + std::string(kUserOid) +
                    " AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND " +
-                   std::string(kUserSchemas) + OfUnits(units, "a.attrelid"),
+                   std::string(kUserSchemas) + OfUnits(units, "c.oid"),
                params);
   if (!columns.ok()) return columns.status().WithContext("cannot read pg_attribute");
   // (table, attnum) -> column name, for the columns constraints list by number.
