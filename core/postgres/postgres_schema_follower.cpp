@@ -45,6 +45,8 @@ constexpr const char* kTriggerNames[] = {"migrationd_note_ddl", "migrationd_note
 //   f <n>    how many schemas were noted: a schema's rename renames everything in it, and so
 //            changes what names those objects elsewhere (a foreign key to a table in it):
 //            everything is read again
+//   p <n>    how many policies were noted or depend on something noted
+//   g <md5>  the names of the roles policies name (a role's rename is no database's event)
 //   t <n>    how many of the two triggers still fire
 //   l <on>   whether the triggers failed to note something
 constexpr const char* kChangesQuery = R"sql(
@@ -88,6 +90,9 @@ UNION ALL SELECT 'r', c.oid::text FROM pg_class c JOIN pg_namespace n ON n.oid =
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
   AND n.nspname NOT LIKE 'pg_temp%'
 UNION ALL SELECT 'f', count(*)::text FROM noted WHERE classid = 'pg_namespace'::regclass
+UNION ALL SELECT 'p', count(*)::text FROM touched WHERE classid = 'pg_policy'::regclass
+UNION ALL SELECT 'g', md5(string_agg(r.oid || ':' || r.rolname, ',' ORDER BY r.oid))
+  FROM pg_roles r WHERE r.oid IN (SELECT unnest(polroles) FROM pg_policy)
 UNION ALL SELECT 't', count(*)::text FROM pg_event_trigger
   WHERE evtname IN ('migrationd_note_ddl', 'migrationd_note_drops') AND evtenabled = 'A'
 UNION ALL SELECT 'l', current_setting('migrationd.changes_lost', true)
@@ -140,15 +145,14 @@ Result<std::unique_ptr<PostgresSchemaFollower>> PostgresSchemaFollower::Start(Ba
 
 Result<NormalizedSchema> PostgresSchemaFollower::Read(Backend& db) {
   std::set<std::string> changed, gone;
-  bool wide_changed = false;
-  MIGRATIOND_RETURN_IF_ERROR(FindChanges(db, changed, gone, wide_changed));
+  bool wide_changed = false, policies_changed = false;
+  MIGRATIOND_RETURN_IF_ERROR(FindChanges(db, changed, gone, wide_changed, policies_changed));
   if (!primed_) {  // the first read, or one after a schema was renamed: everything, whole
     parts_ = SchemaParts();
     schema_ = NormalizedSchema();
   }
   for (const auto& unit : gone) Forget(unit);
   for (const auto& unit : changed) Forget(unit);
-  Forget(kPoliciesUnit);
   SchemaParts fresh;
   if (!primed_) {
     MIGRATIOND_RETURN_IF_ERROR(ReadRelationObjects(db, nullptr, fresh));
@@ -160,14 +164,18 @@ Result<NormalizedSchema> PostgresSchemaFollower::Read(Backend& db) {
     Forget(kDatabaseWideUnit);
     MIGRATIOND_RETURN_IF_ERROR(ReadDatabaseWideObjects(db, fresh));
   }
-  MIGRATIOND_RETURN_IF_ERROR(ReadPolicies(db, fresh));
+  if (!primed_ || policies_changed) {
+    Forget(kPoliciesUnit);
+    MIGRATIOND_RETURN_IF_ERROR(ReadPolicies(db, fresh));
+  }
   primed_ = true;
   Keep(fresh);
   return schema_;
 }
 
 Status PostgresSchemaFollower::FindChanges(Backend& db, std::set<std::string>& changed,
-                                           std::set<std::string>& gone, bool& wide_changed) {
+                                           std::set<std::string>& gone, bool& wide_changed,
+                                           bool& policies_changed) {
   auto rows = db.Query(kChangesQuery, {});
   if (!rows.ok()) return rows.status().WithContext("cannot read the schema changes noted");
   std::set<std::string> touched, existing;
@@ -184,6 +192,11 @@ Status PostgresSchemaFollower::FindChanges(Backend& db, std::set<std::string>& c
       wide_changed = value != "0";
     } else if (kind == "f" && value != "0") {
       primed_ = false;
+    } else if (kind == "p") {
+      policies_changed = value != "0";
+    } else if (kind == "g") {
+      policies_changed = policies_changed || value != policy_roles_;
+      policy_roles_ = value;
     } else if (kind == "t" && value != "2") {
       return Status::Database("the schema change triggers are gone");
     } else if (kind == "l" && value == "on") {

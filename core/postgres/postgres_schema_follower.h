@@ -14,8 +14,9 @@
 //   - relations that appeared since the last read (PostgreSQL makes some inside one command: a
 //     partition's copy of its parent's index),
 // and drops the relations gone. Functions, types and their comments are read again, whole, when
-// anything noted or depending on something noted is not a relation's; policies at every read
-// (they name roles, and a role's rename is no database's event). What no event trigger sees: writes
+// anything noted or depending on something noted is not a relation's; policies when one was
+// noted or depends on something noted, or when a role they name changed its name (a role's
+// rename is no database's event: the read compares the names). What no event trigger sees: writes
 // to the system catalogs themselves
 // (`UPDATE pg_attribute ...`): a caller whose statements write them does not follow
 // (WritesSystemCatalog). A read that finds the triggers gone or a change it could not note
@@ -46,12 +47,13 @@ class PostgresSchemaFollower {
   PostgresSchemaFollower() = default;
   // The relations to read again, and those gone, from what the event triggers noted.
   Status FindChanges(Backend& db, std::set<std::string>& changed, std::set<std::string>& gone,
-                     bool& wide_changed);
+                     bool& wide_changed, bool& policies_changed);
   void Forget(const std::string& unit);
   void Keep(SchemaParts& fresh);
 
   bool primed_ = false;
   std::set<std::string> known_;  // the relations that existed at the last read
+  std::string policy_roles_;     // the roles policies named then (the "g" row)
   SchemaParts parts_;
   NormalizedSchema schema_;
 };

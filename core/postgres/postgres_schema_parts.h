@@ -13,8 +13,8 @@
 
 namespace migrationd {
 
-// The unit of the pieces read again only when a function or type changed, and of the policies,
-// read whole every time (a policy names roles, which no event trigger in a database follows).
+// The unit of the pieces read again, whole, only when a function or type changed, and that of
+// the policies (read again when one changed or a role they name was renamed).
 inline constexpr const char* kDatabaseWideUnit = "";
 inline constexpr const char* kPoliciesUnit = "policies";
 
