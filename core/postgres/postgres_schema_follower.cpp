@@ -15,7 +15,7 @@ namespace {
 // that could not write to this session's table. A failure to note is itself noted (a session
 // setting the read checks), never the DDL's failure.
 constexpr const char* kNoteFunction = R"sql(
-CREATE FUNCTION pg_temp.migrationd_note_changes() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pg_temp.migrationd_note_changes() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
 BEGIN
   IF to_regclass('pg_temp.migrationd_changes') IS NULL THEN
@@ -129,6 +129,11 @@ Result<std::unique_ptr<PostgresSchemaFollower>> PostgresSchemaFollower::Start(Ba
   MIGRATIOND_RETURN_IF_ERROR(db.Execute(
       "CREATE TEMPORARY TABLE IF NOT EXISTS migrationd_changes (classid oid, objid oid)"));
   MIGRATIOND_RETURN_IF_ERROR(db.Execute(kNoteFunction));
+  // Again after a pause (a script that wrote the catalog, then scripts that do not): the same
+  // triggers, and what they noted meanwhile is read whole by the first read.
+  for (const char* name : kTriggerNames) {
+    MIGRATIOND_RETURN_IF_ERROR(db.Execute("DROP EVENT TRIGGER IF EXISTS " + std::string(name)));
+  }
   MIGRATIOND_RETURN_IF_ERROR(
       db.Execute("CREATE EVENT TRIGGER migrationd_note_ddl ON "
                  "ddl_command_end EXECUTE FUNCTION "

@@ -223,6 +223,13 @@ TEST_CASE("a connection whose statements write the system catalog does not follo
   REQUIRE(follower->Execute("ALTER TABLE t ADD COLUMN name text").ok());
   std::unique_ptr<Backend> reader = Open(*url);
   CheckSame(Read(*follower), *reader, "after following stopped");
+  // And it follows again when the statements change back.
+  REQUIRE(follower->FollowSchemaChanges({"CREATE TABLE u (id int)"}).ok());
+  REQUIRE(
+      follower->Execute("CREATE TABLE u (id int); ALTER TABLE t RENAME COLUMN name TO nom").ok());
+  CheckSame(Read(*follower), *reader, "following again");
+  REQUIRE(follower->Execute("ALTER TABLE u ADD COLUMN label text").ok());
+  CheckSame(Read(*follower), *reader, "following again, one more change");
 }
 
 }  // namespace migrationd
