@@ -9,6 +9,7 @@
 #include "core/base/numbers.h"
 #include "core/engines/open_backend.h"
 #include "core/engines/scratch_database.h"
+#include "core/run/migration_lock.h"
 
 namespace migrationd {
 
@@ -214,7 +215,19 @@ void Service::CleanBackupDirectory() {
   }
   spdlog::info("backups go to {}", backups_.directory());
   // A daemon killed during a rehearsal leaves its PostgreSQL copy (SQLite copies are temporary
-  // files of the backup directory, removed just above).
+  // files of the backup directory, removed just above). Not while another daemon of this
+  // database holds the migration lock: it may be rehearsing.
+  if (url_.dialect() == kDialectSqlite) return;
+  if (auto live = OpenBackend(url_); live.ok()) {
+    auto holder = ReadMigrationLockHolder(url_, **live);
+    if (holder.ok() && holder->has_value()) {
+      spdlog::info(
+          "rehearsal databases a stopped daemon left are removed at a later start: {} "
+          "holds the migration lock",
+          (*holder)->Describe());
+      return;
+    }
+  }
   auto removed = ScratchDatabase::RemoveLeftoverRehearsals(url_, config_.scratch_database);
   if (!removed.ok()) {
     spdlog::warn("could not look for rehearsal databases a stopped daemon left: {}",

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/base/sha256.h"
 #include "core/engines/open_backend.h"
 #include "core/scripts/script.h"
 
@@ -13,6 +14,14 @@ namespace migrationd {
 namespace {
 
 constexpr const char* kRehearsalPrefix = "migrationd_rehearse_";
+
+// The rehearsal copies of one database: "migrationd_rehearse_<8 hex of its name>_". A daemon
+// removes only its own database's leftovers, never those of another database's daemon on the
+// same server (each copy is unused for a moment, between CREATE DATABASE and pg_restore's
+// connection: the tests' parallel daemons dropped each other's there).
+std::string RehearsalPrefixOf(const DatabaseUrl& live) {
+  return kRehearsalPrefix + Sha256Hex(live.DatabaseName()).substr(0, 8) + "_";
+}
 
 std::string ScratchName(const std::string& prefix = "migrationd_scratch_") {
   std::random_device random;  // /dev/urandom: unique across daemons and hosts on one server
@@ -89,7 +98,7 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::FromBackup(
   }
   auto on = server.empty() ? Result<DatabaseUrl>(like) : DatabaseUrl::Parse(server);
   if (!on.ok()) return on.status().WithContext("scratch_database");
-  const std::string name = ScratchName(kRehearsalPrefix);
+  const std::string name = ScratchName(RehearsalPrefixOf(like));
   {
     auto backend = OpenBackend(*on);
     if (!backend.ok()) return backend.status();
@@ -135,7 +144,7 @@ Result<std::vector<std::string>> ScratchDatabase::RemoveLeftoverRehearsals(
   auto names = (*backend)->Query(
       "SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname NOT IN "
       "(SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)",
-      {std::string(kRehearsalPrefix)});
+      {RehearsalPrefixOf(like)});
   if (!names.ok()) return names.status();
   for (const SqlRow& row : *names) {
     const std::string name = row[0].value_or("");

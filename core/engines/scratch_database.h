@@ -28,7 +28,8 @@ class ScratchDatabase {
   // A scratch database holding the data of the backup at `backup_path` (a rehearsal).
   // SQLite: a copy of the backup file, an owned temporary file in `directory` (the backup
   // directory: a killed daemon's copy is removed with its other leftovers at the next start).
-  // PostgreSQL: `migrationd_rehearse_<random>`, restored from the backup with `options`' tools
+  // PostgreSQL: `migrationd_rehearse_<8 hex of the database's name>_<random>`, restored from the
+  // backup with `options`' tools
   // (pg_restore, psql); `should_stop` ends the restore early (cancel).
   static Result<std::unique_ptr<ScratchDatabase>> FromBackup(const DatabaseUrl& like,
                                                              const std::string& server,
@@ -36,9 +37,11 @@ class ScratchDatabase {
                                                              const BackupOptions& options,
                                                              const std::string& directory,
                                                              std::function<bool()> should_stop);
-  // Drops the rehearsal databases on the server that no session uses: what a daemon killed
-  // during a rehearsal left (one in use refuses DROP DATABASE, so another daemon's running
-  // rehearsal stays). Returns their names. SQLite: nothing to do (the backup directory's
+  // Drops the rehearsal databases of `like`'s database on the server that no session uses:
+  // what a daemon killed during a rehearsal left (one in use refuses DROP DATABASE). Another
+  // database's copies are not its to drop, and the caller calls this only while nobody holds
+  // this database's migration lock (a rehearsal holds it, and its copy is unused for a moment
+  // after CREATE DATABASE). Returns their names. SQLite: nothing to do (the backup directory's
   // leftovers are removed by the backup store).
   static Result<std::vector<std::string>> RemoveLeftoverRehearsals(const DatabaseUrl& like,
                                                                    const std::string& server);

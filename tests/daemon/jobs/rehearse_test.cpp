@@ -1,11 +1,16 @@
 // migctl rehearse and upgrade --rehearse: the pending revisions on a scratch copy of a backup,
 // with a report of what each statement did; the live database untouched, the copy dropped.
 // Real daemons, real SQLite files, a real PostgreSQL server, real pg_dump/pg_restore.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
 #include <thread>
 
+#include "core/base/sha256.h"
+#include "core/db/database_url.h"
+#include "core/engines/open_backend.h"
 #include "tests/daemon/daemon_harness.h"
 
 namespace migrationd {
@@ -366,9 +371,18 @@ void KilledDaemonsCopyIsRemovedAtTheNextStart(TestDatabase& db) {
   auto first = std::make_unique<Daemon>(dir, "first", db.url(), migrations,
                                         std::vector<std::string>{"--backup-dir", backups});
   REQUIRE(first->Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+  // This database's copies: "migrationd_rehearse_<8 hex of its name>_..." (other tests' daemons
+  // rehearse on the same server).
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  const std::string prefix =
+      "migrationd_rehearse_" + Sha256Hex(url->DatabaseName()).substr(0, 8) + "_";
   const std::string leftovers =
-      "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrationd\\_rehearse\\_%' AND "
-      "datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)";
+      "SELECT count(*) FROM pg_database WHERE starts_with(datname, '" + prefix +
+      "') AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)";
+  // Another database's leftover (or its copy between CREATE DATABASE and pg_restore): not this
+  // daemon's to drop.
+  const std::string others = "migrationd_rehearse_0000beef_" + std::to_string(getpid());
   auto rehearsal =
       testing::StartMigctl(first->socket(), {"rehearse", "--fresh-backup"}, dir / "rehearse");
   REQUIRE(testing::WaitForStatus(first->socket(), [](const proto::StatusInfo& status) {
@@ -386,12 +400,19 @@ void KilledDaemonsCopyIsRemovedAtTheNextStart(TestDatabase& db) {
   } else {
     CHECK_FALSE(RehearsalCopies(backups).empty());  // the copy (and its journal)
   }
+  // CREATE and DROP DATABASE outside a transaction, which the test database's Exec opens.
+  auto admin = OpenBackend(*url);
+  REQUIRE(admin.ok());
+  if (db.dialect() == "postgresql") REQUIRE((*admin)->Execute("CREATE DATABASE " + others).ok());
   Daemon second(dir, "second", db.url(), migrations, {"--backup-dir", backups});
   const std::string log = second.WaitForLog("backups go to");
   if (db.dialect() == "postgresql") {
     CHECK_THAT(second.WaitForLog("removed the rehearsal database"),
-               Catch::Contains("removed the rehearsal database migrationd_rehearse_"));
+               Catch::Contains("removed the rehearsal database " + prefix));
     CHECK(db.Query(leftovers) == Rows{{"0"}});
+    CHECK(db.Query("SELECT count(*) FROM pg_database WHERE datname = '" + others + "'") ==
+          Rows{{"1"}});
+    CHECK((*admin)->Execute("DROP DATABASE " + others).ok());
   } else {
     CHECK(RehearsalCopies(backups).empty());
   }
