@@ -353,7 +353,13 @@ TEST_CASE("a user who is not an admin cannot keep an admin out with stalled conn
         dir / ("status" + std::to_string(i))));
   }
   int answered = 0;
-  for (auto& call : calls) answered += call->Wait() == 0 ? 1 : 0;
+  std::string first_refusal;  // what a call that failed said, to tell a refusal from a timeout
+  for (auto& call : calls) {
+    const bool ok = call->Wait() == 0;
+    answered += ok ? 1 : 0;
+    if (!ok && first_refusal.empty()) first_refusal = call->Stderr() + call->Stdout();
+  }
+  INFO("first failed call: " << first_refusal);
   CHECK(answered == 100);
   // Another user who is not an admin is served too; nobody is at its own bound.
   CHECK(daemon.Migctl({"status"}, 65533).exit_code == 0);
