@@ -3,6 +3,7 @@
 // silently ignored) and the help cannot disagree with what is accepted.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ namespace migrationd {
 // The project version (CMakeLists.txt, `project(... VERSION ...)`), defined in command_line.cpp.
 extern const char* const kMigctlVersion;
 constexpr const char* kDefaultSocket = "/run/migrationd/migrationd.sock";
+// How long migctl waits for a free connection when the daemon is at its connection limits.
+inline constexpr std::chrono::milliseconds kBusyPatience{2000};
 
 struct CommandLine {
   std::string command;                                  // "status", "upgrade", ...

@@ -7,10 +7,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "proto/frame.h"
 
@@ -109,6 +111,21 @@ Result<ControlClient> ControlClient::Connect(const std::string& socket_path) {
   if (!reply->has_hello()) return Status::Unavailable("the daemon did not answer the handshake");
   client.daemon_software_ = reply->hello().software();
   return client;
+}
+
+Result<ControlClient> ControlClient::ConnectWithin(const std::string& socket_path,
+                                                   std::chrono::milliseconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  std::chrono::milliseconds pause{10};
+  for (;;) {
+    auto client = Connect(socket_path);
+    if (client.ok() || client.status().code() != ErrorCode::kBusy ||
+        std::chrono::steady_clock::now() + pause > deadline) {
+      return client;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(250));
+  }
 }
 
 ControlClient::ControlClient(ControlClient&& other) noexcept

@@ -4,6 +4,7 @@
 // hands every event to a callback until the request's result arrives. One client, one thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -16,6 +17,11 @@ class ControlClient {
  public:
   // kUnavailable when nothing answers on `socket_path`.
   static Result<ControlClient> Connect(const std::string& socket_path);
+  // Connect, tried again for up to `patience` while the daemon refuses for being at its
+  // connection limits (kBusy): a short wait is what a command run at a busy moment (a hundred
+  // health checks at once) wants, rather than failing at once.
+  static Result<ControlClient> ConnectWithin(const std::string& socket_path,
+                                             std::chrono::milliseconds patience);
   ControlClient(ControlClient&& other) noexcept;
   ControlClient& operator=(ControlClient&&) = delete;
   ~ControlClient();

@@ -295,7 +295,8 @@ int Main(int argc, char** argv) {
   std::string socket = !options.socket.empty()        ? options.socket
                        : std::getenv("MIGCTL_SOCKET") ? std::getenv("MIGCTL_SOCKET")
                                                       : kDefaultSocket;
-  auto client = ControlClient::Connect(socket);
+  // A daemon at its connection limits is waited for briefly (docs/MIGCTL.md, exit code 4).
+  auto client = ControlClient::ConnectWithin(socket, kBusyPatience);
   if (!client.ok()) {
     const ErrorCode why = client.status().code();
     const int code = why == ErrorCode::kBusy               ? ExitCodeFor(proto::BUSY)

@@ -107,8 +107,19 @@ TEST_CASE("connections beyond the cap are refused with a reply", "[daemon][fault
   proto::ServerMessage refused = RawClient::FirstMessage(extra.ReadUntilClosed());
   CHECK(refused.result().code() == proto::BUSY);
   CHECK_THAT(refused.result().message(), Catch::Contains("max_connections"));
+  // migctl waits up to 2 s for a free connection, then says why it could not have one.
+  const auto started = std::chrono::steady_clock::now();
   MigctlRun busy = daemon.Migctl({"status"});
   CHECK(busy.exit_code == 4);
+  CHECK_THAT(busy.err, Catch::Contains("max_connections"));
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(1500));
+  // A connection freed while it waits serves it: a hundred health checks at one moment are
+  // answered, not refused (in CI, 100 concurrent `status` calls met the cap of 64).
+  Process waiting({testing::MigctlBinary(), "--socket", daemon.socket(), "status"},
+                  dir / "waiting");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  held.pop_back();
+  CHECK(waiting.Wait() == 0);
   held.clear();
   CHECK(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo&) { return true; }));
 }
