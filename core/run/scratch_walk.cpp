@@ -1,7 +1,6 @@
 #include "core/run/scratch_walk.h"
 
 #include "core/engines/open_backend.h"
-#include "core/run/migration_runner.h"
 
 namespace migrationd {
 
@@ -56,14 +55,20 @@ Status ScratchWalk::MoveTo(const std::vector<std::string>& heads, bool may_start
     Status undone = Run(move->downgrade);
     if (undone.ok()) return Reached(heads, InScratch(Run(move->upgrade)));
     if (!may_start_over) return Reached(heads, InScratch(undone));
-    scratch_.reset();
+    Drop();
   }
   auto opened = OpenScratch(like_, server_);
   if (!opened.ok()) return opened.status();
   scratch_ = std::move(opened).value();
   schema_.reset();
   Follow();
-  return Reached(heads, InScratch(UpgradeTo(*scripts_, *scratch_->backend, heads)));
+  Status upgraded = Runner().Prepare();
+  for (const auto& head : heads) {
+    if (!upgraded.ok()) break;
+    auto plan = Runner().PlanUpgrade(head);
+    upgraded = plan.ok() ? Run(*plan) : plan.status();
+  }
+  return Reached(heads, InScratch(upgraded));
 }
 
 Result<NormalizedSchema> ScratchWalk::Schema() {
@@ -77,6 +82,7 @@ Result<NormalizedSchema> ScratchWalk::Schema() {
 
 void ScratchWalk::UseScripts(const ScriptDirectory& scripts) {
   scripts_ = &scripts;
+  runner_.reset();  // it holds the scripts it was made with
   if (scratch_) Follow();
 }
 
@@ -89,15 +95,24 @@ Status ScratchWalk::Reached(const std::vector<std::string>& heads, Status moved)
   if (moved.ok()) {
     heads_ = heads;
   } else {
-    scratch_.reset();
+    Drop();
   }
   return moved;
 }
 
+void ScratchWalk::Drop() {
+  runner_.reset();
+  scratch_.reset();
+}
+
+MigrationRunner& ScratchWalk::Runner() {
+  if (!runner_) runner_ = std::make_unique<MigrationRunner>(*scripts_, *scratch_->backend);
+  return *runner_;
+}
+
 Status ScratchWalk::Run(const MigrationPlan& plan) {
   if (plan.steps.empty()) return Status::Ok();
-  MigrationRunner runner(*scripts_, *scratch_->backend);
-  return runner.Execute(plan, RequestIdentity::OfThisProcess());
+  return Runner().Execute(plan, requester_);
 }
 
 }  // namespace migrationd

@@ -18,24 +18,42 @@ std::string SchemaDifference::Describe() const {
   }
 }
 
+NormalizedSchema::Entries& NormalizedSchema::Writable() {
+  if (!entries_) {
+    entries_ = std::make_shared<Entries>();
+  } else if (entries_.use_count() > 1) {
+    entries_ = std::make_shared<Entries>(*entries_);
+  }
+  return *entries_;  // held by this object alone now
+}
+
 void NormalizedSchema::Add(const std::string& object, const std::string& definition) {
-  objects_[object] = definition;
+  Writable().objects[object] = definition;
 }
 
 void NormalizedSchema::Add(const std::string& object, const std::string& definition,
                            ObjectSource source) {
-  objects_[object] = definition;
-  sources_[object] = std::move(source);
+  Entries& entries = Writable();
+  entries.objects[object] = definition;
+  entries.sources[object] = std::move(source);
 }
 
 void NormalizedSchema::Remove(const std::string& object) {
-  objects_.erase(object);
-  sources_.erase(object);
+  if (!entries_ || !entries_->objects.count(object)) return;
+  Entries& entries = Writable();
+  entries.objects.erase(object);
+  entries.sources.erase(object);
+}
+
+const std::map<std::string, std::string>& NormalizedSchema::objects() const {
+  static const std::map<std::string, std::string> kNone;
+  return entries_ ? entries_->objects : kNone;
 }
 
 const ObjectSource* NormalizedSchema::source(const std::string& object) const {
-  auto found = sources_.find(object);
-  return found == sources_.end() ? nullptr : &found->second;
+  if (!entries_) return nullptr;
+  auto found = entries_->sources.find(object);
+  return found == entries_->sources.end() ? nullptr : &found->second;
 }
 
 namespace {
@@ -192,7 +210,7 @@ std::string QuoteIdentifier(const std::string& name) {
 
 std::string NormalizedSchema::Text() const {
   std::string text;
-  for (const auto& [object, definition] : objects_) {
+  for (const auto& [object, definition] : objects()) {
     text += object + "\t" + definition + "\n";
   }
   return text;
