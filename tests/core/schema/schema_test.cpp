@@ -176,5 +176,31 @@ TEST_CASE("a schema diff names what was added, removed and changed", "[schema]")
         "integer not null default 'A  B'");
 }
 
+// Copies share their entries until one changes (verify hands a schema on at every state): a
+// change to one copy is never seen in another, nor in what a copy was made from.
+TEST_CASE("a copy of a schema is independent of the original", "[schema]") {
+  NormalizedSchema original;
+  original.Add("table users", "", ObjectSource::Of("users", "users", "CREATE TABLE users ()"));
+  original.Add("column users.id", "integer");
+  NormalizedSchema copy = original;
+  copy.Add("column users.email", "text");
+  copy.Remove("column users.id");
+  CHECK(original.objects().size() == 2);
+  CHECK(original.objects().count("column users.id") == 1);
+  CHECK(original.objects().count("column users.email") == 0);
+  CHECK(copy.objects().size() == 2);
+  CHECK(copy.objects().count("column users.id") == 0);
+  NormalizedSchema second = copy;
+  original.Remove("table users");
+  CHECK(original.source("table users") == nullptr);
+  REQUIRE(copy.source("table users") != nullptr);
+  CHECK(copy.source("table users")->sql == "CREATE TABLE users ()");
+  CHECK(DiffSchemas(copy, second).empty());
+  NormalizedSchema moved = std::move(second);
+  CHECK(moved.objects().size() == 2);
+  CHECK(NormalizedSchema().empty());
+  CHECK(NormalizedSchema().source("table users") == nullptr);
+}
+
 }  // namespace
 }  // namespace migrationd
