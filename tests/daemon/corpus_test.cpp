@@ -5,6 +5,9 @@
 // is a baseline tie that must be reported, not resolved silently.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "tests/daemon/daemon_harness.h"
 
@@ -109,6 +112,82 @@ TEMPLATE_TEST_CASE("a baseline tie is listed and --apply needs the revision name
   db.Exec("INSERT INTO users (id, name) VALUES (100, 'Late')");
   REQUIRE(daemon.Migctl({"upgrade", "r034", "--no-backup"}).exit_code == 0);
   CHECK(db.Query("SELECT slug_22 FROM users WHERE id = 100") == Rows{{"late-100"}});
+}
+
+// Makes `revision`'s upgrade create a table its downgrade does not drop.
+void LeaveTableBehind(const std::string& migrations, const std::string& revision) {
+  const std::string path = migrations + "/" + revision + ".sql";
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  static const std::regex kUpgradeMarker(R"((^-- \+upgrade[^\n]*\n))", std::regex::multiline);
+  std::ofstream(path) << std::regex_replace(text.str(), kUpgradeMarker,
+                                            "$1CREATE TABLE left_behind (id INTEGER);\n");
+}
+
+std::vector<std::string> FirstOf(const std::vector<std::string>& list, size_t count) {
+  return {list.begin(), list.begin() + static_cast<std::ptrdiff_t>(count)};
+}
+
+// verify cuts the graph into shares, one per core, verified side by side on scratch databases
+// of their own: the report must read as if one walk had gone through them in order.
+TEMPLATE_TEST_CASE("verify in shares reports the first failure in order and what came before it",
+                   "[daemon][corpus]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  std::vector<std::string> order;
+  {
+    Daemon daemon(dir, "whole", db.url(), RealisticCopy(dir));
+    MigctlRun verify = daemon.Migctl({"verify"});
+    REQUIRE(verify.exit_code == 0);
+    order = testing::List(verify.result().verified());
+    REQUIRE(order.size() == 369);
+  }
+  // One broken revision early (in the first share) and one late (in the last).
+  const std::string migrations = dir / "broken";
+  fs::copy(MIGRATIOND_SOURCE_DIR "/tests/corpus/realistic", migrations);
+  LeaveTableBehind(migrations, order[300]);
+  {
+    Daemon daemon(dir, "late", db.url(), migrations);
+    MigctlRun verify = daemon.Migctl({"verify"});
+    CHECK(verify.exit_code == 7);
+    CHECK_THAT(verify.result().message(), Catch::Contains(order[300] + ": its downgrade"));
+    CHECK(testing::List(verify.result().verified()) == FirstOf(order, 300));
+  }
+  LeaveTableBehind(migrations, order[20]);
+  Daemon daemon(dir, "early", db.url(), migrations);
+  MigctlRun verify = daemon.Migctl({"verify"});
+  CHECK(verify.exit_code == 7);
+  CHECK_THAT(verify.result().message(), Catch::Contains(order[20] + ": its downgrade"));
+  CHECK(testing::List(verify.result().verified()) == FirstOf(order, 20));
+}
+
+// The shares' walks run on threads of one process: under TSan (scripts/sanitize tsan runs the
+// [concurrency] tests) this is where a race between them would show. 130 small revisions make
+// two shares on any machine with two cores.
+TEST_CASE("verify's shares run side by side on scratch databases of their own",
+          "[daemon][corpus][concurrency]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations = dir / "chain";
+  fs::create_directories(migrations);
+  std::string parent;  // the first has none
+  for (int i = 1; i <= 130; ++i) {
+    const std::string id = "c" + std::to_string(1000 + i);
+    std::ofstream(migrations + "/" + id + ".sql")
+        << "-- revision: " << id << "\n-- parents: " << parent << "\n-- message: table " << i
+        << "\n-- +upgrade\nCREATE TABLE t" << i
+        << " (id INTEGER PRIMARY KEY, note TEXT);\nCREATE INDEX ix_t" << i << " ON t" << i
+        << " (note);\n-- +downgrade\nDROP TABLE t" << i << ";\n";
+    parent = id;
+  }
+  testing::Process verify(
+      {testing::MigrationdBinary(), "--verify", "--database", db.url(), "--migrations", migrations},
+      dir / "verify");
+  CHECK(verify.Wait() == 0);
+  INFO(verify.Stderr());
+  CHECK_THAT(verify.Stdout(), Catch::Contains("verified c1001") && Catch::Contains("c1130"));
 }
 
 }  // namespace
