@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 
 #include "core/backup/backup.h"
@@ -53,6 +54,10 @@ class SqliteBackend final : public Backend {
   SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path);
   // A statement's exception as a Status; inside a transaction, marks it failed.
   Status StatementFailed(const SQLite::Exception& e);
+  // Query for the schema read (in sqlite_schema.cpp), answered from memory when asked before
+  // with the same `statement`: the CREATE statement(s) in sqlite_master the answer derives from.
+  Result<std::vector<SqlRow>> PragmaRows(const std::string& statement, const std::string& sql,
+                                         const std::vector<SqlValue>& params);
 
   std::unique_ptr<SQLite::Database> db_;
   std::string description_;
@@ -61,6 +66,8 @@ class SqliteBackend final : public Backend {
   ino_t inode_ = 0;
   bool in_transaction_ = false;
   bool transaction_failed_ = false;  // a statement failed since BEGIN: COMMIT must not succeed
+  // PragmaRows' answers, by statement text, query and parameters; emptied when it grows large.
+  std::map<std::string, std::vector<SqlRow>> pragma_rows_;
 };
 
 // The SQLite backup engine (the online backup API, core/sqlite/sqlite_backup.cpp).

@@ -1,13 +1,15 @@
-// Backend::FollowSchemaChanges on PostgreSQL: a read that takes again only what changed must
-// equal a whole read of the same database on another connection, after every step of a history
-// we did not write (tests/corpus/realistic, walked the way verify walks it: up, down, up again)
-// and after DDL chosen to break it: renames that change other objects' definitions, partitions
-// PostgreSQL fills inside one command, a role without privileges, a replica session, DISCARD.
-// A cache whose one bug would be a false "verified" is compared here, not trusted.
+// Backend::FollowSchemaChanges on PostgreSQL (and SQLite's kept pragma answers): a read that takes
+// again only what changed must equal a whole read of the same database on another connection, after
+// every step of a history we did not write (tests/corpus/realistic, walked the way verify walks it:
+// up, down, up again) and after DDL chosen to break it: renames that change other objects'
+// definitions, partitions PostgreSQL fills inside one command, a role without privileges, a replica
+// session, DISCARD. A cache whose one bug would be a false "verified" is compared here, not
+// trusted.
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "core/engines/open_backend.h"
 #include "core/run/scratch_walk.h"
@@ -17,6 +19,8 @@ namespace migrationd {
 namespace {
 
 using testing::PostgresDatabase;
+using testing::SqliteDatabase;
+using testing::TempDir;
 
 // Everything a read says: the definitions and what recreates each object.
 std::string Dump(const NormalizedSchema& schema) {
@@ -97,6 +101,81 @@ TEST_CASE("a followed schema read equals a whole read at every step of the reali
     }
   }
   CHECK(compared == 3 * graph.TopologicalOrder().size());
+}
+
+// SQLite keeps the pragma answers of a connection's reads by the CREATE statements they derive
+// from (SqliteBackend::PragmaRows). The walk's connection holds its file in exclusive mode, so
+// each state is compared with a fresh connection's read of a copy of the file.
+TEST_CASE("a SQLite schema read with kept pragma answers equals a fresh read at every step",
+          "[schema][follow][corpus]") {
+  SqliteDatabase like;
+  TempDir dir;
+  auto url = DatabaseUrl::Parse(like.url());
+  REQUIRE(url.ok());
+  auto scripts = ScriptDirectory::Load(MIGRATIOND_SOURCE_DIR "/tests/corpus/realistic");
+  REQUIRE(scripts.ok());
+  ScratchWalk walk(*scripts, *url, "");
+  const std::string copy = dir / "copy.sqlite";
+  auto copy_url = DatabaseUrl::Parse("sqlite://" + copy);
+  REQUIRE(copy_url.ok());
+  const RevisionGraph& graph = scripts->graph();
+  size_t compared = 0;
+  for (const auto& revision : graph.BranchByBranchOrder(graph.TopologicalOrder())) {
+    auto parents = graph.Parents(revision);
+    std::sort(parents.begin(), parents.end());
+    for (const auto& [step, heads] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+             {"up to ", {revision}}, {"down from ", parents}, {"up again to ", {revision}}}) {
+      Status moved = walk.MoveTo(heads);
+      INFO(step + revision + ": " + moved.ToString());
+      REQUIRE(moved.ok());
+      auto kept = walk.Schema();
+      REQUIRE(kept.ok());
+      std::filesystem::copy_file(walk.url()->target(), copy,
+                                 std::filesystem::copy_options::overwrite_existing);
+      std::unique_ptr<Backend> fresh = Open(*copy_url);
+      CheckSame(*kept, *fresh, step + revision);
+      ++compared;
+    }
+  }
+  CHECK(compared == 3 * graph.TopologicalOrder().size());
+}
+
+// What a kept answer must not hide: a statement that changes while the pragma's argument stays
+// (a table rebuilt under its name, an index made again on other columns), a parent whose
+// primary key changes under a child's `REFERENCES parent` (the child's statement does not),
+// renames SQLite writes into other tables' statements.
+TEST_CASE("a SQLite schema read with kept pragma answers sees rebuilds and renames",
+          "[schema][follow]") {
+  SqliteDatabase db;
+  auto url = DatabaseUrl::Parse(db.url());
+  REQUIRE(url.ok());
+  std::unique_ptr<Backend> keeper = Open(*url);
+  const std::vector<std::string> steps = {
+      "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE)",
+      "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent, "
+      "note TEXT CHECK (note <> ''))",
+      "CREATE INDEX ix_child ON child (note)",
+      "DROP INDEX ix_child",
+      "CREATE INDEX ix_child ON child (parent_id DESC)",
+      "CREATE TABLE parent_new (code TEXT PRIMARY KEY, id INTEGER)",
+      "DROP TABLE parent",
+      "ALTER TABLE parent_new RENAME TO parent",
+      "ALTER TABLE child RENAME COLUMN note TO remark",
+      "ALTER TABLE child ADD COLUMN added TEXT DEFAULT 'x'",
+      "ALTER TABLE parent RENAME TO parents",
+      "CREATE VIEW v AS SELECT id FROM child",
+      "DROP VIEW v",
+      "CREATE VIEW v AS SELECT id, remark FROM child",
+      "CREATE TRIGGER tr AFTER INSERT ON child BEGIN SELECT 1; END",
+      "ALTER TABLE child DROP COLUMN added",
+  };
+  for (const auto& step : steps) {
+    INFO(step);
+    REQUIRE(keeper->Execute(step).ok());
+    const NormalizedSchema kept = Read(*keeper);
+    std::unique_ptr<Backend> fresh = Open(*url);
+    CheckSame(kept, *fresh, step);
+  }
 }
 
 TEST_CASE("a followed schema read sees renames, partitions, roles, replica sessions and DISCARD",
