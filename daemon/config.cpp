@@ -79,6 +79,9 @@ constexpr Setting kSettings[] = {
      "PostgreSQL server for the scratch databases that build the expected schema (default: the "
      "database's own; the role needs CREATEDB)"},
     {"check-schema-at-start", "BOOL", "true: at start, log any drift from the expected schema"},
+    {"verify-workers", "N",
+     "walks verify runs side by side, each on a scratch database of its own (default 0: one "
+     "per core, at most 4)"},
     {"max-connections", "N",
      "clients served at once; more are refused; the last eighth is kept for admins (default 64)"},
     {"max-connections-per-user", "N",
@@ -268,6 +271,11 @@ Status Apply(DaemonConfig& config, std::string key, const std::string& value,
     if (config.max_connections < 1) {
       return Status::InvalidArgument(where + ": max_connections must be at least 1");
     }
+  } else if (key == "verify_workers") {
+    MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.verify_workers, where));
+    if (config.verify_workers < 0 || config.verify_workers > 64) {
+      return Status::InvalidArgument(where + ": verify_workers must be 0 (one per core) to 64");
+    }
   } else if (key == "max_connections_per_user") {
     MIGRATIOND_RETURN_IF_ERROR(ParseInt(value, config.max_connections_per_user, where));
     if (config.max_connections_per_user < 1) {
@@ -411,6 +419,7 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) 
        join(config.maintenance_windows, [](const MaintenanceWindow& w) { return w.spec; })},
       {"scratch_database", url(config.scratch_database)},
       {"check_schema_at_start", config.check_schema_at_start ? "true" : "false"},
+      {"verify_workers", std::to_string(config.verify_workers)},
       {"max_connections", std::to_string(config.max_connections)},
       {"idle_timeout", seconds(config.idle_timeout)},
       {"frame_timeout", seconds(config.frame_timeout)},

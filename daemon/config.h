@@ -65,6 +65,9 @@ struct DaemonConfig {
   // database's own server, which needs CREATEDB).
   std::string scratch_database;
   bool check_schema_at_start = false;  // log drift from the expected schema at start
+  // Walks `verify` runs side by side, each on a scratch database of its own (0: one per core,
+  // at most 4; core/run/expected_schema.h).
+  int verify_workers = 0;
   // Control socket limits (see ServerLimits): a client cannot hold the daemon's resources.
   int max_connections = 64;           // the last eighth (at least one) only admins may take
   int max_connections_per_user = 16;  // for each user who is not an admin

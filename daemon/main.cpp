@@ -78,8 +78,8 @@ int CheckConfig(const DaemonConfig& config) {
 int Verify(const DaemonConfig& config) {
   auto checked = LoadChecked(config);
   if (!checked) return 2;
-  const proto::Result result = VerifyResult(
-      VerifyRoundTrips(checked->scripts, checked->url, config.scratch_database, "", ""));
+  const proto::Result result = VerifyResult(VerifyRoundTrips(
+      checked->scripts, checked->url, config.scratch_database, "", "", config.verify_workers));
   for (const auto& revision : result.verified()) std::printf("verified %s\n", revision.c_str());
   std::fprintf(result.code() == proto::OK ? stdout : stderr, "%s\n", result.message().c_str());
   return result.code() == proto::OK ? 0 : result.code() == proto::INTEGRITY ? 7 : 1;

@@ -132,12 +132,14 @@ VerifiedShare VerifyShare(const ScriptDirectory& scripts, const DatabaseUrl& lik
   return share;
 }
 
-// How many walks verify runs side by side: one per core, at most four, and none with fewer
-// than kRevisionsPerWorker revisions (every walk but the first builds its starting state from
-// base first, which a small share would not repay).
+// How many walks verify runs side by side: as many as asked (verify_workers), else one per
+// core, at most four, and none with fewer than kRevisionsPerWorker revisions (every walk but
+// the first builds its starting state from base first, which a small share would not repay).
 constexpr size_t kRevisionsPerWorker = 60;
 constexpr size_t kMaxWorkers = 4;
-size_t VerifyWorkers(size_t revisions) {
+size_t VerifyWorkers(size_t revisions, int asked) {
+  if (asked > 0)
+    return std::clamp<size_t>(static_cast<size_t>(asked), 1, std::max<size_t>(revisions, 1));
   const size_t cores = std::max(1U, std::thread::hardware_concurrency());
   return std::clamp<size_t>(revisions / kRevisionsPerWorker, 1, std::min(cores, kMaxWorkers));
 }
@@ -146,7 +148,7 @@ size_t VerifyWorkers(size_t revisions) {
 
 Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const DatabaseUrl& like,
                                          const std::string& scratch_server, const std::string& from,
-                                         const std::string& to) {
+                                         const std::string& to, int workers_asked) {
   auto revisions = scripts.graph().Between(from, to);
   if (!revisions.ok()) return revisions.status();
   // Branch by branch, so that each walk rarely goes back; the report still lists the revisions
@@ -154,7 +156,7 @@ Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const D
   // a scratch database of its own at the same time: a walk's server session is busy all along
   // (DDL, schema reads), so on a server with cores to spare two walks take about half the time.
   const std::vector<std::string> order = scripts.graph().BranchByBranchOrder(*revisions);
-  const size_t workers = VerifyWorkers(order.size());
+  const size_t workers = VerifyWorkers(order.size(), workers_asked);
   std::vector<std::vector<std::string>> shares(workers);
   for (size_t i = 0; i < order.size(); ++i) shares[i * workers / order.size()].push_back(order[i]);
   std::vector<VerifiedShare> verified(workers);

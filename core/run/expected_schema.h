@@ -62,9 +62,11 @@ struct RoundTripReport {
   std::optional<RoundTripFailure> failure;
 };
 // Revisions of `from`..`to` (history -r semantics; empty: all). A script that fails to run is an
-// error naming it (kDatabase, with file and line).
+// error naming it (kDatabase, with file and line). The revisions are cut into consecutive
+// shares verified side by side, each on a scratch database of its own: `workers` of them (0:
+// one per core, at most 4, and none of fewer than 60 revisions); the report reads as one walk's.
 Result<RoundTripReport> VerifyRoundTrips(const ScriptDirectory& scripts, const DatabaseUrl& like,
                                          const std::string& scratch_server, const std::string& from,
-                                         const std::string& to);
+                                         const std::string& to, int workers = 0);
 
 }  // namespace migrationd

@@ -337,8 +337,9 @@ proto::Result QueryVerify(const QueryContext& context, const std::string& range)
   }
   const std::string from = range.empty() ? "" : range.substr(0, colon);
   const std::string to = range.empty() ? "" : range.substr(colon + 1);
-  return VerifyResult(
-      VerifyRoundTrips(context.scripts, context.url, context.config.scratch_database, from, to));
+  return VerifyResult(VerifyRoundTrips(context.scripts, context.url,
+                                       context.config.scratch_database, from, to,
+                                       context.config.verify_workers));
 }
 
 }  // namespace migrationd

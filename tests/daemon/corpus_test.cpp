@@ -138,25 +138,27 @@ TEMPLATE_TEST_CASE("verify in shares reports the first failure in order and what
   TempDir dir;
   std::vector<std::string> order;
   {
-    Daemon daemon(dir, "whole", db.url(), RealisticCopy(dir));
+    // One walk: the order every share count must report as.
+    Daemon daemon(dir, "whole", db.url(), RealisticCopy(dir), {"--verify-workers", "1"});
     MigctlRun verify = daemon.Migctl({"verify"});
     REQUIRE(verify.exit_code == 0);
     order = testing::List(verify.result().verified());
     REQUIRE(order.size() == 369);
   }
-  // One broken revision early (in the first share) and one late (in the last).
+  // Three shares of 123: one broken revision early (in the first share) and one late (in the
+  // last).
   const std::string migrations = dir / "broken";
   fs::copy(MIGRATIOND_SOURCE_DIR "/tests/corpus/realistic", migrations);
   LeaveTableBehind(migrations, order[300]);
   {
-    Daemon daemon(dir, "late", db.url(), migrations);
+    Daemon daemon(dir, "late", db.url(), migrations, {"--verify-workers", "3"});
     MigctlRun verify = daemon.Migctl({"verify"});
     CHECK(verify.exit_code == 7);
     CHECK_THAT(verify.result().message(), Catch::Contains(order[300] + ": its downgrade"));
     CHECK(testing::List(verify.result().verified()) == FirstOf(order, 300));
   }
   LeaveTableBehind(migrations, order[20]);
-  Daemon daemon(dir, "early", db.url(), migrations);
+  Daemon daemon(dir, "early", db.url(), migrations, {"--verify-workers", "3"});
   MigctlRun verify = daemon.Migctl({"verify"});
   CHECK(verify.exit_code == 7);
   CHECK_THAT(verify.result().message(), Catch::Contains(order[20] + ": its downgrade"));
@@ -164,8 +166,7 @@ TEMPLATE_TEST_CASE("verify in shares reports the first failure in order and what
 }
 
 // The shares' walks run on threads of one process: under TSan (scripts/sanitize tsan runs the
-// [concurrency] tests) this is where a race between them would show. 130 small revisions make
-// two shares on any machine with two cores.
+// [concurrency] tests) this is where a race between them would show.
 TEST_CASE("verify's shares run side by side on scratch databases of their own",
           "[daemon][corpus][concurrency]") {
   SqliteDatabase db;
@@ -182,9 +183,9 @@ TEST_CASE("verify's shares run side by side on scratch databases of their own",
         << " (note);\n-- +downgrade\nDROP TABLE t" << i << ";\n";
     parent = id;
   }
-  testing::Process verify(
-      {testing::MigrationdBinary(), "--verify", "--database", db.url(), "--migrations", migrations},
-      dir / "verify");
+  testing::Process verify({testing::MigrationdBinary(), "--verify", "--database", db.url(),
+                           "--migrations", migrations, "--verify-workers", "2"},
+                          dir / "verify");
   CHECK(verify.Wait() == 0);
   INFO(verify.Stderr());
   CHECK_THAT(verify.Stdout(), Catch::Contains("verified c1001") && Catch::Contains("c1130"));

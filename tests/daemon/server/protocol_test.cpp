@@ -146,6 +146,13 @@ TEST_CASE("bad daemon configuration is refused with the file and line", "[daemon
   CHECK(run.Wait() == 2);
   CHECK_THAT(run.Stderr(), Catch::Contains(dir / "bad.conf" + ":3") &&
                                Catch::Contains("unknown setting 'sokcet'"));
+  testing::WriteFile(dir / "workers.conf",
+                     "[migrationd]\ndatabase = sqlite://x.db\nverify_workers = 100\n");
+  testing::Process workers({testing::MigrationdBinary(), "--config", dir / "workers.conf"},
+                           dir / "workers");
+  CHECK(workers.Wait() == 2);
+  CHECK_THAT(workers.Stderr(), Catch::Contains(dir / "workers.conf" + ":3") &&
+                                   Catch::Contains("verify_workers must be 0"));
 
   testing::WriteFile(dir / "good.conf",
                      "[migrationd]\n# comment\ndatabase = sqlite://" + dir / "a.db" +
