@@ -41,7 +41,7 @@ Status InScratch(const Status& status);
 
 class ScratchWalk {
  public:
-  // `scripts`, `like` and `server` must outlive the walk.
+  // `scripts` must outlive the walk (`like` and `server` are copied).
   ScratchWalk(const ScriptDirectory& scripts, const DatabaseUrl& like, const std::string& server)
       : scripts_(&scripts), like_(like), server_(server) {}
 
@@ -70,8 +70,9 @@ class ScratchWalk {
   void Follow();
 
   const ScriptDirectory* scripts_;
-  const DatabaseUrl& like_;
-  const std::string& server_;
+  // Copies: a caller's `""` for the server was a temporary that a reference outlived.
+  const DatabaseUrl like_;
+  const std::string server_;
   std::optional<Scratch> scratch_;
   std::unique_ptr<MigrationRunner> runner_;  // on scratch_, made when first needed
   // Who the scratch database's history rows name: asked once (a passwd lookup per move was

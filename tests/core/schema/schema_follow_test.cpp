@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 
 #include "core/engines/open_backend.h"
 #include "core/run/scratch_walk.h"
@@ -62,24 +63,19 @@ void CheckSame(const NormalizedSchema& followed, Backend& whole_reader, const st
 
 }  // namespace
 
-TEST_CASE("a followed schema read equals a whole read at every step of the realistic corpus",
-          "[schema][follow][corpus]") {
-  PostgresDatabase like;
-  auto url = DatabaseUrl::Parse(like.url());
+namespace {
+
+// Walks tests/corpus/realistic as verify walks it (each revision up, down and up again, branch
+// by branch) on a scratch database like `like`, and hands `compare` the walk's own read at each
+// of the 1,107 states.
+void WalkRealisticCorpus(
+    const std::string& like,
+    const std::function<void(ScratchWalk&, const NormalizedSchema&, const std::string&)>& compare) {
+  auto url = DatabaseUrl::Parse(like);
   REQUIRE(url.ok());
   auto scripts = ScriptDirectory::Load(MIGRATIOND_SOURCE_DIR "/tests/corpus/realistic");
   REQUIRE(scripts.ok());
   ScratchWalk walk(*scripts, *url, "");
-  REQUIRE(walk.MoveTo({}).ok());
-  REQUIRE(walk.url() != nullptr);
-  std::unique_ptr<Backend> reader = Open(*walk.url());
-  // The walk follows when it can; here it must (the test server's role is a superuser), or
-  // this test would compare the whole read with itself.
-  auto triggers = reader->Query(
-      "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'migrationd_note_%'", {});
-  REQUIRE(triggers.ok());
-  REQUIRE(triggers->at(0).at(0).value_or("") == "2");
-  std::string reader_url = walk.url()->target();
   const RevisionGraph& graph = scripts->graph();
   size_t compared = 0;
   for (const auto& revision : graph.BranchByBranchOrder(graph.TopologicalOrder())) {
@@ -90,17 +86,36 @@ TEST_CASE("a followed schema read equals a whole read at every step of the reali
       Status moved = walk.MoveTo(heads);
       INFO(step + revision + ": " + moved.ToString());
       REQUIRE(moved.ok());
-      if (walk.url()->target() != reader_url) {  // the walk started over
-        reader = Open(*walk.url());
-        reader_url = walk.url()->target();
-      }
-      auto followed = walk.Schema();
-      REQUIRE(followed.ok());
-      CheckSame(*followed, *reader, step + revision);
+      auto read = walk.Schema();
+      REQUIRE(read.ok());
+      compare(walk, *read, step + revision);
       ++compared;
     }
   }
   CHECK(compared == 3 * graph.TopologicalOrder().size());
+}
+
+}  // namespace
+
+TEST_CASE("a followed schema read equals a whole read at every step of the realistic corpus",
+          "[schema][follow][corpus]") {
+  PostgresDatabase like;
+  std::unique_ptr<Backend> reader;  // on the walk's scratch database, opened again when it is new
+  std::string reader_url;
+  WalkRealisticCorpus(like.url(), [&](ScratchWalk& walk, const NormalizedSchema& followed,
+                                      const std::string& label) {
+    if (walk.url()->target() != reader_url) {
+      reader = Open(*walk.url());
+      reader_url = walk.url()->target();
+      // The walk follows when it can; here it must (the test server's role is a superuser), or
+      // this test would compare the whole read with itself.
+      auto triggers = reader->Query(
+          "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'migrationd_note_%'", {});
+      REQUIRE(triggers.ok());
+      REQUIRE(triggers->at(0).at(0).value_or("") == "2");
+    }
+    CheckSame(followed, *reader, label);
+  });
 }
 
 // SQLite keeps the pragma answers of a connection's reads by the CREATE statements they derive
@@ -110,34 +125,16 @@ TEST_CASE("a SQLite schema read with kept pragma answers equals a fresh read at 
           "[schema][follow][corpus]") {
   SqliteDatabase like;
   TempDir dir;
-  auto url = DatabaseUrl::Parse(like.url());
-  REQUIRE(url.ok());
-  auto scripts = ScriptDirectory::Load(MIGRATIOND_SOURCE_DIR "/tests/corpus/realistic");
-  REQUIRE(scripts.ok());
-  ScratchWalk walk(*scripts, *url, "");
   const std::string copy = dir / "copy.sqlite";
   auto copy_url = DatabaseUrl::Parse("sqlite://" + copy);
   REQUIRE(copy_url.ok());
-  const RevisionGraph& graph = scripts->graph();
-  size_t compared = 0;
-  for (const auto& revision : graph.BranchByBranchOrder(graph.TopologicalOrder())) {
-    auto parents = graph.Parents(revision);
-    std::sort(parents.begin(), parents.end());
-    for (const auto& [step, heads] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-             {"up to ", {revision}}, {"down from ", parents}, {"up again to ", {revision}}}) {
-      Status moved = walk.MoveTo(heads);
-      INFO(step + revision + ": " + moved.ToString());
-      REQUIRE(moved.ok());
-      auto kept = walk.Schema();
-      REQUIRE(kept.ok());
-      std::filesystem::copy_file(walk.url()->target(), copy,
-                                 std::filesystem::copy_options::overwrite_existing);
-      std::unique_ptr<Backend> fresh = Open(*copy_url);
-      CheckSame(*kept, *fresh, step + revision);
-      ++compared;
-    }
-  }
-  CHECK(compared == 3 * graph.TopologicalOrder().size());
+  WalkRealisticCorpus(
+      like.url(), [&](ScratchWalk& walk, const NormalizedSchema& kept, const std::string& label) {
+        std::filesystem::copy_file(walk.url()->target(), copy,
+                                   std::filesystem::copy_options::overwrite_existing);
+        std::unique_ptr<Backend> fresh = Open(*copy_url);
+        CheckSame(kept, *fresh, label);
+      });
 }
 
 // What a kept answer must not hide: a statement that changes while the pragma's argument stays
