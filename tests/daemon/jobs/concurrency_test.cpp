@@ -29,9 +29,18 @@ std::unique_ptr<Process> StartSlowUpgrade(const Daemon& daemon, const TempDir& d
       std::make_unique<Process>(std::vector<std::string>{testing::MigctlBinary(), "--socket",
                                                          daemon.socket(), "--json", "upgrade"},
                                 dir / "running");
-  REQUIRE(testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
+  const bool seen = testing::WaitForStatus(daemon.socket(), [](const proto::StatusInfo& status) {
     return status.has_job() && status.job().revision() == "004_slow";
-  }));
+  });
+  if (!seen) {
+    // Say why (CI once never saw it in 15 s): the upgrade's own answer, or that it still runs.
+    const bool still_running = running->Running();
+    if (still_running) running->Signal(SIGKILL);
+    const int code = running->Wait();
+    FAIL("004_slow was never seen running; migctl upgrade "
+         << (still_running ? "was still running" : "exited " + std::to_string(code)) << ":\n"
+         << running->Stdout() << running->Stderr());
+  }
   return running;
 }
 
@@ -229,7 +238,8 @@ TEST_CASE("SIGTERM lets a running migration finish within the grace period",
           "[daemon][concurrency]") {
   SqliteDatabase db;
   TempDir dir;
-  Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 1), {"--shutdown-grace", "20"});
+  // 3 s: long enough for a status poll to see it on a loaded CI machine, within the grace.
+  Daemon daemon(dir, "d", db.url(), SlowMigrations(dir, 3), {"--shutdown-grace", "20"});
   auto running = StartSlowUpgrade(daemon, dir);
   CHECK(daemon.Stop() == 0);
   CHECK(running->Wait() == 0);
