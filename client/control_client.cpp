@@ -1,7 +1,5 @@
 #include "client/control_client.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/base/accounts.h"
 #include "proto/frame.h"
 
 namespace migrationd {
@@ -49,11 +48,11 @@ namespace {
 std::string Describe(const struct stat& info) {
   char mode[8];
   std::snprintf(mode, sizeof(mode), "%04o", info.st_mode & 07777);
-  const passwd* owner = getpwuid(info.st_uid);
-  const group* group = getgrgid(info.st_gid);
+  const auto owner = LookUpUser(info.st_uid);
+  const auto group = LookUpGroupName(info.st_gid);
   return std::string("mode ") + mode + ", owner " +
-         (owner ? owner->pw_name : std::to_string(info.st_uid)) + ", group " +
-         (group ? group->gr_name : std::to_string(info.st_gid));
+         (owner ? owner->name : std::to_string(info.st_uid)) + ", group " +
+         group.value_or(std::to_string(info.st_gid));
 }
 
 // Who may use the socket, for a user who may not: that is a permission problem, not a daemon

@@ -3,7 +3,6 @@
 //   0 ok · 1 failed · 2 usage · 3 not at head · 4 busy · 5 unreachable · 6 permission denied ·
 //   7 integrity · 8 outside the maintenance window
 // The one local command is `revision`, which writes a script file and never talks to the daemon.
-#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "client/command_line.h"
 #include "client/control_client.h"
 #include "client/render.h"
+#include "core/base/accounts.h"
 #include "core/scripts/new_revision.h"
 #include "core/scripts/offline_sql.h"
 
@@ -116,9 +116,9 @@ int RunOfflineSql(const CommandLine& options, Renderer& renderer) {
     request.from = {*resolved};
   }
   request.to = colon == std::string::npos ? range : range.substr(colon + 1);
-  const passwd* user = getpwuid(getuid());
-  request.generated_by = std::string(user != nullptr ? user->pw_name : std::to_string(getuid())) +
-                         ", migctl " + kMigctlVersion;
+  const auto user = LookUpUser(getuid());
+  request.generated_by =
+      (user ? user->name : std::to_string(getuid())) + ", migctl " + kMigctlVersion;
   auto sql = OfflineSql(*scripts, request);
   if (!sql.ok()) {
     renderer.ClientError(offline(sql.status()), ExitCodeForLocal(sql.status()));

@@ -1,6 +1,5 @@
 #include "core/run/version_store.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <ctime>
 #include <iterator>
 
+#include "core/base/accounts.h"
 #include "core/base/numbers.h"
 
 namespace migrationd {
@@ -26,7 +26,7 @@ SqlValue OrNull(const std::string& text) { return text.empty() ? SqlValue() : Sq
 RequestIdentity RequestIdentity::OfThisProcess() {
   RequestIdentity identity;
   identity.uid = getuid();
-  if (const passwd* entry = getpwuid(getuid())) identity.user_name = entry->pw_name;
+  if (auto user = LookUpUser(getuid())) identity.user_name = user->name;
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) identity.host = host;
   identity.daemon_pid = getpid();

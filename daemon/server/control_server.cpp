@@ -1,6 +1,5 @@
 #include "daemon/server/control_server.h"
 
-#include <grp.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -17,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/accounts.h"
 #include "proto/frame.h"
 
 namespace migrationd {
@@ -382,10 +382,9 @@ Status ControlServer::Listen(const std::string& path, mode_t mode, const std::st
   if (ec) return Status::Io("cannot listen on " + path + ": " + ec.message());
   path_ = path;
   if (!group_name.empty()) {
-    struct group* entry = getgrnam(group_name.c_str());
-    if (entry == nullptr)
-      return Status::InvalidArgument("socket group '" + group_name + "' does not exist");
-    if (chown(path.c_str(), static_cast<uid_t>(-1), entry->gr_gid) != 0) {
+    auto gid = LookUpGroupId(group_name);
+    if (!gid) return Status::InvalidArgument("socket group '" + group_name + "' does not exist");
+    if (chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
       return Status::Io("cannot chgrp " + path + ": " + std::strerror(errno));
     }
   }

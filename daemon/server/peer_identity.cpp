@@ -1,13 +1,13 @@
 #include "daemon/server/peer_identity.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "core/base/accounts.h"
 
 namespace migrationd {
 
@@ -25,14 +25,7 @@ Result<PeerIdentity> ReadPeerIdentity(int socket_fd) {
   peer.pid = credentials.pid;
   peer.uid = credentials.uid;
   peer.gid = credentials.gid;
-  passwd entry{};
-  passwd* found = nullptr;
-  std::vector<char> buffer(16384);
-  if (getpwuid_r(peer.uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
-    peer.user_name = found->pw_name;
-  } else {
-    peer.user_name = "uid " + std::to_string(peer.uid);
-  }
+  peer.user_name = UserNameOrUid(peer.uid);
   return peer;
 }
 
@@ -40,27 +33,16 @@ Result<AdminPolicy> AdminPolicy::Create(const std::vector<std::string>& admin_gr
   AdminPolicy policy;
   policy.daemon_uid_ = geteuid();
   for (const auto& name : admin_groups) {
-    group entry{};
-    group* found = nullptr;
-    std::vector<char> buffer(16384);
-    if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
-      return Status::InvalidArgument("admin group '" + name + "' does not exist");
-    }
-    policy.admin_gids_.push_back(found->gr_gid);
+    auto gid = LookUpGroupId(name);
+    if (!gid) return Status::InvalidArgument("admin group '" + name + "' does not exist");
+    policy.admin_gids_.push_back(*gid);
     policy.admin_group_names_.push_back(name);
   }
   return policy;
 }
 
 std::string AdminPolicy::DescribeAdmins() const {
-  passwd entry{};
-  passwd* found = nullptr;
-  std::vector<char> buffer(16384);
-  const std::string daemon_user =
-      getpwuid_r(daemon_uid_, &entry, buffer.data(), buffer.size(), &found) == 0 && found
-          ? std::string(found->pw_name)
-          : "uid " + std::to_string(daemon_uid_);
-  std::string text = "root, the daemon's user (" + daemon_user + ")";
+  std::string text = "root, the daemon's user (" + UserNameOrUid(daemon_uid_) + ")";
   if (admin_group_names_.empty()) {
     return text + " only: no admin groups are configured (admin_groups in the daemon's config)";
   }
@@ -78,19 +60,9 @@ bool AdminPolicy::IsAdmin(const PeerIdentity& peer) const {
   };
   if (is_admin_gid(peer.gid)) return true;
   // Supplementary groups come from the group database for the peer's user name.
-  passwd entry{};
-  passwd* found = nullptr;
-  std::vector<char> buffer(16384);
-  if (getpwuid_r(peer.uid, &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
-    return false;
-  }
-  int count = 64;
-  std::vector<gid_t> groups(static_cast<size_t>(count));
-  if (getgrouplist(found->pw_name, found->pw_gid, groups.data(), &count) < 0) {
-    groups.resize(static_cast<size_t>(count));
-    getgrouplist(found->pw_name, found->pw_gid, groups.data(), &count);
-  }
-  groups.resize(static_cast<size_t>(std::max(count, 0)));
+  auto user = LookUpUser(peer.uid);
+  if (!user) return false;
+  const std::vector<gid_t> groups = GroupsOf(*user);
   return std::any_of(groups.begin(), groups.end(), is_admin_gid);
 }
 
