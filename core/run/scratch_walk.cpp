@@ -4,16 +4,22 @@
 
 namespace migrationd {
 
-Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
-                 const std::vector<std::string>& heads) {
-  MigrationRunner runner(scripts, backend);
+Status UpgradeTo(MigrationRunner& runner, const std::vector<std::string>& heads,
+                 const RequestIdentity& requester) {
   MIGRATIOND_RETURN_IF_ERROR(runner.Prepare());
   for (const auto& head : heads) {
     auto plan = runner.PlanUpgrade(head);
     if (!plan.ok()) return plan.status();
-    MIGRATIOND_RETURN_IF_ERROR(runner.Execute(*plan, RequestIdentity::OfThisProcess()));
+    if (plan->steps.empty()) continue;  // an earlier head's plan brought it
+    MIGRATIOND_RETURN_IF_ERROR(runner.Execute(*plan, requester));
   }
   return Status::Ok();
+}
+
+Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
+                 const std::vector<std::string>& heads) {
+  MigrationRunner runner(scripts, backend);
+  return UpgradeTo(runner, heads, RequestIdentity::OfThisProcess());
 }
 
 Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server) {
@@ -62,13 +68,7 @@ Status ScratchWalk::MoveTo(const std::vector<std::string>& heads, bool may_start
   scratch_ = std::move(opened).value();
   schema_.reset();
   Follow();
-  Status upgraded = Runner().Prepare();
-  for (const auto& head : heads) {
-    if (!upgraded.ok()) break;
-    auto plan = Runner().PlanUpgrade(head);
-    upgraded = plan.ok() ? Run(*plan) : plan.status();
-  }
-  return Reached(heads, InScratch(upgraded));
+  return Reached(heads, InScratch(UpgradeTo(Runner(), heads, requester_)));
 }
 
 Result<NormalizedSchema> ScratchWalk::Schema() {

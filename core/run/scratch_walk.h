@@ -33,7 +33,10 @@ struct Scratch {
 };
 // A fresh scratch database like `like` (on `server` when not empty), without durability.
 Result<Scratch> OpenScratch(const DatabaseUrl& like, const std::string& server);
-// Applies the scripts up to `heads` on `backend` (already at some of them).
+// Applies the scripts up to `heads` with `runner` (its database already at some of them).
+Status UpgradeTo(MigrationRunner& runner, const std::vector<std::string>& heads,
+                 const RequestIdentity& requester);
+// The same with a runner of its own on `backend`, as this process.
 Status UpgradeTo(const ScriptDirectory& scripts, Backend& backend,
                  const std::vector<std::string>& heads);
 // An error of a scratch database, said as one.
