@@ -186,9 +186,66 @@ TEST_CASE("verify's shares run side by side on scratch databases of their own",
   testing::Process verify({testing::MigrationdBinary(), "--verify", "--database", db.url(),
                            "--migrations", migrations, "--verify-workers", "2"},
                           dir / "verify");
-  CHECK(verify.Wait() == 0);
+  const int code = verify.Wait();
   INFO(verify.Stderr());
+  CHECK(code == 0);
   CHECK_THAT(verify.Stdout(), Catch::Contains("verified c1001") && Catch::Contains("c1130"));
+}
+
+// A rehearsal of half the corpus (189 revisions, merges, CONCURRENTLY indexes, backfills) on
+// a copy of a live database with rows of its own: it passes, counts the backfill's rows, leaves
+// the live database as it was, and names the revisions the upgrade then applies, in its order.
+TEMPLATE_TEST_CASE("a rehearsal of the realistic corpus reports what the upgrade then applies",
+                   "[daemon][corpus][rehearse]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  Daemon daemon(dir, "d", db.url(), RealisticCopy(dir), {"--backup-dir", dir / "backups"});
+  REQUIRE(daemon.Migctl({"upgrade", "r180_merge", "--no-backup"}).exit_code == 0);
+  // 1,000 events of the application's own (2 came with r089): r252 backfills slug_173 on all.
+  db.Exec(
+      "WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n WHERE i < 1002) "
+      "INSERT INTO events_60 (id, name, slug_105) SELECT i, 'event ' || i, 'e-' || i FROM n");
+  const Rows version_before = db.Query("SELECT revision FROM migrationd_version");
+  const auto schema_before = db.SchemaSnapshot();
+
+  MigctlRun rehearse = daemon.Migctl({"rehearse", "--fresh-backup"});
+  INFO(rehearse.out << rehearse.err);
+  REQUIRE(rehearse.exit_code == 0);
+  const proto::Rehearsal& rehearsal = rehearse.result().rehearsal();
+  CHECK(rehearsal.passed());
+  CHECK(testing::List(rehearsal.backup_revisions()) == std::vector<std::string>{"r180_merge"});
+  std::vector<std::string> rehearsed;
+  int64_t backfilled = -1;
+  for (const auto& step : rehearsal.steps()) {
+    rehearsed.push_back(step.revision());
+    CHECK(step.passed());
+    if (step.revision() == "r252_backfill_events_60_slug_173") {
+      REQUIRE(step.statements_size() == 1);
+      backfilled = step.statements(0).rows_written();
+    }
+  }
+  CHECK(backfilled == 1002);
+  REQUIRE_FALSE(rehearsed.empty());
+  CHECK(rehearsed.back() == kHead);
+  // The live database: as before the rehearsal.
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == version_before);
+  CHECK(db.SchemaSnapshot() == schema_before);
+  CHECK(db.Query("SELECT count(*) FROM events_60") == Rows{{"1002"}});
+
+  const Rows last_id = db.Query("SELECT max(id) FROM migrationd_history");
+  MigctlRun upgrade = daemon.Migctl({"upgrade", "--rehearse"});
+  INFO(upgrade.out << upgrade.err);
+  REQUIRE(upgrade.exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  CHECK(db.Query("SELECT count(*) FROM events_60 WHERE slug_173 IS NULL") == Rows{{"0"}});
+  std::vector<std::string> applied;
+  for (const auto& row :
+       db.Query("SELECT revision FROM migrationd_history WHERE direction = 'upgrade' AND "
+                "outcome = 'success' AND id > " +
+                last_id[0][0] + " ORDER BY id")) {
+    applied.push_back(row[0]);
+  }
+  CHECK(applied == rehearsed);
 }
 
 }  // namespace
