@@ -76,8 +76,10 @@ struct SessionEffects {
   std::map<std::string, std::string> storage;
   // Table -> the strongest lock mode this session holds on it (PostgreSQL; SQLite locks files).
   std::map<std::string, std::string> locks;
-  // Rows inserted, updated or deleted: PostgreSQL in the open transaction, SQLite since the
-  // connection opened. Compared between two reads on one connection only.
+  // Rows inserted, updated or deleted: PostgreSQL in the open transaction (its statistics,
+  // triggers' writes included) plus what statements run outside a transaction reported
+  // (their command's count), SQLite since the connection opened. Compared between two reads on
+  // one connection only.
   int64_t rows_written = 0;
 };
 

@@ -165,9 +165,15 @@ Result<SessionEffects> PostgresBackend::ReadSessionEffects() {
   if (!locks.ok()) return locks.status();
   for (const SqlRow& row : *locks)
     KeepStrongest(effects.locks, row[0].value_or(""), row[1].value_or(""));
+  effects.rows_written = rows_written_outside_transactions_;
+  // Outside a transaction block the view is not the statement's: PostgreSQL 15 still shows
+  // there what the session's earlier transactions wrote until it flushes them to the shared
+  // statistics (at most once a second; added to the command counts, each batch of a backfill
+  // was counted twice). Inside a block nothing is flushed until it ends.
+  if (!InTransaction()) return effects;
   auto rows = Query(kRowsWritten, {});
   if (!rows.ok()) return rows.status();
-  effects.rows_written = static_cast<int64_t>(NumberOr(rows->front()[0], 0));
+  effects.rows_written += static_cast<int64_t>(NumberOr(rows->front()[0], 0));
   return effects;
 }
 

@@ -187,7 +187,13 @@ void PostgresBackend::Rollback() {
 Status PostgresBackend::Execute(const std::string& sql) {
   try {
     pqxx::nontransaction session(db_->connection);
-    session.exec(sql);
+    const pqxx::result result = session.exec(sql);
+    // Outside a transaction each statement is one, and pg_stat_xact_user_tables forgets it as it
+    // ends: the command's own count is what ReadSessionEffects adds then. A statement that
+    // returns rows (a SELECT) reads them; it does not write them.
+    if (!db_->in_transaction && result.columns() == 0) {
+      rows_written_outside_transactions_ += static_cast<int64_t>(result.affected_rows());
+    }
     return Status::Ok();
   } catch (const std::exception& e) {
     return StatementFailed(e);

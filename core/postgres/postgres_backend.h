@@ -84,6 +84,8 @@ class PostgresBackend final : public Backend {
   std::unique_ptr<Connection> db_;
   std::string description_;
   std::string step_label_;  // LabelSteps: sent with every step's first round trip
+  // Rows written by Execute's statements run outside a transaction (ReadSessionEffects).
+  int64_t rows_written_outside_transactions_ = 0;
   // FollowSchemaChanges: set while ReadSchema may read only what changed.
   std::unique_ptr<PostgresSchemaFollower> follower_;
 };

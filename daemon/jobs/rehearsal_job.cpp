@@ -168,9 +168,7 @@ class RehearsalRecorder {
     if (!before_) return;
     auto after = scratch_.ReadSessionEffects();
     if (!after.ok()) return;
-    if (transactional_ || scratch_.dialect() == kDialectSqlite) {
-      measured->set_rows_written(after->rows_written - before_->rows_written);
-    }
+    measured->set_rows_written(after->rows_written - before_->rows_written);
     for (const auto& [table, storage] : after->storage) {
       auto was = before_->storage.find(table);
       if (was != before_->storage.end() && was->second != storage) measured->add_rewritten(table);

@@ -219,6 +219,40 @@ TEST_CASE("PostgreSQL: a passing rehearsal reports each revision, then upgrade -
   PassingRehearsalThenUpgrade(db);
 }
 
+// The backfill in batches that lint recommends ('-- transaction: none', one UPDATE per batch):
+// each statement's rows are counted, though no transaction holds them (PostgreSQL's
+// transaction statistics end with each statement there); a query reads, it writes nothing.
+TEMPLATE_TEST_CASE("a rehearsal counts the rows of each batch of a transaction: none backfill",
+                   "[daemon][rehearse]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_people.sql", kPeople},
+            {"005_batches.sql",
+             "-- revision: 005_batches\n-- parents: 004_people\n-- transaction: none\n"
+             "-- downgrade: no-op\n-- +upgrade\n"
+             "UPDATE people SET score = 0 WHERE score IS NULL AND id BETWEEN 1 AND 2;\n"
+             "UPDATE people SET score = 0 WHERE score IS NULL AND id BETWEEN 3 AND 5;\n"
+             "SELECT id FROM people ORDER BY id;\n"}});
+  Daemon daemon(dir, "d", db.url(), migrations, {"--backup-dir", dir / "backups"});
+  REQUIRE(daemon.Migctl({"upgrade", "004_people", "--no-backup"}).exit_code == 0);
+  db.Exec(
+      "INSERT INTO people (id, name, score) VALUES (1, 'a', NULL), (2, 'b', 7), (3, 'c', NULL), "
+      "(4, 'd', NULL), (5, 'e', NULL)");
+
+  MigctlRun run = daemon.Migctl({"rehearse", "--fresh-backup"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(run.result().rehearsal().steps_size() == 1);
+  const proto::RehearsalStep& step = run.result().rehearsal().steps(0);
+  REQUIRE(step.statements_size() == 3);
+  CHECK(step.statements(0).rows_written() == 1);
+  CHECK(step.statements(1).rows_written() == 3);
+  CHECK(step.statements(2).rows_written() == 0);
+  CHECK_THAT(step.verdict(), Catch::Contains("; 4 rows written"));
+  CHECK(db.Query("SELECT count(*) FROM people WHERE score IS NULL") == Rows{{"4"}});
+}
+
 TEST_CASE(
     "PostgreSQL: the rehearsal tells a rewrite from an instant ADD COLUMN, with the locks held",
     "[daemon][rehearse][postgresql]") {
