@@ -53,6 +53,50 @@ TEMPLATE_TEST_CASE("the realistic corpus upgrades, checks, verifies and rolls ba
   CHECK(db.TableColumns().empty());
 }
 
+// `migctl upgrade --sql` of the whole corpus (merges, CONCURRENTLY indexes, dollar-quoted
+// functions, backfills, quoted lookup rows) run by the engine's own client, without a daemon:
+// the database is where the daemon's own upgrade leaves one, and the daemon accepts it. The
+// offline downgrade then takes it back to base.
+TEMPLATE_TEST_CASE("the realistic corpus as offline SQL run by the engine's client",
+                   "[daemon][corpus][offline]", SqliteDatabase, PostgresDatabase) {
+  TestType db, reference;
+  TempDir dir;
+  const std::string migrations = RealisticCopy(dir);
+  auto offline = [&](const std::string& command, const std::string& range) {
+    testing::Process migctl({testing::MigctlBinary(), command, "--sql", range, "--dialect",
+                             db.dialect(), "--migrations", migrations},
+                            dir / ("offline-" + command));
+    const int code = migctl.Wait();
+    INFO(migctl.Stderr());
+    REQUIRE(code == 0);
+    const std::string file = dir / (command + ".sql");
+    testing::WriteFile(file, migctl.Stdout());
+    return file;
+  };
+  testing::RunWithClient(dir, db.url(), offline("upgrade", "base:head"));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  CHECK(db.Query("SELECT count(*) FROM users WHERE slug_22 IS NULL") == Rows{{"0"}});
+  CHECK(db.Query("SELECT label FROM lookup_17 WHERE code = 'c'") ==
+        Rows{{"It's; a \"quoted\" label"}});
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE direction = 'upgrade' AND "
+                 "outcome = 'success'") == Rows{{"369"}});
+
+  Daemon daemon(dir, "d", db.url(), migrations);
+  MigctlRun check = daemon.Migctl({"check", "--schema"});
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 0);
+  // The same schema, to the fingerprint, as the daemon's own upgrade of another database.
+  Daemon other(dir, "r", reference.url(), migrations);
+  REQUIRE(other.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
+  CHECK(daemon.Migctl({"baseline"}).result().fingerprint() ==
+        other.Migctl({"baseline"}).result().fingerprint());
+
+  testing::RunWithClient(dir, db.url(), offline("downgrade", std::string(kHead) + ":base"));
+  CHECK(db.Query("SELECT count(*) FROM migrationd_version") == Rows{{"0"}});
+  CHECK(db.TableColumns().empty());
+  CHECK(daemon.Migctl({"check"}).exit_code == 3);  // every revision pending, nothing wrong
+}
+
 // r032 adds users.slug_22, r033 fills it (no schema change), r034 makes it required: a database
 // at r032 or r033 has the same schema.
 TEMPLATE_TEST_CASE("a baseline tie is listed and --apply needs the revision named",

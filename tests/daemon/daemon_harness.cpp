@@ -344,6 +344,18 @@ std::string GeneratedChain(const TempDir& dir, int count) {
   return migrations.string();
 }
 
+void RunWithClient(const TempDir& dir, const std::string& url, const std::string& file) {
+  const bool sqlite = url.starts_with("sqlite://");
+  Process client(
+      sqlite ? std::vector<std::string>{"/usr/bin/sqlite3", "-bail", url.substr(9), ".read " + file}
+             : std::vector<std::string>{"/usr/bin/psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", url,
+                                        "-f", file},
+      dir / "client");
+  const int code = client.Wait();
+  INFO(client.Stdout() << client.Stderr());
+  REQUIRE(code == 0);
+}
+
 bool WaitForStatus(const std::string& socket,
                    const std::function<bool(const proto::StatusInfo&)>& predicate, double seconds) {
   auto deadline = std::chrono::steady_clock::now() +

@@ -103,6 +103,10 @@ std::string SlowRevision(const std::string& id, const std::string& parent, int s
 // one table and one index, as the benchmarks generate it. Returns the directory.
 std::string GeneratedChain(const TempDir& dir, int count);
 
+// Runs a file of SQL with the engine's own command-line client (sqlite3 -bail, psql with
+// ON_ERROR_STOP), as an operator runs `migctl upgrade --sql`'s output; requires success.
+void RunWithClient(const TempDir& dir, const std::string& url, const std::string& file);
+
 // Polls `status --json` until `predicate` holds or `seconds` pass.
 bool WaitForStatus(const std::string& socket,
                    const std::function<bool(const proto::StatusInfo&)>& predicate,

@@ -11,18 +11,6 @@ namespace {
 
 constexpr const char* kHead = testing::kSeedHead;
 
-// Runs a file of SQL with the engine's own command-line client.
-void RunWithClient(const TempDir& dir, const std::string& url, const std::string& file) {
-  const bool sqlite = url.starts_with("sqlite://");
-  testing::Process client(
-      sqlite ? std::vector<std::string>{"/usr/bin/sqlite3", "-bail", url.substr(9), ".read " + file}
-             : std::vector<std::string>{"/usr/bin/psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", url,
-                                        "-f", file},
-      dir / "client");
-  INFO(client.Stdout() << client.Stderr());
-  REQUIRE(client.Wait() == 0);
-}
-
 // Runs revisions' upgrade SQL (as `migctl show` prints it for this engine) on `db` with the
 // engine's own client: a database that never saw migrationd.
 void BuildByHand(const Daemon& daemon, testing::TestDatabase& db,
@@ -32,7 +20,7 @@ void BuildByHand(const Daemon& daemon, testing::TestDatabase& db,
     REQUIRE(show.exit_code == 0);
     const std::string file = dir / ("by-hand-" + revision + ".sql");
     testing::WriteFile(file, show.result().revisions(0).upgrade_sql());
-    RunWithClient(dir, db.url(), file);
+    testing::RunWithClient(dir, db.url(), file);
   }
 }
 
@@ -279,7 +267,7 @@ TEMPLATE_TEST_CASE("upgrade --sql and downgrade --sql print what the daemon woul
     testing::WriteFile(file, migctl.Stdout());
     return file;
   };
-  RunWithClient(dir, db.url(), offline({"upgrade", "002"}));
+  testing::RunWithClient(dir, db.url(), offline({"upgrade", "002"}));
 
   Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
   CHECK(Current(daemon) == std::vector<std::string>{"002_add_indexes"});
@@ -294,7 +282,7 @@ TEMPLATE_TEST_CASE("upgrade --sql and downgrade --sql print what the daemon woul
   CHECK(daemon.Migctl({"baseline"}).result().fingerprint() ==
         other.Migctl({"baseline"}).result().fingerprint());
 
-  RunWithClient(dir, db.url(), offline({"downgrade", "002:001"}));
+  testing::RunWithClient(dir, db.url(), offline({"downgrade", "002:001"}));
   CHECK(Current(daemon) == std::vector<std::string>{"001_group_ai"});
   CHECK(daemon.Migctl({"check", "--schema"}).result().schema_diff_size() == 0);
   CHECK(daemon.Migctl({"upgrade", "--no-backup"}).exit_code == 0);
@@ -460,7 +448,7 @@ TEST_CASE("upgrade --sql takes base as FROM, hints without a daemon, and refuses
   CHECK(from_base->Wait() == 0);
   const std::string file = dir / "from-base.sql";
   testing::WriteFile(file, from_base->Stdout());
-  RunWithClient(dir, db.url(), file);
+  testing::RunWithClient(dir, db.url(), file);
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"002_add_indexes"}});
 
   auto unknown = migctl({"upgrade", "--sql", "nope:002"}, "unknown");
