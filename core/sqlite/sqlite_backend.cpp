@@ -93,7 +93,8 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
     // read is small, and the page cache SQLite keeps by default (2 MiB each) is not needed twice.
     if (!create) db->exec("PRAGMA cache_size = -256");
     return std::unique_ptr<Backend>(
-        new SqliteBackend(std::move(db), url.Redacted(), path == ":memory:" ? "" : path));
+        new SqliteBackend(std::move(db), url.Redacted(), path == ":memory:" ? "" : path,
+                          create ? kBusyTimeoutMs : kReadBusyTimeoutMs));
   } catch (const SQLite::Exception& e) {
     const std::string what = "cannot open SQLite database '" + url.target() + "': " + e.what();
     // Opening reads the journal mode: a migration's write lock makes it wait, then fail.
@@ -103,8 +104,12 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
 }
 
 SqliteBackend::SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description,
-                             std::string path)
-    : db_(std::move(db)), description_(std::move(description)), path_(std::move(path)) {
+                             std::string path, int busy_timeout_ms)
+    : db_(std::move(db)),
+      description_(std::move(description)),
+      path_(std::move(path)),
+      busy_timeout_ms_(busy_timeout_ms) {
+  sqlite3_busy_handler(db_->getHandle(), &SqliteBackend::WaitForLock, this);
   struct stat info {};
   if (!path_.empty() && stat(path_.c_str(), &info) == 0) {
     device_ = info.st_dev;
@@ -113,6 +118,8 @@ SqliteBackend::SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string d
     path_.clear();
   }
 }
+
+SqliteBackend::~SqliteBackend() { LeaveBoard(); }
 
 bool SqliteBackend::Reusable() const {
   struct stat info {};
@@ -226,6 +233,11 @@ void SqliteBackend::Rollback() {
 }
 
 Status SqliteBackend::Execute(const std::string& sql) {
+  ShowStatement(&sql);
+  struct Ended {
+    SqliteBackend* backend;
+    ~Ended() { backend->ShowStatement(nullptr); }
+  } ended{this};
   try {
     db_->exec(sql);
     return Status::Ok();
@@ -236,6 +248,11 @@ Status SqliteBackend::Execute(const std::string& sql) {
 
 Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
                                                  const std::vector<SqlValue>& params) {
+  ShowStatement(&sql);
+  struct Ended {
+    SqliteBackend* backend;
+    ~Ended() { backend->ShowStatement(nullptr); }
+  } ended{this};
   try {
     SQLite::Statement statement(*db_, params.empty() ? sql : WithNumberedParameters(sql));
     // `?N` has index N; values past the highest index the statement uses are not bound.
@@ -329,7 +346,7 @@ void SqliteBackend::Interrupt() { sqlite3_interrupt(db_->getHandle()); }
 Status SqliteBackend::SetTimeouts(int lock_timeout_ms, int /*statement_timeout_ms*/) {
   // SQLite has one lock for the whole file: the busy timeout is its lock timeout. It has no
   // statement timeout; a runaway statement is stopped by cancel (Interrupt).
-  if (lock_timeout_ms > 0) db_->setBusyTimeout(lock_timeout_ms);
+  if (lock_timeout_ms > 0) busy_timeout_ms_ = lock_timeout_ms;  // WaitForLock's limit
   return Status::Ok();
 }
 

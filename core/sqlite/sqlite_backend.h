@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 
@@ -22,6 +23,7 @@ class SqliteBackend final : public Backend {
   // With `create` false, a missing file is read as an empty database (in memory) and not
   // created.
   static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url, bool create = true);
+  ~SqliteBackend() override;
 
   std::string_view dialect() const override;
   std::string Describe() const override { return description_; }
@@ -49,9 +51,21 @@ class SqliteBackend final : public Backend {
   bool Reusable() const override;
   Result<SessionEffects> ReadSessionEffects() override;
   std::string DescribeLockHolders() override;
+  // The statement watch (sqlite_activity.cpp): a session id makes this connection show what it
+  // runs and whether it waits for the database's lock to ObserveSession on another connection
+  // of this process.
+  std::string SessionId() override;
+  Result<SessionActivity> ObserveSession(const std::string& session_id) override;
 
  private:
-  SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path);
+  SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description, std::string path,
+                int busy_timeout_ms);
+  // The busy handler (sqlite3_busy_handler): waits up to busy_timeout_ms_ as
+  // sqlite3_busy_timeout does, and tells the board that the connection waits.
+  static int WaitForLock(void* self, int attempt);
+  // On the board (when SessionId was asked): `sql` started; nullptr: the statement ended.
+  void ShowStatement(const std::string* sql);
+  void LeaveBoard();
   // A statement's exception as a Status; inside a transaction, marks it failed.
   Status StatementFailed(const SQLite::Exception& e);
   // Query for the schema read (in sqlite_schema.cpp), answered from memory when asked before
@@ -64,6 +78,9 @@ class SqliteBackend final : public Backend {
   std::string path_;  // empty: a missing file read as an empty database (in memory)
   dev_t device_ = 0;  // of the file when it was opened
   ino_t inode_ = 0;
+  int busy_timeout_ms_;  // how long a statement waits for the database's lock
+  std::chrono::steady_clock::time_point busy_since_;  // the current wait's start
+  std::string session_id_;                            // "" until SessionId is asked
   bool in_transaction_ = false;
   bool transaction_failed_ = false;  // a statement failed since BEGIN: COMMIT must not succeed
   // PragmaRows' answers, by statement text, query and parameters; emptied when it grows large.

@@ -356,7 +356,11 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
   // The sampler's connection is opened now, not when a statement starts: a short statement
   // would be over before it connected.
   std::unique_ptr<LockSampler> sampler;
-  if (const std::string session = backend->SessionId(); !session.empty()) {
+  // Only PostgreSQL's locks end with a statement outside a transaction (SQLite's copy is
+  // locked by its one connection for the whole rehearsal).
+  if (const std::string session =
+          backend->dialect() == kDialectPostgresql ? backend->SessionId() : "";
+      !session.empty()) {
     if (auto watching = OpenBackend((*scratch)->url()); watching.ok()) {
       sampler = std::make_unique<LockSampler>(std::move(watching).value(), session);
     }

@@ -8,8 +8,9 @@
 // log; a statement that runs longer than `progress_every` gets an event every `progress_every`
 // with the elapsed time and what the server says it is doing (the wait event; for index builds,
 // CLUSTER, VACUUM FULL and COPY the phase and fraction). Best effort: it only ever adds
-// information, and stops quietly when it cannot connect. Engines that cannot show another
-// session (SQLite) are not watched: their lock holders come with the busy error instead.
+// information, and stops quietly when it cannot connect. SQLite has no server: its connections
+// tell what they run and whether they wait for the file's lock to a board in this process
+// (core/sqlite/sqlite_activity.cpp), which ObserveSession reads the same way.
 #pragma once
 
 #include <chrono>

@@ -207,5 +207,42 @@ TEST_CASE("SQLite: a migration that cannot get the write lock names the process 
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }
 
+// While it waits, status, the events and the log say for what and behind whom, as they do for
+// PostgreSQL; once the lock is free the revision runs.
+TEST_CASE("SQLite: a migration waiting for the write lock shows the holder while it waits",
+          "[daemon][locks][sqlite]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations =
+      testing::SeedMigrationsPlus(dir, {{"004_nickname.sql", AddNickname()}});
+  Daemon daemon(dir, "d", db.url(), migrations, {"--lock-timeout", "30000"});
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+  SQLite::Database holder(db.path(), SQLite::OPEN_READWRITE);
+  holder.exec("BEGIN IMMEDIATE");
+  auto running = testing::StartMigctl(daemon.socket(), {"upgrade", "--no-backup"}, dir / "up");
+  const std::string by_us = "blocked by pid " + std::to_string(getpid());
+  std::string stage;
+  const bool seen = testing::WaitForStatus(daemon.socket(), [&](const proto::StatusInfo& status) {
+    stage = status.job().stage();
+    return stage.find(by_us) != std::string::npos;
+  });
+  holder.exec("ROLLBACK");
+  MigctlRun run = testing::FinishMigctl(*running);
+  INFO(run.out << run.err);
+  CHECK(seen);
+  CHECK_THAT(stage, Catch::StartsWith("waiting ") &&
+                        Catch::Contains("for a lock on the database file (BEGIN IMMEDIATE") &&
+                        Catch::Contains(by_us));
+  CHECK(run.exit_code == 0);
+  bool told = false;
+  for (const auto& event : run.events()) {
+    told = told || (event.kind() == proto::STATEMENT_BLOCKED &&
+                    event.message().find(by_us) != std::string::npos);
+  }
+  CHECK(told);
+  CHECK_THAT(daemon.Log(), Catch::Contains(by_us));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_nickname"}});
+}
+
 }  // namespace
 }  // namespace migrationd
