@@ -121,8 +121,10 @@ TEST_CASE("a followed schema read equals a whole read at every step of the reali
 // SQLite keeps the pragma answers of a connection's reads by the CREATE statements they derive
 // from (SqliteBackend::PragmaRows). The walk's connection holds its file in exclusive mode, so
 // each state is compared with a fresh connection's read of a copy of the file.
-TEST_CASE("a SQLite schema read with kept pragma answers equals a fresh read at every step",
-          "[schema][follow][corpus]") {
+TEST_CASE(
+    "a SQLite schema read with kept pragma answers equals a fresh read at every step of the "
+    "realistic corpus",
+    "[schema][follow][corpus]") {
   SqliteDatabase like;
   TempDir dir;
   const std::string copy = dir / "copy.sqlite";
