@@ -233,11 +233,7 @@ void SqliteBackend::Rollback() {
 }
 
 Status SqliteBackend::Execute(const std::string& sql) {
-  ShowStatement(&sql);
-  struct Ended {
-    SqliteBackend* backend;
-    ~Ended() { backend->ShowStatement(nullptr); }
-  } ended{this};
+  const Shown shown(*this, sql);
   try {
     db_->exec(sql);
     return Status::Ok();
@@ -248,11 +244,7 @@ Status SqliteBackend::Execute(const std::string& sql) {
 
 Result<std::vector<SqlRow>> SqliteBackend::Query(const std::string& sql,
                                                  const std::vector<SqlValue>& params) {
-  ShowStatement(&sql);
-  struct Ended {
-    SqliteBackend* backend;
-    ~Ended() { backend->ShowStatement(nullptr); }
-  } ended{this};
+  const Shown shown(*this, sql);
   try {
     SQLite::Statement statement(*db_, params.empty() ? sql : WithNumberedParameters(sql));
     // `?N` has index N; values past the highest index the statement uses are not bound.

@@ -66,6 +66,19 @@ class SqliteBackend final : public Backend {
   // On the board (when SessionId was asked): `sql` started; nullptr: the statement ended.
   void ShowStatement(const std::string* sql);
   void LeaveBoard();
+  // On the board while a statement runs, off it however the statement ends.
+  class Shown {
+   public:
+    Shown(SqliteBackend& backend, const std::string& sql) : backend_(backend) {
+      backend_.ShowStatement(&sql);
+    }
+    ~Shown() { backend_.ShowStatement(nullptr); }
+    Shown(const Shown&) = delete;
+    Shown& operator=(const Shown&) = delete;
+
+   private:
+    SqliteBackend& backend_;
+  };
   // A statement's exception as a Status; inside a transaction, marks it failed.
   Status StatementFailed(const SQLite::Exception& e);
   // Query for the schema read (in sqlite_schema.cpp), answered from memory when asked before
