@@ -126,118 +126,6 @@ std::string ColumnList(const std::map<std::pair<std::string, std::string>, std::
   return list;
 }
 
-// Functions and procedures (not those an extension owns, nor aggregates), keyed by name and
-// argument types, defined as pg_get_functiondef prints them: a downgrade that leaves one behind
-// or an upgrade that changes a body shows.
-Status AddFunctions(Backend& db, SchemaParts& parts) {
-  auto functions = db.Query(
-      "SELECT p.prokind, " + std::string(kFunctionName) + ", pg_get_functiondef(p.oid), " +
-          QuotedName("p.proname") +
-          " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
-          "(SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang) "
-          "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-          "WHERE p.oid" +
-          std::string(kUserOid) + " AND p.prokind IN ('f', 'p') AND " +
-          NotOwnedByExtension("pg_proc", "p") +
-          // A range type's constructors are the type's (made and dropped with it).
-          " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND "
-          "d.objid = p.oid AND d.deptype = 'i') AND " +
-          kUserSchemas,
-      {});
-  if (!functions.ok()) return functions.status().WithContext("cannot read pg_proc");
-  for (const auto& row : *functions) {
-    // WithoutPublic normalizes too: whitespace collapses and letters outside quotes lower,
-    // also in the body (a change of case or spacing alone in a body does not show).
-    // The source keeps the body as written; `type` is the language.
-    ObjectSource source = ObjectSource::Of("", TextOf(row[3]), TextOf(row[2]));
-    source.type = TextOf(row[4]);
-    parts.Add(kDatabaseWideUnit,
-              (TextOf(row[0]) == "p" ? "procedure " : "function ") + TextOf(row[1]),
-              WithoutPublic(TextOf(row[2])), std::move(source));
-  }
-  return Status::Ok();
-}
-
-// Enum types with their labels in their order: ADD VALUE ... BEFORE and a label a downgrade
-// cannot remove both show.
-Status AddEnums(Backend& db, SchemaParts& parts) {
-  // The labels per type in a subquery: the join and GROUP BY it replaced hashed every label of
-  // the database at each read (0.6 ms at the realistic corpus's head).
-  auto enums = db.Query(
-      "SELECT " + std::string(kTypeName) +
-          ", (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
-          "FROM pg_enum e WHERE e.enumtypid = t.oid), " +
-          QuotedName("t.typname") +
-          " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid" +
-          std::string(kUserOid) +
-          " AND t.typtype = 'e' AND EXISTS (SELECT 1 FROM pg_enum e WHERE e.enumtypid = t.oid) "
-          "AND " +
-          NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas,
-      {});
-  if (!enums.ok()) return enums.status().WithContext("cannot read pg_enum");
-  for (const auto& row : *enums) {
-    const std::string labels = "(" + TextOf(row[1]) + ")";
-    parts.Add(kDatabaseWideUnit, "enum " + TextOf(row[0]), labels,
-              ObjectSource::Of("", TextOf(row[2]),
-                               "CREATE TYPE " + TextOf(row[2]) + " AS ENUM " + labels));
-  }
-  return Status::Ok();
-}
-
-// Domains (base type, not null, default, checks), composite types (their attributes in order)
-// and range types (their subtype): a type a downgrade forgets shows like a table would.
-Status AddOtherTypes(Backend& db, SchemaParts& parts) {
-  auto types = db.Query(
-      "SELECT t.typtype, " + std::string(kTypeName) +
-          ", "
-          "CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || "
-          "  CASE WHEN t.typnotnull THEN ' not null' ELSE '' END || "
-          "  COALESCE(' default ' || pg_get_expr(t.typdefaultbin, 0), '') || "
-          "  COALESCE((SELECT string_agg(' ' || pg_get_constraintdef(c.oid, true), '' "
-          "   ORDER BY pg_get_constraintdef(c.oid, true)) FROM pg_constraint c "
-          "   WHERE c.contypid = t.oid), '') "
-          " WHEN 'c' THEN '(' || (SELECT string_agg(a.attname || ' ' || "
-          "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
-          "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
-          " ELSE (SELECT 'subtype ' || format_type(r.rngsubtype, NULL) FROM pg_range r "
-          "   WHERE r.rngtypid = t.oid) END, " +
-          QuotedName("t.typname") +
-          ", "
-          // What creates it, as the server prints its parts.
-          "CASE t.typtype WHEN 'd' THEN 'AS ' || format_type(t.typbasetype, t.typtypmod) || "
-          "  COALESCE(' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '') || "
-          "  CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END || "
-          "  COALESCE((SELECT string_agg(' CONSTRAINT ' || quote_ident(c.conname) || ' ' || "
-          "   pg_get_constraintdef(c.oid), '' ORDER BY c.conname) FROM pg_constraint c "
-          "   WHERE c.contypid = t.oid), '') "
-          " WHEN 'c' THEN 'AS (' || (SELECT string_agg(quote_ident(a.attname) || ' ' || "
-          "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
-          "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
-          " ELSE (SELECT 'AS RANGE (subtype = ' || format_type(r.rngsubtype, NULL) || ')' "
-          "   FROM pg_range r WHERE r.rngtypid = t.oid) END "
-          "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-          "WHERE t.oid" +
-          std::string(kUserOid) +
-          " AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class k "
-          " WHERE k.oid = t.typrelid AND k.relkind = 'c'))) AND " +
-          NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas,
-      {});
-  if (!types.ok()) return types.status().WithContext("cannot read pg_type");
-  for (const auto& row : *types) {
-    const std::string kind = TextOf(row[0]);
-    ObjectSource source = ObjectSource::Of(
-        "", TextOf(row[3]),
-        (kind == "d" ? "CREATE DOMAIN " : "CREATE TYPE ") + TextOf(row[3]) + " " + TextOf(row[4]));
-    parts.Add(kDatabaseWideUnit,
-              (kind == "d"   ? "domain "
-               : kind == "c" ? "type "
-                             : "range ") +
-                  TextOf(row[1]),
-              WithoutPublic(TextOf(row[2])), std::move(source));
-  }
-  return Status::Ok();
-}
-
 // One SELECT of the relation read: its columns and the rest of the statement. The read runs
 // them all as one statement (QueryAll), so each column is said as text there.
 struct RelationQuery {
@@ -278,6 +166,112 @@ Result<std::vector<std::vector<SqlRow>>> QueryAll(Backend& db,
   return by_query;
 }
 
+// Functions and procedures (not those an extension owns, nor aggregates), keyed by name and
+// argument types, defined as pg_get_functiondef prints them: a downgrade that leaves one behind
+// or an upgrade that changes a body shows.
+RelationQuery FunctionsQuery() {
+  return {{"p.prokind", kFunctionName, "pg_get_functiondef(p.oid)",
+           QuotedName("p.proname") + " || '(' || pg_get_function_identity_arguments(p.oid) || ')'",
+           "(SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang)"},
+          "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+          "WHERE p.oid" +
+              std::string(kUserOid) + " AND p.prokind IN ('f', 'p') AND " +
+              NotOwnedByExtension("pg_proc", "p") +
+              // A range type's constructors are the type's (made and dropped with it).
+              " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
+              "AND d.objid = p.oid AND d.deptype = 'i') AND " +
+              kUserSchemas};
+}
+
+void AddFunctionRows(const std::vector<SqlRow>& rows, SchemaParts& parts) {
+  for (const auto& row : rows) {
+    // WithoutPublic normalizes too: whitespace collapses and letters outside quotes lower,
+    // also in the body (a change of case or spacing alone in a body does not show).
+    // The source keeps the body as written; `type` is the language.
+    ObjectSource source = ObjectSource::Of("", TextOf(row[3]), TextOf(row[2]));
+    source.type = TextOf(row[4]);
+    parts.Add(kDatabaseWideUnit,
+              (TextOf(row[0]) == "p" ? "procedure " : "function ") + TextOf(row[1]),
+              WithoutPublic(TextOf(row[2])), std::move(source));
+  }
+}
+
+// Enum types with their labels in their order: ADD VALUE ... BEFORE and a label a downgrade
+// cannot remove both show.
+RelationQuery EnumsQuery() {
+  // The labels per type in a subquery: the join and GROUP BY it replaced hashed every label of
+  // the database at each read (0.6 ms at the realistic corpus's head).
+  return {{kTypeName,
+           "(SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+           "FROM pg_enum e WHERE e.enumtypid = t.oid)",
+           QuotedName("t.typname")},
+          "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid" +
+              std::string(kUserOid) +
+              " AND t.typtype = 'e' AND EXISTS (SELECT 1 FROM pg_enum e WHERE e.enumtypid = "
+              "t.oid) AND " +
+              NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas};
+}
+
+void AddEnumRows(const std::vector<SqlRow>& rows, SchemaParts& parts) {
+  for (const auto& row : rows) {
+    const std::string labels = "(" + TextOf(row[1]) + ")";
+    parts.Add(kDatabaseWideUnit, "enum " + TextOf(row[0]), labels,
+              ObjectSource::Of("", TextOf(row[2]),
+                               "CREATE TYPE " + TextOf(row[2]) + " AS ENUM " + labels));
+  }
+}
+
+// Domains (base type, not null, default, checks), composite types (their attributes in order)
+// and range types (their subtype): a type a downgrade forgets shows like a table would.
+RelationQuery OtherTypesQuery() {
+  return {{"t.typtype", kTypeName,
+           "CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || "
+           "  CASE WHEN t.typnotnull THEN ' not null' ELSE '' END || "
+           "  COALESCE(' default ' || pg_get_expr(t.typdefaultbin, 0), '') || "
+           "  COALESCE((SELECT string_agg(' ' || pg_get_constraintdef(c.oid, true), '' "
+           "   ORDER BY pg_get_constraintdef(c.oid, true)) FROM pg_constraint c "
+           "   WHERE c.contypid = t.oid), '') "
+           " WHEN 'c' THEN '(' || (SELECT string_agg(a.attname || ' ' || "
+           "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
+           "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
+           " ELSE (SELECT 'subtype ' || format_type(r.rngsubtype, NULL) FROM pg_range r "
+           "   WHERE r.rngtypid = t.oid) END",
+           QuotedName("t.typname"),
+           // What creates it, as the server prints its parts.
+           "CASE t.typtype WHEN 'd' THEN 'AS ' || format_type(t.typbasetype, t.typtypmod) || "
+           "  COALESCE(' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '') || "
+           "  CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END || "
+           "  COALESCE((SELECT string_agg(' CONSTRAINT ' || quote_ident(c.conname) || ' ' || "
+           "   pg_get_constraintdef(c.oid), '' ORDER BY c.conname) FROM pg_constraint c "
+           "   WHERE c.contypid = t.oid), '') "
+           " WHEN 'c' THEN 'AS (' || (SELECT string_agg(quote_ident(a.attname) || ' ' || "
+           "   format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
+           "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')' "
+           " ELSE (SELECT 'AS RANGE (subtype = ' || format_type(r.rngsubtype, NULL) || ')' "
+           "   FROM pg_range r WHERE r.rngtypid = t.oid) END"},
+          "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+          "WHERE t.oid" +
+              std::string(kUserOid) +
+              " AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM "
+              "pg_class k WHERE k.oid = t.typrelid AND k.relkind = 'c'))) AND " +
+              NotOwnedByExtension("pg_type", "t") + " AND " + kUserSchemas};
+}
+
+void AddOtherTypeRows(const std::vector<SqlRow>& rows, SchemaParts& parts) {
+  for (const auto& row : rows) {
+    const std::string kind = TextOf(row[0]);
+    ObjectSource source = ObjectSource::Of(
+        "", TextOf(row[3]),
+        (kind == "d" ? "CREATE DOMAIN " : "CREATE TYPE ") + TextOf(row[3]) + " " + TextOf(row[4]));
+    parts.Add(kDatabaseWideUnit,
+              (kind == "d"   ? "domain "
+               : kind == "c" ? "type "
+                             : "range ") +
+                  TextOf(row[1]),
+              WithoutPublic(TextOf(row[2])), std::move(source));
+  }
+}
+
 // COMMENT ON tables, views, sequences, indexes and their columns: the relation read's query
 // (ReadRelationObjects), its rows in the order the comment rows take.
 // What a relation comment is on, as COMMENT ON names it.
@@ -303,28 +297,25 @@ RelationQuery RelationComments(const std::string* units) {
 // Comment rows (kind, key name, table name, text, quoted name, quoted text, unit) into `parts`.
 void AddCommentRows(const std::vector<SqlRow>& rows, SchemaParts& parts);
 
-// COMMENT ON functions, procedures and types.
-Status AddRoutineAndTypeComments(Backend& db, SchemaParts& parts) {
-  const std::string user_schemas = kUserSchemas;
-  const std::string of_routines_and_types =
-      "SELECT 'function', " + std::string(kFunctionName) + ", '', d.description, " +
-      QuotedName("p.proname") +
-      " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
-      "quote_literal(d.description), '' "
-      "FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
-      "JOIN pg_namespace n ON n.oid = p.pronamespace "
-      "WHERE d.objoid" +
-      std::string(kUserOid) + " AND d.classoid = 'pg_proc'::regclass AND " + user_schemas +
-      " UNION ALL SELECT 'type', " + kTypeName + ", '', d.description, " + QuotedName("t.typname") +
-      ", quote_literal(d.description), '' "
-      "FROM pg_description d JOIN pg_type t ON t.oid = d.objoid "
-      "JOIN pg_namespace n ON n.oid = t.typnamespace "
-      "WHERE d.objoid" +
-      std::string(kUserOid) + " AND d.classoid = 'pg_type'::regclass AND " + user_schemas;
-  auto comments = db.Query(of_routines_and_types, {});
-  if (!comments.ok()) return comments.status().WithContext("cannot read pg_description");
-  AddCommentRows(*comments, parts);
-  return Status::Ok();
+// COMMENT ON functions and procedures, and on types: the comment rows' columns (kind, key
+// name, table name, text, quoted name, quoted text, unit).
+RelationQuery RoutineCommentsQuery() {
+  return {{"'function'", kFunctionName, "''", "d.description",
+           QuotedName("p.proname") + " || '(' || pg_get_function_identity_arguments(p.oid) || ')'",
+           "quote_literal(d.description)", "''"},
+          "FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
+          "JOIN pg_namespace n ON n.oid = p.pronamespace "
+          "WHERE d.objoid" +
+              std::string(kUserOid) + " AND d.classoid = 'pg_proc'::regclass AND " + kUserSchemas};
+}
+
+RelationQuery TypeCommentsQuery() {
+  return {{"'type'", kTypeName, "''", "d.description", QuotedName("t.typname"),
+           "quote_literal(d.description)", "''"},
+          "FROM pg_description d JOIN pg_type t ON t.oid = d.objoid "
+          "JOIN pg_namespace n ON n.oid = t.typnamespace "
+          "WHERE d.objoid" +
+              std::string(kUserOid) + " AND d.classoid = 'pg_type'::regclass AND " + kUserSchemas};
 }
 
 void AddCommentRows(const std::vector<SqlRow>& rows, SchemaParts& parts) {
@@ -392,10 +383,21 @@ void SchemaParts::AddTo(NormalizedSchema& schema) const {
 }
 
 Status ReadDatabaseWideObjects(Backend& db, SchemaParts& parts) {
-  for (auto add : {AddFunctions, AddEnums, AddOtherTypes}) {
-    MIGRATIOND_RETURN_IF_ERROR(add(db, parts));
+  // One round trip (it was four): a followed read of verify re-reads these after every
+  // revision that creates, changes or drops a function or a type.
+  auto read = QueryAll(db,
+                       {FunctionsQuery(), EnumsQuery(), OtherTypesQuery(), RoutineCommentsQuery(),
+                        TypeCommentsQuery()},
+                       {});
+  if (!read.ok()) {
+    return read.status().WithContext("cannot read functions, types and their comments");
   }
-  return AddRoutineAndTypeComments(db, parts);
+  AddFunctionRows((*read)[0], parts);
+  AddEnumRows((*read)[1], parts);
+  AddOtherTypeRows((*read)[2], parts);
+  AddCommentRows((*read)[3], parts);
+  AddCommentRows((*read)[4], parts);
+  return Status::Ok();
 }
 
 Status ReadPolicies(Backend& db, SchemaParts& parts) { return AddPolicies(db, parts); }
