@@ -209,8 +209,9 @@ TEST_CASE("SQLite: a migration that cannot get the write lock names the process 
 
 // While it waits, status, the events and the log say for what and behind whom, as they do for
 // PostgreSQL; once the lock is free the revision runs.
+// [concurrency]: the job thread writes the board the watch thread reads (the TSan run).
 TEST_CASE("SQLite: a migration waiting for the write lock shows the holder while it waits",
-          "[daemon][locks][sqlite]") {
+          "[daemon][locks][sqlite][concurrency]") {
   SqliteDatabase db;
   TempDir dir;
   const std::string migrations =
