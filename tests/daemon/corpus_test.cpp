@@ -202,8 +202,12 @@ std::vector<std::string> FirstOf(const std::vector<std::string>& list, size_t co
 
 // verify cuts the graph into shares, one per core, verified side by side on scratch databases
 // of their own: the report must read as if one walk had gone through them in order.
-TEMPLATE_TEST_CASE("verify in shares reports the first failure in order and what came before it",
-                   "[daemon][corpus]", SqliteDatabase, PostgresDatabase) {
+// Named for the realistic corpus: the ASan stage leaves it out (59 s there); the 130-revision
+// test below runs the shares under ASan, though not a failing one.
+TEMPLATE_TEST_CASE(
+    "verify in shares of the realistic corpus reports the first failure in order and what came "
+    "before it",
+    "[daemon][corpus]", SqliteDatabase, PostgresDatabase) {
   TestType db;
   TempDir dir;
   std::vector<std::string> order;
