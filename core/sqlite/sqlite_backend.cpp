@@ -67,6 +67,9 @@ std::string WithNumberedParameters(const std::string& sql) {
   return out;
 }
 
+// Defined with the /proc/locks reading below.
+std::string DescribeFileLockHolders(const std::string& path, dev_t device, ino_t inode);
+
 }  // namespace
 
 Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, bool create) {
@@ -97,8 +100,16 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
                           create ? kBusyTimeoutMs : kReadBusyTimeoutMs));
   } catch (const SQLite::Exception& e) {
     const std::string what = "cannot open SQLite database '" + url.target() + "': " + e.what();
-    // Opening reads the journal mode: a migration's write lock makes it wait, then fail.
-    if (e.getErrorCode() == SQLITE_BUSY) return Status::Busy(what);
+    // Opening reads the journal mode: a migration's write lock, or any writer's EXCLUSIVE
+    // lock, makes it wait, then fail. Who holds it is what the operator needs.
+    if (e.getErrorCode() == SQLITE_BUSY) {
+      struct stat file {};
+      if (stat(url.target().c_str(), &file) == 0) {
+        return Status::Busy(what + " (the lock is held by " +
+                            DescribeFileLockHolders(url.target(), file.st_dev, file.st_ino) + ")");
+      }
+      return Status::Busy(what);
+    }
     return Status::Database(what);
   }
 }
@@ -199,13 +210,11 @@ std::string ProcessName(long pid) {
   return name.empty() ? "?" : name;
 }
 
-}  // namespace
-
-std::string SqliteBackend::DescribeLockHolders() {
-  if (path_.empty()) return "";
-  std::set<long> pids = ProcessesLocking(device_, inode_);
+// The processes other than this one with a lock on `path` (device/inode as opened) or its -shm.
+std::string DescribeFileLockHolders(const std::string& path, dev_t device, ino_t inode) {
+  std::set<long> pids = ProcessesLocking(device, inode);
   struct stat shm {};
-  if (stat((path_ + "-shm").c_str(), &shm) == 0) {
+  if (stat((path + "-shm").c_str(), &shm) == 0) {
     pids.merge(ProcessesLocking(shm.st_dev, shm.st_ino));
   }
   const long self = getpid();
@@ -219,6 +228,12 @@ std::string SqliteBackend::DescribeLockHolders() {
   if (pids.count(self) != 0)
     return "another connection of this process (pid " + std::to_string(self) + ")";
   return "another connection";
+}
+
+}  // namespace
+
+std::string SqliteBackend::DescribeLockHolders() {
+  return path_.empty() ? "" : DescribeFileLockHolders(path_, device_, inode_);
 }
 
 void SqliteBackend::Rollback() {

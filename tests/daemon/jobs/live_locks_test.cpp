@@ -207,6 +207,29 @@ TEST_CASE("SQLite: a migration that cannot get the write lock names the process 
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }
 
+// A holder of the file's EXCLUSIVE lock (BEGIN EXCLUSIVE; a writer whose transaction spilled
+// its cache) lets no other connection open the file: the migration cannot start, and says
+// behind whom.
+TEST_CASE("SQLite: a migration that cannot open the file under another's EXCLUSIVE lock names it",
+          "[daemon][locks][sqlite]") {
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations =
+      testing::SeedMigrationsPlus(dir, {{"004_nickname.sql", AddNickname()}});
+  Daemon daemon(dir, "d", db.url(), migrations);
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+  SQLite::Database holder(db.path(), SQLite::OPEN_READWRITE);
+  holder.exec("BEGIN EXCLUSIVE");
+  MigctlRun run = daemon.Migctl({"upgrade", "--no-backup"});
+  holder.exec("ROLLBACK");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK_THAT(run.result().message(),
+             Catch::Contains("database is locked") &&
+                 Catch::Contains("the lock is held by pid " + std::to_string(getpid())));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+}
+
 // While it waits, status, the events and the log say for what and behind whom, as they do for
 // PostgreSQL; once the lock is free the revision runs.
 // [concurrency]: the job thread writes the board the watch thread reads (the TSan run).
