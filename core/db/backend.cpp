@@ -46,6 +46,17 @@ constexpr std::string_view kLockModes[] = {
 
 }  // namespace
 
+std::string StatementOnOneLine(const std::string& sql, size_t max) {
+  std::string line;
+  for (char c : sql) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+    if (line.size() >= max) return line + " ...";
+  }
+  return line;
+}
+
 int LockModeStrength(std::string_view mode) {
   for (size_t i = 0; i < std::size(kLockModes); ++i) {
     if (kLockModes[i] == mode) return static_cast<int>(i) + 1;

@@ -88,6 +88,9 @@ struct SessionEffects {
 int LockModeStrength(std::string_view mode);
 // "AccessExclusiveLock" -> "ACCESS EXCLUSIVE" (as the documentation and LOCK TABLE name it).
 std::string LockModeName(std::string_view mode);
+// A statement's start on one line for an operator: whitespace runs as one space, cut after
+// `max` characters with " ..." (SessionActivity::statement, a rehearsal's statements).
+std::string StatementOnOneLine(const std::string& sql, size_t max);
 
 class Backend {
  public:

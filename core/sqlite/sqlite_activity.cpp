@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/sqlite/sqlite_backend.h"
@@ -41,22 +43,6 @@ Board& TheBoard() {
 // Waiting, rather than running after a wait: the busy handler was called this recently.
 constexpr auto kStillWaiting = std::chrono::milliseconds(300);
 
-std::string OneLine(const std::string& sql) {
-  std::string line;
-  bool space = false;
-  for (char c : sql) {
-    if (line.size() >= 120) break;
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = !line.empty();
-      continue;
-    }
-    if (space) line += ' ';
-    space = false;
-    line += c;
-  }
-  return line;
-}
-
 }  // namespace
 
 std::string SqliteBackend::SessionId() {
@@ -77,7 +63,7 @@ void SqliteBackend::LeaveBoard() {
 
 void SqliteBackend::ShowStatement(const std::string* sql) {
   if (session_id_.empty()) return;  // nobody watches this connection
-  std::string line = sql != nullptr ? OneLine(*sql) : "";
+  std::string line = sql != nullptr ? StatementOnOneLine(*sql, 120) : "";
   std::lock_guard lock(TheBoard().mutex);
   BoardEntry& entry = TheBoard().sessions[session_id_];
   entry.running = sql != nullptr;
@@ -101,7 +87,8 @@ int SqliteBackend::WaitForLock(void* self, int attempt) {
   // SQLite's own busy_timeout steps: short first (most locks are released within
   // milliseconds), then 100 ms.
   static constexpr int kDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
-  const int step = attempt < 12 ? kDelaysMs[attempt] : 100;
+  const auto count = static_cast<int>(std::size(kDelaysMs));
+  const int step = attempt < count ? kDelaysMs[attempt] : kDelaysMs[count - 1];
   std::this_thread::sleep_for(std::min(std::chrono::milliseconds(step), timeout - waited));
   return 1;
 }

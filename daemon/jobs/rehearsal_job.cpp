@@ -28,17 +28,6 @@ double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-std::string OneLine(const std::string& sql) {
-  std::string line;
-  for (char c : sql) {
-    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (space && (line.empty() || line.back() == ' ')) continue;
-    line += space ? ' ' : c;
-    if (line.size() >= 80) return line + " ...";
-  }
-  return line;
-}
-
 std::string Thousands(int64_t value) {
   std::string digits = std::to_string(value);
   for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
@@ -148,7 +137,7 @@ class RehearsalRecorder {
     proto::RehearsalStatement* measured = step_->add_statements();
     measured->set_index(static_cast<uint32_t>(index + 1));
     measured->set_line(static_cast<uint32_t>(statement.line));
-    measured->set_sql(OneLine(statement.text));
+    measured->set_sql(StatementOnOneLine(statement.text, 80));
     measured->set_duration_ms(MsSince(statement_started_));
     measured->set_rows_written(-1);
     if (sampling_) {
