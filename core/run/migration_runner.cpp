@@ -11,6 +11,13 @@
 namespace migrationd {
 namespace {
 
+// Where a cancel stopped a step, for its message.
+std::string BeforeStatement(size_t index, size_t total, const Script& script,
+                            const SqlStatement& statement) {
+  return "before statement " + std::to_string(index + 1) + " of " + std::to_string(total) + " (" +
+         script.path + ":" + std::to_string(statement.line) + ")";
+}
+
 using Clock = std::chrono::steady_clock;
 
 std::string DescribeHeads(const std::vector<std::string>& heads) {
@@ -623,8 +630,13 @@ Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& st
   MIGRATIOND_RETURN_IF_ERROR(record(skip, ""));
   for (size_t i = skip; i < statements.size(); ++i) {
     const SqlStatement& statement = statements[i];
-    Status status =
-        RunObserved(statement, i, [this, &statement] { return backend_.Execute(statement.text); });
+    // A cancel stops a `transaction: none` step at a statement boundary, as an interrupted
+    // statement would: the progress row says how far it got, and `resume` runs the rest.
+    Status status = StopRequested(BeforeStatement(i, statements.size(), script, statement));
+    if (status.ok()) {
+      status = RunObserved(statement, i,
+                           [this, &statement] { return backend_.Execute(statement.text); });
+    }
     if (!status.ok()) {
       status = status.WithContext("statement " + std::to_string(i + 1) + " of " +
                                   std::to_string(statements.size()) + " (" + script.path + ":" +
@@ -647,17 +659,28 @@ Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& st
   return Status::Ok();
 }
 
+Status MigrationRunner::StopRequested(const std::string& where) const {
+  if (observer_ == nullptr || !observer_->should_stop || !observer_->should_stop()) {
+    return Status::Ok();
+  }
+  return Status::Cancelled("cancelled " + where);
+}
+
 Status MigrationRunner::RunStatements(const Script& script,
                                       const std::vector<SqlStatement>& statements, size_t first) {
   for (size_t i = first; i < statements.size(); ++i) {
     const SqlStatement& statement = statements[i];
+    MIGRATIOND_RETURN_IF_ERROR(
+        StopRequested(BeforeStatement(i, statements.size(), script, statement)));
     Status status =
         RunObserved(statement, i, [this, &statement] { return backend_.Execute(statement.text); });
     if (!status.ok()) {
       return status.WithContext(script.path + ":" + std::to_string(statement.line));
     }
   }
-  return Status::Ok();
+  // A cancel during the last statement that reached no running statement: the step must not
+  // commit after the operator was told it stops.
+  return StopRequested("after the last statement of " + script.path + ", before it committed");
 }
 
 Status MigrationRunner::RunObserved(const SqlStatement& statement, size_t index,

@@ -25,8 +25,10 @@ namespace migrationd {
 struct RunObserver {
   std::function<void(const PlannedStep& step, size_t index, size_t total)> step_started;
   std::function<void(const PlannedStep& step, double duration_ms)> step_finished;
-  // Polled before each step; true stops the job there (a running step is stopped by
-  // Backend::Interrupt instead).
+  // Polled before each step, and before each statement of a step and before its commit; true
+  // stops the job there. A running statement is stopped by Backend::Interrupt, which reaches
+  // only a statement the server already runs: a cancel that falls between two statements is
+  // still honoured at the next boundary, never lost.
   std::function<bool()> should_stop;
   // Polled before each step with the revision it is about to run: an error (the migration lock
   // was lost) stops the job there; the stop is recorded in history and returned as a conflict.
@@ -183,6 +185,8 @@ class MigrationRunner {
   // Runs one statement of the running step between the observer's statement callbacks.
   Status RunObserved(const SqlStatement& statement, size_t index,
                      const std::function<Status()>& run);
+  // Cancelled (naming `where`) once the observer's should_stop says so; Ok otherwise.
+  Status StopRequested(const std::string& where) const;
   bool ObservesStatements() const {
     return observer_ != nullptr && (observer_->statement_started || observer_->statement_finished);
   }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 #include "core/db/backend.h"
 #include "core/engines/open_backend.h"
@@ -689,6 +690,77 @@ TEMPLATE_TEST_CASE("a revision whose first statement does not parse fails alone 
   CHECK(db.TableColumns().count("never_made") == 0);
   Rows last = db.Query("SELECT revision, outcome FROM migrationd_history ORDER BY id DESC LIMIT 1");
   CHECK(last == Rows{{"004_bad", "failed"}});
+}
+
+// A cancel sets should_stop and interrupts the running statement; an interrupt that reaches the
+// connection between two statements (or before the first reached the server) stops nothing.
+// The runner polls should_stop at every statement boundary and before a step commits, so such a
+// cancel is still honoured. `stop_from_poll`: the first poll that answers "stop" (poll 1 is the
+// one before the step).
+Status UpgradeCancelledAtPoll(const std::string& url, const std::string& dir, int stop_from_poll) {
+  Engine engine(url, dir);
+  auto plan = engine.runner->PlanUpgrade("head");
+  REQUIRE(plan.ok());
+  int polls = 0;
+  RunObserver observer;
+  observer.should_stop = [&] { return ++polls >= stop_from_poll; };
+  return engine.runner->Execute(*plan, RequestIdentity::OfThisProcess(), observer);
+}
+
+TEMPLATE_TEST_CASE("a cancel that falls between a step's statements stops the step there",
+                   "[backend][cancel]", SqliteDatabase, PostgresDatabase) {
+  TestType db;
+  TempDir dir;
+  testing::CopySeedMigrations(dir.path().string());
+  REQUIRE(Engine(db.url(), dir.path().string()).Upgrade("head").ok());
+  const Rows history_before = db.Query("SELECT count(*) FROM migrationd_history");
+  // Poll 1 is before the step, then one before each statement. On PostgreSQL a transactional
+  // step's first statement travels with BEGIN, without a poll of its own.
+  const int second_statement_poll = std::is_same_v<TestType, PostgresDatabase> ? 2 : 3;
+
+  SECTION("before the second statement: the step is rolled back") {
+    WriteFile(dir / "004_two.sql",
+              "-- revision: 004_two\n-- parents: 003_add_script_version_management\n"
+              "-- +upgrade\nCREATE TABLE first_made (id INTEGER);\n"
+              "CREATE TABLE second_made (id INTEGER);\n-- +downgrade\nSELECT 1;\n");
+    Status status = UpgradeCancelledAtPoll(db.url(), dir.path().string(), second_statement_poll);
+    CHECK(status.code() == ErrorCode::kCancelled);
+    CHECK_THAT(status.message(), Catch::Contains("rolled back") &&
+                                     Catch::Contains("before statement 2 of 2") &&
+                                     Catch::Contains("004_two.sql:5"));
+    CHECK(db.TableColumns().count("first_made") == 0);
+  }
+  SECTION("after the last statement: the step does not commit") {
+    // One statement: on PostgreSQL it travels with BEGIN, and only the check before the
+    // commit is left to see the cancel.
+    WriteFile(dir / "004_one.sql",
+              "-- revision: 004_one\n-- parents: 003_add_script_version_management\n"
+              "-- +upgrade\nCREATE TABLE first_made (id INTEGER);\n-- +downgrade\nSELECT 1;\n");
+    Status status = UpgradeCancelledAtPoll(db.url(), dir.path().string(), second_statement_poll);
+    CHECK(status.code() == ErrorCode::kCancelled);
+    CHECK_THAT(status.message(), Catch::Contains("before it committed"));
+    CHECK(db.TableColumns().count("first_made") == 0);
+  }
+  SECTION("in a transaction: none step: stopped at the boundary, resumable") {
+    WriteFile(dir / "004_none.sql",
+              "-- revision: 004_none\n-- parents: 003_add_script_version_management\n"
+              "-- transaction: none\n"
+              "-- +upgrade\nCREATE TABLE first_made (id INTEGER);\n"
+              "CREATE TABLE second_made (id INTEGER);\n-- +downgrade\nSELECT 1;\n");
+    // Outside a transaction every statement has its poll, on both engines.
+    Status status = UpgradeCancelledAtPoll(db.url(), dir.path().string(), 3);
+    CHECK(status.code() == ErrorCode::kCancelled);
+    CHECK_THAT(status.message(),
+               Catch::Contains("before statement 2 of 2") && Catch::Contains("resume"));
+    CHECK(db.TableColumns().count("first_made") == 1);
+    CHECK(db.TableColumns().count("second_made") == 0);
+    CHECK(db.Query("SELECT revision, statements_done FROM migrationd_progress") ==
+          Rows{{"004_none", "1"}});
+  }
+  CHECK(VersionRows(db) == Rows{{"003_add_script_version_management"}});
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history WHERE outcome = 'failed'") ==
+        Rows{{"1"}});
+  CHECK(db.Query("SELECT count(*) FROM migrationd_history") != history_before);
 }
 
 // The SQLite lock file is rewritten before every revision without being truncated first: a
