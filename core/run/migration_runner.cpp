@@ -11,11 +11,9 @@
 namespace migrationd {
 namespace {
 
-// Where a cancel stopped a step, for its message.
-std::string BeforeStatement(size_t index, size_t total, const Script& script,
-                            const SqlStatement& statement) {
-  return "before statement " + std::to_string(index + 1) + " of " + std::to_string(total) + " (" +
-         script.path + ":" + std::to_string(statement.line) + ")";
+// Where a cancel stopped a step, for its message (the caller adds the file and line).
+std::string BeforeStatement(size_t index, size_t total) {
+  return "before statement " + std::to_string(index + 1) + " of " + std::to_string(total) + " ran";
 }
 
 using Clock = std::chrono::steady_clock;
@@ -632,11 +630,7 @@ Status MigrationRunner::RunJournaled(const Script& script, const PlannedStep& st
     const SqlStatement& statement = statements[i];
     // A cancel stops a `transaction: none` step at a statement boundary, as an interrupted
     // statement would: the progress row says how far it got, and `resume` runs the rest.
-    Status status = StopRequested(BeforeStatement(i, statements.size(), script, statement));
-    if (status.ok()) {
-      status = RunObserved(statement, i,
-                           [this, &statement] { return backend_.Execute(statement.text); });
-    }
+    Status status = RunObserved(statements, i);
     if (!status.ok()) {
       status = status.WithContext("statement " + std::to_string(i + 1) + " of " +
                                   std::to_string(statements.size()) + " (" + script.path + ":" +
@@ -670,10 +664,7 @@ Status MigrationRunner::RunStatements(const Script& script,
                                       const std::vector<SqlStatement>& statements, size_t first) {
   for (size_t i = first; i < statements.size(); ++i) {
     const SqlStatement& statement = statements[i];
-    MIGRATIOND_RETURN_IF_ERROR(
-        StopRequested(BeforeStatement(i, statements.size(), script, statement)));
-    Status status =
-        RunObserved(statement, i, [this, &statement] { return backend_.Execute(statement.text); });
+    Status status = RunObserved(statements, i);
     if (!status.ok()) {
       return status.WithContext(script.path + ":" + std::to_string(statement.line));
     }
@@ -683,8 +674,14 @@ Status MigrationRunner::RunStatements(const Script& script,
   return StopRequested("after the last statement of " + script.path + ", before it committed");
 }
 
-Status MigrationRunner::RunObserved(const SqlStatement& statement, size_t index,
-                                    const std::function<Status()>& run) {
+Status MigrationRunner::RunObserved(const std::vector<SqlStatement>& statements, size_t index) {
+  const SqlStatement& statement = statements[index];
+  // Polled last before the statement is sent (after statement_started's own queries, which a
+  // cancel's interrupt may have hit instead).
+  const auto run = [&] {
+    Status stop = StopRequested(BeforeStatement(index, statements.size()));
+    return stop.ok() ? backend_.Execute(statement.text) : stop;
+  };
   if (!ObservesStatements() || running_step_ == nullptr) return run();
   if (observer_->statement_started) observer_->statement_started(*running_step_, statement, index);
   Status status = run();

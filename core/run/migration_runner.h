@@ -182,9 +182,9 @@ class MigrationRunner {
   Status RunStatements(const Script& script, const std::vector<SqlStatement>& statements,
                        size_t first = 0);
   void RecordFailure(const HistoryEntry& base, const Status& error, const char* outcome = "failed");
-  // Runs one statement of the running step between the observer's statement callbacks.
-  Status RunObserved(const SqlStatement& statement, size_t index,
-                     const std::function<Status()>& run);
+  // Runs statements[index] of the running step between the observer's statement callbacks,
+  // unless a cancel came first (StopRequested).
+  Status RunObserved(const std::vector<SqlStatement>& statements, size_t index);
   // Cancelled (naming `where`) once the observer's should_stop says so; Ok otherwise.
   Status StopRequested(const std::string& where) const;
   bool ObservesStatements() const {
