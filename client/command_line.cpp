@@ -56,6 +56,8 @@ constexpr CommandSpec kCommands[] = {
     {"rehearse", proto::REHEARSE,
      "run the pending revisions on a scratch copy of the newest backup and report what each "
      "statement did (time, locks, rewrites, rows); the database is not changed"},
+    {"databases", proto::DATABASES,
+     "the databases this daemon serves: name, URL, scripts, backups, running job"},
     {"cancel", proto::CANCEL,
      "stop the running job (its current revision rolls back), or remove a waiting one"},
     {"revision", proto::COMMAND_UNSPECIFIED,
@@ -290,9 +292,16 @@ void AddFlags(CLI::App& command, CommandLine& line) {
 void Define(CLI::App& app, CommandLine& line) {
   app.description("migctl: the client of migrationd, the database schema-migration service.");
   app.footer(std::string("The socket is --socket, else $MIGCTL_SOCKET, else ") + kDefaultSocket +
-             ".\n'migctl COMMAND --help' describes one command.\n" + kExitCodes);
+             ". A daemon serving several databases needs --database NAME (or "
+             "$MIGCTL_DATABASE); 'migctl databases' lists them.\n'migctl COMMAND --help' describes "
+             "one command.\n" +
+             kExitCodes);
   app.set_version_flag("--version", std::string("migctl ") + kMigctlVersion);
   app.add_option("--socket", line.socket, "the daemon's control socket")->type_name("PATH");
+  app.add_option("-d,--database", line.database,
+                 "which of the daemon's databases (a [database NAME] of its configuration; "
+                 "default $MIGCTL_DATABASE; none for a daemon with one database)")
+      ->type_name("NAME");
   app.add_flag("--json", line.json, "one JSON object per line: every event, then the result");
   app.require_subcommand(0, 1);
   for (const auto& spec : kCommands) {

@@ -22,6 +22,7 @@ struct CommandLine {
   std::string command;                                  // "status", "upgrade", ...
   proto::Command request = proto::COMMAND_UNSPECIFIED;  // unspecified: a local command
   std::string socket;
+  std::string database;  // -d/--database: which of the daemon's databases ("" : its only one)
   bool json = false;
   bool wait = false;
   bool dry_run = false;

@@ -261,6 +261,10 @@ proto::Request MakeRequest(const CommandLine& options) {
   request.set_schema(options.schema);
   request.set_atomic(options.atomic);
   request.set_label(options.label);
+  const char* database = std::getenv("MIGCTL_DATABASE");
+  request.set_database(!options.database.empty() ? options.database
+                       : database != nullptr     ? database
+                                                 : "");
   return request;
 }
 

@@ -227,6 +227,8 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
       return Log(result);
     case proto::BACKUPS:
       return Backups(result);
+    case proto::DATABASES:
+      return Databases(result);
     case proto::CHECK:
       return Check(result);
     case proto::UPGRADE:
@@ -240,9 +242,27 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
   }
 }
 
+void Renderer::Databases(const proto::Result& result) {
+  for (const auto& database : result.databases()) {
+    std::string job = "idle";
+    if (database.has_job()) {
+      const proto::JobInfo& running = database.job();
+      job = "job #" + std::to_string(running.job_id()) + " '" + running.request() + "' by " +
+            running.user_name() + " since " + running.started_at();
+    }
+    if (database.queued() > 0) job += ", " + std::to_string(database.queued()) + " queued";
+    std::printf(
+        "%s\n  database:   %s (%s)\n  migrations: %s\n  backups:    %s\n  now:        %s\n",
+        database.name().empty() ? "(the only database, without a name)" : database.name().c_str(),
+        database.database().c_str(), database.dialect().c_str(), database.migrations().c_str(),
+        database.backup_dir().c_str(), job.c_str());
+  }
+}
+
 void Renderer::Status(const proto::StatusInfo& s) {
   std::printf("daemon:     migrationd %s, up %s\n", s.daemon_version().c_str(),
               Duration(s.uptime_seconds()).c_str());
+  if (!s.database_name().empty()) std::printf("name:       %s\n", s.database_name().c_str());
   std::printf("database:   %s (%s)\n", s.database().c_str(), s.dialect().c_str());
   std::printf("migrations: %s\n", s.migrations().c_str());
   if (!s.error().empty()) std::printf("error:      %s\n", s.error().c_str());

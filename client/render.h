@@ -34,6 +34,7 @@ class Renderer {
   void Revisions(const proto::Result& result, bool with_sql);
   void Log(const proto::Result& result);
   void Backups(const proto::Result& result);
+  void Databases(const proto::Result& result);
   void Plan(const proto::Result& result);
   void Check(const proto::Result& result);
 

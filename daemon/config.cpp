@@ -5,12 +5,14 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/base/regular_file.h"
@@ -129,6 +131,12 @@ void DefineDaemonFlags(CLI::App& app, std::string& config_file,
   }
 }
 
+// A setting's key as the file writes it (flags use '-').
+std::string Underscored(std::string key) {
+  for (char& c : key) c = c == '-' ? '_' : c;
+  return key;
+}
+
 std::string Trim(const std::string& s) {
   size_t begin = s.find_first_not_of(" \t\r");
   if (begin == std::string::npos) return "";
@@ -146,7 +154,7 @@ Status ParseInt(const std::string& value, int& out, const std::string& where) {
 // Applies one setting by its key (file keys use '_', flags '-'; both are accepted here).
 Status Apply(DaemonConfig& config, std::string key, const std::string& value,
              const std::string& where) {
-  for (char& c : key) c = c == '-' ? '_' : c;
+  key = Underscored(std::move(key));
   config.origins[key] = where;
   if (key == "database") {
     config.database = value;
@@ -339,13 +347,65 @@ Result<std::string> ReadConfigFile(const std::string& path) {
   return std::move(read.text);
 }
 
-Status LoadFile(const std::string& path, DaemonConfig& config) {
+// One `key = value` line of the config file.
+struct FileSetting {
+  std::string key, value, where;
+};
+// A [database NAME] section.
+struct DatabaseSection {
+  std::string name, where;
+  std::vector<FileSetting> settings;
+};
+struct ConfigFile {
+  std::vector<FileSetting> daemon;  // [migrationd] (and lines before any section)
+  std::vector<DatabaseSection> databases;
+};
+
+// Letters, digits, '_' and '-', as revision labels: the name goes into requests, log lines and
+// backup directory names.
+bool IsDatabaseName(const std::string& name) {
+  return !name.empty() && name.size() <= 63 &&
+         std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) != 0 || c == '_' || c == '-'; });
+}
+
+Status StartSection(const std::string& header, const std::string& where, ConfigFile& file,
+                    std::vector<FileSetting>*& into) {
+  if (header == "migrationd") {
+    into = &file.daemon;
+    return Status::Ok();
+  }
+  const std::string kDatabase = "database";
+  if (!header.starts_with(kDatabase) || header.size() == kDatabase.size() ||
+      (header[kDatabase.size()] != ' ' && header[kDatabase.size()] != '\t')) {
+    return Status::ParseError(where + ": unknown section [" + header +
+                              "]; settings go in [migrationd], and each database of a daemon "
+                              "that serves several in [database NAME]");
+  }
+  const std::string name = Trim(header.substr(kDatabase.size()));
+  if (!IsDatabaseName(name)) {
+    return Status::ParseError(where + ": database name '" + name +
+                              "' must be 1 to 63 letters, digits, '_' or '-'");
+  }
+  for (const auto& section : file.databases) {
+    if (section.name == name) {
+      return Status::ParseError(where + ": [database " + name + "] again; the first is at " +
+                                section.where);
+    }
+  }
+  file.databases.push_back({name, where, {}});
+  into = &file.databases.back().settings;
+  return Status::Ok();
+}
+
+Result<ConfigFile> LoadFile(const std::string& path) {
   auto text = ReadConfigFile(path);
   if (!text.ok()) return text.status();
   std::istringstream in(*text);
   std::string line;
   int number = 0;
-  std::string section;
+  ConfigFile file;
+  std::vector<FileSetting>* into = &file.daemon;
   while (std::getline(in, line)) {
     ++number;
     std::string where = path + ":" + std::to_string(number);
@@ -357,24 +417,72 @@ Status LoadFile(const std::string& path, DaemonConfig& config) {
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       if (line.back() != ']') return Status::ParseError(where + ": unterminated section header");
-      section = Trim(line.substr(1, line.size() - 2));
-      if (section != "migrationd") {
-        return Status::ParseError(where + ": unknown section [" + section +
-                                  "]; settings go in [migrationd]");
-      }
+      MIGRATIOND_RETURN_IF_ERROR(
+          StartSection(Trim(line.substr(1, line.size() - 2)), where, file, into));
       continue;
     }
     size_t eq = line.find('=');
     if (eq == std::string::npos) {
       return Status::ParseError(where + ": expected 'key = value'");
     }
-    MIGRATIOND_RETURN_IF_ERROR(
-        Apply(config, Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)), where));
+    into->push_back({Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)), where});
   }
-  return Status::Ok();
+  return file;
+}
+
+// One database of a file with [database NAME] sections: the [migrationd] settings and the
+// flags in `base`, its section's settings on top, then the flags again (they override files).
+Result<DaemonConfig> SectionDatabase(
+    const DaemonConfig& base, const DatabaseSection& section,
+    const std::vector<std::pair<std::string, std::string>>& flags) {
+  DaemonConfig config = base;
+  config.database_name = section.name;
+  // Windows add up within one place; a section's own windows replace [migrationd]'s.
+  if (std::any_of(section.settings.begin(), section.settings.end(), [](const FileSetting& s) {
+        return Underscored(s.key) == "maintenance_window";
+      })) {
+    config.maintenance_windows.clear();
+  }
+  for (const auto& setting : section.settings) {
+    if (IsProcessSetting(Underscored(setting.key))) {
+      return Status::InvalidArgument(setting.where + ": '" + setting.key +
+                                     "' is a setting of the daemon, not of one database; put it "
+                                     "in [migrationd]");
+    }
+    MIGRATIOND_RETURN_IF_ERROR(Apply(config, setting.key, setting.value, setting.where));
+  }
+  const bool own_backup_dir =
+      std::any_of(section.settings.begin(), section.settings.end(),
+                  [](const FileSetting& s) { return Underscored(s.key) == "backup_dir"; });
+  for (const auto& [key, value] : flags) {
+    if (!IsProcessSetting(Underscored(key))) {
+      MIGRATIOND_RETURN_IF_ERROR(Apply(config, key, value, "--" + key));
+    }
+  }
+  config.backup_dir_per_database =
+      !own_backup_dir || config.origins["backup_dir"].starts_with("--");
+  auto missing = [&section](const std::string& line, const std::string& also) {
+    return Status::InvalidArgument("[database " + section.name + "] (" + section.where +
+                                   ") names no " + line.substr(0, line.find(' ')) + ": add '" +
+                                   line + "' to that section" + also);
+  };
+  if (config.database.empty()) return missing("database = URL", "");
+  if (config.migrations.empty()) {
+    return missing("migrations = DIR", " (or to [migrationd], for every database)");
+  }
+  return config;
 }
 
 }  // namespace
+
+bool IsProcessSetting(const std::string& key) {
+  static const std::set<std::string> kProcess = {
+      "socket",         "socket_mode",     "socket_group",
+      "admin_group",    "admin_groups",    "log_level",
+      "shutdown_grace", "max_connections", "max_connections_per_user",
+      "idle_timeout",   "frame_timeout"};
+  return kProcess.count(key) != 0;
+}
 
 std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config) {
   auto url = [](const std::string& text) -> std::string {
@@ -490,13 +598,16 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
     return Status::InvalidArgument(std::string(error.what()) +
                                    " ('migrationd --help' lists the options)");
   }
+  ConfigFile file;
   if (!config_file.empty()) {
-    MIGRATIOND_RETURN_IF_ERROR(LoadFile(config_file, parsed.config));
-    const auto& loaded = parsed.config;
-    if (CarriesSecret(loaded.database) || CarriesSecret(loaded.scratch_database)) {
-      MIGRATIOND_RETURN_IF_ERROR(CheckSecretFile(config_file));
+    auto loaded = LoadFile(config_file);
+    if (!loaded.ok()) return loaded.status();
+    file = std::move(loaded).value();
+    for (const auto& setting : file.daemon) {
+      MIGRATIOND_RETURN_IF_ERROR(Apply(parsed.config, setting.key, setting.value, setting.where));
     }
   }
+  const bool sections = !file.databases.empty();
   for (const auto& [key, value] : flags) {
     // Every user sees a process's arguments (ps, /proc/PID/cmdline).
     if (key == "database" && CarriesSecret(value)) {
@@ -505,8 +616,37 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
           "put it in a PGPASSFILE (libpq's ~/.pgpass format) or in the config file's "
           "'database =' (mode 0600, owned by the daemon's user), and pass the URL without it");
     }
+    if (key == "database" && sections) {
+      return Status::InvalidArgument(
+          "--database cannot be used with the [database NAME] sections of " + config_file +
+          ": each section names its database");
+    }
+    // With sections, a database's flag applies to each database, after its section.
+    if (sections && !IsProcessSetting(Underscored(key))) continue;
     MIGRATIOND_RETURN_IF_ERROR(Apply(parsed.config, key, value, "--" + key));
   }
+  if (sections) {
+    if (!parsed.config.database.empty()) {
+      return Status::InvalidArgument(parsed.config.origins["database"] +
+                                     ": 'database =' in [migrationd] beside [database NAME] "
+                                     "sections would serve a database without a name; move it "
+                                     "into a [database NAME] section");
+    }
+    for (const auto& section : file.databases) {
+      auto database = SectionDatabase(parsed.config, section, flags);
+      if (!database.ok()) return database.status();
+      parsed.databases.push_back(std::move(database).value());
+    }
+  }
+  bool secrets = CarriesSecret(parsed.config.scratch_database);
+  for (const auto& database : parsed.databases) {
+    secrets =
+        secrets || CarriesSecret(database.database) || CarriesSecret(database.scratch_database);
+  }
+  if (!config_file.empty() && (secrets || CarriesSecret(parsed.config.database))) {
+    MIGRATIOND_RETURN_IF_ERROR(CheckSecretFile(config_file));
+  }
+  if (sections) return parsed;
   // With a config file in use, the setting belongs there.
   auto missing = [&config_file](const char* what, const char* key, const char* value) {
     if (config_file.empty()) {
@@ -521,6 +661,7 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
   if (parsed.config.migrations.empty()) {
     return missing("migrations directory", "migrations", "DIR");
   }
+  parsed.databases.push_back(parsed.config);
   return parsed;
 }
 

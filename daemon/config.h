@@ -75,6 +75,13 @@ struct DaemonConfig {
   std::chrono::seconds frame_timeout{10};
   // Jobs that may wait (queued with --wait or --in-window) at once; more are refused.
   int max_queued_jobs = 100;
+  // A daemon serving several databases ([database NAME] sections): this one's NAME, which
+  // requests name (migctl --database) and log lines carry. "" for the one database of a
+  // configuration without sections.
+  std::string database_name;
+  // Several databases: the backup directory was not set in this database's own section, so
+  // NAME is appended to it (two databases never share one; ResolveBackupDirectory).
+  bool backup_dir_per_database = false;
   // Where each setting was last given (key with '_': "/etc/m.conf:3" or "--migrations"), so
   // that a value found unusable later is reported where the operator can fix it.
   std::map<std::string, std::string> origins;
@@ -88,9 +95,19 @@ struct DaemonConfig {
 // are masked. For the reload log (what changed) and --check-config.
 std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config);
 
+// Settings of the daemon process, not of one database: in [migrationd] only (a [database NAME]
+// section that sets one is refused, naming its line).
+bool IsProcessSetting(const std::string& key);
+
 // Parses the command line (and the --config file it names). `help` is set for --help.
 struct ParsedArgs {
+  // The process's settings (socket, limits, admins, log level); without [database NAME]
+  // sections also the one database's.
   DaemonConfig config;
+  // What the daemon serves: `config` alone without sections; else one per [database NAME]
+  // section, in the file's order: [migrationd]'s settings as defaults, the section's on top,
+  // then the flags (which apply to every database).
+  std::vector<DaemonConfig> databases;
   bool help = false;
   bool version = false;
   bool check_config = false;  // --check-config: validate, report, exit

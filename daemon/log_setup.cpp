@@ -43,7 +43,29 @@ class SyslogPriority final : public spdlog::custom_flag_formatter {
   }
 };
 
+thread_local std::string current_database;
+
+// "%D": "[NAME] " for the database the thread works for (LogTag), nothing otherwise.
+class DatabaseTag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& out) override {
+    if (current_database.empty()) return;
+    out.push_back('[');
+    out.append(current_database.data(), current_database.data() + current_database.size());
+    out.append(std::string_view("] "));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<DatabaseTag>();
+  }
+};
+
 }  // namespace
+
+LogTag::LogTag(const std::string& database) : previous_(current_database) {
+  current_database = database;
+}
+
+LogTag::~LogTag() { current_database = previous_; }
 
 bool StderrIsJournal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
@@ -61,11 +83,13 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_default_logger(logger);
   if (StderrIsJournal()) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<SyslogPriority>('*').set_pattern("%*%v");
+    formatter->add_flag<SyslogPriority>('*').add_flag<DatabaseTag>('D').set_pattern("%*%D%v");
     spdlog::set_formatter(std::move(formatter));
   } else {
     // UTC with a Z, as migctl and the history print times.
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<DatabaseTag>('D').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %D%v");
+    spdlog::set_formatter(std::move(formatter));
   }
   spdlog::set_level(spdlog::level::from_str(level));
 }

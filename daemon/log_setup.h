@@ -13,4 +13,18 @@ void SetUpLogging(const std::string& level);
 // variable but writes elsewhere is not.
 bool StderrIsJournal();
 
+// The database a thread works for, while it does: a daemon that serves several databases
+// starts each of their log lines with "[NAME] " (an empty name adds nothing). Set where work for
+// one database enters a thread: its requests, its jobs, its start-up, its timers.
+class LogTag {
+ public:
+  explicit LogTag(const std::string& database);
+  ~LogTag();
+  LogTag(const LogTag&) = delete;
+  LogTag& operator=(const LogTag&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 }  // namespace migrationd

@@ -15,6 +15,7 @@
 #include "daemon/asio.h"
 #include "daemon/autogenerate_command.h"
 #include "daemon/config.h"
+#include "daemon/fleet.h"
 #include "daemon/lint_command.h"
 #include "daemon/log_setup.h"
 #include "daemon/requests/queries.h"
@@ -51,38 +52,58 @@ std::optional<Checked> LoadChecked(const DaemonConfig& config) {
   return Checked{std::move(url).value(), std::move(scripts).value()};
 }
 
-int CheckConfig(const DaemonConfig& config) {
+// One database's part of --check-config's report; false (after saying why) if it is unusable.
+bool CheckDatabase(const DaemonConfig& config) {
   auto checked = LoadChecked(config);
-  if (!checked) return 2;
+  if (!checked) return false;
   const DatabaseUrl* url = &checked->url;
   const ScriptDirectory* scripts = &checked->scripts;
+  if (!config.database_name.empty()) std::printf("[database %s]\n", config.database_name.c_str());
   std::printf(
-      "configuration OK\n  database:   %s (%s)\n  migrations: %s (%zu revisions, head %s)\n"
-      "  socket:     %s (mode %04o)\n  log level:  %s\n",
+      "  database:   %s (%s)\n  migrations: %s (%zu revisions, head %s)\n  backups:    %s\n",
       url->Redacted().c_str(), url->dialect().c_str(), config.migrations.c_str(),
       scripts->graph().TopologicalOrder().size(),
       scripts->graph().Heads().empty() ? "none" : scripts->graph().Heads().front().c_str(),
-      config.socket_path.c_str(), static_cast<unsigned>(config.socket_mode),
-      config.log_level.c_str());
+      ResolveBackupDirectory(config, *url).c_str());
   if (config.maintenance_windows.empty()) {
     std::printf("  windows:    none (schema changes may run at any time)\n");
   }
   for (const auto& window : config.maintenance_windows) {
     std::printf("  window:     %s\n", window.spec.c_str());
   }
+  return true;
+}
+
+int CheckConfig(const ParsedArgs& args) {
+  const DaemonConfig& process = args.config;
+  std::printf("configuration OK\n  socket:     %s (mode %04o)\n  log level:  %s\n",
+              process.socket_path.c_str(), static_cast<unsigned>(process.socket_mode),
+              process.log_level.c_str());
+  for (const auto& database : args.databases) {
+    if (!CheckDatabase(database)) return 2;
+  }
   return 0;
 }
 
 // --verify: the round trips of every revision, for CI, without a daemon
 // (core/run/expected_schema.h).
-int Verify(const DaemonConfig& config) {
+int VerifyDatabase(const DaemonConfig& config) {
   auto checked = LoadChecked(config);
   if (!checked) return 2;
+  if (!config.database_name.empty()) std::printf("[database %s]\n", config.database_name.c_str());
   const proto::Result result = VerifyResult(VerifyRoundTrips(
       checked->scripts, checked->url, config.scratch_database, "", "", config.verify_workers));
   for (const auto& revision : result.verified()) std::printf("verified %s\n", revision.c_str());
   std::fprintf(result.code() == proto::OK ? stdout : stderr, "%s\n", result.message().c_str());
   return result.code() == proto::OK ? 0 : result.code() == proto::INTEGRITY ? 7 : 1;
+}
+
+// Each database's scripts in turn; the first that fails ends it with its exit code.
+int Verify(const std::vector<DaemonConfig>& databases) {
+  for (const auto& database : databases) {
+    if (int code = VerifyDatabase(database); code != 0) return code;
+  }
+  return 0;
 }
 
 int Main(int argc, char** argv) {
@@ -101,27 +122,27 @@ int Main(int argc, char** argv) {
     std::printf("migrationd %s\n", kMigrationdVersion);
     return 0;
   }
-  if (args->check_config) return CheckConfig(args->config);
-  if (args->verify) return Verify(args->config);
+  if (args->check_config) return CheckConfig(*args);
+  if (args->verify) return Verify(args->databases);
   SetUpLogging(args->config.log_level);
   std::signal(SIGPIPE, SIG_IGN);
   // A file size limit must fail the write (EFBIG) and so the backup, not kill the daemon.
   std::signal(SIGXFSZ, SIG_IGN);
 
-  auto service = Service::Create(args->config);
-  if (!service.ok()) {
-    spdlog::critical("{}", service.status().message());
+  auto fleet = Fleet::Create(args->databases);
+  if (!fleet.ok()) {
+    spdlog::critical("{}", fleet.status().message());
     return 1;
   }
   boost::asio::io_context io;
-  const DaemonConfig& config = (*service)->config();
+  const DaemonConfig& config = (*fleet)->config();
   ServerLimits limits;
   limits.max_connections = static_cast<size_t>(config.max_connections);
   limits.admin_reserve = std::max<size_t>(1, limits.max_connections / 8);
   limits.max_per_user = static_cast<size_t>(config.max_connections_per_user);
   limits.idle_timeout = config.idle_timeout;
   limits.frame_timeout = config.frame_timeout;
-  ControlServer server(io, **service, limits);
+  ControlServer server(io, **fleet, limits);
   std::string inherit_error;
   const int inherited = InheritedListenSocket(inherit_error);
   if (!inherit_error.empty()) {
@@ -135,13 +156,19 @@ int Main(int argc, char** argv) {
     spdlog::critical("{}", listening.message());
     return listening.code() == ErrorCode::kBusy ? 4 : 1;
   }
-  spdlog::info("migrationd {} (pid {}) on {}: database {}, migrations {}", kMigrationdVersion,
-               getpid(), inherited >= 0 ? "the socket systemd passed" : config.socket_path,
-               (*service)->database_description(), config.migrations);
-  (*service)->StartUp();
+  if (args->databases.size() == 1) {
+    spdlog::info("migrationd {} (pid {}) on {}: database {}, migrations {}", kMigrationdVersion,
+                 getpid(), inherited >= 0 ? "the socket systemd passed" : config.socket_path,
+                 (*fleet)->Description(), config.migrations);
+  } else {
+    spdlog::info("migrationd {} (pid {}) on {}: {}", kMigrationdVersion, getpid(),
+                 inherited >= 0 ? "the socket systemd passed" : config.socket_path,
+                 (*fleet)->Description());
+  }
+  (*fleet)->StartUp();
   const SystemdNotifier systemd;
-  (*service)->SetActivityListener([&systemd](const std::string& what) { systemd.Status(what); });
-  systemd.Ready("idle; serving " + (*service)->database_description());
+  (*fleet)->SetActivityListener([&systemd](const std::string& what) { systemd.Status(what); });
+  systemd.Ready("idle; serving " + (*fleet)->Description());
   // A wedged io loop stops the pings, and systemd restarts the daemon (WatchdogSec=).
   boost::asio::steady_timer watchdog(io);
   std::function<void()> ping = [&] {
@@ -164,7 +191,7 @@ int Main(int argc, char** argv) {
         spdlog::error("reload (SIGHUP) refused: {}; the running configuration stays",
                       fresh.status().message());
       } else {
-        (*service)->Reload(fresh->config);
+        (*fleet)->Reload(fresh->databases);
       }
       await_hangup();
     });
@@ -180,12 +207,12 @@ int Main(int argc, char** argv) {
                  config.shutdown_grace_seconds);
     systemd.Stopping();
     server.StopAccepting();
-    (*service)->StopScheduler();
+    (*fleet)->StopScheduler();
     boost::system::error_code ignored;
     hangups.cancel(ignored);
     // Waiting for the job must not block the I/O thread: its events still have to go out.
     stopper = std::thread([&] {
-      (*service)->Shutdown();
+      (*fleet)->Shutdown();
       boost::asio::post(io, [&] {
         // io.run() returns once the last session has flushed its results and closed; a client
         // that does not read its answer gets a few seconds.
@@ -202,11 +229,11 @@ int Main(int argc, char** argv) {
       });
     });
   });
-  (*service)->StartScheduler(io);
+  (*fleet)->StartScheduler(io);
   server.Start();
   io.run();
   if (stopper.joinable()) stopper.join();
-  (*service)->StopScheduler();
+  (*fleet)->StopScheduler();
   spdlog::info("migrationd stopped");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "core/engines/open_backend.h"
 #include "core/engines/scratch_database.h"
 #include "core/run/migration_lock.h"
+#include "daemon/log_setup.h"
 
 namespace migrationd {
 
@@ -110,6 +111,7 @@ std::shared_ptr<const AdminPolicy> Service::Admins() const {
 }
 
 void Service::Reload(const DaemonConfig& fresh) {
+  const LogTag tag(config_.database_name);
   // Settings that shape what the daemon opened at start (socket, database, directories) need a
   // restart; saying so is better than half-applying them. They are compared with what the
   // daemon started with, the others with the configuration that ran until now.
@@ -172,6 +174,7 @@ void Service::Reload(const DaemonConfig& fresh) {
 }
 
 void Service::StartUp() {
+  const LogTag tag(config_.database_name);
   // Before any job or scheduled backup can start: it removes unfinished backup files.
   CleanBackupDirectory();
   if (config_.auto_upgrade != "never") {
@@ -184,6 +187,7 @@ void Service::StartUp() {
   // Off the io thread: at 10,000 revisions the first parse takes most of a second, and the
   // socket answers `status` meanwhile (saying it is loading).
   startup_ = std::thread([this] {
+    const LogTag thread_tag(config_.database_name);
     LogStartupCheck();
     // The parse leaves much freed memory between the blocks it keeps (5 MiB at 10,000
     // revisions), which glibc would hold for good: hand it back.
@@ -299,6 +303,7 @@ void Service::Shutdown() { jobs_.Shutdown(std::chrono::seconds(Live()->shutdown_
 
 void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
                      std::shared_ptr<Responder> responder) {
+  const LogTag tag(config_.database_name);
   spdlog::info("request {} '{}' from {}", request.request_id(), Describe(request), peer.Describe());
   const bool admin = Admins()->IsAdmin(peer);
   if (IsMutating(request) && !admin) {
@@ -350,6 +355,7 @@ void Service::Handle(const proto::Request& request, const PeerIdentity& peer,
   }
   auto& pool = admin ? admin_readers_ : readers_;
   boost::asio::post(pool, [this, request, responder = std::move(responder), scratch] {
+    const LogTag thread_tag(config_.database_name);
     std::unique_lock<std::mutex> turn;
     if (scratch) {
       turn = scratch->WaitForTurn();

@@ -104,6 +104,8 @@ class Service {
   }
   // The database URL without its password.
   const std::string& database_description() const { return url_.Redacted(); }
+  // For `migctl databases`: the database, its scripts and backups, its job (from memory).
+  void DescribeDatabase(proto::DatabaseInfo& info) const;
 
  private:
   Service(DaemonConfig config, DatabaseUrl url, AdminPolicy admins);

@@ -8,6 +8,7 @@
 #include "core/backup/database_identity.h"
 #include "core/db/backend.h"
 #include "core/engines/open_backend.h"
+#include "daemon/log_setup.h"
 #include "daemon/requests/queries.h"
 #include "daemon/service.h"
 
@@ -31,9 +32,8 @@ Result<std::vector<std::string>> RecordedRevisions(const DatabaseUrl& url) {
   return VersionStore(**backend).ReadHeads();
 }
 
-}  // namespace
-
-std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url) {
+// The backup directory the settings name, before a database's own subdirectory.
+std::string SharedBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url) {
   if (!config.backup_dir.empty()) return config.backup_dir;
   // Under systemd, the unit's StateDirectory= (/var/lib/migrationd; /var/lib/migrationd/NAME for
   // migrationd@NAME): one place per daemon whatever the engine, owned by the daemon's user.
@@ -47,6 +47,15 @@ std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl
     return (std::filesystem::path(url.target()).parent_path() / "backup" / "db_bak").string();
   }
   return "/var/lib/migrationd/backups";
+}
+
+}  // namespace
+
+std::string ResolveBackupDirectory(const DaemonConfig& config, const DatabaseUrl& url) {
+  std::filesystem::path directory = SharedBackupDirectory(config, url);
+  // One daemon, several databases: each its own directory (retention counts per directory).
+  if (config.backup_dir_per_database) directory /= config.database_name;
+  return directory.string();
 }
 
 void AddBackupInfo(const BackupManifest& manifest, proto::Result& result) {
@@ -415,6 +424,7 @@ void Service::ScheduleNextBackup(bool at_start) {
       std::max(next - now, system_clock::duration::zero())));
   backup_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || !backup_timer_) return;
+    const LogTag tag(config_.database_name);
     SubmitScheduledBackup();
     ScheduleNextBackup(false);
   });

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/run/migration_lock.h"
+#include "daemon/log_setup.h"
 #include "daemon/service.h"
 
 namespace migrationd {
@@ -57,6 +58,7 @@ Result<uint64_t> Service::SubmitJob(
   job.info.uid = peer.uid;
   job.info.user_name = peer.user_name;
   job.run = [this, request, peer, responder](JobControl& control) {
+    const LogTag tag(config_.database_name);
     RunJob(request, peer, control, *responder);
   };
   job.abandon = [id = request.request_id(), responder](const migrationd::Status& why) {

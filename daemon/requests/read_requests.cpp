@@ -8,6 +8,32 @@
 #include "proto/frame.h"
 
 namespace migrationd {
+namespace {
+
+void FillJobInfo(const JobSnapshot& job, proto::JobInfo& info) {
+  info.set_job_id(job.id);
+  info.set_request(job.description);
+  info.set_uid(job.uid);
+  info.set_user_name(job.user_name);
+  info.set_started_at(job.started_at);
+  info.set_done(job.done);
+  info.set_total(job.total);
+  info.set_revision(job.revision);
+  info.set_stage(job.stage);
+  info.set_scheduled_for(job.scheduled_for);
+}
+
+}  // namespace
+
+void Service::DescribeDatabase(proto::DatabaseInfo& info) const {
+  info.set_name(config_.database_name);
+  info.set_database(url_.Redacted());
+  info.set_dialect(url_.dialect());
+  info.set_migrations(config_.migrations);
+  info.set_backup_dir(backups_.directory());
+  if (auto job = jobs_.Running()) FillJobInfo(*job, *info.mutable_job());
+  info.set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
+}
 
 QueryContext Service::Queries(const ScriptDirectory& scripts, const RecordedState* known) const {
   return {config_, url_, scripts, known, &expected_, &connections_, &history_};
@@ -21,6 +47,7 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
   status->set_uptime_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   status->set_database(url_.Redacted());
+  status->set_database_name(config_.database_name);
   status->set_dialect(url_.dialect());
   status->set_migrations(config_.migrations);
   if (scripts != nullptr) FillDatabaseStatus(Queries(*scripts, known), *status);
@@ -31,26 +58,10 @@ proto::Result Service::StatusReply(const ScriptDirectory* scripts, const std::st
     // A running job holds the lock or is about to; if the lock reads free (it was lost and
     // the job stops before its next step), the job is still what changes the database.
     if (!status->lock().held()) FillHolder(*job, *status->mutable_lock(), host_);
-    proto::JobInfo* info = status->mutable_job();
-    info->set_job_id(job->id);
-    info->set_request(job->description);
-    info->set_uid(job->uid);
-    info->set_user_name(job->user_name);
-    info->set_started_at(job->started_at);
-    info->set_done(job->done);
-    info->set_total(job->total);
-    info->set_revision(job->revision);
-    info->set_stage(job->stage);
+    FillJobInfo(*job, *status->mutable_job());
   }
   status->set_queued(static_cast<uint32_t>(jobs_.QueuedCount()));
-  for (const JobSnapshot& waiting : jobs_.Waiting()) {
-    proto::JobInfo* info = status->add_waiting();
-    info->set_job_id(waiting.id);
-    info->set_request(waiting.description);
-    info->set_uid(waiting.uid);
-    info->set_user_name(waiting.user_name);
-    info->set_scheduled_for(waiting.scheduled_for);
-  }
+  for (const JobSnapshot& waiting : jobs_.Waiting()) FillJobInfo(waiting, *status->add_waiting());
   FillWindowStatus(Windows(), *status);
   // While the first parse runs, status answers from memory: the last backup is named only if the
   // database's identity is already known.

@@ -78,7 +78,7 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
       }
       deadline_.cancel();  // a running request is never timed out
       in_flight_ = true;
-      server_.service_.Handle(message.request(), peer_, self);
+      server_.fleet_.Handle(message.request(), peer_, self);
       co_await WaitUntilAnswered();
     }
     deadline_.cancel();
@@ -318,8 +318,8 @@ class ControlSession : public Responder, public std::enable_shared_from_this<Con
   bool closed_ = false;
 };
 
-ControlServer::ControlServer(asio::io_context& io, Service& service, ServerLimits limits)
-    : io_(io), service_(service), limits_(limits), acceptor_(io), quiet_trim_(io) {}
+ControlServer::ControlServer(asio::io_context& io, Fleet& fleet, ServerLimits limits)
+    : io_(io), fleet_(fleet), limits_(limits), acceptor_(io), quiet_trim_(io) {}
 
 namespace {
 
@@ -419,7 +419,7 @@ awaitable<void> ControlServer::AcceptLoop() {
       spdlog::warn("dropping a connection: {}", identity.status().message());
       continue;
     }
-    const bool admin = service_.IsAdmin(*identity);
+    const bool admin = fleet_.IsAdmin(*identity);
     if (std::string why = Admission(*identity, admin); !why.empty()) {
       Refuse(std::move(socket), why);
       continue;

@@ -1,10 +1,11 @@
 // ControlServer: the Unix socket migctl talks to.
 //
 // Owns the acceptor and every ControlSession. A session reads frames (4-byte big-endian length
-// + protobuf), checks the handshake, hands requests to the Service with the peer's SO_PEERCRED
-// identity, and writes events and results back in order. A bad frame (too big, truncated,
-// unparsable) or a silent client closes only that connection. Runs on one io_context thread;
-// responders may be called from any thread (they post to it).
+// + protobuf), checks the handshake, hands requests to the Fleet (which routes each to its
+// database's Service) with the peer's SO_PEERCRED identity, and writes events and results back
+// in order. A bad frame (too big, truncated, unparsable) or a silent client closes only that
+// connection. Runs on one io_context thread; responders may be called from any thread (they
+// post to it).
 #pragma once
 
 #include <chrono>
@@ -14,7 +15,7 @@
 #include <string>
 
 #include "daemon/asio.h"
-#include "daemon/service.h"
+#include "daemon/fleet.h"
 
 namespace migrationd {
 
@@ -37,7 +38,7 @@ struct ServerLimits {
 
 class ControlServer {
  public:
-  ControlServer(boost::asio::io_context& io, Service& service, ServerLimits limits = {});
+  ControlServer(boost::asio::io_context& io, Fleet& fleet, ServerLimits limits = {});
   ~ControlServer();
 
   // Binds the socket: replaces a stale socket file, refuses to steal a live one.
@@ -67,7 +68,7 @@ class ControlServer {
   void TrimWhenQuiet(std::chrono::steady_clock::duration delay);
 
   boost::asio::io_context& io_;
-  Service& service_;
+  Fleet& fleet_;
   const ServerLimits limits_;
   std::chrono::steady_clock::time_point last_backoff_log_{};
   boost::asio::local::stream_protocol::acceptor acceptor_;

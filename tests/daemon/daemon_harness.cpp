@@ -242,7 +242,7 @@ Daemon::Daemon(const TempDir& dir, const std::string& name, const std::string& d
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_->Running()) FAIL("migrationd exited at start:\n" << process_->Stderr());
-    if (access(socket_.c_str(), F_OK) == 0 && RunMigctl(socket_, {"status"}).exit_code == 0) {
+    if (access(socket_.c_str(), F_OK) == 0 && RunMigctl(socket_, {"databases"}).exit_code == 0) {
       if (!wrapper.empty()) wrapped_daemon_ = ListenerPid(socket_);
       return;
     }

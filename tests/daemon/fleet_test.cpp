@@ -1,0 +1,188 @@
+// One daemon, several databases ([database NAME] sections; daemon/fleet.h): each database has
+// its own job queue, lock, backups and log tag; requests name theirs with --database.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace migrationd {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::MigctlRun;
+using testing::PostgresDatabase;
+using testing::Process;
+using testing::Rows;
+using testing::SqliteDatabase;
+using testing::TempDir;
+
+constexpr const char* kHead = testing::kSeedHead;
+
+// A config with one [database NAME] section per (name, url).
+std::string FleetConfig(const TempDir& dir,
+                        const std::vector<std::pair<std::string, std::string>>& databases,
+                        const std::string& extra = "") {
+  std::string text = "[migrationd]\nlog_level = info\n" + extra;
+  for (const auto& [name, url] : databases) {
+    text += "\n[database " + name + "]\ndatabase = " + url + "\n";
+  }
+  const std::string path = dir / "fleet.conf";
+  testing::WriteFile(path, text);
+  return path;
+}
+
+std::vector<std::string> Names(const proto::Result& result) {
+  std::vector<std::string> names;
+  for (const auto& database : result.databases()) names.push_back(database.name());
+  return names;
+}
+
+TEST_CASE("one daemon serves several databases: jobs on one do not wait for another's",
+          "[daemon][fleet]") {
+  SqliteDatabase app;
+  SqliteDatabase other;
+  PostgresDatabase pg;
+  TempDir dir;
+  // Every database gets the harness's --migrations: the seed chain and a 3 s revision.
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kHead, 3)}});
+  const std::string config =
+      FleetConfig(dir, {{"app", app.url()}, {"other", other.url()}, {"pg", pg.url()}});
+  testing::Daemon daemon(dir, "d", "", migrations, {"--config", config});
+
+  MigctlRun listed = daemon.Migctl({"databases"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(Names(listed.result()) == std::vector<std::string>{"app", "other", "pg"});
+  // --backup-dir applies to every database, each in a directory of its own.
+  CHECK(listed.result().databases(2).backup_dir() == dir / "d-backups/pg");
+  CHECK(listed.result().databases(2).dialect() == "postgresql");
+
+  // Without --database the daemon cannot know which: exit 2 naming them, nothing done.
+  MigctlRun unnamed = daemon.Migctl({"upgrade"});
+  CHECK(unnamed.exit_code == 2);
+  CHECK_THAT(unnamed.result().message(),
+             Catch::Contains("3 databases (app, other, pg)") && Catch::Contains("--database"));
+  MigctlRun unknown = daemon.Migctl({"--database", "nope", "current"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.result().message(), Catch::Contains("no database named 'nope'"));
+  CHECK(app.TableColumns().empty());
+
+  // app's upgrade runs its slow revision; pg's and other's upgrades do not queue behind it.
+  auto slow = testing::StartMigctl(daemon.socket(), {"-d", "app", "upgrade"}, dir / "slow");
+  const auto app_running = [&] {
+    MigctlRun status = daemon.Migctl({"-d", "app", "status"});
+    return status.exit_code == 0 && status.result().status().job().revision() == "004_slow";
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!app_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(app_running());
+  MigctlRun pg_up = daemon.Migctl({"-d", "pg", "upgrade", kHead});
+  INFO(pg_up.out << pg_up.err);
+  CHECK(pg_up.exit_code == 0);
+  CHECK(pg.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  // A cancel names its database: other has no job, and app's goes on.
+  CHECK(daemon.Migctl({"-d", "other", "cancel"}).exit_code == 2);
+  CHECK(app_running());
+  MigctlRun other_status = daemon.Migctl({"--database", "other", "status"});
+  CHECK(other_status.result().status().database_name() == "other");
+  CHECK_FALSE(other_status.result().status().has_job());
+
+  MigctlRun app_done = testing::FinishMigctl(*slow);
+  INFO(app_done.out << app_done.err);
+  CHECK(app_done.exit_code == 0);
+  CHECK(app.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
+  CHECK(other.TableColumns().empty());  // nothing reached the database nobody named
+  CHECK(pg.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+
+  // Each database's backups in its own directory, listed only for it.
+  CHECK(daemon.Migctl({"-d", "app", "backups"}).result().backups_size() == 1);
+  CHECK(daemon.Migctl({"-d", "pg", "backups"}).result().backups_size() == 1);
+  CHECK(daemon.Migctl({"-d", "other", "backups"}).result().backups_size() == 0);
+  CHECK(fs::exists(dir / "d-backups/app"));
+  CHECK(fs::exists(dir / "d-backups/pg"));
+  // The log says which database each line is about.
+  CHECK_THAT(daemon.Log(), Catch::Contains("[app] request 1 'upgrade head'") &&
+                               Catch::Contains("[pg] request 1 'upgrade " + std::string(kHead)));
+}
+
+TEST_CASE("a database's settings come from [migrationd], its own section overriding them",
+          "[daemon][fleet]") {
+  SqliteDatabase first;
+  SqliteDatabase second;
+  TempDir dir;
+  const std::string config = FleetConfig(dir, {{"first", first.url()}, {"second", second.url()}},
+                                         "maintenance_window = Mon 00:00..00:01 UTC\n");
+  // second's own window replaces the shared one; its own backup directory is used as given.
+  testing::WriteFile(config, testing::ReadFile(config) + "maintenance_window = 00:00..23:59 UTC\n" +
+                                 "backup_dir = " + std::string(dir / "second-own") + "\n");
+  Process check({testing::MigrationdBinary(), "--check-config", "--config", config, "--migrations",
+                 testing::SeedMigrationsDir()},
+                dir / "check");
+  REQUIRE(check.Wait() == 0);
+  const std::string report = check.Stdout();
+  INFO(report);
+  const size_t second_at = report.find("[database second]");
+  REQUIRE(second_at != std::string::npos);
+  CHECK(report.substr(0, second_at).find("Mon 00:00..00:01 UTC") != std::string::npos);
+  CHECK(report.substr(second_at).find("Mon 00:00") == std::string::npos);
+  CHECK(report.substr(second_at).find("00:00..23:59 UTC") != std::string::npos);
+  CHECK(report.substr(second_at).find(dir / "second-own") != std::string::npos);
+}
+
+TEST_CASE("a configuration of several databases that cannot work is refused naming the line",
+          "[daemon][fleet]") {
+  TempDir dir;
+  const std::string head = "[migrationd]\nmigrations = " + testing::SeedMigrationsDir() + "\n";
+  struct Case {
+    std::string text;
+    std::string named;
+  };
+  for (const Case& c : {
+           Case{head + "[database a]\ndatabase = sqlite:///x.db\nsocket = /tmp/s\n",
+                "m.conf:5: 'socket' is a setting of the daemon, not of one database"},
+           Case{head + "[database a]\ndatabase = sqlite:///x.db\n[database a]\n",
+                "m.conf:5: [database a] again; the first is at " + std::string(dir / "m.conf:3")},
+           Case{head + "database = sqlite:///y.db\n[database a]\ndatabase = sqlite:///x.db\n",
+                "m.conf:3: 'database =' in [migrationd] beside [database NAME] sections"},
+           Case{head + "[database a/b]\ndatabase = sqlite:///x.db\n",
+                "m.conf:3: database name 'a/b' must be"},
+           Case{head + "[database a]\nlock_timeout = 5\n",
+                "[database a] (" + std::string(dir / "m.conf:3") + ") names no database"},
+           Case{head + "[databases]\n", "m.conf:3: unknown section [databases]"},
+       }) {
+    testing::WriteFile(dir / "m.conf", c.text);
+    Process bad({testing::MigrationdBinary(), "--check-config", "--config", dir / "m.conf"},
+                dir / "bad");
+    INFO(c.text);
+    CHECK(bad.Wait() == 2);
+    CHECK_THAT(bad.Stderr(), Catch::Contains(c.named));
+  }
+  // --database cannot choose among sections.
+  testing::WriteFile(dir / "m.conf", head + "[database a]\ndatabase = sqlite:///x.db\n");
+  Process flag({testing::MigrationdBinary(), "--check-config", "--config", dir / "m.conf",
+                "--database", "sqlite:///y.db"},
+               dir / "flag");
+  CHECK(flag.Wait() == 2);
+  CHECK_THAT(flag.Stderr(), Catch::Contains("--database cannot be used with the [database NAME]"));
+}
+
+TEST_CASE("a daemon with one database refuses a request that names another", "[daemon][fleet]") {
+  SqliteDatabase db;
+  TempDir dir;
+  testing::Daemon daemon(dir, "d", db.url(), testing::SeedMigrationsDir());
+  MigctlRun named = daemon.Migctl({"-d", "billing", "status"});
+  CHECK(named.exit_code == 2);
+  CHECK_THAT(named.result().message(), Catch::Contains("configured without a name") &&
+                                           Catch::Contains("drop --database 'billing'"));
+  MigctlRun listed = daemon.Migctl({"databases"});
+  REQUIRE(listed.exit_code == 0);
+  REQUIRE(listed.result().databases_size() == 1);
+  CHECK(listed.result().databases(0).name().empty());
+  CHECK(listed.result().databases(0).database() == db.url());
+}
+
+}  // namespace
+}  // namespace migrationd
