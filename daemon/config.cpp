@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -17,6 +18,7 @@
 
 #include "core/base/regular_file.h"
 #include "core/db/database_url.h"
+#include "core/scripts/script.h"
 
 namespace migrationd {
 
@@ -430,6 +432,36 @@ Result<ConfigFile> LoadFile(const std::string& path) {
   return file;
 }
 
+// What tells two databases apart: a SQLite file's canonical path; a PostgreSQL URI's hosts,
+// ports and database name as written (not its user or parameters). "" if the URL is unusable
+// (the daemon reports that itself).
+std::string DatabaseIdentity(const std::string& text) {
+  auto url = DatabaseUrl::Parse(text);
+  if (!url.ok()) return "";
+  if (url->dialect() == kDialectSqlite) {
+    std::error_code error;
+    return "sqlite:" + std::filesystem::weakly_canonical(url->target(), error).string();
+  }
+  auto uri = PostgresUri::Parse(text);
+  return uri ? "postgresql:" + uri->location : "";
+}
+
+// Two sections naming one database would be two job queues and two backup directories for it.
+Status CheckDatabasesDistinct(const std::vector<DaemonConfig>& databases) {
+  for (size_t i = 0; i < databases.size(); ++i) {
+    const std::string identity = DatabaseIdentity(databases[i].database);
+    for (size_t j = 0; j < i && !identity.empty(); ++j) {
+      if (DatabaseIdentity(databases[j].database) != identity) continue;
+      return Status::InvalidArgument(databases[i].origins.at("database") + ": [database " +
+                                     databases[i].database_name + "] is the database [database " +
+                                     databases[j].database_name + "] names (" +
+                                     databases[j].origins.at("database") +
+                                     "); a daemon serves each database once: remove one section");
+    }
+  }
+  return Status::Ok();
+}
+
 // One database of a file with [database NAME] sections: the [migrationd] settings and the
 // flags in `base`, its section's settings on top, then the flags again (they override files).
 Result<DaemonConfig> SectionDatabase(
@@ -637,6 +669,7 @@ Result<ParsedArgs> ParseDaemonArgs(int argc, const char* const* argv) {
       if (!database.ok()) return database.status();
       parsed.databases.push_back(std::move(database).value());
     }
+    MIGRATIOND_RETURN_IF_ERROR(CheckDatabasesDistinct(parsed.databases));
   }
   bool secrets = CarriesSecret(parsed.config.scratch_database);
   for (const auto& database : parsed.databases) {

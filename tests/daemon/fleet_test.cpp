@@ -152,6 +152,14 @@ TEST_CASE("a configuration of several databases that cannot work is refused nami
            Case{head + "[database a]\nlock_timeout = 5\n",
                 "[database a] (" + std::string(dir / "m.conf:3") + ") names no database"},
            Case{head + "[databases]\n", "m.conf:3: unknown section [databases]"},
+           // One file twice (another spelling of its path), one PostgreSQL database twice.
+           Case{head + "[database a]\ndatabase = sqlite:///tmp/x.db\n[database b]\ndatabase = " +
+                    "sqlite:///tmp/../tmp/x.db\n",
+                "m.conf:6: [database b] is the database [database a] names (" +
+                    std::string(dir / "m.conf:4") + ")"},
+           Case{head + "[database a]\ndatabase = postgresql://u@h:5432/app\n[database b]\n" +
+                    "database = postgresql://v@h:5432/app?sslmode=require\n",
+                "m.conf:6: [database b] is the database [database a] names"},
        }) {
     testing::WriteFile(dir / "m.conf", c.text);
     Process bad({testing::MigrationdBinary(), "--check-config", "--config", dir / "m.conf"},
