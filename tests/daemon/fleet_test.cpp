@@ -1,6 +1,9 @@
 // One daemon, several databases ([database NAME] sections; daemon/fleet.h): each database has
 // its own job queue, lock, backups and log tag; requests name theirs with --database.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -175,6 +178,61 @@ TEST_CASE("a configuration of several databases that cannot work is refused nami
                dir / "flag");
   CHECK(flag.Wait() == 2);
   CHECK_THAT(flag.Stderr(), Catch::Contains("--database cannot be used with the [database NAME]"));
+}
+
+// A window certainly closed now: the day after tomorrow (UTC).
+std::string ClosedWindow() {
+  static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return std::string(kDays[(utc.tm_wday + 2) % 7]) + " 02:00..03:00 UTC";
+}
+
+TEST_CASE("SIGHUP and restore act on one database of several and leave the others as they were",
+          "[daemon][fleet][signals]") {
+  SqliteDatabase a;
+  SqliteDatabase b;
+  TempDir dir;
+  const std::string config = FleetConfig(dir, {{"a", a.url()}, {"b", b.url()}});
+  testing::Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
+  for (const char* name : {"a", "b"}) {
+    REQUIRE(daemon.Migctl({"-d", name, "upgrade", kHead, "--no-backup"}).exit_code == 0);
+  }
+  const std::string insert =
+      "INSERT INTO users (username, email, password_hash) VALUES ('{}', '{}@x', 'h')";
+  auto add_user = [&insert](testing::TestDatabase& db, const std::string& name) {
+    std::string sql = insert;
+    sql.replace(sql.find("{}"), 2, name);
+    sql.replace(sql.find("{}"), 2, name);
+    db.Exec(sql);
+  };
+  add_user(a, "ada");
+  add_user(b, "bob");
+  MigctlRun backup = daemon.Migctl({"-d", "a", "backup"});
+  REQUIRE(backup.exit_code == 0);
+  add_user(a, "alan");
+  add_user(b, "bea");
+  // The backup is a's: b does not list it, and cannot restore it by id.
+  CHECK(daemon.Migctl({"-d", "b", "restore", backup.result().backups(0).id()}).exit_code != 0);
+  MigctlRun restored = daemon.Migctl({"-d", "a", "restore", backup.result().backups(0).id()});
+  INFO(restored.out << restored.err);
+  REQUIRE(restored.exit_code == 0);
+  CHECK(a.Query("SELECT username FROM users ORDER BY id") == Rows{{"ada"}});
+  CHECK(b.Query("SELECT username FROM users ORDER BY id") == Rows{{"bob"}, {"bea"}});
+
+  // b gets a window that is closed now, and a section c is added: a reload applies b's window
+  // to b alone and says c waits for a restart.
+  testing::WriteFile(config, testing::ReadFile(config) + "maintenance_window = " + ClosedWindow() +
+                                 "\n\n[database c]\ndatabase = sqlite://" +
+                                 std::string(dir / "c.db") + "\n");
+  REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
+  CHECK_THAT(daemon.WaitForLog("[database c] is new"),
+             Catch::Contains("[b] reload: applied 1 change(s): maintenance_window"));
+  CHECK(daemon.Migctl({"-d", "b", "downgrade", "-1", "--no-backup"}).exit_code == 8);
+  CHECK(daemon.Migctl({"-d", "a", "downgrade", "-1", "--no-backup"}).exit_code == 0);
+  CHECK(daemon.Migctl({"-d", "c", "status"}).exit_code == 2);
+  CHECK(b.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
 }
 
 TEST_CASE("a daemon with one database refuses a request that names another", "[daemon][fleet]") {
