@@ -41,8 +41,9 @@ std::vector<std::string> Names(const proto::Result& result) {
   return names;
 }
 
+// [concurrency]: also run on the daemon's TSan build (two job threads, the Fleet between them).
 TEST_CASE("one daemon serves several databases: jobs on one do not wait for another's",
-          "[daemon][fleet]") {
+          "[daemon][fleet][concurrency]") {
   SqliteDatabase app;
   SqliteDatabase other;
   PostgresDatabase pg;
@@ -233,6 +234,20 @@ TEST_CASE("SIGHUP and restore act on one database of several and leave the other
   CHECK(daemon.Migctl({"-d", "a", "downgrade", "-1", "--no-backup"}).exit_code == 0);
   CHECK(daemon.Migctl({"-d", "c", "status"}).exit_code == 2);
   CHECK(b.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+}
+
+TEST_CASE("auto_upgrade brings every database of a daemon to head at start", "[daemon][fleet]") {
+  SqliteDatabase a;
+  PostgresDatabase b;
+  TempDir dir;
+  const std::string config =
+      FleetConfig(dir, {{"a", a.url()}, {"b", b.url()}}, "auto_upgrade = always\n");
+  testing::Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
+  CHECK(a.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  CHECK(b.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  // Each with its own before-migrate backup.
+  CHECK(daemon.Migctl({"-d", "a", "backups"}).result().backups_size() == 1);
+  CHECK(daemon.Migctl({"-d", "b", "backups"}).result().backups_size() == 1);
 }
 
 TEST_CASE("a daemon with one database refuses a request that names another", "[daemon][fleet]") {
