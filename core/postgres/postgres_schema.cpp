@@ -38,6 +38,10 @@ std::string QuotedName(const std::string& name_column) {
 constexpr const char* kFunctionName =
     "CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END || "
     "'(' || pg_get_function_identity_arguments(p.oid) || ')'";
+// The same key quoted, as DDL names the routine (DROP FUNCTION, COMMENT ON FUNCTION).
+std::string QuotedRoutineSignature() {
+  return QuotedName("p.proname") + " || '(' || pg_get_function_identity_arguments(p.oid) || ')'";
+}
 constexpr const char* kTypeName =
     "CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END";
 
@@ -170,8 +174,7 @@ Result<std::vector<std::vector<SqlRow>>> QueryAll(Backend& db,
 // argument types, defined as pg_get_functiondef prints them: a downgrade that leaves one behind
 // or an upgrade that changes a body shows.
 RelationQuery FunctionsQuery() {
-  return {{"p.prokind", kFunctionName, "pg_get_functiondef(p.oid)",
-           QuotedName("p.proname") + " || '(' || pg_get_function_identity_arguments(p.oid) || ')'",
+  return {{"p.prokind", kFunctionName, "pg_get_functiondef(p.oid)", QuotedRoutineSignature(),
            "(SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang)"},
           "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
           "WHERE p.oid" +
@@ -300,8 +303,7 @@ void AddCommentRows(const std::vector<SqlRow>& rows, SchemaParts& parts);
 // COMMENT ON functions and procedures, and on types: the comment rows' columns (kind, key
 // name, table name, text, quoted name, quoted text, unit).
 RelationQuery RoutineCommentsQuery() {
-  return {{"'function'", kFunctionName, "''", "d.description",
-           QuotedName("p.proname") + " || '(' || pg_get_function_identity_arguments(p.oid) || ')'",
+  return {{"'function'", kFunctionName, "''", "d.description", QuotedRoutineSignature(),
            "quote_literal(d.description)", "''"},
           "FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid "
           "JOIN pg_namespace n ON n.oid = p.pronamespace "
