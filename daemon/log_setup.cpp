@@ -67,6 +67,8 @@ LogTag::LogTag(const std::string& database) : previous_(current_database) {
 
 LogTag::~LogTag() { current_database = previous_; }
 
+std::string LogTag::Current() { return current_database; }
+
 bool StderrIsJournal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
   if (stream == nullptr) return false;

@@ -19,6 +19,8 @@ bool StderrIsJournal();
 class LogTag {
  public:
   explicit LogTag(const std::string& database);
+  // The calling thread's database, for a thread it starts to carry on (LogTag(Current())).
+  static std::string Current();
   ~LogTag();
   LogTag(const LogTag&) = delete;
   LogTag& operator=(const LogTag&) = delete;

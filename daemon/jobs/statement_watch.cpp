@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/engines/open_backend.h"
+#include "daemon/log_setup.h"
 
 namespace migrationd {
 
@@ -30,7 +31,12 @@ StatementWatch::StatementWatch(const DatabaseUrl& url, std::string session_id,
       options_(options),
       report_(std::move(report)),
       stage_(std::move(stage)) {
-  if (!session_id_.empty()) thread_ = std::thread([this] { Run(); });
+  if (!session_id_.empty()) {
+    thread_ = std::thread([this, database = LogTag::Current()] {
+      const LogTag tag(database);  // its lines name the job's database, as the job's do
+      Run();
+    });
+  }
 }
 
 StatementWatch::~StatementWatch() {
