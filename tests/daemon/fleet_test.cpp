@@ -1,6 +1,8 @@
 // One daemon, several databases ([database NAME] sections; daemon/fleet.h): each database has
 // its own job queue, lock, backups and log tag; requests name theirs with --database.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <ctime>
@@ -248,6 +250,33 @@ TEST_CASE("auto_upgrade brings every database of a daemon to head at start", "[d
   // Each with its own before-migrate backup.
   CHECK(daemon.Migctl({"-d", "a", "backups"}).result().backups_size() == 1);
   CHECK(daemon.Migctl({"-d", "b", "backups"}).result().backups_size() == 1);
+}
+
+TEST_CASE("a blocked migration's log lines name its database", "[daemon][fleet]") {
+  SqliteDatabase a;
+  SqliteDatabase b;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir,
+      {{"004_nickname.sql", std::string("-- revision: 004_nickname\n-- parents: ") + kHead +
+                                "\n-- +upgrade\nALTER TABLE users ADD COLUMN nickname TEXT;"
+                                "\n-- +downgrade\nALTER TABLE users DROP COLUMN nickname;\n"}});
+  const std::string config = FleetConfig(dir, {{"a", a.url()}, {"b", b.url()}});
+  testing::Daemon daemon(dir, "d", "", migrations, {"--config", config, "--lock-timeout", "30000"});
+  REQUIRE(daemon.Migctl({"-d", "b", "upgrade", kHead, "--no-backup"}).exit_code == 0);
+  SQLite::Database holder(b.path(), SQLite::OPEN_READWRITE);
+  holder.exec("BEGIN IMMEDIATE");
+  auto running =
+      testing::StartMigctl(daemon.socket(), {"-d", "b", "upgrade", "--no-backup"}, dir / "up");
+  const std::string by_us = "blocked by pid " + std::to_string(getpid());
+  const std::string log = daemon.WaitForLog(by_us);
+  holder.exec("ROLLBACK");
+  CHECK(testing::FinishMigctl(*running).exit_code == 0);
+  // The statement watch's own thread wrote it, tagged as the job's lines are.
+  const size_t at = log.find(by_us);
+  REQUIRE(at != std::string::npos);
+  const std::string line = log.substr(log.rfind('\n', at) + 1, at - log.rfind('\n', at));
+  CHECK_THAT(line, Catch::Contains(" [b] "));
 }
 
 TEST_CASE("a daemon with one database refuses a request that names another", "[daemon][fleet]") {
