@@ -20,6 +20,11 @@ Result<std::unique_ptr<Backend>> OpenBackendForReading(const DatabaseUrl& url) {
   return OpenBackend(url);
 }
 
+Result<std::unique_ptr<Backend>> OpenBackendForWatching(const DatabaseUrl& url) {
+  if (url.dialect() == kDialectSqlite) return SqliteBackend::OpenForWatching(url);
+  return OpenBackend(url);
+}
+
 Result<std::unique_ptr<BackupEngine>> MakeBackupEngine(const DatabaseUrl& url,
                                                        const BackupOptions& options) {
   if (url.dialect() == kDialectSqlite) return MakeSqliteBackupEngine(url, options);

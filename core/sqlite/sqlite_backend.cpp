@@ -114,6 +114,21 @@ Result<std::unique_ptr<Backend>> SqliteBackend::Open(const DatabaseUrl& url, boo
   }
 }
 
+Result<std::unique_ptr<Backend>> SqliteBackend::OpenForWatching(const DatabaseUrl& url) {
+  if (!FileExists(url.target())) {
+    return Status::NotFound("the SQLite database '" + url.target() + "' does not exist");
+  }
+  try {
+    // sqlite3_open_v2 does not read the file: the first statement would, and none is run.
+    auto db = std::make_unique<SQLite::Database>(
+        url.target(), SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX, kReadBusyTimeoutMs);
+    return std::unique_ptr<Backend>(
+        new SqliteBackend(std::move(db), url.Redacted(), url.target(), kReadBusyTimeoutMs));
+  } catch (const SQLite::Exception& e) {
+    return Status::Database("cannot open SQLite database '" + url.target() + "': " + e.what());
+  }
+}
+
 SqliteBackend::SqliteBackend(std::unique_ptr<SQLite::Database> db, std::string description,
                              std::string path, int busy_timeout_ms)
     : db_(std::move(db)),

@@ -23,6 +23,9 @@ class SqliteBackend final : public Backend {
   // With `create` false, a missing file is read as an empty database (in memory) and not
   // created.
   static Result<std::unique_ptr<Backend>> Open(const DatabaseUrl& url, bool create = true);
+  // A connection for ObserveSession alone: read-only, no pragma, so nothing reads the file or
+  // waits for its lock (OpenBackendForWatching).
+  static Result<std::unique_ptr<Backend>> OpenForWatching(const DatabaseUrl& url);
   ~SqliteBackend() override;
 
   std::string_view dialect() const override;

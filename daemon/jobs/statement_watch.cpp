@@ -86,14 +86,16 @@ void StatementWatch::Run() {
     }
     lock.unlock();
     if (!connection) {
-      auto opened = OpenBackend(url_);
-      if (!opened.ok()) {
+      // Tried again at the next look: a server that refused a connection may take one later.
+      auto opened = OpenBackendForWatching(url_);
+      if (opened.ok()) {
+        connection = std::move(opened).value();
+      } else if (!open_failed_) {
+        open_failed_ = true;
         spdlog::debug("the statement watch cannot connect: {}", opened.status().message());
-        return;
       }
-      connection = std::move(opened).value();
     }
-    Observe(*connection);
+    if (connection) Observe(*connection);
     lock.lock();
     wake_.wait_for(lock, every, [this] { return stopping_; });
   }

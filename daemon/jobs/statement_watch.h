@@ -81,7 +81,8 @@ class StatementWatch {
   double reported_progress_ms_ = 0;
   std::string reported_blockers_;
   bool stage_shown_ = false;
-  std::thread thread_;  // last: started once everything above exists
+  bool open_failed_ = false;  // thread only: its connection could not be opened (logged once)
+  std::thread thread_;        // last: started once everything above exists
 };
 
 // "12 s", "3 min": how long, for an operator.

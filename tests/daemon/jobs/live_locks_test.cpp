@@ -268,5 +268,50 @@ TEST_CASE("SQLite: a migration waiting for the write lock shows the holder while
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_nickname"}});
 }
 
+TEST_CASE(
+    "SQLite: a holder that takes the file's EXCLUSIVE lock while a migration waits is still shown",
+    "[daemon][locks][sqlite]") {
+  // The watch opens its connection once the migration has waited blocker_report_after; by then
+  // the holder has spilled its cache and holds EXCLUSIVE, which any read of the file (a pragma)
+  // must wait for. The watch reads only the process's session board and /proc/locks.
+  SqliteDatabase db;
+  TempDir dir;
+  const std::string migrations =
+      testing::SeedMigrationsPlus(dir, {{"004_nickname.sql", AddNickname()}});
+  Daemon daemon(dir, "d", db.url(), migrations,
+                {"--lock-timeout", "30000", "--blocker-report-after", "1500"});
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+  db.Exec("CREATE TABLE filler (data BLOB)");
+  SQLite::Database holder(db.path(), SQLite::OPEN_READWRITE);
+  holder.exec("PRAGMA cache_size = 2");
+  holder.exec("BEGIN IMMEDIATE");
+  auto running = testing::StartMigctl(daemon.socket(), {"upgrade", "--no-backup"}, dir / "up");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (running->Stdout().find("REVISION_STARTED") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Dirty pages beyond the cache go to the file: the holder now has EXCLUSIVE.
+  holder.exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+      "INSERT INTO filler SELECT randomblob(4000) FROM n");
+  {
+    SQLite::Database reader(db.path(), SQLite::OPEN_READONLY);
+    CHECK_THROWS(reader.execAndGet("SELECT count(*) FROM sqlite_master"));
+  }
+  const std::string by_us = "blocked by pid " + std::to_string(getpid());
+  std::string stage;
+  const bool seen = testing::WaitForStatus(daemon.socket(), [&](const proto::StatusInfo& status) {
+    stage = status.job().stage();
+    return stage.find(by_us) != std::string::npos;
+  });
+  holder.exec("ROLLBACK");
+  MigctlRun run = testing::FinishMigctl(*running);
+  INFO(run.out << run.err << "stage: " << stage);
+  CHECK(seen);
+  CHECK(run.exit_code == 0);
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"004_nickname"}});
+}
+
 }  // namespace
 }  // namespace migrationd
