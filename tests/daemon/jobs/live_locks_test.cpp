@@ -283,6 +283,7 @@ TEST_CASE(
   REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
   db.Exec("CREATE TABLE filler (data BLOB)");
   SQLite::Database holder(db.path(), SQLite::OPEN_READWRITE);
+  holder.setBusyTimeout(10000);  // the spill waits out a reader's SHARED lock
   holder.exec("PRAGMA cache_size = 2");
   holder.exec("BEGIN IMMEDIATE");
   auto running = testing::StartMigctl(daemon.socket(), {"upgrade", "--no-backup"}, dir / "up");
