@@ -232,6 +232,9 @@ void AddFlags(CLI::App& command, CommandLine& line) {
         ->expected(1);
     command.add_flag("--fresh-backup", line.fresh_backup,
                      "take a backup now and rehearse on it (default: the newest backup)");
+    command.add_flag("--atomic", line.atomic,
+                     "as 'upgrade --atomic' runs them: the whole plan in one transaction, every "
+                     "lock held until the last revision commits");
     AddWait(command, line);
   } else if (name == "cancel") {
     command

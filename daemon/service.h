@@ -176,9 +176,10 @@ class Service {
     proto::Rehearsal report;
     Status status;  // why it failed (the revision, statement and line, the database's error)
   };
+  // `atomic`: as upgrade --atomic runs them, in one transaction (every lock held to the end).
   RehearsalRun Rehearse(const ScriptDirectory& scripts, const std::string& target,
                         const BackupManifest& backup, uint64_t request_id, JobControl& control,
-                        Responder& responder) const;
+                        Responder& responder, bool atomic) const;
   // Its history row on the live database (direction `rehearse`), and the line `status` shows.
   std::string RecordRehearsal(Backend& backend, const proto::Rehearsal& report,
                               const std::vector<std::string>& heads,

@@ -408,7 +408,8 @@ proto::Result Service::RunMigrationJob(const proto::Request& request, RequestIde
       return ErrorResult(source.status().WithContext(
           "upgrade --rehearse needs a backup to rehearse on, so nothing was migrated"));
     }
-    RehearsalRun rehearsal = Rehearse(**scripts, request.target(), *source, id, control, responder);
+    RehearsalRun rehearsal =
+        Rehearse(**scripts, request.target(), *source, id, control, responder, request.atomic());
     RecordRehearsal(*backend, rehearsal.report, plan->heads_before, requester, control.cancelled());
     *result.mutable_rehearsal() = rehearsal.report;
     if (!rehearsal.status.ok()) {

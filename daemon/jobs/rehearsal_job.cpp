@@ -111,13 +111,21 @@ class RehearsalRecorder {
                     proto::Rehearsal& report)
       : scratch_(scratch), sampler_(sampler), scripts_(scripts), report_(report) {}
 
+  // The whole plan in one transaction (upgrade --atomic): a step's locks are held until the last
+  // revision commits, so they are measured to then, and every verdict is written at PlanEnded.
+  void SetAtomic() {
+    atomic_ = true;
+    plan_started_ = Clock::now();
+  }
+
   void StepStarted(const PlannedStep& step) {
+    if (atomic_ && step_ != nullptr) CloseStep(true);  // it ran; its locks stay
     step_ = report_.add_steps();
     step_->set_revision(step.revision);
     step_->set_path(scripts_.script(step.revision).path);
     transactional_ = scripts_.script(step.revision).transaction == TransactionMode::kPerMigration;
     step_started_ = Clock::now();
-    taken_.clear();
+    if (!atomic_) taken_.clear();
     auto effects = scratch_.ReadSessionEffects();
     step_before_ =
         effects.ok() ? std::optional<SessionEffects>(std::move(effects).value()) : std::nullopt;
@@ -167,8 +175,8 @@ class RehearsalRecorder {
       if (held != taken_.end() && LockModeStrength(held->second.mode) >= LockModeStrength(mode)) {
         continue;
       }
-      taken_[relation] = {mode, statement_started_, step_->statements_size() - 1,
-                          measured->locks_size()};
+      taken_[relation] = {mode, statement_started_, report_.steps_size() - 1,
+                          step_->statements_size() - 1, measured->locks_size()};
       proto::RehearsalLock* lock = measured->add_locks();
       lock->set_relation(relation);
       lock->set_mode(LockModeName(mode));
@@ -185,15 +193,38 @@ class RehearsalRecorder {
 
   // The step ended (committed, or failed with `outcome`): locks are released now.
   void StepEnded(const Status& outcome) {
+    if (atomic_) return PlanEnded(outcome);
     if (step_ == nullptr) return;
-    step_->set_duration_ms(MsSince(step_started_));
-    step_->set_passed(outcome.ok());
-    const auto ended = Clock::now();
-    for (const auto& [relation, held] : taken_) {
-      auto* lock = step_->mutable_statements(held.statement)->mutable_locks(held.lock);
-      lock->set_held_ms(std::chrono::duration<double, std::milli>(ended - held.since).count());
+    CloseStep(outcome.ok());
+    ReleaseLocks();
+    step_->set_verdict(outcome.ok() ? Verdict(*step_, transactional_, step_->duration_ms())
+                                    : "failed: " + outcome.message());
+    step_ = nullptr;
+  }
+
+  // --atomic: the plan committed (or rolled back with `outcome`): every lock is released now, and
+  // SQLite's write lock was held from the first revision to here. Once; later calls do nothing.
+  void PlanEnded(const Status& outcome) {
+    if (plan_ended_) return;
+    plan_ended_ = true;
+    proto::RehearsalStep* failed = outcome.ok() ? nullptr : step_;
+    if (step_ != nullptr) CloseStep(outcome.ok());
+    ReleaseLocks();
+    const double plan_ms = MsSince(plan_started_);
+    for (auto& step : *report_.mutable_steps()) {
+      step.set_verdict(&step == failed ? "failed: " + outcome.message()
+                                       : Verdict(step, true, plan_ms) +
+                                             (outcome.ok() ? "" : " (rolled back with the plan)"));
     }
-    if (outcome.ok() && step_before_) {
+    step_ = nullptr;
+  }
+
+ private:
+  // The current step's duration, outcome and the tables whose storage changed.
+  void CloseStep(bool ok) {
+    step_->set_duration_ms(MsSince(step_started_));
+    step_->set_passed(ok);
+    if (ok && step_before_) {
       if (auto after = scratch_.ReadSessionEffects(); after.ok()) {
         for (const auto& [table, storage] : after->storage) {
           auto was = step_before_->storage.find(table);
@@ -203,18 +234,29 @@ class RehearsalRecorder {
         }
       }
     }
-    step_->set_verdict(outcome.ok() ? Verdict() : "failed: " + outcome.message());
-    step_ = nullptr;
   }
 
- private:
-  // "holds ACCESS EXCLUSIVE on users for 41 s: table rewritten; 100,000 rows written"
-  std::string Verdict() const {
-    std::vector<std::string> rewritten(step_->rewritten().begin(), step_->rewritten().end());
+  // The locks taken are released now: how long each was held.
+  void ReleaseLocks() {
+    const auto ended = Clock::now();
+    for (const auto& [relation, held] : taken_) {
+      auto* lock = report_.mutable_steps(held.step)
+                       ->mutable_statements(held.statement)
+                       ->mutable_locks(held.lock);
+      lock->set_held_ms(std::chrono::duration<double, std::milli>(ended - held.since).count());
+    }
+    taken_.clear();
+  }
+
+  // "holds ACCESS EXCLUSIVE on users for 41 s: table rewritten; 100,000 rows written".
+  // `write_lock_ms`: how long SQLite's write lock was held (the step's, or --atomic's plan's).
+  std::string Verdict(const proto::RehearsalStep& step, bool transactional,
+                      double write_lock_ms) const {
+    std::vector<std::string> rewritten(step.rewritten().begin(), step.rewritten().end());
     int64_t rows = 0;
     bool rows_known = false;
     const proto::RehearsalLock* strongest = nullptr;
-    for (const auto& statement : step_->statements()) {
+    for (const auto& statement : step.statements()) {
       for (const auto& table : statement.rewritten()) {
         if (std::find(rewritten.begin(), rewritten.end(), table) == rewritten.end()) {
           rewritten.push_back(table);
@@ -233,16 +275,18 @@ class RehearsalRecorder {
       }
     }
     std::string verdict;
+    const std::string until_commit = atomic_ ? ", until the whole plan commits (--atomic)" : "";
     if (scratch_.dialect() == kDialectSqlite) {
-      verdict = "holds the database's write lock for " + DescribeElapsed(step_->duration_ms());
+      verdict =
+          "holds the database's write lock for " + DescribeElapsed(write_lock_ms) + until_commit;
     } else if (strongest != nullptr) {
       verdict = "holds " + strongest->mode() + " on " + strongest->relation() + " for " +
-                DescribeElapsed(strongest->held_ms());
-    } else if (!transactional_) {
+                DescribeElapsed(strongest->held_ms()) + until_commit;
+    } else if (!transactional) {
       verdict = "transaction: none, each statement's locks end with it (ran " +
-                DescribeElapsed(step_->duration_ms()) + ")";
+                DescribeElapsed(step.duration_ms()) + ")";
     } else {
-      verdict = "takes no table lock (ran " + DescribeElapsed(step_->duration_ms()) + ")";
+      verdict = "takes no table lock (ran " + DescribeElapsed(step.duration_ms()) + ")";
     }
     if (!rewritten.empty()) {
       std::string tables;
@@ -271,7 +315,8 @@ class RehearsalRecorder {
   struct Taken {
     std::string mode;
     Clock::time_point since;
-    int statement;  // where in the step's report
+    int step;  // where in the report
+    int statement;
     int lock;
   };
 
@@ -284,7 +329,10 @@ class RehearsalRecorder {
   bool transactional_ = true;
   Clock::time_point step_started_, statement_started_;
   std::optional<SessionEffects> before_, step_before_;
-  std::map<std::string, Taken> taken_;
+  std::map<std::string, Taken> taken_;  // the open transaction's (--atomic: the plan's)
+  bool atomic_ = false;
+  bool plan_ended_ = false;
+  Clock::time_point plan_started_;
 };
 
 proto::Event RehearsalEvent(uint64_t request_id, proto::EventKind kind, const PlannedStep& step,
@@ -301,7 +349,8 @@ proto::Event RehearsalEvent(uint64_t request_id, proto::EventKind kind, const Pl
 
 Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const std::string& target,
                                         const BackupManifest& backup, uint64_t request_id,
-                                        JobControl& control, Responder& responder) const {
+                                        JobControl& control, Responder& responder,
+                                        bool atomic) const {
   RehearsalRun run;
   proto::Rehearsal& report = run.report;
   report.set_backup_id(backup.id);
@@ -355,6 +404,7 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
     }
   }
   RehearsalRecorder recorder(*backend, sampler.get(), scripts, report);
+  if (atomic) recorder.SetAtomic();
   const size_t total = plan->steps.size();
   RunObserver observer;
   observer.should_stop = [&control] { return control.cancelled(); };
@@ -371,7 +421,7 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
     proto::Event event =
         RehearsalEvent(request_id, proto::REVISION_FINISHED, step, ++finished, total);
     event.set_duration_ms(ms);
-    event.set_message(report.steps(report.steps_size() - 1).verdict());
+    event.set_message(report.steps(static_cast<int>(finished) - 1).verdict());
     responder.SendEvent(std::move(event));
   };
   observer.step_retrying = [&](const PlannedStep& step, int attempt, std::chrono::milliseconds,
@@ -392,10 +442,13 @@ Service::RehearsalRun Service::Rehearse(const ScriptDirectory& scripts, const st
   control.SetActiveBackend(backend.get());
   RequestIdentity rehearsal = RequestIdentity::OfThisProcess();
   rehearsal.backup_id = backup.id;
-  status = runner.Execute(*plan, rehearsal, observer);
+  // As the upgrade will run it: --atomic's one transaction holds every lock to the end.
+  status = atomic ? runner.ExecuteAtomic(*plan, rehearsal, observer)
+                  : runner.Execute(*plan, rehearsal, observer);
   control.SetActiveBackend(nullptr);
   report.set_run_ms(MsSince(run_started));
-  recorder.StepEnded(status);  // the failed step, if any (a finished one was ended already)
+  // The failed step, if any (a finished one was ended already); --atomic: the plan.
+  recorder.StepEnded(status);
   sampler.reset();
   backend.reset();  // before the copy is dropped
   if (!status.ok()) {
@@ -546,7 +599,7 @@ proto::Result Service::RunRehearseJob(const proto::Request& request,
             " now: the copy runs what is pending from the backup's revision ('--fresh-backup' "
             "rehearses on the data as it is now)"));
   }
-  RehearsalRun run = Rehearse(**scripts, target, *backup, id, control, responder);
+  RehearsalRun run = Rehearse(**scripts, target, *backup, id, control, responder, request.atomic());
   if (run.status.ok() && !lint_refusal.empty()) {
     run.report.set_passed(false);
     run.report.set_error(lint_refusal);

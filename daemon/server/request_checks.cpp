@@ -53,8 +53,10 @@ Status ValidateRequest(const proto::Request& request) {
         "('migctl baseline --apply " +
         request.target() + "'); nothing was done");
   }
-  if (request.atomic() && command != proto::UPGRADE && command != proto::DOWNGRADE) {
-    return Status::InvalidArgument("--atomic is for upgrade and downgrade; nothing was done");
+  if (request.atomic() && command != proto::UPGRADE && command != proto::DOWNGRADE &&
+      command != proto::REHEARSE) {
+    return Status::InvalidArgument(
+        "--atomic is for upgrade, downgrade and rehearse; nothing was done");
   }
   if (request.all() && command != proto::LINT) {
     return Status::InvalidArgument("all is for lint only; nothing was done");

@@ -363,6 +363,66 @@ TEST_CASE("rehearse_before_upgrade = on rehearses every upgrade, and a dry run d
   CHECK_THAT(dry.result().message(), Catch::Contains("'migctl rehearse'"));
 }
 
+// 004 takes ACCESS EXCLUSIVE on users (PostgreSQL) or the write lock (SQLite); 005 then runs for
+// about a second. Revision by revision, 004's lock ends with 004; in one transaction (--atomic)
+// it lasts through 005, and the rehearsal must say so.
+void AtomicRehearsalHoldsLocksToTheEnd(TestDatabase& db) {
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_note.sql", Revision("004_note", kHead, "ALTER TABLE users ADD COLUMN note TEXT;",
+                                      "ALTER TABLE users DROP COLUMN note;")},
+            {"005_slow.sql", testing::SlowRevision("005_slow", "004_note", 1)}});
+  Daemon daemon(dir, "d", db.url(), migrations, {"--backup-dir", dir / "backups"});
+  REQUIRE(daemon.Migctl({"upgrade", kHead, "--no-backup"}).exit_code == 0);
+  const bool postgres = db.dialect() == "postgresql";
+  // How long 004's lock was held, as the report says.
+  const auto note_lock_ms = [postgres](const proto::Rehearsal& report) {
+    if (!postgres) return 0.0;
+    for (const auto& lock : report.steps(0).statements(0).locks()) {
+      if (lock.relation() == "users") return lock.held_ms();
+    }
+    FAIL("no lock on users in " << report.steps(0).DebugString());
+    return 0.0;
+  };
+
+  MigctlRun each = daemon.Migctl({"rehearse", "--fresh-backup"});
+  INFO(each.out << each.err);
+  REQUIRE(each.exit_code == 0);
+  const proto::Rehearsal& by_revision = each.result().rehearsal();
+  REQUIRE(by_revision.steps_size() == 2);
+  CHECK_THAT(by_revision.steps(0).verdict(), !Catch::Contains("--atomic"));
+  if (postgres) CHECK(note_lock_ms(by_revision) < by_revision.steps(1).duration_ms());
+
+  MigctlRun atomic = daemon.Migctl({"rehearse", "--fresh-backup", "--atomic"});
+  INFO(atomic.out << atomic.err);
+  REQUIRE(atomic.exit_code == 0);
+  const proto::Rehearsal& as_one = atomic.result().rehearsal();
+  REQUIRE(as_one.steps_size() == 2);
+  CHECK_THAT(as_one.steps(0).verdict(), Catch::Contains("until the whole plan commits (--atomic)"));
+  // PostgreSQL: 004's lock on users lasts through 005's second (SQLite: the verdict above).
+  if (postgres) CHECK(note_lock_ms(as_one) >= as_one.steps(1).duration_ms());
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+
+  // The upgrade rehearses as it will run, then runs.
+  MigctlRun upgrade = daemon.Migctl({"upgrade", "--atomic", "--rehearse"});
+  INFO(upgrade.out << upgrade.err);
+  REQUIRE(upgrade.exit_code == 0);
+  CHECK_THAT(upgrade.result().rehearsal().steps(0).verdict(), Catch::Contains("--atomic"));
+  CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"005_slow"}});
+}
+
+TEST_CASE("SQLite: an --atomic rehearsal holds the write lock for the whole plan",
+          "[daemon][rehearse][sqlite]") {
+  SqliteDatabase db;
+  AtomicRehearsalHoldsLocksToTheEnd(db);
+}
+
+TEST_CASE("PostgreSQL: an --atomic rehearsal reports each lock held until the plan commits",
+          "[daemon][rehearse][postgresql]") {
+  PostgresDatabase db;
+  AtomicRehearsalHoldsLocksToTheEnd(db);
+}
+
 void CancelDropsTheCopy(TestDatabase& db) {
   TempDir dir;
   const std::string backups = dir / "backups";
