@@ -566,6 +566,10 @@ proto::Result Service::RunRehearseJob(const proto::Request& request,
   const std::string target = request.target().empty() ? "heads" : request.target();
   auto plan = runner.PlanUpgrade(target);
   if (!plan.ok()) return ErrorResult(plan.status());
+  // Before any backup or copy: what upgrade --atomic would refuse.
+  if (request.atomic()) {
+    if (Status atomic = runner.CheckAtomic(*plan); !atomic.ok()) return ErrorResult(atomic);
+  }
   proto::Result result;
   for (const auto& head : plan->heads_before) result.add_current(head);
   if (plan->steps.empty()) {

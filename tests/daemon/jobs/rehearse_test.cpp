@@ -409,6 +409,18 @@ void AtomicRehearsalHoldsLocksToTheEnd(TestDatabase& db) {
   REQUIRE(upgrade.exit_code == 0);
   CHECK_THAT(upgrade.result().rehearsal().steps(0).verdict(), Catch::Contains("--atomic"));
   CHECK(db.Query("SELECT revision FROM migrationd_version") == Rows{{"005_slow"}});
+
+  // A plan one transaction cannot hold is refused before any backup or copy, as the upgrade is.
+  testing::WriteFile(migrations + "/006_none.sql",
+                     "-- revision: 006_none\n-- parents: 005_slow\n-- transaction: none\n"
+                     "-- +upgrade\nCREATE TABLE later (id INTEGER);\n-- +downgrade\n"
+                     "DROP TABLE later;\n");
+  const size_t backups = daemon.Migctl({"backups"}).result().backups_size();
+  MigctlRun refused = daemon.Migctl({"rehearse", "--fresh-backup", "--atomic"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.result().message(),
+             Catch::Contains("'006_none'") && Catch::Contains("transaction: none"));
+  CHECK(static_cast<size_t>(daemon.Migctl({"backups"}).result().backups_size()) == backups);
 }
 
 TEST_CASE("SQLite: an --atomic rehearsal holds the write lock for the whole plan",
