@@ -21,5 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* argv[] = {"migrationd", "--config", path.c_str(), "--migrations", "m"};
   auto parsed = migrationd::ParseDaemonArgs(5, argv);
   if (!parsed.ok() && parsed.status().message().empty()) __builtin_trap();
+  // Every database served has a URL, a scripts directory and (with several) a unique name.
+  if (parsed.ok()) {
+    if (parsed->databases.empty()) __builtin_trap();
+    for (const auto& database : parsed->databases) {
+      if (database.database.empty() || database.migrations.empty()) __builtin_trap();
+      if (parsed->databases.size() > 1 && database.database_name.empty()) __builtin_trap();
+    }
+  }
   return 0;
 }
