@@ -188,6 +188,7 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
     std::printf("%s\n", ToJsonLine(message).c_str());
     return;
   }
+  if (result.answers_size() > 0) return Answers(command, result);
   // Lint findings come first, whatever the outcome: they are why an upgrade was refused.
   if (command == proto::LINT &&
       (result.code() == proto::OK || result.lint_size() > 0 || result.has_lint_summary())) {
@@ -207,7 +208,7 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
   }
   if (result.code() != proto::OK && result.code() != proto::NOT_AT_HEAD &&
       !(command == proto::CHECK && result.code() == proto::INTEGRITY)) {
-    std::fprintf(stderr, "migctl: %s\n", result.message().c_str());
+    std::fprintf(stderr, "migctl: %s%s\n", error_prefix_.c_str(), result.message().c_str());
     if (result.holder().held()) std::fprintf(stderr, "lock: %s\n", Holder(result.holder()).c_str());
     return;
   }
@@ -240,6 +241,20 @@ void Renderer::Result(proto::Command command, const proto::Result& result) {
     default:
       std::printf("%s\n", result.message().c_str());
   }
+}
+
+// Each database's answer under its name, as `migctl --database NAME` would print it; an error
+// on stderr names its database too, for a reader who sees only that stream.
+void Renderer::Answers(proto::Command command, const proto::Result& result) {
+  for (int i = 0; i < result.answers_size(); ++i) {
+    const proto::DatabaseAnswer& answer = result.answers(i);
+    std::printf("%s== %s ==\n", i == 0 ? "" : "\n", answer.name().c_str());
+    std::fflush(stdout);
+    error_prefix_ = answer.name() + ": ";
+    Result(command, answer.result());
+    std::fflush(stdout);
+  }
+  error_prefix_.clear();
 }
 
 void Renderer::Databases(const proto::Result& result) {

@@ -35,11 +35,13 @@ class Renderer {
   void Log(const proto::Result& result);
   void Backups(const proto::Result& result);
   void Databases(const proto::Result& result);
+  void Answers(proto::Command command, const proto::Result& result);
   void Plan(const proto::Result& result);
   void Check(const proto::Result& result);
 
   RenderOptions options_;
   bool bar_drawn_ = false;
+  std::string error_prefix_;  // "NAME: " while one database's answer of several is printed
 };
 
 // The migctl exit code for a daemon result code (DESIGN.md).

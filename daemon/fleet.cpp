@@ -22,6 +22,92 @@ void EachAtOnce(const std::vector<std::unique_ptr<Service>>& services,
   for (auto& thread : threads) thread.join();
 }
 
+// A question whose answer for a daemon of several databases is every database's own: what an
+// operator's `migctl status` or a monitoring probe's `migctl check` asks without naming one.
+bool IsAskedOfEveryDatabase(proto::Command command) {
+  return command == proto::STATUS || command == proto::CURRENT || command == proto::CHECK;
+}
+
+// Every database's answer to one request, sent to the client as one result once the last
+// arrives (the services answer on their own threads).
+class Gathering {
+ public:
+  Gathering(uint64_t request_id, std::vector<std::string> names, std::shared_ptr<Responder> client)
+      : request_id_(request_id),
+        names_(std::move(names)),
+        answers_(names_.size()),
+        pending_(names_.size()),
+        client_(std::move(client)) {}
+
+  void Forward(proto::Event event) { client_->SendEvent(std::move(event)); }
+
+  void Add(size_t index, proto::Result answer) {
+    {
+      std::lock_guard lock(mutex_);
+      answers_[index] = std::move(answer);
+      if (--pending_ > 0) return;
+    }
+    client_->SendResult(Combined());
+  }
+
+ private:
+  proto::Result Combined() {
+    proto::Result combined;
+    combined.set_request_id(request_id_);
+    std::string failures;
+    size_t failed = 0;
+    for (size_t i = 0; i < names_.size(); ++i) {
+      proto::DatabaseAnswer& answer = *combined.add_answers();
+      answer.set_name(names_[i]);
+      *answer.mutable_result() = std::move(answers_[i]);
+      const proto::Result& result = answer.result();
+      if (result.code() == proto::OK) continue;
+      if (failed++ == 0) combined.set_code(result.code());
+      failures += (failures.empty() ? "" : "; ") + names_[i] + ": " + result.message();
+    }
+    combined.set_message(failed == 0
+                             ? "every database answered (" + std::to_string(names_.size()) + ")"
+                             : std::to_string(failed) + " of " + std::to_string(names_.size()) +
+                                   " databases did not pass: " + failures);
+    return combined;
+  }
+
+  const uint64_t request_id_;
+  const std::vector<std::string> names_;
+  std::mutex mutex_;
+  std::vector<proto::Result> answers_;  // guarded by mutex_ until pending_ is 0
+  size_t pending_;                      // guarded by mutex_
+  std::shared_ptr<Responder> client_;
+};
+
+// One database's part of a Gathering. A service that ends without answering (a shutdown) still
+// counts, as an error, so the client is never left waiting.
+class GatheredResponder : public Responder {
+ public:
+  GatheredResponder(std::shared_ptr<Gathering> gathering, size_t index)
+      : gathering_(std::move(gathering)), index_(index) {}
+  ~GatheredResponder() override {
+    if (answered_) return;
+    proto::Result missing;
+    missing.set_code(proto::FAILED);
+    missing.set_message("the database gave no answer (the daemon is stopping?)");
+    gathering_->Add(index_, std::move(missing));
+  }
+  GatheredResponder(const GatheredResponder&) = delete;
+  GatheredResponder& operator=(const GatheredResponder&) = delete;
+
+  void SendEvent(proto::Event event) override { gathering_->Forward(std::move(event)); }
+  void SendResult(proto::Result result) override {
+    answered_ = true;
+    gathering_->Add(index_, std::move(result));
+  }
+
+ private:
+  std::shared_ptr<Gathering> gathering_;
+  const size_t index_;
+  bool answered_ = false;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Fleet>> Fleet::Create(const std::vector<DaemonConfig>& databases) {
@@ -94,6 +180,10 @@ void Fleet::Handle(const proto::Request& request, const PeerIdentity& peer,
     responder->SendResult(std::move(result));
     return;
   }
+  if (request.database().empty() && services_.size() > 1 &&
+      IsAskedOfEveryDatabase(request.command())) {
+    return AskEveryDatabase(request, peer, std::move(responder));
+  }
   auto service = Find(request.database());
   if (!service.ok()) {
     spdlog::warn("refused '{}' from {}: {}", Describe(request), peer.Describe(),
@@ -102,6 +192,19 @@ void Fleet::Handle(const proto::Request& request, const PeerIdentity& peer,
     return;
   }
   (*service)->Handle(request, peer, std::move(responder));
+}
+
+void Fleet::AskEveryDatabase(const proto::Request& request, const PeerIdentity& peer,
+                             std::shared_ptr<Responder> responder) {
+  std::vector<std::string> names;
+  for (const auto& service : services_) names.push_back(service->config().database_name);
+  auto gathering =
+      std::make_shared<Gathering>(request.request_id(), std::move(names), std::move(responder));
+  for (size_t i = 0; i < services_.size(); ++i) {
+    proto::Request one = request;
+    one.set_database(services_[i]->config().database_name);
+    services_[i]->Handle(one, peer, std::make_shared<GatheredResponder>(gathering, i));
+  }
 }
 
 void Fleet::StartUp() {

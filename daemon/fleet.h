@@ -28,8 +28,9 @@ class Fleet {
   std::string Description() const;
 
   bool IsAdmin(const PeerIdentity& peer) const { return services_.front()->IsAdmin(peer); }
-  // `databases` is answered here; every other request goes to the Service it names, or is
-  // refused (exit 2) naming the databases there are.
+  // `databases` is answered here; status, current and check naming no database on a daemon with
+  // several are asked of each and answered together (Result.answers); every other request goes
+  // to the Service it names, or is refused (exit 2) naming the databases there are.
   void Handle(const proto::Request& request, const PeerIdentity& peer,
               std::shared_ptr<Responder> responder);
 
@@ -50,6 +51,8 @@ class Fleet {
   // The Service `name` names ("" : the only one), or the error to answer.
   Result<Service*> Find(const std::string& name) const;
   std::string Names() const;
+  void AskEveryDatabase(const proto::Request& request, const PeerIdentity& peer,
+                        std::shared_ptr<Responder> responder);
   proto::Result ListDatabases() const;
 
   std::vector<std::unique_ptr<Service>> services_;

@@ -114,6 +114,76 @@ TEST_CASE("one daemon serves several databases: jobs on one do not wait for anot
                                Catch::Contains("[pg] request 1 'upgrade " + std::string(kHead)));
 }
 
+// `migctl ARGS` as an operator reads it (text): exit code, stdout, stderr.
+struct TextRun {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+TextRun MigctlText(const testing::Daemon& daemon, const TempDir& dir,
+                   const std::vector<std::string>& args) {
+  static int counter = 0;
+  std::vector<std::string> argv = {testing::MigctlBinary(), "--socket", daemon.socket()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process process(argv, dir / ("text" + std::to_string(counter++)));
+  const int code = process.Wait();
+  return {code, process.Stdout(), process.Stderr()};
+}
+
+TEST_CASE("status, current and check without a name answer for every database of the daemon",
+          "[daemon][fleet]") {
+  SqliteDatabase app;
+  SqliteDatabase other;
+  SqliteDatabase broken;
+  TempDir dir;
+  const std::string config =
+      FleetConfig(dir, {{"app", app.url()}, {"other", other.url()}, {"broken", broken.url()}});
+  testing::Daemon daemon(dir, "d", "", testing::SeedMigrationsDir(), {"--config", config});
+  REQUIRE(daemon.Migctl({"-d", "app", "upgrade"}).exit_code == 0);
+  REQUIRE(daemon.Migctl({"-d", "broken", "upgrade"}).exit_code == 0);
+
+  // app at head, other at base: a monitoring probe's `check` fails, naming the database.
+  MigctlRun check = daemon.Migctl({"check"});
+  CHECK(check.exit_code == 3);
+  const proto::Result& answered = check.result();
+  REQUIRE(answered.answers_size() == 3);
+  CHECK(answered.answers(0).name() == "app");
+  CHECK(answered.answers(0).result().code() == proto::OK);
+  CHECK(answered.answers(1).name() == "other");
+  CHECK(answered.answers(1).result().code() == proto::NOT_AT_HEAD);
+  CHECK(answered.answers(2).result().code() == proto::OK);
+  CHECK_THAT(answered.message(), Catch::StartsWith("1 of 3 databases did not pass: other: "));
+  const TextRun check_text = MigctlText(daemon, dir, {"check"});
+  CHECK(check_text.exit_code == 3);
+  CHECK_THAT(check_text.out, Catch::StartsWith("== app ==\n") &&
+                                 Catch::Contains("\n== other ==\n") &&
+                                 Catch::Contains("\n== broken ==\n"));
+  // Asking was all: nothing ran on the database at base.
+  CHECK(other.TableColumns().empty());
+
+  const TextRun current = MigctlText(daemon, dir, {"current"});
+  CHECK(current.exit_code == 0);
+  CHECK(current.out == "== app ==\n" + std::string(kHead) +
+                           "\n\n== other ==\nbase (nothing applied)\n\n== broken ==\n" + kHead +
+                           "\n");
+  MigctlRun status = daemon.Migctl({"status"});
+  CHECK(status.exit_code == 0);
+  REQUIRE(status.result().answers_size() == 3);
+  CHECK(status.result().answers(1).result().status().database_name() == "other");
+  CHECK(status.result().answers(1).result().status().current().empty());
+
+  // A database that cannot be read fails the whole answer; stderr names it, the others answer.
+  REQUIRE(daemon.Migctl({"-d", "other", "upgrade"}).exit_code == 0);
+  CHECK(daemon.Migctl({"check"}).exit_code == 0);
+  testing::WriteFile(broken.path(), std::string(4096, 'x'));
+  const TextRun unreadable = MigctlText(daemon, dir, {"check"});
+  CHECK(unreadable.exit_code == 1);
+  CHECK_THAT(unreadable.err, Catch::Contains("migctl: broken: "));
+  CHECK_THAT(unreadable.out, Catch::Contains("== other ==\n"));
+  // Mutating commands still need a name.
+  CHECK(daemon.Migctl({"upgrade"}).exit_code == 2);
+}
+
 TEST_CASE("a database's settings come from [migrationd], its own section overriding them",
           "[daemon][fleet]") {
   SqliteDatabase first;
