@@ -130,8 +130,9 @@ TextRun MigctlText(const testing::Daemon& daemon, const TempDir& dir,
   return {code, process.Stdout(), process.Stderr()};
 }
 
+// [concurrency]: the answers arrive on each database's own reader threads (TSan-checked).
 TEST_CASE("status, current and check without a name answer for every database of the daemon",
-          "[daemon][fleet]") {
+          "[daemon][fleet][concurrency]") {
   SqliteDatabase app;
   SqliteDatabase other;
   SqliteDatabase broken;
