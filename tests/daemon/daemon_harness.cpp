@@ -1,5 +1,6 @@
 #include "tests/daemon/daemon_harness.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <grp.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -291,14 +293,45 @@ pid_t ListenerPid(const std::string& socket_path) {
   return known ? peer.pid : -1;
 }
 
+namespace {
+
+std::string RecursiveCount(long rows) {
+  return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
+         std::to_string(rows) + ") SELECT count(*) FROM c;";
+}
+
+// Rows a second the recursive count runs at in this build: the fastest of three short runs, so
+// that a loaded machine makes the statements longer, never shorter. A fixed figure made them 4x
+// too long under ASan, whose malloc the count's queue goes through (the daemon's too).
+long SqliteCountRate() {
+  static const long rate = [] {
+    SQLite::Database db(":memory:");
+    constexpr long kRows = 400'000;
+    double fastest = 1e9;
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      db.execAndGet(RecursiveCount(kRows));
+      fastest = std::min(
+          fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return static_cast<long>(static_cast<double>(kRows) / fastest);
+  }();
+  return rate;
+}
+
+}  // namespace
+
+std::string SqliteBusyStatement(double seconds) {
+  return RecursiveCount(
+      std::max(1000L, static_cast<long>(static_cast<double>(SqliteCountRate()) * seconds)));
+}
+
 std::string SlowRevision(const std::string& id, const std::string& parent, int seconds) {
-  // A recursive count keeps SQLite busy (about 10 million rows a second here, on one core);
-  // PostgreSQL simply sleeps. Both run inside the migration's transaction, after the CREATE.
-  const long rows = 8'000'000L * seconds;
+  // A recursive count keeps SQLite busy; PostgreSQL simply sleeps. Both run inside the
+  // migration's transaction, after the CREATE.
   return "-- revision: " + id + "\n-- parents: " + parent + "\n-- message: slow on purpose\n" +
-         "-- +upgrade sqlite\nCREATE TABLE slow_marker (id INTEGER);\n"
-         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
-         std::to_string(rows) + ") SELECT count(*) FROM c;\n" +
+         "-- +upgrade sqlite\nCREATE TABLE slow_marker (id INTEGER);\n" +
+         SqliteBusyStatement(seconds) + "\n" +
          "-- +upgrade postgresql\nCREATE TABLE slow_marker (id INTEGER);\nSELECT pg_sleep(" +
          std::to_string(seconds) + ");\n" + "-- +downgrade\nDROP TABLE slow_marker;\n";
 }

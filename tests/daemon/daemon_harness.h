@@ -95,6 +95,12 @@ class Daemon {
 // The pid of the process listening on a Unix socket (SO_PEERCRED of a connection), or -1.
 pid_t ListenerPid(const std::string& socket_path);
 
+// One SQLite statement that keeps the database's connection busy for about `seconds` (at least
+// that on an idle machine, longer on a loaded one): a recursive count whose length is measured
+// in this process, whose build (normal or ASan) is the daemon's. The TSan stage runs the normal
+// test binary against a TSan daemon: its counts run longer than asked.
+std::string SqliteBusyStatement(double seconds);
+
 // A revision (parent 003) whose upgrade creates table `slow_marker` and then computes for about
 // `seconds` inside the same transaction, so that tests can act while it runs.
 std::string SlowRevision(const std::string& id, const std::string& parent, int seconds);

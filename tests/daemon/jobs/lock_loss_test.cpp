@@ -32,17 +32,12 @@ std::string SlowChain(const TempDir& dir, int count, int millis) {
   std::string parent = kSeedHead;
   for (int i = 1; i <= count; ++i) {
     std::string id = SlowId(i);
-    const long rows = 8'000L * millis;
-    extra.emplace_back(id + ".sql", "-- revision: " + id + "\n-- parents: " + parent +
-                                        "\n-- +upgrade sqlite\nCREATE TABLE t_" + id +
-                                        " (id INTEGER);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION "
-                                        "ALL SELECT x + 1 FROM c WHERE x < " +
-                                        std::to_string(rows) +
-                                        ") SELECT count(*) FROM c;\n"
-                                        "-- +upgrade postgresql\nCREATE TABLE t_" +
-                                        id + " (id INTEGER);\nSELECT pg_sleep(" +
-                                        std::to_string(millis / 1000.0) +
-                                        ");\n-- +downgrade\nDROP TABLE t_" + id + ";\n");
+    extra.emplace_back(
+        id + ".sql",
+        "-- revision: " + id + "\n-- parents: " + parent + "\n-- +upgrade sqlite\nCREATE TABLE t_" +
+            id + " (id INTEGER);\n" + testing::SqliteBusyStatement(millis / 1000.0) + "\n" +
+            "-- +upgrade postgresql\nCREATE TABLE t_" + id + " (id INTEGER);\nSELECT pg_sleep(" +
+            std::to_string(millis / 1000.0) + ");\n-- +downgrade\nDROP TABLE t_" + id + ";\n");
     parent = id;
   }
   return testing::SeedMigrationsPlus(dir, extra);
