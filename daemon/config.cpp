@@ -446,22 +446,6 @@ std::string DatabaseIdentity(const std::string& text) {
   return uri ? "postgresql:" + uri->location : "";
 }
 
-// Two sections naming one database would be two job queues and two backup directories for it.
-Status CheckDatabasesDistinct(const std::vector<DaemonConfig>& databases) {
-  for (size_t i = 0; i < databases.size(); ++i) {
-    const std::string identity = DatabaseIdentity(databases[i].database);
-    for (size_t j = 0; j < i && !identity.empty(); ++j) {
-      if (DatabaseIdentity(databases[j].database) != identity) continue;
-      return Status::InvalidArgument(databases[i].origins.at("database") + ": [database " +
-                                     databases[i].database_name + "] is the database [database " +
-                                     databases[j].database_name + "] names (" +
-                                     databases[j].origins.at("database") +
-                                     "); a daemon serves each database once: remove one section");
-    }
-  }
-  return Status::Ok();
-}
-
 // One database of a file with [database NAME] sections: the [migrationd] settings and the
 // flags in `base`, its section's settings on top, then the flags again (they override files).
 Result<DaemonConfig> SectionDatabase(
@@ -506,6 +490,22 @@ Result<DaemonConfig> SectionDatabase(
 }
 
 }  // namespace
+
+// Two sections naming one database would be two job queues and two backup directories for it.
+Status CheckDatabasesDistinct(const std::vector<DaemonConfig>& databases) {
+  for (size_t i = 0; i < databases.size(); ++i) {
+    const std::string identity = DatabaseIdentity(databases[i].database);
+    for (size_t j = 0; j < i && !identity.empty(); ++j) {
+      if (DatabaseIdentity(databases[j].database) != identity) continue;
+      return Status::InvalidArgument(databases[i].origins.at("database") + ": [database " +
+                                     databases[i].database_name + "] is the database [database " +
+                                     databases[j].database_name + "] names (" +
+                                     databases[j].origins.at("database") +
+                                     "); a daemon serves each database once: remove one section");
+    }
+  }
+  return Status::Ok();
+}
 
 bool IsProcessSetting(const std::string& key) {
   static const std::set<std::string> kProcess = {

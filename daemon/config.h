@@ -99,6 +99,10 @@ std::map<std::string, std::string> DescribeSettings(const DaemonConfig& config);
 // section that sets one is refused, naming its line).
 bool IsProcessSetting(const std::string& key);
 
+// Refuses two entries of `databases` that name one database (a SQLite file by its canonical
+// path; PostgreSQL by hosts, ports and name), naming both lines: a daemon serves each once.
+Status CheckDatabasesDistinct(const std::vector<DaemonConfig>& databases);
+
 // Parses the command line (and the --config file it names). `help` is set for --help.
 struct ParsedArgs {
   // The process's settings (socket, limits, admins, log level); without [database NAME]

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -11,7 +12,7 @@ namespace migrationd {
 namespace {
 
 // Runs `work` for every service at once and returns when each is done.
-void EachAtOnce(const std::vector<std::unique_ptr<Service>>& services,
+void EachAtOnce(const std::vector<std::shared_ptr<Service>>& services,
                 const std::function<void(Service&)>& work) {
   if (services.size() == 1) return work(*services.front());
   std::vector<std::thread> threads;
@@ -112,7 +113,7 @@ class GatheredResponder : public Responder {
 
 Result<std::unique_ptr<Fleet>> Fleet::Create(const std::vector<DaemonConfig>& databases) {
   if (databases.empty()) return Status::InvalidArgument("no database to serve");
-  std::vector<std::unique_ptr<Service>> services;
+  Services services;
   for (const auto& config : databases) {
     auto service = Service::Create(config);
     if (!service.ok()) {
@@ -122,41 +123,53 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const std::vector<DaemonConfig>& da
     }
     services.push_back(std::move(service).value());
   }
-  return std::unique_ptr<Fleet>(new Fleet(std::move(services)));
+  return std::unique_ptr<Fleet>(new Fleet(databases.front(), std::move(services)));
 }
 
-Fleet::Fleet(std::vector<std::unique_ptr<Service>> services)
-    : services_(std::move(services)), activities_(services_.size()) {}
+Fleet::Fleet(DaemonConfig process_config, Services services)
+    : process_config_(std::move(process_config)), services_(std::move(services)) {}
+
+Fleet::~Fleet() {
+  std::lock_guard lock(background_mutex_);
+  for (auto& thread : background_) thread.join();
+}
+
+Fleet::Services Fleet::Members() const {
+  std::lock_guard lock(members_mutex_);
+  return services_;
+}
 
 std::string Fleet::Description() const {
-  if (services_.size() == 1) return services_.front()->database_description();
-  std::string text = std::to_string(services_.size()) + " databases: ";
-  for (size_t i = 0; i < services_.size(); ++i) {
-    text += (i == 0 ? "" : ", ") + services_[i]->config().database_name + " (" +
-            services_[i]->database_description() + ")";
+  const Services members = Members();
+  if (members.size() == 1) return members.front()->database_description();
+  std::string text = std::to_string(members.size()) + " databases: ";
+  for (size_t i = 0; i < members.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + members[i]->config().database_name + " (" +
+            members[i]->database_description() + ")";
   }
   return text;
 }
 
 std::string Fleet::Names() const {
   std::string names;
-  for (const auto& service : services_) {
+  for (const auto& service : Members()) {
     names += (names.empty() ? "" : ", ") + service->config().database_name;
   }
   return names;
 }
 
-Result<Service*> Fleet::Find(const std::string& name) const {
-  for (const auto& service : services_) {
-    if (service->config().database_name == name) return service.get();
+Result<std::shared_ptr<Service>> Fleet::Find(const std::string& name) const {
+  const Services members = Members();
+  for (const auto& service : members) {
+    if (service->config().database_name == name) return service;
   }
-  if (services_.size() == 1 && services_.front()->config().database_name.empty()) {
+  if (members.size() == 1 && members.front()->config().database_name.empty()) {
     return Status::InvalidArgument(
-        "this daemon serves one database (" + services_.front()->database_description() +
+        "this daemon serves one database (" + members.front()->database_description() +
         "), configured without a name; drop --database '" + name + "' (and MIGCTL_DATABASE)");
   }
   if (name.empty()) {
-    return Status::InvalidArgument("this daemon serves " + std::to_string(services_.size()) +
+    return Status::InvalidArgument("this daemon serves " + std::to_string(members.size()) +
                                    " databases (" + Names() +
                                    "): name one with --database NAME or MIGCTL_DATABASE; nothing "
                                    "was done");
@@ -167,7 +180,7 @@ Result<Service*> Fleet::Find(const std::string& name) const {
 
 proto::Result Fleet::ListDatabases() const {
   proto::Result result;
-  for (const auto& service : services_) service->DescribeDatabase(*result.add_databases());
+  for (const auto& service : Members()) service->DescribeDatabase(*result.add_databases());
   return result;
 }
 
@@ -180,7 +193,7 @@ void Fleet::Handle(const proto::Request& request, const PeerIdentity& peer,
     responder->SendResult(std::move(result));
     return;
   }
-  if (request.database().empty() && services_.size() > 1 &&
+  if (request.database().empty() && Members().size() > 1 &&
       IsAskedOfEveryDatabase(request.command())) {
     return AskEveryDatabase(request, peer, std::move(responder));
   }
@@ -196,75 +209,149 @@ void Fleet::Handle(const proto::Request& request, const PeerIdentity& peer,
 
 void Fleet::AskEveryDatabase(const proto::Request& request, const PeerIdentity& peer,
                              std::shared_ptr<Responder> responder) {
+  const Services members = Members();
   std::vector<std::string> names;
-  for (const auto& service : services_) names.push_back(service->config().database_name);
+  for (const auto& service : members) names.push_back(service->config().database_name);
   auto gathering =
       std::make_shared<Gathering>(request.request_id(), std::move(names), std::move(responder));
-  for (size_t i = 0; i < services_.size(); ++i) {
+  for (size_t i = 0; i < members.size(); ++i) {
     proto::Request one = request;
-    one.set_database(services_[i]->config().database_name);
-    services_[i]->Handle(one, peer, std::make_shared<GatheredResponder>(gathering, i));
+    one.set_database(members[i]->config().database_name);
+    members[i]->Handle(one, peer, std::make_shared<GatheredResponder>(gathering, i));
   }
 }
 
 void Fleet::StartUp() {
-  EachAtOnce(services_, [](Service& service) { service.StartUp(); });
+  EachAtOnce(Members(), [](Service& service) { service.StartUp(); });
 }
 
 void Fleet::StartScheduler(boost::asio::io_context& io) {
-  for (const auto& service : services_) service->StartScheduler(io);
+  io_ = &io;
+  for (const auto& service : Members()) service->StartScheduler(io);
 }
 
 void Fleet::StopScheduler() {
-  for (const auto& service : services_) service->StopScheduler();
+  for (const auto& service : Members()) service->StopScheduler();
 }
 
 void Fleet::Shutdown() {
-  EachAtOnce(services_, [](Service& service) { service.Shutdown(); });
+  EachAtOnce(Members(), [](Service& service) { service.Shutdown(); });
+  // An added database's start-up (its auto_upgrade's job stopped just above) and a removed
+  // one's shutdown.
+  std::lock_guard lock(background_mutex_);
+  for (auto& thread : background_) thread.join();
+  background_.clear();
 }
 
 void Fleet::Reload(const std::vector<DaemonConfig>& fresh) {
-  std::set<std::string> running;
-  for (const auto& service : services_) {
+  const Services members = Members();
+  std::set<std::string> served;
+  for (const auto& service : members) {
     const std::string& name = service->config().database_name;
-    running.insert(name);
+    served.insert(name);
     auto match = std::find_if(fresh.begin(), fresh.end(), [&name](const DaemonConfig& config) {
       return config.database_name == name;
     });
     if (match == fresh.end()) {
-      const LogTag tag(name);
-      spdlog::warn(
-          "reload: the configuration no longer has this database; it is served until the next "
-          "restart, with the settings it had");
-      continue;
+      Retire(service);
+    } else {
+      service->Reload(*match);
     }
-    service->Reload(*match);
   }
   for (const auto& config : fresh) {
-    if (!running.count(config.database_name)) {
-      spdlog::warn("reload: [database {}] is new; it is served from the next restart",
-                   config.database_name);
-    }
+    if (!served.count(config.database_name)) Add(config);
   }
 }
 
-void Fleet::SetActivityListener(std::function<void(const std::string&)> listener) {
-  if (services_.size() == 1) return services_.front()->SetActivityListener(std::move(listener));
-  for (size_t i = 0; i < services_.size(); ++i) {
-    services_[i]->SetActivityListener([this, i, listener](const std::string& what) {
-      std::string line;
-      {
-        std::lock_guard lock(activity_mutex_);
-        activities_[i] = what;
-        for (size_t j = 0; j < services_.size(); ++j) {
-          if (activities_[j].empty()) continue;
-          line += (line.empty() ? "" : "; ") + services_[j]->config().database_name + ": " +
-                  activities_[j];
-        }
-      }
-      listener(line.empty() ? "idle" : line);
-    });
+void Fleet::Add(const DaemonConfig& config) {
+  const LogTag tag(config.database_name);
+  std::vector<DaemonConfig> together;
+  for (const auto& service : Members()) together.push_back(service->config());
+  together.push_back(config);
+  Status distinct = CheckDatabasesDistinct(together);
+  if (!distinct.ok()) {
+    spdlog::error("reload: not served: {}", distinct.message());
+    return;
   }
+  auto created = Service::Create(config);
+  if (!created.ok()) {
+    spdlog::error("reload: not served: {}", created.status().message());
+    return;
+  }
+  std::shared_ptr<Service> added = std::move(created).value();
+  if (activity_listener_) ListenToActivity(*added);
+  if (io_ != nullptr) added->StartScheduler(*io_);
+  {
+    std::lock_guard lock(members_mutex_);
+    services_.push_back(added);
+  }
+  spdlog::info("reload: a new database in the configuration, served from now on: {}",
+               added->database_description());
+  RunInBackground([added] {
+    const LogTag thread_tag(added->config().database_name);
+    added->StartUp();
+  });
+}
+
+void Fleet::Retire(const std::shared_ptr<Service>& service) {
+  const LogTag tag(service->config().database_name);
+  // Requests reach a Service on the io thread, which runs this too: idle now means no job can
+  // start before it is out of the list.
+  proto::DatabaseInfo now;
+  service->DescribeDatabase(now);
+  if (now.has_job() || now.queued() > 0) {
+    spdlog::warn(
+        "reload: no longer in the configuration, but it has a job ({}{} queued): still served; "
+        "reload again once it ended",
+        now.has_job() ? "'" + now.job().request() + "' running, " : "", now.queued());
+    return;
+  }
+  {
+    std::lock_guard lock(members_mutex_);
+    services_.erase(std::find(services_.begin(), services_.end(), service));
+  }
+  service->StopScheduler();
+  {
+    std::lock_guard lock(activity_mutex_);
+    activities_.erase(service->config().database_name);
+  }
+  spdlog::info("reload: no longer in the configuration: not served any more ({})",
+               service->database_description());
+  // Its reader threads may still answer a request; they are joined away from the io thread.
+  RunInBackground([service] { service->Shutdown(); });
+}
+
+void Fleet::RunInBackground(std::function<void()> work) {
+  std::lock_guard lock(background_mutex_);
+  background_.emplace_back(std::move(work));
+}
+
+void Fleet::SetActivityListener(std::function<void(const std::string&)> listener) {
+  activity_listener_ = std::move(listener);
+  for (const auto& service : Members()) ListenToActivity(*service);
+}
+
+void Fleet::ListenToActivity(Service& service) {
+  service.SetActivityListener(
+      [this, name = service.config().database_name](const std::string& what) {
+        std::string line;
+        {
+          std::lock_guard lock(activity_mutex_);
+          activities_[name] = what;
+          const Services members = Members();
+          if (members.size() == 1) {
+            line = what;
+          } else {
+            for (const auto& member : members) {
+              const std::string& member_name = member->config().database_name;
+              auto activity = activities_.find(member_name);
+              if (activity == activities_.end() || activity->second.empty()) continue;
+              line += (line.empty() ? "" : "; ") + member_name + ": " + activity->second;
+            }
+          }
+        }
+        activity_listener_(line.empty() ? "idle" : line);
+      });
 }
 
 }  // namespace migrationd

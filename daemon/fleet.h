@@ -7,9 +7,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/config.h"
@@ -21,13 +23,17 @@ class Fleet {
  public:
   // One Service per entry of `databases` (ParsedArgs::databases), in that order.
   static Result<std::unique_ptr<Fleet>> Create(const std::vector<DaemonConfig>& databases);
+  // Waits for the start-ups and shutdowns a reload began.
+  ~Fleet();
+  Fleet(const Fleet&) = delete;
+  Fleet& operator=(const Fleet&) = delete;
 
-  // The process's settings (socket, limits, grace): the same in every database's config.
-  const DaemonConfig& config() const { return services_.front()->config(); }
+  // The process's settings (socket, limits, grace), as the daemon started with them.
+  const DaemonConfig& config() const { return process_config_; }
   // "sqlite:///srv/app.db", or "3 databases: app (sqlite:///...), ..." for logs and systemd.
   std::string Description() const;
 
-  bool IsAdmin(const PeerIdentity& peer) const { return services_.front()->IsAdmin(peer); }
+  bool IsAdmin(const PeerIdentity& peer) const { return Members().front()->IsAdmin(peer); }
   // `databases` is answered here; status, current and check naming no database on a daemon with
   // several are asked of each and answered together (Result.answers); every other request goes
   // to the Service it names, or is refused (exit 2) naming the databases there are.
@@ -40,24 +46,39 @@ class Fleet {
   void StartScheduler(boost::asio::io_context& io);
   void StopScheduler();
   void Shutdown();
-  // SIGHUP: each database's settings from `fresh` (matched by name); databases added or removed
-  // take effect at the next restart, which the log says.
+  // SIGHUP, on the io thread: each database's settings from `fresh` (matched by name). A
+  // database new in `fresh` is served from now on (its start-up check or auto_upgrade on a
+  // thread of its own); one no longer there stops being served once it has no job, running or
+  // queued (until then it stays, and the log says so: reload again after it).
   void Reload(const std::vector<DaemonConfig>& fresh);
   // systemd's STATUS=: the line of the only database, or "NAME: what; ..." for several.
   void SetActivityListener(std::function<void(const std::string&)> listener);
 
  private:
-  explicit Fleet(std::vector<std::unique_ptr<Service>> services);
+  using Services = std::vector<std::shared_ptr<Service>>;
+  Fleet(DaemonConfig process_config, Services services);
+  // The databases served now (a reload changes them).
+  Services Members() const;
   // The Service `name` names ("" : the only one), or the error to answer.
-  Result<Service*> Find(const std::string& name) const;
+  Result<std::shared_ptr<Service>> Find(const std::string& name) const;
   std::string Names() const;
+  proto::Result ListDatabases() const;
   void AskEveryDatabase(const proto::Request& request, const PeerIdentity& peer,
                         std::shared_ptr<Responder> responder);
-  proto::Result ListDatabases() const;
+  void Add(const DaemonConfig& config);
+  void Retire(const std::shared_ptr<Service>& service);
+  void ListenToActivity(Service& service);
+  void RunInBackground(std::function<void()> work);
 
-  std::vector<std::unique_ptr<Service>> services_;
+  const DaemonConfig process_config_;
+  mutable std::mutex members_mutex_;
+  Services services_;                      // guarded by members_mutex_
+  boost::asio::io_context* io_ = nullptr;  // StartScheduler's: added databases' backup timers
+  std::function<void(const std::string&)> activity_listener_;
   std::mutex activity_mutex_;
-  std::vector<std::string> activities_;  // guarded by activity_mutex_; one per service
+  std::map<std::string, std::string> activities_;  // guarded by activity_mutex_; by name
+  std::mutex background_mutex_;
+  std::vector<std::thread> background_;  // guarded by background_mutex_
 };
 
 }  // namespace migrationd

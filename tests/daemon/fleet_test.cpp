@@ -296,17 +296,93 @@ TEST_CASE("SIGHUP and restore act on one database of several and leave the other
   CHECK(b.Query("SELECT username FROM users ORDER BY id") == Rows{{"bob"}, {"bea"}});
 
   // b gets a window that is closed now, and a section c is added: a reload applies b's window
-  // to b alone and says c waits for a restart.
+  // to b alone and serves c from then on.
   testing::WriteFile(config, testing::ReadFile(config) + "maintenance_window = " + ClosedWindow() +
                                  "\n\n[database c]\ndatabase = sqlite://" +
                                  std::string(dir / "c.db") + "\n");
   REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
-  CHECK_THAT(daemon.WaitForLog("[database c] is new"),
-             Catch::Contains("[b] reload: applied 1 change(s): maintenance_window"));
+  CHECK_THAT(daemon.WaitForLog("[c] reload: a new database"),
+             Catch::Contains("[b] reload: applied 1 change(s): maintenance_window") &&
+                 Catch::Contains("[c] reload: a new database in the configuration, served from "
+                                 "now on: sqlite://" +
+                                 std::string(dir / "c.db")));
   CHECK(daemon.Migctl({"-d", "b", "downgrade", "-1", "--no-backup"}).exit_code == 8);
   CHECK(daemon.Migctl({"-d", "a", "downgrade", "-1", "--no-backup"}).exit_code == 0);
-  CHECK(daemon.Migctl({"-d", "c", "status"}).exit_code == 2);
   CHECK(b.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
+  MigctlRun c_up = daemon.Migctl({"-d", "c", "upgrade"});
+  INFO(c_up.out << c_up.err);
+  CHECK(c_up.exit_code == 0);
+  CHECK(Names(daemon.Migctl({"databases"}).result()) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(fs::exists(dir / "d-backups/c"));
+}
+
+// A reload that removes a section stops serving that database, unless a job of it runs: then it
+// stays until a reload after the job. Two sections naming one database are never both served.
+TEST_CASE("a reload adds and removes databases without a restart", "[daemon][fleet][signals]") {
+  SqliteDatabase keep;
+  SqliteDatabase busy;
+  SqliteDatabase gone;
+  TempDir dir;
+  const std::string migrations = testing::SeedMigrationsPlus(
+      dir, {{"004_slow.sql", testing::SlowRevision("004_slow", kHead, 3)}});
+  const std::string config =
+      FleetConfig(dir, {{"keep", keep.url()}, {"busy", busy.url()}, {"gone", gone.url()}});
+  testing::Daemon daemon(dir, "d", "", migrations, {"--config", config});
+  REQUIRE(daemon.Migctl({"-d", "busy", "upgrade", kHead, "--no-backup"}).exit_code == 0);
+
+  auto slow =
+      testing::StartMigctl(daemon.socket(), {"-d", "busy", "upgrade", "--no-backup"}, dir / "slow");
+  const auto slow_running = [&] {
+    return daemon.Migctl({"-d", "busy", "status"}).result().status().job().revision() == "004_slow";
+  };
+  const auto started = std::chrono::steady_clock::now();
+  while (!slow_running() && std::chrono::steady_clock::now() - started < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(slow_running());
+  // busy and gone leave, busy2 names busy's file, fresh comes in with auto_upgrade: busy stays
+  // while its job runs, and so busy2 is not served beside it; gone goes.
+  REQUIRE(FleetConfig(dir,
+                      {{"keep", keep.url()},
+                       {"busy2", "sqlite://" + busy.path()},
+                       {"fresh", "sqlite://" + std::string(dir / "f.db")}},
+                      "auto_upgrade = always\n") == config);
+  REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
+  const std::string log = daemon.WaitForLog("[fresh] reload: a new database");
+  CHECK_THAT(log, Catch::Contains("[gone] reload: no longer in the configuration: not served") &&
+                      Catch::Contains("[busy] reload: no longer in the configuration, but it has "
+                                      "a job ('upgrade head' running, 0 queued): still served") &&
+                      Catch::Contains("[busy2] reload: not served: ") &&
+                      Catch::Contains("[database busy2] is the database [database busy] names"));
+  CHECK(Names(daemon.Migctl({"databases"}).result()) ==
+        std::vector<std::string>{"keep", "busy", "fresh"});
+  MigctlRun gone_status = daemon.Migctl({"-d", "gone", "status"});
+  CHECK(gone_status.exit_code == 2);
+  CHECK_THAT(gone_status.result().message(), Catch::Contains("no database named 'gone'"));
+  // fresh's auto_upgrade ran on its own thread while the daemon answered.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto fresh_current = [&] { return daemon.Migctl({"-d", "fresh", "current"}); };
+  while (testing::List(fresh_current().result().current()) !=
+             std::vector<std::string>{"004_slow"} &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(testing::List(fresh_current().result().current()) == std::vector<std::string>{"004_slow"});
+
+  // busy's job was not disturbed; once it ended, the next reload lets busy go, and busy2,
+  // which names its file, is served in its place.
+  MigctlRun finished = testing::FinishMigctl(*slow);
+  INFO(finished.out << finished.err);
+  CHECK(finished.exit_code == 0);
+  CHECK(busy.Query("SELECT revision FROM migrationd_version") == Rows{{"004_slow"}});
+  REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
+  daemon.WaitForLog("[busy2] reload: a new database");
+  CHECK(Names(daemon.Migctl({"databases"}).result()) ==
+        std::vector<std::string>{"keep", "fresh", "busy2"});
+  CHECK_THAT(daemon.Log(),
+             Catch::Contains("[busy] reload: no longer in the configuration: not served"));
+  CHECK(daemon.Migctl({"-d", "busy2", "current"}).result().current(0) == "004_slow");
+  CHECK(daemon.Stop() == 0);
 }
 
 TEST_CASE("auto_upgrade brings every database of a daemon to head at start", "[daemon][fleet]") {
