@@ -303,7 +303,7 @@ void Fleet::Retire(const std::shared_ptr<Service>& service) {
     spdlog::warn(
         "reload: no longer in the configuration, but it has a job ({}{} queued): still served; "
         "reload again once it ended",
-        now.has_job() ? "'" + now.job().request() + "' running, " : "", now.queued());
+        now.has_job() ? "'" + now.job().request() + "' running, " : std::string(), now.queued());
     return;
   }
   {
