@@ -131,7 +131,7 @@ Fleet::Fleet(DaemonConfig process_config, Services services)
 
 Fleet::~Fleet() {
   std::lock_guard lock(background_mutex_);
-  for (auto& thread : background_) thread.join();
+  for (auto& background : background_) background.thread.join();
 }
 
 Fleet::Services Fleet::Members() const {
@@ -239,7 +239,7 @@ void Fleet::Shutdown() {
   // An added database's start-up (its auto_upgrade's job stopped just above) and a removed
   // one's shutdown.
   std::lock_guard lock(background_mutex_);
-  for (auto& thread : background_) thread.join();
+  for (auto& background : background_) background.thread.join();
   background_.clear();
 }
 
@@ -323,7 +323,18 @@ void Fleet::Retire(const std::shared_ptr<Service>& service) {
 
 void Fleet::RunInBackground(std::function<void()> work) {
   std::lock_guard lock(background_mutex_);
-  background_.emplace_back(std::move(work));
+  // The ones a previous reload started and that ended are joined now, not kept to the shutdown.
+  std::erase_if(background_, [](Background& earlier) {
+    if (!*earlier.done) return false;
+    earlier.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  background_.push_back({std::thread([work = std::move(work), done] {
+                           work();
+                           *done = true;
+                         }),
+                         done});
 }
 
 void Fleet::SetActivityListener(std::function<void(const std::string&)> listener) {

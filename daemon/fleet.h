@@ -6,6 +6,7 @@
 // name none.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -77,8 +78,13 @@ class Fleet {
   std::function<void(const std::string&)> activity_listener_;
   std::mutex activity_mutex_;
   std::map<std::string, std::string> activities_;  // guarded by activity_mutex_; by name
+  // An added database's start-up, a removed one's shutdown.
+  struct Background {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;  // set as its work returns
+  };
   std::mutex background_mutex_;
-  std::vector<std::thread> background_;  // guarded by background_mutex_
+  std::vector<Background> background_;  // guarded by background_mutex_
 };
 
 }  // namespace migrationd
