@@ -123,15 +123,31 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const std::vector<DaemonConfig>& da
     }
     services.push_back(std::move(service).value());
   }
-  return std::unique_ptr<Fleet>(new Fleet(databases.front(), std::move(services)));
+  auto admins = AdminPolicy::Create(databases.front().admin_groups);
+  if (!admins.ok()) return admins.status();
+  return std::unique_ptr<Fleet>(
+      new Fleet(databases.front(), std::move(admins).value(), std::move(services)));
 }
 
-Fleet::Fleet(DaemonConfig process_config, Services services)
-    : process_config_(std::move(process_config)), services_(std::move(services)) {}
+Fleet::Fleet(DaemonConfig process_config, AdminPolicy admins, Services services)
+    : process_config_(std::move(process_config)),
+      services_(std::move(services)),
+      admins_(std::make_shared<const AdminPolicy>(std::move(admins))) {
+  for (const auto& service : services_) configured_.insert(service->config().database_name);
+}
 
 Fleet::~Fleet() {
   std::lock_guard lock(background_mutex_);
   for (auto& background : background_) background.thread.join();
+}
+
+bool Fleet::IsAdmin(const PeerIdentity& peer) const {
+  std::shared_ptr<const AdminPolicy> admins;
+  {
+    std::lock_guard lock(members_mutex_);
+    admins = admins_;
+  }
+  return admins->IsAdmin(peer);
 }
 
 Fleet::Services Fleet::Members() const {
@@ -162,6 +178,10 @@ Result<std::shared_ptr<Service>> Fleet::Find(const std::string& name) const {
   const Services members = Members();
   for (const auto& service : members) {
     if (service->config().database_name == name) return service;
+  }
+  if (members.empty()) {
+    return Status::Busy("this daemon serves no database at this moment: a reload replaced them "
+                        "and the new ones are being prepared; ask again in a moment");
   }
   if (members.size() == 1 && members.front()->config().database_name.empty()) {
     return Status::InvalidArgument(
@@ -235,6 +255,10 @@ void Fleet::StopScheduler() {
 }
 
 void Fleet::Shutdown() {
+  {
+    std::lock_guard lock(members_mutex_);
+    stopping_ = true;  // a database a reload is still preparing is not admitted any more
+  }
   EachAtOnce(Members(), [](Service& service) { service.Shutdown(); });
   // An added database's start-up (its auto_upgrade's job stopped just above) and a removed
   // one's shutdown.
@@ -246,6 +270,16 @@ void Fleet::Shutdown() {
 void Fleet::Reload(const std::vector<DaemonConfig>& fresh) {
   const Services members = Members();
   std::set<std::string> served;
+  {
+    std::lock_guard lock(members_mutex_);
+    configured_.clear();
+    for (const auto& config : fresh) configured_.insert(config.database_name);
+    // Each Service logs a refused admin group itself (and keeps its policy); so does this.
+    if (auto admins = AdminPolicy::Create(fresh.front().admin_groups); admins.ok()) {
+      admins_ = std::make_shared<const AdminPolicy>(std::move(admins).value());
+    }
+    for (const auto& preparing : pending_) served.insert(preparing->config().database_name);
+  }
   for (const auto& service : members) {
     const std::string& name = service->config().database_name;
     served.insert(name);
@@ -266,7 +300,11 @@ void Fleet::Reload(const std::vector<DaemonConfig>& fresh) {
 void Fleet::Add(const DaemonConfig& config) {
   const LogTag tag(config.database_name);
   std::vector<DaemonConfig> together;
-  for (const auto& service : Members()) together.push_back(service->config());
+  {
+    std::lock_guard lock(members_mutex_);
+    for (const auto& service : services_) together.push_back(service->config());
+    for (const auto& preparing : pending_) together.push_back(preparing->config());
+  }
   together.push_back(config);
   Status distinct = CheckDatabasesDistinct(together);
   if (!distinct.ok()) {
@@ -278,18 +316,51 @@ void Fleet::Add(const DaemonConfig& config) {
     spdlog::error("reload: not served: {}", created.status().message());
     return;
   }
+  if (io_ == nullptr) {
+    spdlog::error("reload: not served: the daemon is not running its event loop yet");
+    return;
+  }
   std::shared_ptr<Service> added = std::move(created).value();
+  {
+    std::lock_guard lock(members_mutex_);
+    pending_.push_back(added);
+  }
+  // As at a start, before any request or scheduled backup reaches the database: what an
+  // interrupted backup or rehearsal left is removed (which may connect to the database: off the
+  // io thread). Then the io thread admits it.
+  RunInBackground([this, added] {
+    const LogTag thread_tag(added->config().database_name);
+    added->CleanBackupDirectory();
+    boost::asio::post(*io_, [this, added] { Admit(added); });
+  });
+}
+
+void Fleet::Admit(const std::shared_ptr<Service>& added) {
+  const std::string& name = added->config().database_name;
+  const LogTag tag(name);
+  bool wanted = false;
+  {
+    std::lock_guard lock(members_mutex_);
+    pending_.erase(std::find(pending_.begin(), pending_.end(), added));
+    wanted = !stopping_ && configured_.count(name) > 0;
+  }
+  if (!wanted) {
+    spdlog::info(
+        "reload: not served after all: the daemon is stopping, or a later reload "
+        "removed it");
+    return;
+  }
   if (activity_listener_) ListenToActivity(*added);
-  if (io_ != nullptr) added->StartScheduler(*io_);
   {
     std::lock_guard lock(members_mutex_);
     services_.push_back(added);
   }
+  added->StartScheduler(*io_);
   spdlog::info("reload: a new database in the configuration, served from now on: {}",
                added->database_description());
   RunInBackground([added] {
     const LogTag thread_tag(added->config().database_name);
-    added->StartUp();
+    added->StartChecks();
   });
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,7 +35,9 @@ class Fleet {
   // "sqlite:///srv/app.db", or "3 databases: app (sqlite:///...), ..." for logs and systemd.
   std::string Description() const;
 
-  bool IsAdmin(const PeerIdentity& peer) const { return Members().front()->IsAdmin(peer); }
+  // The daemon's admin groups (a process setting; a reload may change them). Not a database's:
+  // a reload may leave none served for a moment.
+  bool IsAdmin(const PeerIdentity& peer) const;
   // `databases` is answered here; status, current and check naming no database on a daemon with
   // several are asked of each and answered together (Result.answers); every other request goes
   // to the Service it names, or is refused (exit 2) naming the databases there are.
@@ -57,7 +60,7 @@ class Fleet {
 
  private:
   using Services = std::vector<std::shared_ptr<Service>>;
-  Fleet(DaemonConfig process_config, Services services);
+  Fleet(DaemonConfig process_config, AdminPolicy admins, Services services);
   // The databases served now (a reload changes them).
   Services Members() const;
   // The Service `name` names ("" : the only one), or the error to answer.
@@ -66,15 +69,22 @@ class Fleet {
   proto::Result ListDatabases() const;
   void AskEveryDatabase(const proto::Request& request, const PeerIdentity& peer,
                         std::shared_ptr<Responder> responder);
+  // A database new in the configuration: prepared on a background thread, then admitted (on the
+  // io thread) unless the daemon stops or a later reload removed it meanwhile.
   void Add(const DaemonConfig& config);
+  void Admit(const std::shared_ptr<Service>& added);
   void Retire(const std::shared_ptr<Service>& service);
   void ListenToActivity(Service& service);
   void RunInBackground(std::function<void()> work);
 
   const DaemonConfig process_config_;
   mutable std::mutex members_mutex_;
-  Services services_;                      // guarded by members_mutex_
-  boost::asio::io_context* io_ = nullptr;  // StartScheduler's: added databases' backup timers
+  Services services_;  // guarded by members_mutex_
+  Services pending_;   // guarded by members_mutex_: added by a reload, not yet admitted
+  std::set<std::string> configured_;           // guarded by members_mutex_: the last reload's names
+  bool stopping_ = false;                      // guarded by members_mutex_
+  std::shared_ptr<const AdminPolicy> admins_;  // guarded by members_mutex_
+  boost::asio::io_context* io_ = nullptr;      // StartScheduler's: added databases' backup timers
   std::function<void(const std::string&)> activity_listener_;
   std::mutex activity_mutex_;
   std::map<std::string, std::string> activities_;  // guarded by activity_mutex_; by name

@@ -177,6 +177,11 @@ void Service::StartUp() {
   const LogTag tag(config_.database_name);
   // Before any job or scheduled backup can start: it removes unfinished backup files.
   CleanBackupDirectory();
+  StartChecks();
+}
+
+void Service::StartChecks() {
+  const LogTag tag(config_.database_name);
   if (config_.auto_upgrade != "never") {
     // Before the socket answers and READY=1: a unit ordered after migrationd.service starts
     // on an upgraded database.

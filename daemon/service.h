@@ -74,6 +74,9 @@ class Service {
   // on a thread of its own, so that the socket answers at once; with auto_upgrade, runs that
   // and the upgrade before returning instead (READY=1 then means "upgraded").
   void StartUp();
+  // StartUp in two parts, for a database a reload adds: CleanBackupDirectory before any request
+  // or scheduled backup can reach it, then StartChecks (the check, or auto_upgrade) beside them.
+  void StartChecks();
   // Logs the database's revision against the scripts' head, with a warning when they differ.
   void LogStartupCheck();
   // Removes what an interrupted backup left in the backup directory.

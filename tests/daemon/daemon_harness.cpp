@@ -1,6 +1,5 @@
 #include "tests/daemon/daemon_harness.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <grp.h>
@@ -15,13 +14,16 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "proto/frame.h"
+#include "tests/sqlite_count.h"
 
 namespace migrationd::testing {
 
@@ -295,26 +297,21 @@ pid_t ListenerPid(const std::string& socket_path) {
 
 namespace {
 
-std::string RecursiveCount(long rows) {
-  return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
-         std::to_string(rows) + ") SELECT count(*) FROM c;";
-}
-
-// Rows a second the recursive count runs at in this build: the fastest of three short runs, so
-// that a loaded machine makes the statements longer, never shorter. A fixed figure made them 4x
-// too long under ASan, whose malloc the count's queue goes through (the daemon's too).
+// The count's rate in the daemon's build (its directory's sqlite_count_rate), measured once.
 long SqliteCountRate() {
   static const long rate = [] {
-    SQLite::Database db(":memory:");
-    constexpr long kRows = 400'000;
-    double fastest = 1e9;
-    for (int i = 0; i < 3; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      db.execAndGet(RecursiveCount(kRows));
-      fastest = std::min(
-          fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const char* dir = std::getenv("MIGRATIOND_TEST_BIN_DIR");
+    const std::string tool =
+        dir != nullptr ? std::string(dir) + "/tests/sqlite_count_rate" : SQLITE_COUNT_RATE_BIN;
+    TempDir out;
+    Process measure({tool}, out / "rate");
+    const int code = measure.Wait();
+    const long measured = code == 0 ? std::atol(measure.Stdout().c_str()) : 0;
+    if (measured <= 0) {
+      throw std::runtime_error(tool + " measured no rate (exit " + std::to_string(code) +
+                               "): build it with the daemon");
     }
-    return static_cast<long>(static_cast<double>(kRows) / fastest);
+    return measured;
   }();
   return rate;
 }
@@ -322,8 +319,10 @@ long SqliteCountRate() {
 }  // namespace
 
 std::string SqliteBusyStatement(double seconds) {
+  // 1.5x: a short measurement on a busy machine reads low (here from 2.7 to 5.4 million rows a
+  // second in three runs), and a statement must last at least what the test asks.
   return RecursiveCount(
-      std::max(1000L, static_cast<long>(static_cast<double>(SqliteCountRate()) * seconds)));
+      std::max(1000L, static_cast<long>(1.5 * static_cast<double>(SqliteCountRate()) * seconds)));
 }
 
 std::string SlowRevision(const std::string& id, const std::string& parent, int seconds) {

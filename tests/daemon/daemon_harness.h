@@ -96,9 +96,8 @@ class Daemon {
 pid_t ListenerPid(const std::string& socket_path);
 
 // One SQLite statement that keeps the database's connection busy for about `seconds` (at least
-// that on an idle machine, longer on a loaded one): a recursive count whose length is measured
-// in this process, whose build (normal or ASan) is the daemon's. The TSan stage runs the normal
-// test binary against a TSan daemon: its counts run longer than asked.
+// that on an idle machine, longer on a loaded one): a recursive count whose rate is measured by
+// tests/sqlite_count_rate of the daemon's build (ASan and TSan run the count 4-6x slower).
 std::string SqliteBusyStatement(double seconds);
 
 // A revision (parent 003) whose upgrade creates table `slow_marker` and then computes for about

@@ -377,6 +377,14 @@ TEST_CASE("a reload adds and removes databases without a restart", "[daemon][fle
              Catch::Contains("[busy2] auto_upgrade: upgraded to"));
   CHECK(busy.Query("SELECT revision FROM migrationd_version") == Rows{{kHead}});
   CHECK(daemon.Migctl({"check"}).result().answers_size() == 3);
+
+  // A reload that replaces every database: the daemon serves the new one alone, and an admin's
+  // change goes through (the admin policy is the daemon's, not a database's).
+  REQUIRE(FleetConfig(dir, {{"other", "sqlite://" + std::string(dir / "o.db")}}) == config);
+  REQUIRE(kill(daemon.pid(), SIGHUP) == 0);
+  daemon.WaitForLog("[other] reload: a new database");
+  CHECK(Names(daemon.Migctl({"databases"}).result()) == std::vector<std::string>{"other"});
+  CHECK(daemon.Migctl({"-d", "other", "upgrade"}).exit_code == 0);
   CHECK(daemon.Stop() == 0);
 }
 
