@@ -180,8 +180,9 @@ Result<std::shared_ptr<Service>> Fleet::Find(const std::string& name) const {
     if (service->config().database_name == name) return service;
   }
   if (members.empty()) {
-    return Status::Busy("this daemon serves no database at this moment: a reload replaced them "
-                        "and the new ones are being prepared; ask again in a moment");
+    return Status::Busy(
+        "this daemon serves no database at this moment: a reload replaced them "
+        "and the new ones are being prepared; ask again in a moment");
   }
   if (members.size() == 1 && members.front()->config().database_name.empty()) {
     return Status::InvalidArgument(
